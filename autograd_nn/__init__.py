@@ -1,0 +1,46 @@
+"""autograd_nn: reverse-mode automatic differentiation on numpy, for learning and
+building neural networks.
+
+>>> import autograd_nn as ag
+>>> x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> loss = (x * x).sum()
+>>> loss.backward()
+>>> x.grad
+Tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+from . import functional
+from .engine import GraphFreedError
+from .function import Function, Node, enable_grad, is_grad_enabled, no_grad, register_op
+from .functional import (
+    abs,
+    clip,
+    exp,
+    leaky_relu,
+    log,
+    log_softmax,
+    matmul,
+    mean,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    softplus,
+    sqrt,
+    sum,
+    tanh,
+    transpose,
+)  # fmt: skip
+from .tensor import Tensor, as_tensor, concatenate, grad, maximum, minimum, stack, tensor, where
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function", "GraphFreedError", "Node", "Tensor", "abs", "as_tensor", "clip",
+    "concatenate", "enable_grad", "exp", "functional", "grad", "is_grad_enabled",
+    "leaky_relu", "log", "log_softmax", "matmul", "maximum", "mean", "minimum", "no_grad",
+    "register_op", "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "stack",
+    "sum", "tanh", "tensor", "transpose", "where",
+]  # fmt: skip

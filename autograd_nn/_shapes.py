@@ -1,0 +1,65 @@
+"""Pure-numpy shape helpers: undoing broadcasting and normalising ``axis`` arguments.
+
+Nothing here knows about Tensors beyond duck typing: ``unbroadcast`` only calls
+``.sum`` and ``.reshape``, so it works on ndarrays (plain backward) and on Tensors
+(``create_graph=True``) alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Shape = tuple[int, ...]
+
+
+def unbroadcast(grad: Any, shape: Shape, op_name: str) -> Any:
+    """Sum ``grad`` back to ``shape``: the adjoint of numpy broadcasting.
+
+    If ``x`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward pass,
+    every copy of an element contributed to the output, so its gradient is the sum
+    over the copies: over the leading axes numpy prepended, and over the axes where
+    ``shape`` has size 1.
+    """
+    grad_shape = grad.shape
+    extra = len(grad_shape) - len(shape)
+    if extra < 0:
+        raise _mismatch(op_name, grad_shape, shape)
+    axes = tuple(range(extra))
+    for i, n in enumerate(shape):
+        g = grad_shape[extra + i]
+        if n == 1 and g != 1:
+            axes += (extra + i,)
+        elif n != g:
+            raise _mismatch(op_name, grad_shape, shape)
+    if axes:
+        grad = grad.sum(axis=axes)
+    if grad.shape != shape:  # size-1 axes were summed away, or a numpy scalar came back
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _mismatch(op_name: str, grad_shape: Shape, shape: Shape) -> ValueError:
+    return ValueError(
+        f"{op_name}.backward: returned a gradient of shape {grad_shape} for an input of "
+        f"shape {shape}; expected a shape that broadcasts to the input's"
+    )
+
+
+def normalize_axes(axis: int | tuple[int, ...] | None, ndim: int, op_name: str) -> tuple[int, ...]:
+    """Return ``axis`` as a sorted tuple of non-negative ints (all axes for ``None``)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"{op_name}: axis {a} is out of bounds for an array of dimension {ndim}")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op_name}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def kept_shape(shape: Shape, axes: tuple[int, ...]) -> Shape:
+    """The shape a reduction over ``axes`` has with ``keepdims=True``."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))

@@ -1,0 +1,131 @@
+"""Activations a = f(z), applied elementwise or along one axis (softmax)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._xp import sigmoid as _sigmoid
+from ..function import Function, register_op
+
+
+@register_op(arity=1, domain=(-6, 6))
+class Sigmoid(Function):
+    """a = σ(z);  δz = δa · a · (1 − a)"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        a = _sigmoid(z)
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (a,) = ctx.saved
+        return grad * a * (1 - a)
+
+
+@register_op(arity=1, kinks=[0.0])
+class Relu(Function):
+    """a = max(z, 0);  δz = δa · [z > 0]"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        a = np.maximum(z, 0)
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (a,) = ctx.saved
+        return grad * np.asarray(a > 0)
+
+
+@register_op(arity=1, domain=(-3, 3))
+class Tanh(Function):
+    """a = tanh z;  δz = δa · (1 − a²)"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        a = np.tanh(z)
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (a,) = ctx.saved
+        return grad * (1 - a * a)
+
+
+@register_op(arity=1, kinks=[0.0])
+class LeakyRelu(Function):
+    """a = z if z > 0 else s·z;  δz = δa if z > 0 else s·δa"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any, *, negative_slope: float = 0.01) -> Any:
+        positive = np.asarray(z > 0)
+        ctx.positive, ctx.negative_slope = positive, negative_slope
+        return np.where(positive, z, z * negative_slope)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return ctx.xp.where(ctx.positive, grad, grad * ctx.negative_slope)
+
+
+@register_op(arity=1, domain=(-6, 6))
+class Softplus(Function):
+    """a = ln(1 + eᶻ);  δz = δa · σ(z)"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        ctx.save_for_backward(z)
+        return np.logaddexp(0, z)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (z,) = ctx.saved
+        return grad * ctx.xp.sigmoid(z)
+
+
+def _shifted(z: np.ndarray, axis: int) -> np.ndarray:
+    # NOTE: subtracting the row max makes every exponent ≤ 0, so e^x cannot overflow
+    # and at least one term of the sum is 1 (no log 0) even for logits of ±1000.
+    return z - z.max(axis=axis, keepdims=True)
+
+
+@register_op(arity=1, axis="one", domain=(-5, 5))
+class Softmax(Function):
+    """sᵢ = eᶻⁱ / Σⱼ eᶻʲ;  δz = s ⊙ (δs − Σ δs ⊙ s)"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any, *, axis: int = -1) -> Any:
+        e = np.exp(_shifted(z, axis))
+        e /= e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(e)
+        ctx.axis = axis
+        return e
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (s,) = ctx.saved
+        weighted = grad * s
+        return weighted - s * weighted.sum(axis=ctx.axis, keepdims=True)
+
+
+@register_op(arity=1, axis="one", domain=(-5, 5))
+class LogSoftmax(Function):
+    """yᵢ = zᵢ − ln Σⱼ eᶻʲ;  δz = δy − eʸ · Σ δy"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any, *, axis: int = -1) -> Any:
+        shifted = _shifted(z, axis)
+        y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (y,) = ctx.saved
+        return grad - ctx.xp.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)

@@ -1,0 +1,214 @@
+"""Elementwise arithmetic: + − × ÷ **, negation, abs, max/min, where, clip, casts.
+
+Binary ops broadcast like numpy; each backward returns gradients of the output's
+shape and the engine sums them back to each input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function, register_op
+
+
+@register_op(arity=2)
+class Add(Function):
+    """z = x + y;  δx = δz,  δy = δz"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        return x + y
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return grad, grad
+
+
+@register_op(arity=2)
+class Sub(Function):
+    """z = x − y;  δx = δz,  δy = −δz"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        return x - y
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+@register_op(arity=2)
+class Mul(Function):
+    """z = x ⊙ y;  δx = δz ⊙ y,  δy = δz ⊙ x"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, y = ctx.saved
+        need_x, need_y = ctx.needs_input_grad
+        return (grad * y if need_x else None), (grad * x if need_y else None)
+
+
+@register_op(arity=2, domain=[(-3, 3), (0.5, 3)], signed_domain=[False, True])
+class Div(Function):
+    """z = x / y;  δx = δz / y,  δy = −δz · x / y²"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, y = ctx.saved
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = grad / y if need_x else None
+        grad_y = -grad * x / (y * y) if need_y else None
+        return grad_x, grad_y
+
+
+@register_op(arity=2, domain=[(0.5, 2), (-2, 2)])
+class Pow(Function):
+    """z = xʸ;  δx = δz · y · xʸ⁻¹,  δy = δz · z · ln x"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        z = x**y
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, y, z = ctx.saved
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = grad * y * x ** (y - 1) if need_x else None
+        grad_y = None
+        if need_y:
+            # NOTE: 0ʸ is 0 for y > 0 whatever ln 0 says; mask it as PyTorch does.
+            grad_y = grad * z * ctx.xp.log(ctx.xp.where(np.asarray(x == 0), 1, x))
+        return grad_x, grad_y
+
+
+@register_op(arity=1)
+class Neg(Function):
+    """z = −x;  δx = −δz"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return -x
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return -grad
+
+
+@register_op(arity=1, kinks=[0.0])
+class Abs(Function):
+    """z = |x|;  δx = δz · sign(x)   (0 at x = 0)"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (x,) = ctx.saved
+        return grad * ctx.xp.sign(x)
+
+
+def _tie_weights(x: Any, y: Any, dtype: np.dtype) -> np.ndarray:
+    """1 where x wins, ½ where x and y tie, 0 where y wins: ties split the gradient."""
+    wins = np.asarray(x > y, dtype=dtype)
+    wins += np.asarray(x == y, dtype=dtype) * 0.5
+    return wins
+
+
+@register_op(arity=2, kinks="ties")
+class Maximum(Function):
+    """z = max(x, y);  δx = δz · [x > y],  δy = δz · [y > x];  ties split δz evenly"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, y = ctx.saved
+        weight_x = _tie_weights(x, y, grad.dtype)
+        return grad * weight_x, grad * (1 - weight_x)
+
+
+@register_op(arity=2, kinks="ties")
+class Minimum(Function):
+    """z = min(x, y);  δx = δz · [x < y],  δy = δz · [y < x];  ties split δz evenly"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        ctx.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, y = ctx.saved
+        weight_x = _tie_weights(y, x, grad.dtype)
+        return grad * weight_x, grad * (1 - weight_x)
+
+
+@register_op(arity=2)
+class Where(Function):
+    """z = where(c, x, y);  δx = δz · c,  δy = δz · ¬c   (c is a constant boolean array)"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any, *, condition: np.ndarray) -> Any:
+        ctx.condition = condition
+        return np.where(condition, x, y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        where, condition = ctx.xp.where, ctx.condition
+        need_x, need_y = ctx.needs_input_grad
+        return (where(condition, grad, 0) if need_x else None), (where(condition, 0, grad) if need_y else None)
+
+
+@register_op(arity=1, kinks="bounds")
+class Clip(Function):
+    """z = clip(x, lo, hi);  δx = δz · [lo ≤ x ≤ hi]"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, a_min: Any, a_max: Any) -> Any:
+        ctx.save_for_backward(x)
+        ctx.bounds = (a_min, a_max)
+        return np.clip(x, a_min, a_max)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (x,) = ctx.saved
+        low, high = ctx.bounds
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= np.asarray(x >= low)
+        if high is not None:
+            inside &= np.asarray(x <= high)
+        return grad * inside
+
+
+@register_op(arity=1, dtypes=("float32", "float64"))
+class Cast(Function):
+    """z = x.astype(dtype);  δx = δz.astype(x.dtype)"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, dtype: Any) -> Any:
+        ctx.source_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return grad.astype(ctx.source_dtype)

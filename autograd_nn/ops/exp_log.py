@@ -1,0 +1,56 @@
+"""Exponential, logarithm and square root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function, register_op
+
+
+@register_op(arity=1, domain=(-3, 3))
+class Exp(Function):
+    """a = eᶻ;  δz = δa · a"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        a = np.exp(z)
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (a,) = ctx.saved
+        return grad * a
+
+
+@register_op(arity=1, domain=(0.2, 5))
+class Log(Function):
+    """a = ln z;  δz = δa / z"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        ctx.save_for_backward(z)
+        return np.log(z)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (z,) = ctx.saved
+        return grad / z
+
+
+@register_op(arity=1, domain=(0.2, 5))
+class Sqrt(Function):
+    """a = √z;  δz = δa / (2a)"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        a = np.sqrt(z)
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (a,) = ctx.saved
+        return grad * 0.5 / a

@@ -1,0 +1,62 @@
+"""Matrix products, with numpy's full ``matmul`` semantics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function, register_op
+
+
+def _describe(x: np.ndarray, y: np.ndarray) -> str:
+    """The reason two operands cannot be multiplied, in words."""
+    if x.ndim == 0 or y.ndim == 0:
+        return f"matmul: operands must be at least 1-D, got shapes {x.shape} and {y.shape}"
+    inner_x = x.shape[-1]
+    inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if inner_x != inner_y:
+        return f"matmul: shapes {x.shape} and {y.shape} are not aligned ({inner_x} != {inner_y})"
+    return (
+        f"matmul: the batch dimensions of shapes {x.shape} and {y.shape} "
+        f"({x.shape[:-2]} and {y.shape[:-2]}) cannot be broadcast together"
+    )
+
+
+@register_op(arity=2, shapes="matmul")
+class Matmul(Function):
+    """z = x @ y;  δx = δz @ yᵀ,  δy = xᵀ @ δz   (1-D operands as numpy: a row, a column)"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        x, y = np.asarray(x), np.asarray(y)
+        try:
+            z = np.matmul(x, y)
+        except ValueError:
+            raise ValueError(_describe(x, y)) from None
+        ctx.save_for_backward(x, y)
+        return z
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, y = ctx.saved
+        need_x, need_y = ctx.needs_input_grad
+        x_is_vector, y_is_vector = x.ndim == 1, y.ndim == 1
+        # numpy treats a 1-D y as a column (k, 1) and a 1-D x as a row (1, k), then drops
+        # that axis from z; put it back into δz so both products are plain matmuls.
+        if y_is_vector:
+            y = y.reshape(-1, 1)
+            grad = grad.reshape(grad.shape + (1,))
+        if x_is_vector:
+            x = x.reshape(1, -1)
+            grad = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:])
+        grad_x = grad_y = None
+        if need_x:
+            grad_x = ctx.xp.matmul(grad, y.swapaxes(-1, -2))
+            if x_is_vector:
+                grad_x = grad_x.reshape(grad_x.shape[:-2] + grad_x.shape[-1:])
+        if need_y:
+            grad_y = ctx.xp.matmul(x.swapaxes(-1, -2), grad)
+            if y_is_vector:
+                grad_y = grad_y.reshape(grad_y.shape[:-1])
+        return grad_x, grad_y
