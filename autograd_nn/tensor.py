@@ -454,12 +454,16 @@ def _array(value: Any) -> Any:
 def _plain_index(index: Any) -> Any:
     """An index with Tensors and lists replaced by ndarrays (as numpy reads them)."""
     if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+        return tuple(_plain_index_item(item) for item in index)
+    return _plain_index_item(index)
+
+
+def _plain_index_item(item: Any) -> Any:
+    if isinstance(item, Tensor):
+        return item.data
+    if isinstance(item, list):
+        return np.asarray(item)
+    return item
 
 
 def _record(fn: type[Function], inputs: tuple[Any, ...], params: dict[str, Any]) -> Tensor:
@@ -481,14 +485,20 @@ def _record(fn: type[Function], inputs: tuple[Any, ...], params: dict[str, Any])
             arrays.append(np.asarray(x) if isinstance(x, (list, tuple)) else x)
             parents.append(None)
     if not recording:
-        out = fn.forward(_NULL_CTX, *arrays, **params)
+        try:
+            out = fn.forward(_NULL_CTX, *arrays, **params)
+        except ValueError as err:
+            raise _named_error(fn, arrays, err) from None
         return Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
 
     node = Node()
     node.fn = fn
     node.parents = tuple(parents)
     node.needs_input_grad = tuple([p is not None for p in parents])
-    raw = fn.forward(node, *arrays, **params)
+    try:
+        raw = fn.forward(node, *arrays, **params)
+    except ValueError as err:
+        raise _named_error(fn, arrays, err) from None
     out = raw if type(raw) is np.ndarray else np.asarray(raw)
     node.shape = out.shape
     node.dtype = out.dtype
@@ -499,6 +509,18 @@ def _record(fn: type[Function], inputs: tuple[Any, ...], params: dict[str, Any])
 
 
 function._record = _record
+
+
+def _named_error(fn: type[Function], arrays: list[Any], err: ValueError) -> ValueError:
+    """Re-word numpy's error so it names the op and the shapes involved."""
+    name = fn.__name__.lower()
+    message = str(err)
+    if message.split(" ", 1)[0].endswith(":"):
+        return err  # already names its op
+    shapes = " and ".join(str(np.shape(a)) for a in arrays)
+    if "broadcast" in message:
+        return ValueError(f"{name}: shapes {shapes} cannot be broadcast together")
+    return ValueError(f"{name}: {message} (input shapes {shapes})")
 
 
 def _source(value: Any, arrays: list[Any], raw_output: Any) -> int | None:

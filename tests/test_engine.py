@@ -284,5 +284,7 @@ def test_custom_function_gradient_of_wrong_shape_is_named():
             return np.ones(5)
 
     x = ag.tensor(np.ones(3), requires_grad=True)
-    with pytest.raises(ValueError, match=r"Bad.backward: returned a gradient of shape \(5,\) for an input of shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"Bad.backward: returned a gradient of shape \(5,\) for an input of shape \(3,\)"
+    ):
         Bad.apply(x).sum().backward()
