@@ -54,13 +54,16 @@ def run_backward(
     create_graph: bool,
     capture: frozenset[int] | set[int] = frozenset(),
     differentiable_ctx: Callable[[Node], Any] | None = None,
+    run_hooks: bool = True,
 ) -> tuple[dict[int, list[Any]], dict[int, Any]]:
     """Propagate ``root_grads`` from the edges ``roots`` to every leaf.
 
     Returns ``(leaf_grads, captured)``: ``leaf_grads[id(leaf)] = [leaf, δ]`` for every
     leaf reached, and ``captured[id(node)] = δ`` for the nodes listed in ``capture``
     (the gradient with respect to that node's output). Leaves' ``.grad`` is not touched:
-    the caller decides whether to accumulate or to return.
+    the caller decides whether to accumulate or to return. ``run_hooks=False`` skips the
+    nodes' hooks (``retain_grad`` among them), so a read-only observer such as the graph
+    renderer leaves every ``.grad`` and the gradient flow as they were.
 
     Each node runs its derivative once, after all its consumers have contributed, so a
     value used several times gets the sum of its gradients (``δ = Σ consumers``).
@@ -85,7 +88,7 @@ def run_backward(
             if grad is None:  # nothing flowed here (e.g. a backward returned None)
                 input_grads: tuple[Any, ...] = (None,) * len(parents)
             else:
-                if node.hooks:
+                if node.hooks and run_hooks:
                     for hook in node.hooks:
                         replaced = hook(grad)
                         if replaced is not None:

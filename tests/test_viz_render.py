@@ -1,0 +1,100 @@
+"""Pictures from DOT: real images through a renderer, clear messages without one."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import autograd_nn as ag
+from autograd_nn import viz
+from autograd_nn.viz import _render
+
+sys.path.insert(0, str(Path(__file__).parent))
+from viz_fakes import bike_network  # noqa: E402
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def check_images(svg: Path, png: Path) -> None:
+    root = ET.fromstring(svg.read_bytes())
+    assert root.tag.endswith("svg")
+    text = "".join(root.itertext())
+    assert "Sigmoid" in text and "δ" in text and "W¹" in text
+    width, height = png_size(png.read_bytes())
+    assert 300 < width < 10_000 and 300 < height < 10_000
+    assert png.stat().st_size > 10_000
+
+
+def bike_backward() -> viz.Graph:
+    model, x, y = bike_network(hidden=16)
+    return viz.draw_model(model, x, y, ag.functional.mse_loss, backward=True, expand=True)
+
+
+def test_svg_and_png_through_the_preferred_renderer(tmp_path):
+    renderer = viz.find_renderer("png")
+    if renderer is None:
+        pytest.skip("no Graphviz renderer installed (dot or graphviz-pure)")
+    graph = bike_backward()
+    svg, png = graph.save(tmp_path / "b.svg"), graph.save(tmp_path / "b.png")
+    check_images(svg, png)
+    assert (tmp_path / "b.dot").read_text() == graph.source
+
+
+def test_graphviz_pure_renders_when_installed(tmp_path):
+    path = _render._graphviz_pure()
+    if path is None:
+        pytest.skip("graphviz-pure is not installed (pip install 'autograd-nn[render]')")
+    renderer = viz.Renderer("graphviz-pure", path, ("svg", "png"))
+    source = bike_backward().source
+    (tmp_path / "b.svg").write_bytes(_render.render_source(source, "svg", renderer))
+    (tmp_path / "b.png").write_bytes(_render.render_source(source, "png", renderer))
+    check_images(tmp_path / "b.svg", tmp_path / "b.png")
+
+
+def test_dot_is_preferred_and_graphviz_pure_is_the_fallback(monkeypatch, tmp_path):
+    monkeypatch.delenv("AUTOGRAD_NN_DOT", raising=False)
+    fake = tmp_path / "graphviz-pure"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(_render, "_graphviz_pure", lambda: str(fake))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert viz.find_renderer("svg").name == "graphviz-pure"
+    assert viz.find_renderer("pdf") is None  # graphviz-pure writes no PDF
+    with pytest.raises(viz.RendererNotFoundError, match="PDF needs Graphviz's own `dot`"):
+        _render.render_source("digraph {}", "pdf")
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/dot" if name == "dot" else None)
+    assert viz.find_renderer("svg").name == "dot"
+
+
+def test_without_a_renderer_the_message_says_how_and_the_dot_file_is_written(monkeypatch, tmp_path):
+    monkeypatch.setattr(_render, "find_renderer", lambda format="svg": None)
+    monkeypatch.setattr(_render, "_graphviz_pure", lambda: None)
+    graph = bike_backward()
+    with pytest.raises(viz.RendererNotFoundError, match=r"apt-get install graphviz.*autograd-nn\[render\]") as err:
+        graph.save(tmp_path / "out.png")
+    assert str(tmp_path / "out.dot") in str(err.value)
+    assert (tmp_path / "out.dot").read_text() == graph.source
+    assert not (tmp_path / "out.png").exists()
+    bundle = graph._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"] and "apt-get install graphviz" in bundle["text/plain"]
+    assert graph._repr_svg_() is None
+
+
+def test_jupyter_display_renders_svg_when_a_renderer_exists():
+    if viz.find_renderer("svg") is None:
+        pytest.skip("no Graphviz renderer installed")
+    bundle = bike_backward()._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+
+
+def test_unknown_format_is_rejected():
+    with pytest.raises(ValueError, match="format must be one of"):
+        _render.render_source("digraph {}", "gif")
