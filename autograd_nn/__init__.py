@@ -11,7 +11,8 @@ Tensor([2., 4., 6.])
 
 from __future__ import annotations
 
-from . import functional
+from . import functional, nn, optim
+from .checkpoint import load, save
 from .engine import GraphFreedError
 from .function import Function, Node, enable_grad, is_grad_enabled, no_grad, register_op
 from .functional import (
@@ -44,3 +45,4 @@ __all__ = [
     "register_op", "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "stack",
     "sum", "tanh", "tensor", "transpose", "where",
 ]  # fmt: skip
+__all__ += ["load", "nn", "optim", "save"]

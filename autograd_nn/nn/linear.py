@@ -1,0 +1,82 @@
+"""``Linear`` (z = a Wᵀ + b) and ``Identity``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import Tensor
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Linear(Module):
+    """The weighted input of a layer: z = a Wᵀ + b, for a batch of rows a.
+
+    ``weight`` has shape (out_features, in_features) and ``bias`` shape (out_features,),
+    as in PyTorch, so state_dicts move between the two libraries unchanged. Inputs may
+    have any number of leading (batch) axes; the last must have size ``in_features``.
+
+    **Default initialisation** (PyTorch's): W and b are drawn from U(−1/√in, 1/√in).
+    For W this is ``init.kaiming_uniform_(W, a=√5)``. It draws from the ``nn`` default
+    generator (seed it with ``nn.init.manual_seed``); call ``reset_parameters(generator)``
+    or any ``nn.init`` function to choose otherwise, e.g. the post's
+    ``init.lecun_normal_(layer.weight)``.
+
+    ``dtype`` defaults to float64, numpy's default float (PyTorch's is float32).
+
+    >>> import numpy as np
+    >>> from autograd_nn import nn
+    >>> layer = nn.Linear(3, 2)
+    >>> layer.weight.shape, layer.bias.shape
+    ((2, 3), (2,))
+    >>> layer(np.ones((4, 3))).shape
+    (4, 2)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"Linear: {name} must be a non-negative int, got {value!r}")
+        dtype = np.dtype(np.float64 if dtype is None else dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"Linear: dtype must be a floating-point type, got {dtype}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """Re-draw W and b from U(−1/√in, 1/√in) (PyTorch's default)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound, generator=generator)
+
+    def forward(self, input: Any) -> Tensor:
+        shape = np.shape(input.data if isinstance(input, Tensor) else input)
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(f"{self!r}: input has shape {shape}; its last axis must have size {self.in_features}")
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """a = z: returns its input unchanged (arguments are accepted and ignored, as PyTorch)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__()
+
+    def forward(self, input: Any) -> Any:
+        return input

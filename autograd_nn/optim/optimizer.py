@@ -1,0 +1,188 @@
+"""``Optimizer``: parameter groups, per-parameter state, and its state_dict.
+
+Updates work on raw arrays: ``param.data`` is changed in place (so the module, its
+state_dict views and the optimizer keep seeing the same array) and state buffers are
+plain ndarrays. As in PyTorch, step only after backward has run: the graph saves
+references to the parameters' arrays.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` (dicts with ``'params'`` and hyperparameters)
+    and ``state`` (a dict keyed by parameter). Subclasses implement ``_update``.
+
+    ``params`` is an iterable of parameters, or of dicts for per-group options::
+
+        SGD([{"params": model[0].parameters()}, {"params": model[2].parameters(), "lr": 0.01}], lr=0.1)
+    """
+
+    # State entries that are counters, not arrays shaped like the parameter.
+    _scalar_state: frozenset[str] = frozenset({"step"})
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors or dicts, got a single Tensor; "
+                "pass [tensor] or model.parameters()"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(groups[0], Mapping):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: Mapping[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (defaults fill the rest)."""
+        name = type(self).__name__
+        if not isinstance(param_group, Mapping) or "params" not in param_group:
+            raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry")
+        group = dict(param_group)
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for i, param in enumerate(params):
+            if not isinstance(param, Tensor):
+                raise TypeError(f"{name}: parameter {i} is a {type(param).__name__}, not a Tensor")
+            if not param.is_leaf or not param.requires_grad:
+                raise ValueError(
+                    f"{name}: parameter {i} (shape {param.shape}) must be a leaf tensor with requires_grad=True"
+                )
+        group["params"] = params
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params) or any(id(p) in seen for p in params):
+            raise ValueError(f"{name}: some parameters appear more than once (in one group or across groups)")
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all parameters: ``None`` (default) or zeros in place."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                elif param.grad.grad_fn is not None or not param.grad.data.flags.writeable:
+                    param.grad = Tensor(np.zeros_like(param.data))
+                else:
+                    param.grad.data[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns ``closure()`` if given.
+
+        ``closure`` re-computes and returns the loss (it runs before the update, in the
+        current grad mode).
+        """
+        loss = closure() if closure is not None else None
+        for index, group in enumerate(self.param_groups):
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                grad = param.grad.data
+                if grad.shape != param.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.step: a parameter in group {index} has shape {param.shape} "
+                        f"but its .grad has shape {grad.shape}"
+                    )
+                self._update(param.data, grad, group, self.state.setdefault(param, {}))
+        return loss
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------- state dict
+    def _params(self) -> list[Tensor]:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``, PyTorch's layout.
+
+        Parameters are referred to by their position across all groups. State arrays are
+        shared with the optimizer, not copied (as in PyTorch).
+        """
+        index = {id(p): i for i, p in enumerate(self._params())}
+        groups = [
+            {**{k: v for k, v in group.items() if k != "params"}, "params": [index[id(p)] for p in group["params"]]}
+            for group in self.param_groups
+        ]
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore state and hyperparameters saved by ``state_dict()`` (or read by ``load``).
+
+        The checkpoint must have the same groups with the same number of parameters, and
+        each state array the shape of its parameter; otherwise nothing changes and the
+        error names the first mismatch.
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups', as state_dict() returns")
+        saved_groups = list(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}: the checkpoint has {len(saved_groups)} parameter group(s), this optimizer has "
+                f"{len(self.param_groups)}"
+            )
+        by_index: dict[int, Tensor] = {}
+        for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            saved_params = list(saved.get("params", ()))
+            if len(saved_params) != len(group["params"]):
+                raise ValueError(
+                    f"{name}: group {g} has {len(saved_params)} parameter(s) in the checkpoint but "
+                    f"{len(group['params'])} here (a checkpoint of another model?)"
+                )
+            by_index.update(zip((int(i) for i in saved_params), group["params"]))
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for key, entries in state_dict["state"].items():
+            index = int(key)
+            if index not in by_index:
+                raise ValueError(f"{name}: state for parameter {index}, which no parameter group lists")
+            param = by_index[index]
+            restored: dict[str, Any] = {}
+            for entry, value in entries.items():
+                if entry in self._scalar_state:
+                    restored[entry] = np.asarray(value.data if isinstance(value, Tensor) else value).item()
+                    continue
+                array = np.array(value.data if isinstance(value, Tensor) else value, dtype=param.dtype)
+                if array.shape != param.shape:
+                    raise ValueError(
+                        f"{name}: state[{index}][{entry!r}] has shape {array.shape} but parameter {index} "
+                        f"has shape {param.shape}"
+                    )
+                restored[entry] = array
+            new_state[param] = restored
+        for group, saved in zip(self.param_groups, saved_groups):
+            params = group["params"]
+            group.clear()
+            group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
+            group["params"] = params
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
+        return "\n".join(lines) + "\n)"
+
+
+def _check(name: str, **values: float) -> None:
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError(f"{name}: invalid {key} {value!r}; it must be a number ≥ 0")
