@@ -38,6 +38,18 @@ from .tensor import Tensor, as_tensor, concatenate, grad, maximum, minimum, stac
 
 __version__ = "0.1.0"
 
+_LAZY_SUBPACKAGES = ("data", "testing", "viz")
+
+
+def __getattr__(name: str) -> object:
+    # data, testing and viz load on first use, so `import autograd_nn` stays quick.
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'autograd_nn' has no attribute {name!r}")
+
+
 __all__ = [
     "Function", "GraphFreedError", "Node", "Tensor", "abs", "as_tensor", "clip",
     "concatenate", "enable_grad", "exp", "functional", "grad", "is_grad_enabled",

@@ -1,0 +1,148 @@
+"""The main job end to end: `autograd-nn train / evaluate / predict / graph`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autograd_nn as ag
+from autograd_nn import checkpoint, nn
+from autograd_nn.cli import main
+from autograd_nn.data import synthetic_bike_sharing
+from autograd_nn.training import TrainConfig, build_network, mse, train
+
+REAL_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike-sharing" / "hour.csv"
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--epochs", "3", "--hidden", "8", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def test_train_writes_checkpoint_metrics_plots_and_graphs(trained_run, capsys):
+    names = {p.name for p in trained_run.iterdir()}
+    assert {"model.safetensors", "metrics.json", "predictions.csv", "loss_curve.png", "predictions.png"} <= names
+    graphs = {p.name for p in (trained_run / "graphs").iterdir()}
+    assert {"model_forward.dot", "model_backward.dot", "ops_forward.dot", "ops_backward.dot"} <= graphs
+    for png in ("loss_curve.png", "predictions.png"):
+        assert (trained_run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["synthetic"] is True and len(metrics["history"]["val"]) == 3
+    assert metrics["losses"]["val"] < 0.5 * metrics["mean_predictor_val"]
+
+
+def test_training_beats_the_mean_predictor_on_synthetic_data():
+    data = synthetic_bike_sharing(seed=1)
+    config = TrainConfig(hidden=10, epochs=4, seed=1)
+    model = build_network(data.n_features, config.hidden, seed=config.seed)
+    before = mse(model, data.val.X.astype(np.float32), data.val.y.astype(np.float32))
+    _, history = train(model, data, config)
+    mean_predictor = float(np.mean((data.val.y - data.train.y.mean()) ** 2))
+    assert history.val[-1] < 0.35 * mean_predictor
+    assert history.val[-1] < before and history.train[-1] < history.train[0]
+
+
+@pytest.mark.skipif(not REAL_CSV.exists(), reason="the UCI hour.csv is not in ../shared")
+def test_default_training_meets_the_post_target_on_real_data(tmp_path):
+    assert main(["train", "--data", str(REAL_CSV), "--out", str(tmp_path), "--no-graphs", "--no-progress"]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["synthetic"] is False
+    assert metrics["losses"]["val"] < 0.18  # the original project's pass mark
+
+
+def test_evaluate_and_predict(trained_run, tmp_path, capsys):
+    assert main(["evaluate", str(trained_run / "model.safetensors")]) == 0
+    report = capsys.readouterr().out
+    assert "SYNTHETIC" in report and "val: MSE" in report
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(trained_run / "model.safetensors"), "--out", str(out)]) == 0
+    rows = out.read_text().splitlines()
+    assert rows[0] == "dteday,hr,cnt,predicted_cnt"
+    data = synthetic_bike_sharing(seed=0)
+    assert len(rows) - 1 == len(data.test)
+    assert rows[1].startswith(str(data.test.dteday[0]))
+
+
+def test_checkpoint_reloads_into_the_same_network(trained_run):
+    state = checkpoint.load(trained_run / "model.safetensors")
+    model = build_network(56, 8)
+    model.load_state_dict(state["model"])
+    assert set(state) == {"model", "optimizer"}
+    assert model[0].weight.shape == (8, 56)
+
+
+def test_graph_command(trained_run, tmp_path, capsys):
+    assert main(["graph", str(trained_run / "model.safetensors"), "--out", str(tmp_path), "--batch-size", "16"]) == 0
+    assert (tmp_path / "model_backward.dot").read_text().count("δ") > 0
+
+
+def test_bad_csv_fails_clearly_and_overwrites_nothing(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    sentinel = out / "model.safetensors"
+    sentinel.write_bytes(b"previous run")
+    bad = tmp_path / "hour.csv"
+    bad.write_text("instant,dteday,season\n1,2011-01-01,1\n")
+    assert main(["train", "--data", str(bad), "--out", str(out), "--epochs", "1"]) == 2
+    error = capsys.readouterr().err
+    assert "missing" in error and "hour.csv" in error
+    assert sentinel.read_bytes() == b"previous run" and sorted(p.name for p in out.iterdir()) == ["model.safetensors"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["train", "--data", str(empty), "--out", str(out)]) == 2
+    assert "empty" in capsys.readouterr().err
+
+
+def test_nan_in_data_is_reported(tmp_path, capsys):
+    text = ag.data.synthetic_hour_csv(seed=0).splitlines()
+    header, row = text[0].split(","), text[5].split(",")
+    row[header.index("temp")] = "nan"
+    text[5] = ",".join(row)
+    path = tmp_path / "hour.csv"
+    path.write_text("\r\n".join(text) + "\r\n")
+    assert main(["train", "--data", str(path), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert "line 6" in error and "temp" in error and "nan" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_checkpoint_of_another_architecture_is_refused(trained_run, tmp_path, capsys):
+    wrong = tmp_path / "wrong.safetensors"
+    other = nn.Sequential(nn.Linear(56, 5), nn.Sigmoid(), nn.Linear(5, 1))
+    metadata = checkpoint.load_metadata(trained_run / "model.safetensors")
+    ag.save({"model": other.state_dict()}, wrong, metadata={"architecture": metadata["architecture"]})
+    assert main(["evaluate", str(wrong)]) == 2
+    error = capsys.readouterr().err
+    assert "0.weight" in error and "(5, 56)" in error and "(8, 56)" in error
+    plain = tmp_path / "plain.safetensors"
+    ag.save(other.state_dict(), plain)
+    assert main(["predict", str(plain)]) == 2
+    assert "not a checkpoint written by `autograd-nn train`" in capsys.readouterr().err
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes((trained_run / "model.safetensors").read_bytes()[:100])
+    assert main(["evaluate", str(truncated)]) == 2
+    assert "truncated" in capsys.readouterr().err.lower()
+
+
+def test_plain_progress_lines_when_not_a_terminal(tmp_path, capsys):
+    assert main(["train", "--epochs", "2", "--hidden", "4", "--out", str(tmp_path), "--no-graphs"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/2  train" in out and "epoch 2/2" in out and "predicting the mean" in out
+
+
+def test_python_dash_m_entry_point():
+    result = subprocess.run([sys.executable, "-m", "autograd_nn", "--help"], capture_output=True, text=True, check=True)
+    assert "train" in result.stdout and "evaluate" in result.stdout
+
+
+def test_invalid_options_are_rejected(tmp_path, capsys):
+    assert main(["train", "--hidden", "0", "--out", str(tmp_path / "x")]) == 2
+    assert "hidden must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
