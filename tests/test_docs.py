@@ -29,6 +29,7 @@ import autograd_nn.functional
 import autograd_nn.testing
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+SHARED = DOCS.parents[1] / "shared"  # ../shared beside the checkout: read-only data, never in the repo
 PAGES = sorted(p for p in DOCS.glob("*.md") if p.name != "README.md")  # README: notes, not a page
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -93,10 +94,19 @@ def test_the_worked_pages_have_runnable_examples():
 
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=lambda p: p.name)
 def test_page_examples_run(page, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+    text = page.read_text(encoding="utf-8")
+    # A page may read the shared data by the path a reader uses from the checkout's root,
+    # "../shared/...": mirror that layout around the temporary working directory.
+    if "../shared/" in text and not SHARED.is_dir():
+        pytest.skip(f"{page.name} reads the shared data, which is absent here ({SHARED})")
+    work = tmp_path / "checkout"
+    work.mkdir()
+    if SHARED.is_dir():
+        (tmp_path / "shared").symlink_to(SHARED, target_is_directory=True)
+    monkeypatch.chdir(work)
     monkeypatch.setenv("MPLBACKEND", "Agg")  # a page may plot; never open a window
     namespace: dict = {"__name__": f"docs.{page.stem}"}
-    for block in python_blocks(page.read_text(encoding="utf-8")):
+    for block in python_blocks(text):
         # padding with newlines makes tracebacks point at the page's own line numbers
         code = compile("\n" * (block.line - 1) + block.source, str(page), "exec")
         exec(code, namespace)
