@@ -55,10 +55,11 @@ napoleon_google_docstring = False
 # Offline builds have no intersphinx inventories for Python and numpy, so references to
 # their types in signatures cannot resolve; everything of ours must (nitpicky mode).
 nitpick_ignore_regex = [
-    ("py:class", r"(typing|collections\.abc|types)\..*"),
-    ("py:class", r"(np|numpy)\..*"),
-    ("py:class", r"Any|Callable|Iterable|Iterator|Sequence|F"),
-    ("py:class", r"(int|float|bool|str|tuple|list|dict|set|frozenset|type|object|None)"),
+    (r"py:(class|obj|data)", r"(typing|collections\.abc|types|os|pathlib|io)\..*"),
+    (r"py:(class|obj|data)", r"(np|numpy)\..*"),
+    (r"py:(class|obj|data)", r"Any|Callable|Iterable|Iterator|Sequence|Mapping|Literal|F"),
+    # builtins, also as the fragments Sphinx leaves of a subscripted annotation: "tuple[str"
+    (r"py:(class|obj|data)", r"(int|float|bool|str|bytes|tuple|list|dict|set|frozenset|type|object|None)(\[.*)?"),
 ]
 
 # --- HTML --------------------------------------------------------------------------
