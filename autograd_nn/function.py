@@ -127,7 +127,7 @@ class Node:
 
     @property
     def next_functions(self) -> tuple[Any, ...]:
-        """The parent edges, as in PyTorch: Nodes, leaf Tensors or None."""
+        """The parent edges (Nodes, leaf Tensors or None), named as in PyTorch."""
         return self.parents
 
     def register_hook(self, hook: Callable[[Any], Any]) -> None:
@@ -180,14 +180,17 @@ class Function:
 
     @staticmethod
     def forward(ctx: Any, *inputs: Any, **params: Any) -> np.ndarray:
+        """Compute the output from the inputs' arrays; keep what ``backward`` needs with ``ctx.save_for_backward``."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
+        """Given δ of the output, return δ of each input (one value for a single input, None where none is needed)."""
         raise NotImplementedError
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """Run the op on ``inputs``, recording it in the graph if any input requires grad."""
         return _record(cls, inputs, params)
 
 

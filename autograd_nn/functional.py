@@ -53,7 +53,7 @@ def sqrt(x: Any) -> Tensor:
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001 - numpy's name
-    """|x|, elementwise; the gradient at 0 is 0."""
+    """``|x|``, elementwise; the gradient at 0 is 0."""
     return Abs.apply(x)
 
 
@@ -68,18 +68,22 @@ def matmul(x: Any, y: Any) -> Tensor:
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``axis`` (an int, a tuple, or None for all axes), as ``np.sum``."""
     return as_tensor(x).sum(axis=axis, keepdims=keepdims)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (an int, a tuple, or None for all axes), as ``np.mean``."""
     return as_tensor(x).mean(axis=axis, keepdims=keepdims)
 
 
 def reshape(x: Any, shape: Any) -> Tensor:
+    """The same elements in a new shape, as ``np.reshape``."""
     return as_tensor(x).reshape(shape)
 
 
 def transpose(x: Any, axes: Any = None) -> Tensor:
+    """Permute the axes (reverse them when ``axes`` is None), as ``np.transpose``."""
     return as_tensor(x).transpose(axes) if axes is not None else as_tensor(x).transpose()
 
 

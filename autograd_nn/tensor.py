@@ -74,6 +74,20 @@ class Tensor:
     >>> W.grad
     Tensor([[ 1., -1.],
             [ 1., -1.]])
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        The values.
+    grad : Tensor | None
+        δ for this tensor, ∂C/∂(tensor): accumulated by ``backward`` into leaves that
+        require grad (and tensors that called ``retain_grad``); None before.
+    requires_grad : bool
+        Whether operations on this tensor are recorded for differentiation.
+    grad_fn : Node | None
+        The node of the operation that made this tensor; None for a leaf.
+    name : str | None
+        An optional label, shown by the graph renderer.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
@@ -110,18 +124,22 @@ class Tensor:
     # ----------------------------------------------------------------- attributes
     @property
     def shape(self) -> tuple[int, ...]:
+        """The array's dimensions, as ``ndarray.shape``."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     @property
     def dtype(self) -> np.dtype:
+        """The numpy dtype of ``data``."""
         return self.data.dtype
 
     @property
@@ -145,6 +163,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        """The values as (nested) Python lists, as ``ndarray.tolist``."""
         return self.data.tolist()
 
     def detach(self) -> Tensor:
@@ -244,6 +263,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """True if ``retain_grad()`` was called on this non-leaf tensor."""
         return self.grad_fn is not None and getattr(self.grad_fn, "_retains_grad", False)
 
     def register_hook(self, hook: Callable[[Any], Any]) -> None:
@@ -326,15 +346,19 @@ class Tensor:
 
     # ------------------------------------------------------------ elementwise
     def abs(self) -> Tensor:
+        """``|x|``, elementwise; the gradient at 0 is 0."""
         return Abs.apply(self)
 
     def exp(self) -> Tensor:
+        """eˣ, elementwise."""
         return Exp.apply(self)
 
     def log(self) -> Tensor:
+        """Natural logarithm, elementwise."""
         return Log.apply(self)
 
     def sqrt(self) -> Tensor:
+        """Square root, elementwise."""
         return Sqrt.apply(self)
 
     def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
@@ -344,24 +368,31 @@ class Tensor:
         return Clip.apply(self, a_min=_array(a_min), a_max=_array(a_max))
 
     def sigmoid(self) -> Tensor:
+        """a = σ(z) = 1 / (1 + e⁻ᶻ), elementwise;  σ'(z) = a (1 − a)."""
         return Sigmoid.apply(self)
 
     def relu(self) -> Tensor:
+        """a = max(z, 0), elementwise; the gradient at 0 is 0."""
         return Relu.apply(self)
 
     def tanh(self) -> Tensor:
+        """a = tanh z, elementwise;  tanh'(z) = 1 − a²."""
         return Tanh.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """a = z for z > 0, else negative_slope · z."""
         return LeakyRelu.apply(self, negative_slope=negative_slope)
 
     def softplus(self) -> Tensor:
+        """a = ln(1 + eᶻ), computed without overflow;  softplus'(z) = σ(z)."""
         return Softplus.apply(self)
 
     def softmax(self, axis: int = -1) -> Tensor:
+        """eᶻ / Σ eᶻ along ``axis``; stable for any finite logits."""
         return Softmax.apply(self, axis=axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
+        """z − ln Σ eᶻ along ``axis``; stable for any finite logits."""
         return LogSoftmax.apply(self, axis=axis)
 
     def astype(self, dtype: Any) -> Tensor:
@@ -371,13 +402,16 @@ class Tensor:
         return Cast.apply(self, dtype=np.dtype(dtype))
 
     def dot(self, other: Any) -> Tensor:
+        """The matrix product ``self @ other`` (numpy's ``matmul`` semantics)."""
         return Matmul.apply(self, other)
 
     # ---------------------------------------------------------------- reductions
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (an int, a tuple, or None for all axes), as ``ndarray.sum``."""
         return Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (an int, a tuple, or None for all axes), as ``ndarray.mean``."""
         return Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
@@ -395,12 +429,15 @@ class Tensor:
         return (deviation * deviation).sum(axis=axis, keepdims=keepdims) * (1.0 / max(count - ddof, 0))
 
     def std(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Standard deviation, the square root of ``var`` (numpy's definition)."""
         return self.var(axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
 
     def argmax(self, axis: int | None = None) -> np.ndarray:
+        """Indices of the maxima along ``axis``, as a plain ndarray (not differentiable)."""
         return self.data.argmax(axis=axis)
 
     def argmin(self, axis: int | None = None) -> np.ndarray:
+        """Indices of the minima along ``axis``, as a plain ndarray (not differentiable)."""
         return self.data.argmin(axis=axis)
 
     # --------------------------------------------------------------------- shape
@@ -417,11 +454,13 @@ class Tensor:
         return Transpose.apply(self, axes=tuple(axes) if axes else None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Interchange two axes, as ``ndarray.swapaxes``."""
         order = list(range(self.ndim))
         order[axis1], order[axis2] = order[axis2], order[axis1]
         return Transpose.apply(self, axes=tuple(order))
 
     def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        """Remove axes of length one, as ``ndarray.squeeze``."""
         try:
             shape = self.data.squeeze(axis).shape
         except ValueError:
@@ -431,15 +470,19 @@ class Tensor:
         return Reshape.apply(self, shape=shape)
 
     def expand_dims(self, axis: int | tuple[int, ...]) -> Tensor:
+        """Insert axes of length one at ``axis``, as ``np.expand_dims``."""
         return Reshape.apply(self, shape=np.expand_dims(self.data, axis).shape)
 
     def flatten(self) -> Tensor:
+        """All elements in a 1-D tensor, as ``ndarray.flatten``."""
         return Reshape.apply(self, shape=(self.size,))
 
     def ravel(self) -> Tensor:
+        """The same as ``flatten``."""
         return self.flatten()
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        """Broadcast to ``shape``, as ``np.broadcast_to``; the gradient is summed back."""
         return BroadcastTo.apply(self, shape=tuple(shape))
 
     def __getitem__(self, index: Any) -> Tensor:
