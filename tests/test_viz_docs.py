@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -15,8 +14,6 @@ def test_docs_examples_run(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     for block in blocks:
-        if "from autograd_nn import nn" in block and importlib.util.find_spec("autograd_nn.nn") is None:
-            continue  # the model example needs autograd_nn.nn; it runs once nn is merged
         exec(compile(block, str(DOC), "exec"), namespace)
     printed = capsys.readouterr().out
     assert "δ¹ (128×200) = δ² · W² ⊙ σ'(z¹)" in printed

@@ -130,7 +130,7 @@ def draw_model(
 
     Layer l shows Wˡ, bˡ, zˡ = aˡ⁻¹(Wˡ)ᵀ + bˡ and aˡ with real shapes (``x`` is one
     batch); with ``backward=True`` (needs ``y`` and ``loss_fn``) each layer shows
-    δˡ = ∂C/∂zˡ, ∂C/∂Wˡ and ∂C/∂bˡ from a read-only sweep and is coloured by |δˡ|.
+    δˡ = ∂C/∂zˡ, ∂C/∂Wˡ and ∂C/∂bˡ from a read-only sweep and is coloured by ``|δˡ|``.
     ``expand=True`` draws the op graph instead, one cluster per layer, named in the
     same notation. More than 12 layers: runs of identical layers are collapsed.
     """
