@@ -2,8 +2,8 @@
 
     python examples/render_graphs.py [out_dir]
 
-Uses ``autograd_nn.nn`` when it exists, else an equivalent network from core Tensors
-(56 → 200 sigmoid → 1, MSE) on one random minibatch of 128. Needs a Graphviz renderer
+Trains the post's network (56 → 200 sigmoid → 1, MSE) for one epoch on the built-in
+synthetic data, then draws one minibatch of 128 through it. Needs a Graphviz renderer
 (``dot``, or ``pip install "autograd-nn[render]"``).
 """
 
@@ -12,28 +12,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 import autograd_nn as ag
 from autograd_nn import viz
+from autograd_nn.data import synthetic_bike_sharing
+from autograd_nn.training import TrainConfig, build_network, train
 
 
-def bike_network(rng: np.random.Generator):
-    try:
-        from autograd_nn import nn
-
-        return nn.Sequential(nn.Linear(56, 200), nn.Sigmoid(), nn.Linear(200, 1))
-    except ImportError:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-        from viz_fakes import Linear, Sequential, Sigmoid
-
-        return Sequential(Linear(56, 200, rng), Sigmoid(), Linear(200, 1, rng))
-
-
-def main(out_dir: str = "docs/images") -> list[Path]:
-    rng = np.random.default_rng(0)
-    model = bike_network(rng)
-    x, y = rng.normal(size=(128, 56)), rng.normal(size=(128, 1))
+def main(out_dir: str | Path = "docs/images") -> list[Path]:
+    data = synthetic_bike_sharing(seed=0)
+    config = TrainConfig(hidden=200, epochs=1, dtype="float64")
+    model = build_network(data.n_features, config.hidden, dtype=config.dtype)
+    train(model, data, config)
+    x, y = ag.tensor(data.train.X[:128]), ag.tensor(data.train.y[:128])
     out = Path(out_dir)
     written = []
     for name, backward in [("bike_forward", False), ("bike_backward", True)]:
