@@ -137,6 +137,19 @@ def test_op_contract(spec, data):
     check_op(spec, data.draw)
 
 
+def test_cast_to_float32_hands_back_the_cotangent_in_the_source_dtype():
+    # The contract checks Cast in float64 and longdouble only (finite differences in
+    # float32 are noise), so the float32 path is checked exactly here.
+    x = ag.tensor(np.array([0.1, 1 / 3, 2.0]), requires_grad=True)
+    y = x.astype(np.float32)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, x.data.astype(np.float32))
+    v = np.array([1 / 3, -2.0, 0.25], dtype=np.float32)
+    y.backward(v)
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, v.astype(np.float64))
+
+
 # ------------------------------------------------------------ composites built on the ops
 def _ddof_reduction(min_count):
     """A reduction over at least ``min_count`` elements, with ddof below that count."""

@@ -223,7 +223,9 @@ def draw_case(draw: Draw, spec: OpSpec) -> Case:
         inputs = draw(ats.distinct_values(shapes, domains, avoid=kinks))
     else:
         inputs = [draw(ats.domain_arrays(s, d, avoid=kinks)) for s, d in zip(shapes, domains)]
-    requires_grad = draw(st.lists(st.booleans(), min_size=len(shapes), max_size=len(shapes)).filter(any))
+    # A non-empty subset requires grad (exercising ctx.needs_input_grad); shrinks to input 0.
+    requires_grad = draw(st.lists(st.booleans(), min_size=len(shapes), max_size=len(shapes)))
+    requires_grad[draw(st.integers(0, len(shapes) - 1))] = True
     seed = draw(st.integers(0, 2**32 - 1))
     return Case(spec, inputs, params, requires_grad, seed)
 
