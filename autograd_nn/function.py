@@ -2,7 +2,7 @@
 
 An op is a ``Function`` subclass with two static methods side by side::
 
-    @register_op(domain=(-4, 4))
+    @register_op(reference=lambda z: 1 / (1 + np.exp(-z)), domain=(-4, 4))
     class Sigmoid(Function):
         '''a = σ(z);  δz = δa · a · (1 − a)'''
 
@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import _xp
+from .opspec import OpSpec, op_spec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -203,21 +204,26 @@ def _record_unavailable(fn: type[Function], inputs: tuple[Any, ...], params: dic
 _record: Callable[[type[Function], tuple[Any, ...], dict[str, Any]], Any] = _record_unavailable
 
 
-OP_REGISTRY: dict[str, dict[str, Any]] = {}
+# Every enrolled op, keyed by "module.ClassName" (so a user's op may share a built-in's name).
+OP_REGISTRY: dict[str, OpSpec] = {}
 
 
-def register_op(**hints: Any) -> Callable[[type[Function]], type[Function]]:
-    """Class decorator: enrol a Function in the op registry.
+def register_op(**spec: Any) -> Callable[[type[Function]], type[Function]]:
+    """Class decorator: enrol a Function in ``OP_REGISTRY`` with its test contract.
 
-    ``hints`` describe how to test it (its input domain, kinks to avoid, how to sample
-    inputs); the shared property tests in ``autograd_nn.testing`` read them.
+    ``spec`` holds the keywords of ``autograd_nn.opspec.op_spec``: ``reference`` (the
+    numpy reference, required), ``shapes``, ``domain``, ``kinks``, ``distinct`` and
+    ``params``; they say how to draw valid inputs, which points to avoid, and what the
+    forward must compute. ``autograd_nn.testing.check_op`` and the shared property test
+    read them. A misspelt or malformed spec fails here, at import, naming the op.
     """
 
     def enrol(cls: type[Function]) -> type[Function]:
-        name = cls.__name__
-        if name in OP_REGISTRY and OP_REGISTRY[name]["function"] is not cls:
-            raise ValueError(f"register_op: an op named {name!r} is already registered")
-        OP_REGISTRY[name] = {"function": cls, **hints}
+        try:
+            description = op_spec(cls, **spec)
+        except TypeError as error:  # e.g. a misspelt or missing keyword: say which op
+            raise TypeError(f"register_op on {cls.__name__}: {error}") from None
+        OP_REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = description
         return cls
 
     return enrol

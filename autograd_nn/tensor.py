@@ -426,7 +426,7 @@ class Tensor:
         """Variance, numpy's definition: mean of squared deviations, ``n − ddof`` divisor."""
         deviation = self - self.mean(axis=axis, keepdims=True)
         count = self.size // max(deviation.mean(axis=axis, keepdims=True).size, 1)
-        return (deviation * deviation).sum(axis=axis, keepdims=keepdims) * (1.0 / max(count - ddof, 0))
+        return (deviation * deviation).sum(axis=axis, keepdims=keepdims) * np.divide(1.0, max(count - ddof, 0))
 
     def std(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
         """Standard deviation, the square root of ``var`` (numpy's definition)."""

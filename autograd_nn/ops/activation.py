@@ -10,7 +10,7 @@ from .._xp import sigmoid as _sigmoid
 from ..function import Function, register_op
 
 
-@register_op(arity=1, domain=(-6, 6))
+@register_op(reference=lambda z: 1 / (1 + np.exp(-z)), domain=(-8, 8))
 class Sigmoid(Function):
     """a = σ(z);  δz = δa · a · (1 − a)"""
 
@@ -26,7 +26,7 @@ class Sigmoid(Function):
         return grad * a * (1 - a)
 
 
-@register_op(arity=1, kinks=[0.0])
+@register_op(reference=lambda z: z * (z > 0), kinks=[0.0])
 class Relu(Function):
     """a = max(z, 0);  δz = δa · [z > 0]"""
 
@@ -42,7 +42,7 @@ class Relu(Function):
         return grad * np.asarray(a > 0)
 
 
-@register_op(arity=1, domain=(-3, 3))
+@register_op(reference=lambda z: 1 - 2 / (np.exp(2 * z) + 1), domain=(-4, 4))
 class Tanh(Function):
     """a = tanh z;  δz = δa · (1 − a²)"""
 
@@ -58,7 +58,11 @@ class Tanh(Function):
         return grad * (1 - a * a)
 
 
-@register_op(arity=1, kinks=[0.0])
+@register_op(
+    reference=lambda z, negative_slope: np.maximum(z, 0) + negative_slope * np.minimum(z, 0),
+    kinks=[0.0],
+    params={"negative_slope": (0.0, 0.01, 0.2, 1.5)},
+)
 class LeakyRelu(Function):
     """a = z if z > 0 else s·z;  δz = δa if z > 0 else s·δa"""
 
@@ -73,7 +77,7 @@ class LeakyRelu(Function):
         return ctx.xp.where(ctx.positive, grad, grad * ctx.negative_slope)
 
 
-@register_op(arity=1, domain=(-6, 6))
+@register_op(reference=lambda z: np.log1p(np.exp(z)), domain=(-8, 8))
 class Softplus(Function):
     """a = ln(1 + eᶻ);  δz = δa · σ(z)"""
 
@@ -94,7 +98,7 @@ def _shifted(z: np.ndarray, axis: int) -> np.ndarray:
     return z - z.max(axis=axis, keepdims=True)
 
 
-@register_op(arity=1, axis="one", domain=(-5, 5))
+@register_op(reference=lambda z, axis: np.exp(z) / np.exp(z).sum(axis, keepdims=True), shapes="axis", domain=(-5, 5))
 class Softmax(Function):
     """sᵢ = eᶻⁱ / Σⱼ eᶻʲ;  δz = s ⊙ (δs − Σ δs ⊙ s)"""
 
@@ -113,7 +117,7 @@ class Softmax(Function):
         return weighted - s * weighted.sum(axis=ctx.axis, keepdims=True)
 
 
-@register_op(arity=1, axis="one", domain=(-5, 5))
+@register_op(reference=lambda z, axis: z - np.log(np.exp(z).sum(axis, keepdims=True)), shapes="axis", domain=(-5, 5))
 class LogSoftmax(Function):
     """yᵢ = zᵢ − ln Σⱼ eᶻʲ;  δz = δy − eʸ · Σ δy"""
 

@@ -13,7 +13,7 @@ import numpy as np
 from ..function import Function, register_op
 
 
-@register_op(arity=2)
+@register_op(reference=np.add)
 class Add(Function):
     """z = x + y;  δx = δz,  δy = δz"""
 
@@ -26,7 +26,7 @@ class Add(Function):
         return grad, grad
 
 
-@register_op(arity=2)
+@register_op(reference=np.subtract)
 class Sub(Function):
     """z = x − y;  δx = δz,  δy = −δz"""
 
@@ -39,7 +39,7 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
-@register_op(arity=2)
+@register_op(reference=np.multiply)
 class Mul(Function):
     """z = x ⊙ y;  δx = δz ⊙ y,  δy = δz ⊙ x"""
 
@@ -55,7 +55,7 @@ class Mul(Function):
         return (grad * y if need_x else None), (grad * x if need_y else None)
 
 
-@register_op(arity=2, domain=[(-3, 3), (0.5, 3)], signed_domain=[False, True])
+@register_op(reference=np.true_divide, domain=[(-3, 3), ((-3, -0.5), (0.5, 3))])
 class Div(Function):
     """z = x / y;  δx = δz / y,  δy = −δz · x / y²"""
 
@@ -73,7 +73,7 @@ class Div(Function):
         return grad_x, grad_y
 
 
-@register_op(arity=2, domain=[(0.5, 2), (-2, 2)])
+@register_op(reference=lambda x, y: np.exp(y * np.log(x)), domain=[(0.5, 2), (-2, 2)])
 class Pow(Function):
     """z = xʸ;  δx = δz · y · xʸ⁻¹,  δy = δz · z · ln x"""
 
@@ -95,7 +95,7 @@ class Pow(Function):
         return grad_x, grad_y
 
 
-@register_op(arity=1)
+@register_op(reference=np.negative)
 class Neg(Function):
     """z = −x;  δx = −δz"""
 
@@ -108,7 +108,7 @@ class Neg(Function):
         return -grad
 
 
-@register_op(arity=1, kinks=[0.0])
+@register_op(reference=lambda x: np.where(x < 0, -x, x), kinks=[0.0])
 class Abs(Function):
     """z = |x|;  δx = δz · sign(x)   (0 at x = 0)"""
 
@@ -130,7 +130,7 @@ def _tie_weights(x: Any, y: Any, dtype: np.dtype) -> np.ndarray:
     return wins
 
 
-@register_op(arity=2, kinks="ties")
+@register_op(reference=lambda x, y: np.where(x > y, x, y), distinct=True)
 class Maximum(Function):
     """z = max(x, y);  δx = δz · [x > y],  δy = δz · [y > x];  ties split δz evenly"""
 
@@ -146,7 +146,7 @@ class Maximum(Function):
         return grad * weight_x, grad * (1 - weight_x)
 
 
-@register_op(arity=2, kinks="ties")
+@register_op(reference=lambda x, y: np.where(x < y, x, y), distinct=True)
 class Minimum(Function):
     """z = min(x, y);  δx = δz · [x < y],  δy = δz · [y < x];  ties split δz evenly"""
 
@@ -162,7 +162,7 @@ class Minimum(Function):
         return grad * weight_x, grad * (1 - weight_x)
 
 
-@register_op(arity=2)
+@register_op(reference=lambda x, y, condition: np.where(condition, x, y), params={"condition": "mask"})
 class Where(Function):
     """z = where(c, x, y);  δx = δz · c,  δy = δz · ¬c   (c is a constant boolean array)"""
 
@@ -178,7 +178,15 @@ class Where(Function):
         return (where(condition, grad, 0) if need_x else None), (where(condition, 0, grad) if need_y else None)
 
 
-@register_op(arity=1, kinks="bounds")
+def _or(bound: Any, default: float) -> Any:
+    return default if bound is None else bound
+
+
+@register_op(
+    reference=lambda x, a_min, a_max: np.minimum(np.maximum(x, _or(a_min, -np.inf)), _or(a_max, np.inf)),
+    kinks=["a_min", "a_max"],
+    params={"a_min": (None, -1.0, -0.25), "a_max": (None, 0.5, 2.0)},
+)
 class Clip(Function):
     """z = clip(x, lo, hi);  δx = δz · [lo ≤ x ≤ hi]"""
 
@@ -200,7 +208,7 @@ class Clip(Function):
         return grad * inside
 
 
-@register_op(arity=1, dtypes=("float32", "float64"))
+@register_op(reference=lambda x, dtype: x.astype(dtype), params={"dtype": (np.float64, np.longdouble)})
 class Cast(Function):
     """z = x.astype(dtype);  δx = δz.astype(x.dtype)"""
 

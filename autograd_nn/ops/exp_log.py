@@ -9,7 +9,7 @@ import numpy as np
 from ..function import Function, register_op
 
 
-@register_op(arity=1, domain=(-3, 3))
+@register_op(reference=np.exp, domain=(-5, 5))
 class Exp(Function):
     """a = eᶻ;  δz = δa · a"""
 
@@ -25,7 +25,7 @@ class Exp(Function):
         return grad * a
 
 
-@register_op(arity=1, domain=(0.2, 5))
+@register_op(reference=np.log, domain=(0.2, 5))
 class Log(Function):
     """a = ln z;  δz = δa / z"""
 
@@ -40,7 +40,7 @@ class Log(Function):
         return grad / z
 
 
-@register_op(arity=1, domain=(0.2, 5))
+@register_op(reference=lambda z: z**0.5, domain=(0.2, 5))
 class Sqrt(Function):
     """a = √z;  δz = δa / (2a)"""
 

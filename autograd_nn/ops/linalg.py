@@ -23,7 +23,7 @@ def _describe(x: np.ndarray, y: np.ndarray) -> str:
     )
 
 
-@register_op(arity=2, shapes="matmul")
+@register_op(reference=np.matmul, shapes="matmul")
 class Matmul(Function):
     """z = x @ y;  δx = δz @ yᵀ,  δy = xᵀ @ δz   (1-D operands as numpy: a row, a column)"""
 

@@ -12,7 +12,11 @@ _LOG_FLOOR = -100.0  # as PyTorch: log p is clamped so p = 0 gives a finite loss
 _EPS = 1e-12  # as PyTorch: the gradient's denominator p(1 − p) is at least this
 
 
-@register_op(arity=1, domain=(0.05, 0.95), target="probability")
+@register_op(
+    reference=lambda p, target: -(target * np.log(p) + (1 - target) * np.log(1 - p)),
+    domain=(0.02, 0.98),
+    params={"target": "probabilities"},
+)
 class BinaryCrossEntropy(Function):
     """ℓ = −[y ln p + (1 − y) ln(1 − p)];  δp = δℓ · (p − y) / (p (1 − p))
 

@@ -17,7 +17,7 @@ def _spread(ctx: Any, grad: Any) -> Any:
     return ctx.xp.broadcast_to(grad, ctx.input_shape)
 
 
-@register_op(arity=1, axis="many")
+@register_op(reference=np.sum, shapes="reduction")
 class Sum(Function):
     """z = Σₐₓᵢₛ x;  δx = δz broadcast back over the summed axes"""
 
@@ -32,7 +32,7 @@ class Sum(Function):
         return _spread(ctx, grad)
 
 
-@register_op(arity=1, axis="many")
+@register_op(reference=np.mean, shapes="reduction")
 class Mean(Function):
     """z = (1/n) Σₐₓᵢₛ x;  δx = δz / n broadcast back over the averaged axes"""
 
@@ -62,7 +62,7 @@ class _Extremum(Function):
         return grad * share.astype(grad.dtype, copy=False)
 
 
-@register_op(arity=1, axis="many", kinks="ties")
+@register_op(reference=np.max, shapes="reduction", distinct=True)
 class Max(_Extremum):
     """z = max over axis;  δx = δz at the maxima, split evenly among ties"""
 
@@ -75,7 +75,7 @@ class Max(_Extremum):
         return z
 
 
-@register_op(arity=1, axis="many", kinks="ties")
+@register_op(reference=np.min, shapes="reduction", distinct=True)
 class Min(_Extremum):
     """z = min over axis;  δx = δz at the minima, split evenly among ties"""
 

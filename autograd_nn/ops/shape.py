@@ -11,7 +11,7 @@ from .._xp import index_add
 from ..function import Function, register_op
 
 
-@register_op(arity=1, shapes="reshape")
+@register_op(reference=lambda x, shape: np.reshape(x, shape), shapes="reshape")
 class Reshape(Function):
     """z = x.reshape(shape);  δx = δz.reshape(x.shape)"""
 
@@ -30,7 +30,7 @@ class Reshape(Function):
         return grad.reshape(ctx.input_shape)
 
 
-@register_op(arity=1, shapes="transpose")
+@register_op(reference=lambda x, axes: np.transpose(x, axes), shapes="transpose")
 class Transpose(Function):
     """z = x.transpose(axes);  δx = δz.transpose(argsort(axes))"""
 
@@ -52,7 +52,7 @@ class Transpose(Function):
         return grad.transpose(ctx.inverse)
 
 
-@register_op(arity=1, shapes="broadcast_to")
+@register_op(reference=lambda x, shape: np.broadcast_to(x, shape), shapes="broadcast_to")
 class BroadcastTo(Function):
     """z = broadcast_to(x, shape);  δx = δz summed back to x.shape (done by the engine)"""
 
@@ -68,7 +68,7 @@ class BroadcastTo(Function):
         return grad
 
 
-@register_op(arity=1, shapes="index")
+@register_op(reference=lambda x, index: x[index], shapes="index")
 class GetItem(Function):
     """z = x[index];  δx = zeros_like(x) with δz added at index (repeats accumulate)"""
 
@@ -85,7 +85,13 @@ class GetItem(Function):
         return ctx.xp.index_add(ctx.input_shape, ctx.index, grad)
 
 
-@register_op(arity=1, shapes="index_add")
+def _index_add_reference(x: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    out = np.zeros(shape, dtype=x.dtype)
+    np.add.at(out, index, x)
+    return out
+
+
+@register_op(reference=_index_add_reference, shapes="index_add")
 class IndexAdd(Function):
     """z = zeros(shape) with x added at index;  δx = δz[index]   (the adjoint of x[index])"""
 
@@ -99,7 +105,7 @@ class IndexAdd(Function):
         return grad[ctx.index]
 
 
-@register_op(arity="many", shapes="concatenate")
+@register_op(reference=lambda *xs, axis: np.concatenate(xs, axis), shapes="concatenate")
 class Concatenate(Function):
     """z = concatenate(xs, axis);  δxᵢ = the slice of δz that xᵢ occupies"""
 

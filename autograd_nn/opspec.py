@@ -1,0 +1,183 @@
+"""The op contract: what an op promises, written down as data the property tests read.
+
+Every primitive is enrolled once, on its class, with ``@register_op(...)``; the spec says
+how to draw valid inputs for it (shapes, parameters, domain), where its derivative does
+not exist (kinks, ties), and what it must compute (a numpy reference). One parametrised
+test in ``tests/test_op_properties.py`` then checks, for every enrolled op, the forward
+pass against the reference and the first and second derivatives against finite
+differences (see ``autograd_nn.testing.check_op``). Composite functions and users' own
+ops are described by the same ``OpSpec``, built with ``op_spec``.
+
+This module is pure data and validation: it imports neither hypothesis nor the Tensor.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Interval = tuple[float, float]
+Domain = tuple[Interval, ...]  # a union of open intervals
+
+DEFAULT_DOMAIN: Domain = ((-3.0, 3.0),)
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """How to test one op. Build it with ``op_spec`` or ``@register_op``, which validate it.
+
+    Attributes
+    ----------
+    name
+        Readable name (the class name for a primitive).
+    apply
+        What is called: ``apply(*inputs, **params)`` (``Op.apply`` for a Function).
+    reference
+        The numpy reference: ``reference(*arrays, **params)`` gives the expected output.
+    arity
+        Number of array inputs, or None for a variadic op (e.g. ``concatenate``).
+    shapes
+        How input shapes and shape-like parameters (axis, shape, index, ...) are drawn:
+        the name of a shape family of ``autograd_nn.testing.check_op`` (``"elementwise"``,
+        ``"same"``, ``"matmul"``, ``"reduction"``, ``"axis"``, ``"reshape"``,
+        ``"transpose"``, ``"broadcast_to"``, ``"index"``, ``"index_add"``,
+        ``"concatenate"``), or a callable ``shapes(draw) -> (input_shapes, params)``.
+    domain
+        One union of intervals per input (a single entry applies to every input): input
+        elements are drawn inside it.
+    kinks
+        Points where the derivative does not exist: numbers, or names of parameters
+        whose values are such points (``"a_min"`` for clip). Inputs keep away from them.
+    distinct
+        True if ties between elements are kinks (max, min, maximum): all input elements
+        are then drawn pairwise apart.
+    params
+        Parameters that are not shape-like: a tuple of values to choose from, or the
+        name of an array kind (``"probabilities"``, ``"mask"``, ``"labels"``).
+    function
+        The Function subclass, for a primitive; None for a composite.
+    """
+
+    name: str
+    apply: Callable[..., Any]
+    reference: Callable[..., Any]
+    arity: int | None = 1
+    shapes: str | Callable[..., Any] = "elementwise"
+    domain: tuple[Domain, ...] = (DEFAULT_DOMAIN,)
+    kinks: tuple[float | str, ...] = ()
+    distinct: bool = False
+    params: Mapping[str, tuple[Any, ...] | str] = field(default_factory=dict)
+    function: type | None = None
+
+    def domain_of(self, index: int) -> Domain:
+        """The domain of input ``index``."""
+        return self.domain[min(index, len(self.domain) - 1)]
+
+
+def op_spec(
+    op: Callable[..., Any],
+    *,
+    reference: Callable[..., Any],
+    shapes: str | Callable[..., Any] = "elementwise",
+    arity: int | None | str = "infer",
+    domain: Any = None,
+    kinks: Sequence[float | str] = (),
+    distinct: bool = False,
+    params: Mapping[str, Any] | None = None,
+    name: str | None = None,
+) -> OpSpec:
+    """Validate a description of ``op`` (a Function subclass or any callable) into an OpSpec.
+
+    ``arity`` is read from ``forward`` (or from the callable's required positional
+    parameters) unless given. ``domain`` is ``(lo, hi)`` for every input, or a list with
+    one entry per input, each ``(lo, hi)`` or a tuple of such intervals (a union).
+
+    >>> import numpy as np
+    >>> from autograd_nn import functional as F
+    >>> spec = op_spec(F.softplus, reference=lambda z: np.log1p(np.exp(z)), domain=(-5, 5))
+    >>> spec.name, spec.arity, spec.domain
+    ('softplus', 1, (((-5.0, 5.0),),))
+    """
+    is_function = inspect.isclass(op) and hasattr(op, "forward") and hasattr(op, "apply")
+    name = name or getattr(op, "__name__", None) or repr(op)
+    where = f"op spec of {name}"
+    if not callable(reference):
+        raise TypeError(f"{where}: reference must be a numpy function of the inputs, got {reference!r}")
+    if arity == "infer":
+        arity = _infer_arity(op.forward if is_function else op, skip=1 if is_function else 0, where=where)
+    if arity is not None and (not isinstance(arity, int) or arity < 1):
+        raise ValueError(f"{where}: arity must be a positive int or None (variadic), got {arity!r}")
+    if not (isinstance(shapes, str) or callable(shapes)):
+        raise TypeError(f"{where}: shapes must be a shape-family name or a callable, got {shapes!r}")
+    params = dict(params or {})
+    for key, value in params.items():
+        if isinstance(value, list):
+            params[key] = value = tuple(value)
+        if not isinstance(value, (tuple, str)) or (isinstance(value, tuple) and not value):
+            raise TypeError(
+                f"{where}: params[{key!r}] must be a non-empty tuple of values to choose from "
+                f"or the name of an array kind, got {value!r}"
+            )
+    kinks = tuple(kinks)
+    for kink in kinks:
+        if isinstance(kink, str):
+            if kink not in params:
+                raise ValueError(f"{where}: kink {kink!r} names no parameter in params {sorted(params)}")
+        elif not (isinstance(kink, (int, float)) and math.isfinite(kink)):
+            raise TypeError(f"{where}: kinks must be finite numbers or parameter names, got {kink!r}")
+    return OpSpec(
+        name=name,
+        apply=op.apply if is_function else op,
+        reference=reference,
+        arity=arity,
+        shapes=shapes,
+        domain=_normalize_domain(domain, arity, where),
+        kinks=kinks,
+        distinct=bool(distinct),
+        params=params,
+        function=op if is_function else None,
+    )
+
+
+def _infer_arity(fn: Callable[..., Any], skip: int, where: str) -> int | None:
+    """Required positional parameters of ``fn`` after the first ``skip``; None if ``*args``."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())[skip:]
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: cannot read the signature; pass arity=") from None
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(1 for p in parameters if p.kind in positional and p.default is p.empty)
+
+
+def _normalize_domain(domain: Any, arity: int | None, where: str) -> tuple[Domain, ...]:
+    if domain is None:
+        return (DEFAULT_DOMAIN,)
+    if isinstance(domain, list):
+        if arity is not None and len(domain) != arity:
+            raise ValueError(f"{where}: domain lists {len(domain)} entries for {arity} input(s)")
+        return tuple(_union(entry, where) for entry in domain)
+    return (_union(domain, where),)
+
+
+def _union(entry: Any, where: str) -> Domain:
+    intervals = (entry,) if _is_interval(entry) else tuple(entry)
+    for interval in intervals:
+        if not _is_interval(interval):
+            raise TypeError(f"{where}: a domain is (lo, hi) or a tuple of (lo, hi), got {entry!r}")
+        lo, hi = interval
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"{where}: domain interval {interval!r} must be finite with lo < hi")
+    return tuple((float(lo), float(hi)) for lo, hi in intervals)
+
+
+def _is_interval(entry: Any) -> bool:
+    return (
+        isinstance(entry, tuple)
+        and len(entry) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in entry)
+    )

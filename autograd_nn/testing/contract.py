@@ -1,0 +1,417 @@
+"""The op contract, enforced: draw valid inputs from an ``OpSpec`` and check the op.
+
+``check_op(op, draw)`` checks one drawn example: the forward pass against the spec's
+numpy reference, then ``gradcheck`` and ``gradgradcheck`` in float64. ``op_test(op)``
+wraps that in a hypothesis test for pytest to collect. ``spec_problems`` and
+``unregistered_ops`` keep a registry honest. Needs hypothesis (the ``testing`` extra).
+
+>>> import numpy as np, autograd_nn as ag
+>>> from autograd_nn.testing import op_test
+>>> class Swish(ag.Function):
+...     '''a = z·σ(z);  δz = δa · (σ + z·σ·(1 − σ))'''
+...     @staticmethod
+...     def forward(ctx, z):
+...         ctx.save_for_backward(z)
+...         return z / (1 + np.exp(-z))
+...     @staticmethod
+...     def backward(ctx, grad):
+...         (z,) = ctx.saved
+...         s = ctx.xp.sigmoid(z)
+...         return grad * (s + z * s * (1 - s))
+>>> test_swish = op_test(Swish, reference=lambda z: z * (0.5 + 0.5 * np.tanh(z / 2)))
+>>> test_swish()  # 40 drawn examples under the CI profile; raises on the first failure
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ..function import OP_REGISTRY, Function
+from ..opspec import OpSpec, op_spec
+from ..tensor import Tensor
+from . import strategies as ats
+from .gradcheck import gradcheck, gradgradcheck
+
+__all__ = [
+    "ARRAY_KINDS", "SHAPE_FAMILIES", "Case", "OpContractError", "ShapeFamily", "builtin_specs", "check_case",
+    "check_op", "draw_case", "op_test", "spec_of", "spec_problems", "unregistered_ops",
+]  # fmt: skip
+
+MAX_DIMS = 3
+MAX_SIDE = 3  # at most 27 elements per input: finite differences stay cheap
+
+Shape = tuple[int, ...]
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+
+class OpContractError(AssertionError):
+    """An op broke its contract on a drawn example (the message names the example)."""
+
+
+# -------------------------------------------------------------------- shape families
+@dataclass(frozen=True)
+class ShapeFamily:
+    """How to draw input shapes and shape-like parameters for a kind of op.
+
+    ``draw_shapes(draw, spec) -> (input_shapes, params)``; ``provides`` names the
+    parameters it draws; ``arity`` is the number of inputs it supports (None: variadic,
+    "any": whatever the spec says).
+    """
+
+    draw_shapes: Callable[[Draw, OpSpec], tuple[list[Shape], dict[str, Any]]]
+    provides: tuple[str, ...] = ()
+    arity: int | None | str = 1
+
+
+def _small_shapes(min_dims: int = 0) -> st.SearchStrategy[Shape]:
+    return ats.shapes(min_dims=min_dims, max_dims=MAX_DIMS, max_side=MAX_SIDE)
+
+
+def _elementwise(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    if spec.arity == 1:
+        return [draw(_small_shapes())], {}
+    return list(draw(ats.broadcastable_shapes(spec.arity, max_dims=MAX_DIMS, max_side=MAX_SIDE))), {}
+
+
+def _same(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    return [draw(_small_shapes())] * spec.arity, {}
+
+
+def _matmul(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    return list(draw(ats.matmul_shapes(max_batch_dims=2, max_side=MAX_SIDE))), {}
+
+
+def _reduction(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    shape = draw(_small_shapes())
+    return [shape], {"axis": draw(ats.valid_axes(len(shape))), "keepdims": draw(st.booleans())}
+
+
+def _axis(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    shape = draw(_small_shapes(min_dims=1))
+    return [shape], {"axis": draw(ats.valid_axes(len(shape), single=True, allow_none=False))}
+
+
+def _reshape(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    shape = draw(_small_shapes())
+    return [shape], {"shape": draw(ats.reshape_targets(shape))}
+
+
+def _transpose(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    shape = draw(_small_shapes())
+    return [shape], {"axes": draw(st.none() | ats.permutations(len(shape)))}
+
+
+def _broadcast_to(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    shape = draw(_small_shapes())
+    return [shape], {"shape": draw(ats.broadcast_targets(shape, max_side=MAX_SIDE))}
+
+
+def _index(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    shape = draw(_small_shapes(min_dims=1))
+    return [shape], {"index": draw(ats.indices(shape))}
+
+
+def _index_add(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    shape = draw(_small_shapes(min_dims=1))
+    index = draw(ats.indices(shape))
+    return [np.empty(shape)[index].shape], {"shape": shape, "index": index}
+
+
+def _concatenate(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    base = draw(_small_shapes(min_dims=1))
+    axis = draw(ats.valid_axes(len(base), single=True, allow_none=False))
+    count = draw(st.integers(1, 3))
+    shapes = []
+    for _ in range(count):
+        shape = list(base)
+        shape[axis] = draw(st.integers(1, MAX_SIDE))
+        shapes.append(tuple(shape))
+    return shapes, {"axis": axis}
+
+
+SHAPE_FAMILIES: dict[str, ShapeFamily] = {
+    "elementwise": ShapeFamily(_elementwise, arity="any"),  # inputs broadcast together
+    "same": ShapeFamily(_same, arity="any"),  # inputs of one shape (losses)
+    "matmul": ShapeFamily(_matmul, arity=2),
+    "reduction": ShapeFamily(_reduction, ("axis", "keepdims")),
+    "axis": ShapeFamily(_axis, ("axis",)),
+    "reshape": ShapeFamily(_reshape, ("shape",)),
+    "transpose": ShapeFamily(_transpose, ("axes",)),
+    "broadcast_to": ShapeFamily(_broadcast_to, ("shape",)),
+    "index": ShapeFamily(_index, ("index",)),
+    "index_add": ShapeFamily(_index_add, ("shape", "index")),
+    "concatenate": ShapeFamily(_concatenate, ("axis",), arity=None),
+}
+
+
+# ------------------------------------------------------------------ array parameters
+@st.composite
+def _broadcast_source(draw: st.DrawFn, shape: Shape) -> Shape:
+    """A shape that broadcasts to ``shape``: leading axes dropped, some axes set to 1."""
+    kept = shape[draw(st.integers(0, len(shape))) :]
+    return tuple(1 if draw(st.booleans()) else n for n in kept)
+
+
+def _probabilities(draw: Draw, shapes: list[Shape]) -> np.ndarray:
+    return draw(ats.arrays(shapes[0], elements=st.floats(0.0, 1.0)))
+
+
+def _mask(draw: Draw, shapes: list[Shape]) -> np.ndarray:
+    return draw(ats.arrays(_broadcast_source(np.broadcast_shapes(*shapes)), dtype=np.bool_, elements=st.booleans()))
+
+
+def _labels(draw: Draw, shapes: list[Shape]) -> np.ndarray:
+    if len(shapes[0]) != 2:
+        raise ValueError(f"array kind 'labels' needs a first input of shape (N, C), got {shapes[0]}")
+    n, classes = shapes[0]
+    return np.array(draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n)), dtype=np.int64)
+
+
+# Parameters that are arrays, drawn to fit the input shapes.
+ARRAY_KINDS: dict[str, Callable[[Draw, list[Shape]], np.ndarray]] = {
+    "probabilities": _probabilities,  # floats in [0, 1], shaped like input 0 (targets)
+    "mask": _mask,  # booleans that broadcast to the inputs' shape (where's condition)
+    "labels": _labels,  # class indices in [0, C) for an input of shape (N, C)
+}
+
+
+# ----------------------------------------------------------------------- one example
+@dataclass
+class Case:
+    """One drawn example: input arrays, parameters, which inputs require grad, a seed."""
+
+    spec: OpSpec
+    inputs: list[np.ndarray]
+    params: dict[str, Any]
+    requires_grad: list[bool]
+    seed: int
+
+    def describe(self) -> str:
+        shapes = ", ".join(str(a.shape) for a in self.inputs)
+        params = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
+        return f"{self.spec.name} with input shapes [{shapes}], params {{{params}}}, requires_grad {self.requires_grad}"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray) and value.size > 6:
+        return f"array(shape={value.shape}, dtype={value.dtype})"
+    return repr(value)
+
+
+def draw_case(draw: Draw, spec: OpSpec) -> Case:
+    """Draw valid inputs and parameters for ``spec`` (see ``OpSpec`` for the vocabulary)."""
+    if callable(spec.shapes):
+        shapes, params = spec.shapes(draw)
+        shapes = list(shapes)
+    else:
+        shapes, params = _family(spec).draw_shapes(draw, spec)
+    for name, choice in spec.params.items():
+        params[name] = ARRAY_KINDS[choice](draw, shapes) if isinstance(choice, str) else draw(st.sampled_from(choice))
+    kinks = [k for k in spec.kinks if not isinstance(k, str)]
+    kinks += [float(params[k]) for k in spec.kinks if isinstance(k, str) and params[k] is not None]
+    domains = [spec.domain_of(i) for i in range(len(shapes))]
+    if spec.distinct:
+        inputs = draw(ats.distinct_values(shapes, domains, avoid=kinks))
+    else:
+        inputs = [draw(ats.domain_arrays(s, d, avoid=kinks)) for s, d in zip(shapes, domains)]
+    # A non-empty subset requires grad (exercising ctx.needs_input_grad); shrinks to input 0.
+    requires_grad = draw(st.lists(st.booleans(), min_size=len(shapes), max_size=len(shapes)))
+    requires_grad[draw(st.integers(0, len(shapes) - 1))] = True
+    seed = draw(st.integers(0, 2**32 - 1))
+    return Case(spec, inputs, params, requires_grad, seed)
+
+
+def check_case(case: Case, *, gradgrad: bool = True) -> None:
+    """Forward against the reference; first (and second) derivatives against finite differences."""
+    spec, params = case.spec, case.params
+    originals = [a.copy() for a in case.inputs]
+    try:
+        expected = np.asarray(spec.reference(*[a.copy() for a in case.inputs], **params))
+        plain = spec.apply(*[Tensor(a.copy()) for a in case.inputs], **params)
+        _compare_forward(plain.data, expected)
+        tensors = [Tensor(a.copy(), requires_grad=r) for a, r in zip(case.inputs, case.requires_grad)]
+        recorded = spec.apply(*tensors, **params)
+        if not np.array_equal(recorded.data, plain.data, equal_nan=True):
+            raise OpContractError("recording the graph changed the forward values")
+        if spec.function is not None and np.issubdtype(recorded.dtype, np.floating) and not recorded.requires_grad:
+            raise OpContractError("the op's output does not require grad though an input does")
+
+        def fn(*xs: Any) -> Any:
+            return spec.apply(*xs, **params)
+
+        gradcheck(fn, tensors, seed=case.seed)
+        if gradgrad:
+            gradgradcheck(fn, tensors, seed=case.seed)
+        for t, original in zip(tensors, originals):
+            if not np.array_equal(t.data, original):
+                raise OpContractError("the op modified its input in place")
+    except (AssertionError, ValueError, TypeError, IndexError, FloatingPointError) as error:
+        raise OpContractError(f"{case.describe()}:\n{error}") from error
+
+
+def _compare_forward(actual: np.ndarray, expected: np.ndarray) -> None:
+    if actual.shape != expected.shape or actual.dtype != expected.dtype:
+        raise OpContractError(
+            f"forward gives shape {actual.shape} and dtype {actual.dtype}; the reference gives "
+            f"shape {expected.shape} and dtype {expected.dtype}"
+        )
+    np.testing.assert_allclose(
+        actual.astype(np.float64), expected.astype(np.float64), rtol=1e-9, atol=1e-12, err_msg="forward vs reference"
+    )
+
+
+def check_op(op: Any, draw: Draw, *, gradgrad: bool = True, **spec: Any) -> None:
+    """Draw one example for ``op`` and check it (raise ``OpContractError`` on failure).
+
+    ``op`` is a registered Function subclass, an ``OpSpec``, or a Function/callable with
+    its spec given as keywords (``reference=``, ``domain=``, ...; see ``op_spec``).
+    ``draw`` is hypothesis's ``data.draw``.
+    """
+    check_case(draw_case(draw, _resolve(op, spec)), gradgrad=gradgrad)
+
+
+def op_test(op: Any, *, gradgrad: bool = True, max_examples: int | None = None, **spec: Any) -> Callable[[], None]:
+    """Build a hypothesis test of ``op``'s contract; assign it to a ``test_*`` name.
+
+    Each example draws valid inputs (shapes, parameters, domain, kinks avoided) and runs
+    ``check_op``. The number of examples is ``max_examples``, or the active hypothesis
+    profile's; there is no deadline (finite differences are slow by design).
+    """
+    resolved = _resolve(op, spec)
+    problems = spec_problems(resolved)
+    if problems:
+        raise ValueError(f"op_test: the spec of {resolved.name} is incomplete: " + "; ".join(problems))
+
+    def test(data: st.DataObject) -> None:
+        check_op(resolved, data.draw, gradgrad=gradgrad)
+
+    test.__name__ = test.__qualname__ = f"test_{resolved.name}_contract"
+    limits = {} if max_examples is None else {"max_examples": max_examples}
+    return settings(deadline=None, **limits)(given(data=st.data())(test))
+
+
+# ------------------------------------------------------------------------- registry
+def spec_of(cls: type) -> OpSpec:
+    """The registered spec of the Function subclass ``cls``."""
+    for spec in OP_REGISTRY.values():
+        if spec.function is cls:
+            return spec
+    raise LookupError(
+        f"{cls.__name__} is not registered: decorate it with @register_op(reference=..., ...) "
+        "or pass its spec as keywords"
+    )
+
+
+def builtin_specs() -> list[OpSpec]:
+    """The specs of autograd_nn's own ops, sorted by name."""
+    own = [spec for key, spec in OP_REGISTRY.items() if key.startswith("autograd_nn.")]
+    return sorted(own, key=lambda spec: spec.name)
+
+
+def _resolve(op: Any, spec: dict[str, Any]) -> OpSpec:
+    if isinstance(op, OpSpec):
+        if spec:
+            raise TypeError("pass either an OpSpec or spec keywords, not both")
+        return op
+    if not spec and inspect.isclass(op) and issubclass(op, Function):
+        return spec_of(op)
+    return op_spec(op, **spec)
+
+
+def _family(spec: OpSpec) -> ShapeFamily:
+    try:
+        return SHAPE_FAMILIES[spec.shapes]
+    except KeyError:
+        raise ValueError(
+            f"{spec.name}: unknown shape family {spec.shapes!r}; known: {sorted(SHAPE_FAMILIES)}"
+        ) from None
+
+
+def spec_problems(spec: OpSpec) -> list[str]:
+    """What makes ``spec`` incomplete or inconsistent (empty when it is complete).
+
+    Checks the shape family and array kinds exist, the family fits the arity, and every
+    parameter the op requires is drawn (by the family or ``params``) and every drawn
+    parameter is one the op accepts.
+    """
+    problems = []
+    if not callable(spec.reference):
+        problems.append("no callable numpy reference")
+    provides: tuple[str, ...] | None = None
+    if isinstance(spec.shapes, str):
+        family = SHAPE_FAMILIES.get(spec.shapes)
+        if family is None:
+            problems.append(f"unknown shape family {spec.shapes!r} (known: {', '.join(sorted(SHAPE_FAMILIES))})")
+        else:
+            provides = family.provides
+            if family.arity != "any" and family.arity != spec.arity:
+                problems.append(
+                    f"shape family {spec.shapes!r} draws {family.arity} input(s), the op takes {spec.arity}"
+                )
+            if family.arity == "any" and spec.arity is None:
+                problems.append(f"shape family {spec.shapes!r} needs a fixed arity")
+            for name in set(provides) & set(spec.params):
+                problems.append(f"parameter {name!r} is drawn by shape family {spec.shapes!r}; remove it from params")
+    for name, choice in spec.params.items():
+        if isinstance(choice, str) and choice not in ARRAY_KINDS:
+            problems.append(
+                f"params[{name!r}]: unknown array kind {choice!r} (known: {', '.join(sorted(ARRAY_KINDS))})"
+            )
+    target = spec.function.forward if spec.function is not None else spec.apply
+    try:
+        parameters = list(inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):
+        return problems
+    if spec.function is not None:
+        parameters = parameters[1:]  # ctx
+    inputs = 0
+    named: list[inspect.Parameter] = []
+    for p in parameters:
+        positional = p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        if p.kind is p.VAR_POSITIONAL or (positional and spec.arity is not None and inputs < spec.arity):
+            inputs += p.kind is not p.VAR_POSITIONAL
+            continue
+        named.append(p)
+    drawn = set(spec.params) | set(provides or ())
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in named)
+    accepted = {p.name for p in named if p.kind is not p.VAR_KEYWORD and p.kind is not p.POSITIONAL_ONLY}
+    for p in named:
+        required = p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        if required and provides is not None and p.name not in drawn:
+            problems.append(f"parameter {p.name!r} of {spec.name} is never drawn: add it to params")
+    if not accepts_any:
+        for name in sorted(drawn - accepted):
+            problems.append(f"{spec.name} takes no parameter {name!r}")
+    return problems
+
+
+def unregistered_ops(package: str = "autograd_nn.ops") -> list[str]:
+    """Public Function subclasses defined in ``package`` (and its submodules) that are
+    not in ``OP_REGISTRY``, as "module.Name". Names starting with "_" are shared bases."""
+    root = importlib.import_module(package)
+    modules = [root]
+    if hasattr(root, "__path__"):
+        for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+            modules.append(importlib.import_module(info.name))
+    registered = {spec.function for spec in OP_REGISTRY.values()}
+    missing = []
+    for module in modules:
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, Function)
+                and value.__module__ == module.__name__
+                and not name.startswith("_")
+                and value not in registered
+            ):
+                missing.append(f"{module.__name__}.{name}")
+    return sorted(set(missing))
