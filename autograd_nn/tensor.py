@@ -8,6 +8,7 @@ Tensor API: numpy-style operators and methods, and PyTorch-style autograd
 from __future__ import annotations
 
 import itertools
+import math
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import _xp, function
+from ._shapes import normalize_axes
 from .engine import run_backward
 from .function import Function, Node, _GradMode, _NullContext
 from .ops import (
@@ -424,9 +426,11 @@ class Tensor:
 
     def var(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
         """Variance, numpy's definition: mean of squared deviations, ``n − ddof`` divisor."""
+        count = math.prod(self.shape[a] for a in normalize_axes(axis, self.ndim, "var"))
         deviation = self - self.mean(axis=axis, keepdims=True)
-        count = self.size // max(deviation.mean(axis=axis, keepdims=True).size, 1)
-        return (deviation * deviation).sum(axis=axis, keepdims=keepdims) * np.divide(1.0, max(count - ddof, 0))
+        # A Python float keeps float32 float32; n − ddof ≤ 0 gives inf/nan, as numpy does.
+        scale = 1.0 / (count - ddof) if count > ddof else math.inf
+        return (deviation * deviation).sum(axis=axis, keepdims=keepdims) * scale
 
     def std(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
         """Standard deviation, the square root of ``var`` (numpy's definition)."""
