@@ -27,16 +27,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from ._atomic import atomic_write
 from .tensor import Tensor
 
 __all__ = ["CheckpointError", "load", "load_metadata", "save"]
@@ -199,7 +199,9 @@ def save(
     writer = _write_safetensors if format == "safetensors" else _write_npz
     if path.is_dir():
         raise IsADirectoryError(f"save: {path} is a directory; give a file path such as {path / 'model.safetensors'}")
-    _atomic_write(path, lambda f: writer(f, tensors, user_metadata))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"save: the folder {path.parent} does not exist")
+    atomic_write(path, lambda f: writer(f, tensors, user_metadata))
 
 
 def _c_order(array: np.ndarray) -> np.ndarray:
@@ -251,39 +253,6 @@ def _write_npz(f: BinaryIO, tensors: dict[str, np.ndarray], metadata: dict[str, 
                 np.lib.format.write_array(member, _little_endian(array), allow_pickle=False)
         with archive.open(_NPZ_METADATA + ".npy", "w") as member:
             np.lib.format.write_array(member, np.array(json.dumps(metadata)), allow_pickle=False)
-
-
-def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"save: the folder {folder} does not exist")
-    while True:
-        temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            # 0o666 & ~umask, like any new file (mkstemp would make it private).
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(descriptor, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        folder_descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - folders cannot be opened on Windows
-        return
-    try:
-        os.fsync(folder_descriptor)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(folder_descriptor)
 
 
 # -------------------------------------------------------------------- loading

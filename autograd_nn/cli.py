@@ -17,9 +17,7 @@ import argparse
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import numpy as np
 
 from . import checkpoint
 from . import functional as F
+from ._atomic import atomic_write, atomic_write_text
 from .data import BikeSharing, DataFormatError, load_bike_sharing, synthetic_bike_sharing
 from .tensor import Tensor
 from .training import OPTIMIZERS, History, TrainConfig, architecture, architecture_json, build_network, mse, train
@@ -126,16 +125,7 @@ def _progress(total: int, enabled: bool) -> Any:
 
 def _write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def _predictions(model: Any, data: BikeSharing, split_name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -195,15 +185,7 @@ def _plots(out: Path, history: History, model: Any, data: BikeSharing) -> list[P
 
 
 def _save_figure(fig: Any, path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
 
 
 def _render_graphs(model: Any, data: BikeSharing, out: Path, batch_size: int) -> list[Path]:

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from .._atomic import atomic_write_text
 from .bike_sharing import HOUR_CSV_COLUMNS, BikeSharing, _load_lines
 
 __all__ = ["synthetic_bike_sharing", "synthetic_hour_csv", "write_synthetic_hour_csv"]
@@ -84,16 +84,7 @@ def write_synthetic_hour_csv(path: str | os.PathLike[str], seed: int = 0, *, ove
     if path.exists() and not overwrite:
         raise FileExistsError(f"write_synthetic_hour_csv: {str(path)!r} exists; pass overwrite=True to replace it")
     text = synthetic_hour_csv(seed)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
     return path
 
 

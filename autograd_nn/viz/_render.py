@@ -14,12 +14,13 @@ import os
 import shutil
 import subprocess
 import sysconfig
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import graphviz
+
+from .._atomic import atomic_write_bytes
 
 FORMATS = ("svg", "png", "pdf")
 
@@ -92,24 +93,9 @@ def render_source(source: str, format: str, renderer: Renderer | None = None) ->
     return result.stdout
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a failure never leaves a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data)
 
 
 class Graph(graphviz.Digraph):
