@@ -12,7 +12,11 @@ Two ways to write a training step, chosen with ``--api``:
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -23,9 +27,10 @@ Params = list[tuple[np.ndarray, np.ndarray]]
 
 
 # ------------------------------------------------------------------- autograd_nn
-def autograd_mlp_step(spec: MLP, params: Params, x: np.ndarray, y: np.ndarray, api: str = "core") -> Callable[[], Any]:
-    import autograd_nn as ag
-
+def autograd_mlp_step(
+    spec: MLP, params: Params, x: np.ndarray, y: np.ndarray, api: str = "core", ag: ModuleType | None = None
+) -> Callable[[], Any]:
+    ag = ag or importlib.import_module("autograd_nn")
     if api == "nn":
         return nn_mlp_step(spec, params, x, y, ag.nn, ag.optim, ag.functional, ag.tensor)
     F = ag.functional
@@ -55,11 +60,15 @@ def autograd_mlp_step(spec: MLP, params: Params, x: np.ndarray, y: np.ndarray, a
 
 
 def autograd_chain(
-    x: np.ndarray, c: np.ndarray, d: np.ndarray, seed: np.ndarray, cycles: int = CHAIN_CYCLES
+    x: np.ndarray,
+    c: np.ndarray,
+    d: np.ndarray,
+    seed: np.ndarray,
+    cycles: int = CHAIN_CYCLES,
+    ag: ModuleType | None = None,
 ) -> Callable[[], Any]:
     """y ← tanh(y·c + d) ``cycles`` times, then backward; returns δx."""
-    import autograd_nn as ag
-
+    ag = ag or importlib.import_module("autograd_nn")
     leaf = ag.tensor(x, requires_grad=True)
 
     def step() -> Any:
@@ -72,6 +81,17 @@ def autograd_chain(
         return g.data
 
     return step
+
+
+def load_other_checkout(root: Path, name: str = "autograd_nn_base") -> ModuleType:
+    """Import the autograd_nn package of another checkout under another name, so two
+    versions can be timed side by side in one process (``run.py --baseline DIR``)."""
+    init = Path(root) / "autograd_nn" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(init.parent)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 # ----------------------------------------------------------------------- PyTorch

@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--api", choices=("core", "nn"), default="core", help="how the MLP step is written (frameworks.py)"
     )
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout whose autograd_nn also runs B1–B3 and B5, as 'autograd_nn@base'"
+    )
     parser.add_argument("--json", type=Path, default=HERE / "results.json", help="where to write all figures")
     parser.add_argument("--quick", action="store_true", help="3 rounds, short samples, small B4: a smoke run")
     parser.add_argument("--rss-probe", nargs=4, metavar=("WORKLOAD", "IMPL", "DTYPE", "SIZE"), help=argparse.SUPPRESS)
@@ -63,19 +66,27 @@ def set_threads(threads: int, use_torch: bool) -> tuple[Any, list[dict[str, Any]
 
 
 # ------------------------------------------------------------------------- setup
+BASELINE: Any = None  # the other checkout's autograd_nn, with --baseline
+
+
 def mlp_steps(spec: specs.MLP, dtype: str, args: argparse.Namespace, impls: list[str]) -> dict[str, Any]:
     """Fresh step functions for ``impls``, all from the same arrays."""
     params, x, y = specs.mlp_arrays(spec, np.dtype(dtype))
-    makers = {"numpy": floors.mlp_step, "autograd_nn": frameworks.autograd_mlp_step, "torch": frameworks.torch_mlp_step}
     steps = {}
     for impl in impls:
         copy = [(W.copy(), b.copy()) for W, b in params]
-        steps[impl] = makers[impl](spec, copy, x, y) if impl == "numpy" else makers[impl](spec, copy, x, y, args.api)
+        if impl == "numpy":
+            steps[impl] = floors.mlp_step(spec, copy, x, y)
+        elif impl == "torch":
+            steps[impl] = frameworks.torch_mlp_step(spec, copy, x, y, args.api)
+        else:
+            module = BASELINE if impl == "autograd_nn@base" else None
+            steps[impl] = frameworks.autograd_mlp_step(spec, copy, x, y, args.api, module)
     return steps
 
 
 def _impls(torch_ok: bool) -> list[str]:
-    return ["numpy", "autograd_nn"] + (["torch"] if torch_ok else [])
+    return ["numpy", "autograd_nn"] + (["autograd_nn@base"] if BASELINE else []) + (["torch"] if torch_ok else [])
 
 
 def check_mlp(spec: specs.MLP, dtype: str, args: argparse.Namespace, torch_ok: bool) -> float:
@@ -104,6 +115,8 @@ def chain_steps(dtype: str, torch_ok: bool) -> dict[str, Any]:
         "numpy fwd": floors.chain_step(x, c, d, seed, backward=False),
         "autograd_nn": frameworks.autograd_chain(x, c, d, seed),
     }
+    if BASELINE:
+        steps["autograd_nn@base"] = frameworks.autograd_chain(x, c, d, seed, ag=BASELINE)
     if torch_ok:
         steps["torch"] = frameworks.torch_chain(x, c, d, seed)
     return steps
@@ -210,10 +223,10 @@ def _traced_chain_peak(dtype: str, n_ops: int) -> int:
 def run_b5(dtype: str, args: argparse.Namespace, torch_ok: bool) -> dict[str, Any]:
     spec = specs.B5
     traced = {}
-    for impl in ("numpy", "autograd_nn"):
+    for impl in ["numpy", "autograd_nn"] + (["autograd_nn@base"] if BASELINE else []):
         peak, base = harness.traced_peak(lambda impl=impl: mlp_steps(spec, dtype, args, [impl])[impl])
         traced[impl] = {"step_peak": peak, "live_at_start": base}
-    rss = {impl: rss_in_subprocess("B5", impl, dtype, spec.batch) for impl in _impls(torch_ok)}
+    rss = {impl: rss_in_subprocess("B5", impl, dtype, spec.batch) for impl in _impls(torch_ok) if "@" not in impl}
     return {"traced": traced, "rss_peak": rss}
 
 
@@ -321,7 +334,9 @@ def _print_b5(dtype: str, result: dict[str, Any]) -> None:
     title = "B5 peak memory, B3 @4096"
     base = traced["numpy"]["step_peak"]
     rss_base = rss.get("numpy")
-    for impl in ("numpy", "autograd_nn", "torch"):
+    for impl in ("numpy", "autograd_nn", "autograd_nn@base", "torch"):
+        if impl not in traced and impl not in rss:
+            continue
         parts = []
         if impl in traced:
             t = traced[impl]["step_peak"]
@@ -338,6 +353,10 @@ def main(argv: list[str] | None = None) -> None:
         rss_probe(args)
         return
     torch_ok = not args.no_torch and frameworks.torch_module() is not None
+    if args.baseline:
+        global BASELINE
+        BASELINE = frameworks.load_other_checkout(args.baseline)
+        print(f"baseline autograd_nn from {Path(BASELINE.__file__).parent}")
     _limiter, pools = set_threads(args.threads, torch_ok)
     import autograd_nn
 
