@@ -1,4 +1,5 @@
-"""The performance paths keep the semantics: slotted nodes, lazy saved sources. References are finite differences in float64, closed forms, or
+"""The performance paths keep the semantics: slotted nodes, lazy saved sources,
+the seq-ordered sweep. References are finite differences in float64, closed forms, or
 the unfused composition of primitives."""
 
 from __future__ import annotations
@@ -49,3 +50,39 @@ def test_ops_can_still_keep_their_own_attributes_on_ctx():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     Scale.apply(x, factor=3.0).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_sweep_waits_for_every_consumer_in_a_wide_diamond():
+    """Consumers made in any order, one reached only through a long detour: each node
+    still runs its derivative once, with every contribution summed."""
+    calls = []
+
+    class Counted(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            calls.append(grad.copy())
+            return grad
+
+    x = ag.tensor([1.0], requires_grad=True)
+    h = Counted.apply(x)
+    detour = h
+    for _ in range(50):
+        detour = detour * 1.0
+    late = h * 2.0
+    total = late + detour + h * 3.0
+    total.backward()
+    assert len(calls) == 1
+    np.testing.assert_array_equal(calls[0], [6.0])
+    np.testing.assert_array_equal(x.grad.data, [6.0])
+
+
+def test_multiple_roots_sharing_a_node():
+    x = ag.tensor([2.0], requires_grad=True)
+    h = x * x
+    a, b = h * 3.0, h + 1.0
+    (ga,) = ag.grad([a, b, a], x)
+    np.testing.assert_array_equal(ga.data, [2 * 2.0 * 3.0 + 2 * 2.0 + 2 * 2.0 * 3.0])
