@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -38,6 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dtypes", nargs="+", choices=("float32", "float64"), default=["float32", "float64"])
     parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds (median reported)")
     parser.add_argument("--sample-seconds", type=float, default=0.15, help="length of one timed sample")
+    parser.add_argument(
+        "--clock", choices=("cpu", "wall"), default="cpu", help="process CPU time (robust to a busy machine) or wall"
+    )
     parser.add_argument("--b4-sizes", nargs="+", type=int, default=[100_000, 1_000_000], help="B4 chain lengths")
     parser.add_argument("--b4-rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="BLAS / PyTorch threads")
@@ -128,7 +132,7 @@ def run_b1(dtype: str, args: argparse.Namespace, torch_ok: bool) -> dict[str, An
     want = steps["numpy"]()
     agree = max(float(np.max(np.abs(steps[n]() - want))) for n in steps if n not in ("numpy", "numpy fwd"))
     ops = 3 * specs.CHAIN_CYCLES
-    timings = harness.interleaved(steps, args.rounds, args.sample_seconds)
+    timings = harness.interleaved(steps, args.rounds, args.sample_seconds, clock=args.clock)
     rows = {name: _timing_row(t, per=ops) for name, t in timings.items()}
     return {"ops_per_step": ops, "max_abs_diff_dx": agree, "rows": rows}
 
@@ -138,7 +142,7 @@ def run_mlp(spec: specs.MLP, dtype: str, args: argparse.Namespace, torch_ok: boo
     steps = mlp_steps(spec, dtype, args, _impls(torch_ok))
     if spec is specs.B3:
         steps["numpy GEMMs only"] = floors.gemm_step(spec, np.dtype(dtype))
-    timings = harness.interleaved(steps, args.rounds, args.sample_seconds)
+    timings = harness.interleaved(steps, args.rounds, args.sample_seconds, clock=args.clock)
     rows = {name: _timing_row(t) for name, t in timings.items()}
     for row in rows.values():
         row["gflops"] = spec.flops() / row["seconds"] / 1e9
@@ -155,7 +159,7 @@ def _timing_row(t: harness.Timing, per: int = 1) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- B4
-def chain_run(impl: str, dtype: str, n_ops: int) -> dict[str, float]:
+def chain_run(impl: str, dtype: str, n_ops: int, now: Any = time.perf_counter) -> dict[str, float]:
     """Build a chain of ``n_ops`` recorded ops, backpropagate, drop it; seconds for each."""
     x, c, d, seed = specs.chain_arrays(np.dtype(dtype))
     cycles = n_ops // 3
@@ -170,15 +174,15 @@ def chain_run(impl: str, dtype: str, n_ops: int) -> dict[str, float]:
 
         leaf = ag.tensor(x, requires_grad=True)
         tanh = ag.tanh
-    start = time.perf_counter()
+    start = now()
     y = leaf
     for _ in range(cycles):
         y = tanh(y * c + d)
-    built = time.perf_counter()
+    built = now()
     y.backward(seed)
-    swept = time.perf_counter()
+    swept = now()
     del y
-    freed = time.perf_counter()
+    freed = now()
     return {"build": built - start, "backward": swept - built, "free": freed - swept}
 
 
@@ -188,7 +192,7 @@ def run_b4(dtype: str, args: argparse.Namespace, torch_ok: bool) -> dict[str, An
     for r in range(args.b4_rounds):
         for n in args.b4_sizes:
             for impl in impls[r % len(impls) :] + impls[: r % len(impls)]:
-                samples[impl][n].append(chain_run(impl, dtype, n))
+                samples[impl][n].append(chain_run(impl, dtype, n, harness.CLOCKS[args.clock]))
     result: dict[str, Any] = {}
     for impl in impls:
         per_size = {}
@@ -257,8 +261,8 @@ def _us(seconds: float) -> str:
     return f"{seconds * 1e6:9.2f} µs"
 
 
-def _ratio(value: float, reference: float | None) -> str:
-    return f"{value / reference:6.2f}×" if reference else "      –"
+def _ratio(value: float | None, reference: float | None) -> str:
+    return f"{value / reference:6.2f}×" if value and reference else "      –"
 
 
 def print_report(results: dict[str, Any]) -> None:
@@ -279,10 +283,19 @@ def print_report(results: dict[str, Any]) -> None:
         print()
 
 
+def paired_ratio(row: dict[str, Any], reference: dict[str, Any] | None) -> float | None:
+    """Median over rounds of (this sample / the reference's sample in the same round).
+
+    Samples of one round ran back to back, so a burst of load from elsewhere on a shared
+    machine inflates both; the per-round ratio cancels it better than a ratio of medians.
+    """
+    if not reference:
+        return None
+    return statistics.median(a / b for a, b in zip(row["samples"], reference["samples"]))
+
+
 def _print_timed(workload: str, dtype: str, result: dict[str, Any]) -> None:
     rows = result["rows"]
-    numpy_time = rows["numpy"]["seconds"]
-    torch_time = rows.get("torch", {}).get("seconds")
     title = {
         "B1": "B1 op chain, per op (f+b)",
         "B2": "B2 56-200-1 sigmoid, step",
@@ -296,9 +309,11 @@ def _print_timed(workload: str, dtype: str, result: dict[str, Any]) -> None:
             note = "forward only"
         if name == "numpy":
             note = (note + "  " if note else "") + "floor"
+        row["x_numpy"] = paired_ratio(row, rows["numpy"])
+        row["x_torch"] = paired_ratio(row, rows.get("torch"))
         print(
-            f"{title:<30}{dtype:<9}{name:<19}{_us(row['seconds']):>13}{_ratio(row['seconds'], numpy_time):>9}"
-            f"{_ratio(row['seconds'], torch_time):>9}{row['faults']:8.1f}  {note}"
+            f"{title:<30}{dtype:<9}{name:<19}{_us(row['seconds']):>13}{_ratio(row['x_numpy'], 1):>9}"
+            f"{_ratio(row['x_torch'], 1):>9}{row['faults']:8.1f}  {note}"
         )
         title = ""
     check = result.get("max_abs_diff_dx", result.get("max_rel_diff_params"))
