@@ -46,7 +46,7 @@ def run_backward(
     taking the most recently made node that has received a δ (``seq``, through a heap)
     reaches every node after all of its consumers.
     """
-    pending: dict[int, Any] = {}  # id(node) -> δ summed so far
+    pending: dict[Node, Any] = {}  # node -> δ summed so far (nodes hash by identity)
     leaf_grads: dict[int, list[Any]] = {}
     captured: dict[int, Any] = {}
     heap: list[tuple[int, Node]] = []  # (-seq, node): the latest-made node pops first
@@ -58,7 +58,7 @@ def run_backward(
     try:
         while heap:
             node = heappop(heap)[1]
-            grad = pending.pop(id(node))
+            grad = pending.pop(node)
             if node.saved is None:
                 raise GraphFreedError(
                     f"backward: the graph through {node.name} was already freed by an earlier "
@@ -90,23 +90,31 @@ def run_backward(
                 dtype = parent.dtype
                 if g.dtype is not dtype and g.dtype != dtype:
                     g = g.astype(dtype)
-                _deliver(parent, g, pending, leaf_grads, heap)
+                if type(parent) is Node:  # δ = Σ over consumers; the first one schedules the node
+                    previous = pending.get(parent)
+                    if previous is None:
+                        pending[parent] = g
+                        heappush(heap, (-parent.seq, parent))
+                    else:
+                        pending[parent] = previous + g
+                else:
+                    _deliver(parent, g, pending, leaf_grads, heap)
     finally:
         _GradMode.enabled = previous_mode
     return leaf_grads, captured
 
 
-def _deliver(edge: Any, grad: Any, pending: dict[int, Any], leaf_grads: dict[int, list[Any]], heap: list[Any]) -> None:
+def _deliver(edge: Any, grad: Any, pending: dict[Node, Any], leaf_grads: dict[int, list[Any]], heap: list[Any]) -> None:
     """Add one contribution δ to the running sum for ``edge`` (a node or a leaf)."""
-    key = id(edge)
     if type(edge) is Node:
-        previous = pending.get(key)
+        previous = pending.get(edge)
         if previous is None:
-            pending[key] = grad
+            pending[edge] = grad
             heappush(heap, (-edge.seq, edge))
         else:
-            pending[key] = previous + grad
+            pending[edge] = previous + grad
     else:
+        key = id(edge)
         entry = leaf_grads.get(key)
         if entry is None:
             leaf_grads[key] = [edge, grad]

@@ -132,7 +132,7 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """The transpose (all axes reversed), as ``ndarray.T``."""
-        return Transpose.apply(self)
+        return _unary(Transpose, self)
 
     def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
@@ -254,49 +254,49 @@ class Tensor:
 
     # --------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return Add.apply(self, other)
+        return _binary(Add, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return Add.apply(other, self)
+        return _binary(Add, other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(self, other)
+        return _binary(Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Sub.apply(other, self)
+        return _binary(Sub, other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return Mul.apply(self, other)
+        return _binary(Mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Mul.apply(other, self)
+        return _binary(Mul, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return Div.apply(self, other)
+        return _binary(Div, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return Div.apply(other, self)
+        return _binary(Div, other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return Pow.apply(self, other)
+        return _binary(Pow, self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return Pow.apply(other, self)
+        return _binary(Pow, other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return Matmul.apply(self, other)
+        return _binary(Matmul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return Matmul.apply(other, self)
+        return _binary(Matmul, other, self)
 
     def __neg__(self) -> Tensor:
-        return Neg.apply(self)
+        return _unary(Neg, self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return Abs.apply(self)
+        return _unary(Abs, self)
 
     # Comparisons are not differentiable: they return plain boolean ndarrays.
     def __lt__(self, other: Any) -> np.ndarray:
@@ -326,16 +326,16 @@ class Tensor:
 
     # ------------------------------------------------------------ elementwise
     def abs(self) -> Tensor:
-        return Abs.apply(self)
+        return _unary(Abs, self)
 
     def exp(self) -> Tensor:
-        return Exp.apply(self)
+        return _unary(Exp, self)
 
     def log(self) -> Tensor:
-        return Log.apply(self)
+        return _unary(Log, self)
 
     def sqrt(self) -> Tensor:
-        return Sqrt.apply(self)
+        return _unary(Sqrt, self)
 
     def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
         """Limit values to [a_min, a_max] (either may be None), as ``ndarray.clip``."""
@@ -344,19 +344,19 @@ class Tensor:
         return Clip.apply(self, a_min=_array(a_min), a_max=_array(a_max))
 
     def sigmoid(self) -> Tensor:
-        return Sigmoid.apply(self)
+        return _unary(Sigmoid, self)
 
     def relu(self) -> Tensor:
-        return Relu.apply(self)
+        return _unary(Relu, self)
 
     def tanh(self) -> Tensor:
-        return Tanh.apply(self)
+        return _unary(Tanh, self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         return LeakyRelu.apply(self, negative_slope=negative_slope)
 
     def softplus(self) -> Tensor:
-        return Softplus.apply(self)
+        return _unary(Softplus, self)
 
     def softmax(self, axis: int = -1) -> Tensor:
         return Softmax.apply(self, axis=axis)
@@ -371,7 +371,7 @@ class Tensor:
         return Cast.apply(self, dtype=np.dtype(dtype))
 
     def dot(self, other: Any) -> Tensor:
-        return Matmul.apply(self, other)
+        return _binary(Matmul, self, other)
 
     # ---------------------------------------------------------------- reductions
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
@@ -465,62 +465,124 @@ def _plain_index(index: Any) -> Any:
 def _record(fn: type[Function], inputs: tuple[Any, ...], params: dict[str, Any]) -> Tensor:
     """Run ``fn.forward`` on the inputs' arrays; if any input requires grad (and grad
     mode is on), add a node to the graph and return a tensor that points to it."""
-    # NOTE: this runs for every op, so it is written for speed: one pass over the
-    # inputs, slots instead of dicts, no helper calls. Python scalars stay scalars so
-    # that numpy's weak-scalar promotion keeps float32 float32.
     arrays = []
     parents = []
-    needs = []
     recording = False
-    if _GradMode.enabled:
-        for x in inputs:
-            if isinstance(x, Tensor):
-                arrays.append(x.data)
-                if x.requires_grad:
-                    recording = True
-                    parents.append(x.grad_fn or x)
-                    needs.append(True)
-                    continue
-            else:
-                arrays.append(np.asarray(x) if isinstance(x, (list, tuple)) else x)
-            parents.append(None)
-            needs.append(False)
-    else:
-        for x in inputs:
-            if isinstance(x, Tensor):
-                arrays.append(x.data)
-            else:
-                arrays.append(np.asarray(x) if isinstance(x, (list, tuple)) else x)
-
-    out = _new_tensor(Tensor)
-    out.grad = out.name = None
-    if not recording:
-        raw = fn.forward(_NULL_CTX, *arrays, **params)
-        out.data = raw if type(raw) is np.ndarray else np.asarray(raw)
-        out.requires_grad = False
-        out.grad_fn = None
-        return out
-
+    for x in inputs:
+        if isinstance(x, Tensor):
+            arrays.append(x.data)
+            if x.requires_grad:
+                recording = True
+                parents.append(x.grad_fn or x)
+                continue
+        else:
+            arrays.append(_operand(x))
+        parents.append(None)
+    if not (recording and _GradMode.enabled):
+        return _constant(fn.forward(_NULL_CTX, *arrays, **params))
     node = _new_node(Node)
     node.fn = fn
     node.parents = tuple(parents)
-    node.needs_input_grad = tuple(needs)
+    node.needs_input_grad = tuple([p is not None for p in parents])
     node.saved = ()
-    raw = fn.forward(node, *arrays, **params)
+    return _output(node, fn.forward(node, *arrays, **params), arrays)
+
+
+# NOTE: every operator goes through one of these two: _record for one and for two
+# inputs without parameters, spelled out. Packing and unpacking *args, and helper
+# calls, cost more than the rest of recording a node, and this runs for every op.
+def _unary(fn: type[Function], x: Tensor) -> Tensor:
+    a = x.data
+    if not (x.requires_grad and _GradMode.enabled):
+        return _constant(fn.forward(_NULL_CTX, a))
+    node = _new_node(Node)
+    node.fn = fn
+    node.parents = (x.grad_fn or x,)
+    node.needs_input_grad = _NEEDS_ONE
+    node.saved = ()
+    raw = fn.forward(node, a)
     data = raw if type(raw) is np.ndarray else np.asarray(raw)
-    if node.saved:
-        node.identities = (*map(id, arrays), id(raw))
+    if node.saved:  # ids only: Node.saved_sources matches them when asked
+        node.identities = (id(a), id(raw))
     node.shape = data.shape
     node.dtype = data.dtype
     node.seq = next(_node_numbers)
+    out = _new_tensor(Tensor)
     out.data = data
+    out.grad = out.name = None
     out.requires_grad = True
     out.grad_fn = node
     return out
 
 
-_new_tensor = object.__new__
-_new_node = object.__new__
+def _binary(fn: type[Function], x: Any, y: Any) -> Tensor:
+    if isinstance(x, Tensor):
+        a = x.data
+        edge_x = (x.grad_fn or x) if x.requires_grad else None
+    else:
+        a = np.asarray(x) if isinstance(x, (list, tuple)) else x
+        edge_x = None
+    if isinstance(y, Tensor):
+        b = y.data
+        edge_y = (y.grad_fn or y) if y.requires_grad else None
+    else:
+        b = np.asarray(y) if isinstance(y, (list, tuple)) else y
+        edge_y = None
+    if (edge_x is None and edge_y is None) or not _GradMode.enabled:
+        return _constant(fn.forward(_NULL_CTX, a, b))
+    node = _new_node(Node)
+    node.fn = fn
+    node.parents = (edge_x, edge_y)
+    node.needs_input_grad = (edge_x is not None, edge_y is not None)
+    node.saved = ()
+    raw = fn.forward(node, a, b)
+    data = raw if type(raw) is np.ndarray else np.asarray(raw)
+    if node.saved:
+        node.identities = (id(a), id(b), id(raw))
+    node.shape = data.shape
+    node.dtype = data.dtype
+    node.seq = next(_node_numbers)
+    out = _new_tensor(Tensor)
+    out.data = data
+    out.grad = out.name = None
+    out.requires_grad = True
+    out.grad_fn = node
+    return out
+
+
+def _operand(x: Any) -> Any:
+    """A non-Tensor input as forward sees it. Python scalars stay scalars, so numpy's
+    weak-scalar promotion keeps float32 float32."""
+    return np.asarray(x) if isinstance(x, (list, tuple)) else x
+
+
+def _constant(raw: Any) -> Tensor:
+    """The output of an unrecorded op."""
+    out = _new_tensor(Tensor)
+    out.data = raw if type(raw) is np.ndarray else np.asarray(raw)
+    out.grad = out.grad_fn = out.name = None
+    out.requires_grad = False
+    return out
+
+
+def _output(node: Node, raw: Any, arrays: Sequence[Any]) -> Tensor:
+    """Finish ``node`` once forward returned ``raw``; the tensor it made."""
+    data = raw if type(raw) is np.ndarray else np.asarray(raw)
+    if node.saved:  # ids only: Node.saved_sources matches them when asked
+        node.identities = (*map(id, arrays), id(raw))
+    node.shape = data.shape
+    node.dtype = data.dtype
+    node.seq = next(_node_numbers)
+    out = _new_tensor(Tensor)
+    out.data = data
+    out.grad = out.name = None
+    out.requires_grad = True
+    out.grad_fn = node
+    return out
+
+
+_new_tensor = _new_node = object.__new__
+_NEEDS_ONE = (True,)
 function._record = _record
 
 
