@@ -1,12 +1,82 @@
-"""The performance paths keep the semantics: slotted nodes, lazy saved sources,
+"""The performance paths keep the semantics: the fused Linear op, slotted nodes, lazy saved sources,
 the seq-ordered sweep. References are finite differences in float64, closed forms, or
 the unfused composition of primitives."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import autograd_nn as ag
+from autograd_nn import functional as F
+from autograd_nn.ops import Add, Matmul, Transpose
+from autograd_nn.testing import gradcheck, gradgradcheck
+
+
+# --------------------------------------------------------------------------- Linear
+@pytest.mark.parametrize(
+    "x_shape, bias",
+    [((5, 3), True), ((5, 3), False), ((3,), True), ((2, 4, 3), True), ((1, 3), True)],
+)
+def test_linear_matches_finite_differences_first_and_second_order(x_shape, bias, rng):
+    x = ag.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    W = ag.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    inputs = [x, W] + ([ag.tensor(rng.standard_normal(2), requires_grad=True)] if bias else [])
+    gradcheck(F.linear, inputs)
+    gradgradcheck(F.linear, inputs)
+
+
+def test_linear_equals_the_unfused_composition(rng):
+    """x Wᵀ + b through one Linear node gives the values and gradients of matmul/transpose/add."""
+    arrays = [rng.standard_normal((6, 4)), rng.standard_normal((3, 4)), rng.standard_normal(3)]
+    fused = [ag.tensor(a, requires_grad=True) for a in arrays]
+    plain = [ag.tensor(a, requires_grad=True) for a in arrays]
+    z_fused = F.linear(*fused)
+    z_plain = Add.apply(Matmul.apply(plain[0], Transpose.apply(plain[1])), plain[2])
+    assert z_fused.grad_fn.name == "Linear" and z_fused.grad_fn.parents == tuple(fused)
+    np.testing.assert_allclose(z_fused.data, z_plain.data, rtol=1e-12)
+    seed = rng.standard_normal(z_plain.shape)
+    z_fused.backward(seed)
+    z_plain.backward(seed)
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-12)
+        assert a.grad.data.flags.c_contiguous and a.grad.shape == a.shape
+
+
+def test_linear_keeps_float32_and_bias_shapes_broadcast(rng):
+    x = ag.tensor(rng.standard_normal((4, 3)), dtype=np.float32)
+    W = ag.tensor(rng.standard_normal((2, 3)), requires_grad=True, dtype=np.float32)
+    for b in (ag.tensor(np.ones(2), dtype=np.float32, requires_grad=True), 0.5):
+        z = F.linear(x, W, b)
+        assert z.dtype == np.float32
+        z.sum().backward()
+    # a (1, out) bias broadcasts like x @ W.T + b and gets its gradient summed back
+    b = ag.tensor(np.ones((1, 2)), requires_grad=True, dtype=np.float32)
+    F.linear(x, W, b).sum().backward()
+    np.testing.assert_array_equal(b.grad.data, [[4.0, 4.0]])
+    # a float64 bias promotes, as numpy would
+    assert F.linear(x, W, np.ones(2)).dtype == np.float64
+
+
+def test_linear_does_not_write_into_its_inputs(rng):
+    x, W, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    copies = [a.copy() for a in (x, W, b)]
+    F.linear(ag.tensor(x), ag.Tensor(W), ag.Tensor(b))
+    for a, c in zip((x, W, b), copies):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_linear_shape_error_names_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"linear: input of shape \(4, 3\) does not fit weight of shape \(2, 5\)"):
+        F.linear(np.ones((4, 3)), ag.tensor(np.ones((2, 5)), requires_grad=True))
+
+
+def test_linear_under_no_grad_records_nothing(rng):
+    W = ag.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    with ag.no_grad():
+        z = F.linear(np.ones((4, 3)), W)
+    assert z.grad_fn is None and not z.requires_grad
+    np.testing.assert_allclose(z.data, np.ones((4, 3)) @ W.data.T)
 
 
 # ------------------------------------------------------------ nodes and the engine
