@@ -20,6 +20,7 @@ from .ops import (
     Log,
     LogSoftmax,
     Matmul,
+    MseLoss,
     Relu,
     Sigmoid,
     Softmax,
@@ -165,6 +166,8 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """
     input = as_tensor(input)
     _same_shape(input, target, "mse_loss")
+    if reduction in ("mean", "sum"):
+        return MseLoss.apply(input, target, reduction=reduction)
     difference = input - target
     return _reduce(difference * difference, reduction, "mse_loss")
 

@@ -1,4 +1,4 @@
-"""The performance paths keep the semantics: the fused Linear op, slotted nodes, lazy saved sources,
+"""The performance paths keep the semantics: the fused Linear and MseLoss ops, slotted nodes, lazy saved sources,
 the seq-ordered sweep. References are finite differences in float64, closed forms, or
 the unfused composition of primitives."""
 
@@ -9,7 +9,7 @@ import pytest
 
 import autograd_nn as ag
 from autograd_nn import functional as F
-from autograd_nn.ops import Add, Matmul, Transpose
+from autograd_nn.ops import Add, Matmul, MseLoss, Transpose
 from autograd_nn.testing import gradcheck, gradgradcheck
 
 
@@ -77,6 +77,34 @@ def test_linear_under_no_grad_records_nothing(rng):
         z = F.linear(np.ones((4, 3)), W)
     assert z.grad_fn is None and not z.requires_grad
     np.testing.assert_allclose(z.data, np.ones((4, 3)) @ W.data.T)
+
+
+# -------------------------------------------------------------------------- MseLoss
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_mse_loss_matches_finite_differences_in_both_arguments(reduction, rng):
+    x = ag.tensor(rng.standard_normal((4, 2)), requires_grad=True)
+    y = ag.tensor(rng.standard_normal((4, 2)), requires_grad=True)
+    gradcheck(lambda a, b: F.mse_loss(a, b, reduction=reduction), [x, y])
+    gradgradcheck(lambda a, b: F.mse_loss(a, b, reduction=reduction), [x, y])
+
+
+def test_mse_loss_is_one_node_with_the_hand_derived_delta(rng):
+    """δŷ = 2(ŷ − y)/n: the post's output error, up to its 1/2 convention."""
+    y_hat = ag.tensor(rng.standard_normal((8, 1)), requires_grad=True, dtype=np.float32)
+    y = rng.standard_normal((8, 1)).astype(np.float32)
+    loss = F.mse_loss(y_hat, y)
+    assert loss.grad_fn.fn is MseLoss and loss.dtype == np.float32
+    np.testing.assert_allclose(loss.item(), np.mean((y_hat.data - y) ** 2), rtol=1e-6)
+    loss.backward()
+    np.testing.assert_allclose(y_hat.grad.data, 2 * (y_hat.data - y) / 8, rtol=1e-6)
+
+
+def test_mse_loss_does_not_modify_its_inputs(rng):
+    x, y = rng.standard_normal(5), rng.standard_normal(5)
+    copies = x.copy(), y.copy()
+    F.mse_loss(ag.Tensor(x), ag.Tensor(y))
+    np.testing.assert_array_equal(x, copies[0])
+    np.testing.assert_array_equal(y, copies[1])
 
 
 # ------------------------------------------------------------ nodes and the engine
