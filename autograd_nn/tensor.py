@@ -533,7 +533,7 @@ def _binary(fn: type[Function], x: Any, y: Any) -> Tensor:
     node = _new_node(Node)
     node.fn = fn
     node.parents = (edge_x, edge_y)
-    node.needs_input_grad = (edge_x is not None, edge_y is not None)
+    node.needs_input_grad = _NEEDS_TWO[(edge_x is not None) + 2 * (edge_y is not None)]
     node.saved = ()
     raw = fn.forward(node, a, b)
     data = raw if type(raw) is np.ndarray else np.asarray(raw)
@@ -582,7 +582,10 @@ def _output(node: Node, raw: Any, arrays: Sequence[Any]) -> Tensor:
 
 
 _new_tensor = _new_node = object.__new__
+# Shared needs_input_grad tuples: one allocation (and one object for the cyclic GC
+# to count) fewer per recorded op.
 _NEEDS_ONE = (True,)
+_NEEDS_TWO = ((False, False), (True, False), (False, True), (True, True))
 function._record = _record
 
 
