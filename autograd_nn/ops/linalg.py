@@ -71,7 +71,7 @@ def _linear_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
     return [batch + (n_in,), (n_out, n_in), (n_out,)], {}
 
 
-@register_op(arity=3, shapes=_linear_shapes, reference=lambda x, W, b: x @ W.T + b)
+@register_op(shapes=_linear_shapes, reference=lambda x, W, b: x @ W.T + b)
 class Linear(Function):
     """z = x Wᵀ + b;  δx = δz W,  δW = δzᵀ x,  δb = Σ δz   (W of shape (out, in), as PyTorch)
 

@@ -41,7 +41,6 @@ class BinaryCrossEntropy(Function):
 
 
 @register_op(
-    arity=2,
     shapes="same",
     params={"reduction": ("mean", "sum")},
     reference=lambda x, y, reduction: getattr(np, reduction)((x - y) ** 2),
