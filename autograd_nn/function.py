@@ -103,23 +103,50 @@ class Node:
     ``Node`` that produced input ``i``, the leaf Tensor itself if input ``i`` is a leaf
     that requires grad, or ``None`` if input ``i`` needs no gradient. The node does not
     keep its inputs alive; only what the op saved, and only until backward frees it.
+
+    The engine's fields are slots (a node is made for every recorded op, and a graph
+    may hold millions); an op's own attributes (``ctx.axis = ...``) go to a dict that
+    exists only for ops that set some.
     """
 
+    __slots__ = ("fn", "parents", "needs_input_grad", "saved", "identities", "shape", "dtype", "seq", "__dict__")
+
     xp = _xp.numpy_namespace
-    saved: tuple[Any, ...] | None = ()
-    saved_sources: tuple[int | None, ...] = ()
     hooks: list[Callable[[Any], Any]] | None = None
 
     fn: type[Function]
     parents: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
+    saved: tuple[Any, ...] | None  # None once backward has freed it
+    identities: tuple[int, ...]  # id() of each input array, then of the output (when saved)
     shape: tuple[int, ...]
     dtype: np.dtype
-    seq: int
+    seq: int  # creation number: a node's parents always have smaller ones
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep inputs and/or outputs of ``forward`` for ``backward`` (see module doc)."""
         self.saved = values
+
+    @property
+    def saved_sources(self) -> tuple[int | None, ...]:
+        """What each saved value is: input ``i``, ``-1`` for the output, None for a constant.
+
+        Resolved by identity from ``identities``: recording keeps ids only, which costs
+        far less than matching on every forward. The ids stay unambiguous because every
+        saved value was alive, alongside the inputs and the output, during ``forward``.
+        """
+        saved = self.saved or ()
+        if not saved:
+            return ()
+        *inputs, output = self.identities
+        sources: list[int | None] = []
+        for value in saved:
+            key = id(value)
+            if key in inputs:
+                sources.append(inputs.index(key))
+            else:
+                sources.append(-1 if key == output else None)
+        return tuple(sources)
 
     @property
     def name(self) -> str:

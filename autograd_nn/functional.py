@@ -16,9 +16,11 @@ from .ops import (
     BinaryCrossEntropy,
     Exp,
     LeakyRelu,
+    Linear,
     Log,
     LogSoftmax,
     Matmul,
+    MseLoss,
     Relu,
     Sigmoid,
     Softmax,
@@ -124,9 +126,8 @@ def log_softmax(z: Any, axis: int = -1) -> Tensor:
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
-    """z = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch."""
-    z = Matmul.apply(x, as_tensor(weight).T)
-    return z if bias is None else z + bias
+    """z = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch (one graph node)."""
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
 def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
@@ -169,6 +170,8 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """
     input = as_tensor(input)
     _same_shape(input, target, "mse_loss")
+    if reduction in ("mean", "sum"):
+        return MseLoss.apply(input, target, reduction=reduction)
     difference = input - target
     return _reduce(difference * difference, reduction, "mse_loss")
 

@@ -76,20 +76,6 @@ class Tensor:
     >>> W.grad
     Tensor([[ 1., -1.],
             [ 1., -1.]])
-
-    Attributes
-    ----------
-    data : numpy.ndarray
-        The values.
-    grad : Tensor | None
-        δ for this tensor, ∂C/∂(tensor): accumulated by ``backward`` into leaves that
-        require grad (and tensors that called ``retain_grad``); None before.
-    requires_grad : bool
-        Whether operations on this tensor are recorded for differentiation.
-    grad_fn : Node | None
-        The node of the operation that made this tensor; None for a leaf.
-    name : str | None
-        An optional label, shown by the graph renderer.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
@@ -152,7 +138,7 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """The transpose (all axes reversed), as ``ndarray.T``."""
-        return Transpose.apply(self)
+        return _unary(Transpose, self)
 
     def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
@@ -276,49 +262,49 @@ class Tensor:
 
     # --------------------------------------------------------------- arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return Add.apply(self, other)
+        return _binary(Add, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return Add.apply(other, self)
+        return _binary(Add, other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(self, other)
+        return _binary(Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Sub.apply(other, self)
+        return _binary(Sub, other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return Mul.apply(self, other)
+        return _binary(Mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Mul.apply(other, self)
+        return _binary(Mul, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return Div.apply(self, other)
+        return _binary(Div, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return Div.apply(other, self)
+        return _binary(Div, other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return Pow.apply(self, other)
+        return _binary(Pow, self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return Pow.apply(other, self)
+        return _binary(Pow, other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return Matmul.apply(self, other)
+        return _binary(Matmul, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return Matmul.apply(other, self)
+        return _binary(Matmul, other, self)
 
     def __neg__(self) -> Tensor:
-        return Neg.apply(self)
+        return _unary(Neg, self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return Abs.apply(self)
+        return _unary(Abs, self)
 
     # Comparisons are not differentiable: they return plain boolean ndarrays.
     def __lt__(self, other: Any) -> np.ndarray:
@@ -349,19 +335,19 @@ class Tensor:
     # ------------------------------------------------------------ elementwise
     def abs(self) -> Tensor:
         """``|x|``, elementwise; the gradient at 0 is 0."""
-        return Abs.apply(self)
+        return _unary(Abs, self)
 
     def exp(self) -> Tensor:
         """eˣ, elementwise."""
-        return Exp.apply(self)
+        return _unary(Exp, self)
 
     def log(self) -> Tensor:
         """Natural logarithm, elementwise."""
-        return Log.apply(self)
+        return _unary(Log, self)
 
     def sqrt(self) -> Tensor:
         """Square root, elementwise."""
-        return Sqrt.apply(self)
+        return _unary(Sqrt, self)
 
     def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
         """Limit values to [a_min, a_max] (either may be None), as ``ndarray.clip``."""
@@ -371,15 +357,15 @@ class Tensor:
 
     def sigmoid(self) -> Tensor:
         """a = σ(z) = 1 / (1 + e⁻ᶻ), elementwise;  σ'(z) = a (1 − a)."""
-        return Sigmoid.apply(self)
+        return _unary(Sigmoid, self)
 
     def relu(self) -> Tensor:
         """a = max(z, 0), elementwise; the gradient at 0 is 0."""
-        return Relu.apply(self)
+        return _unary(Relu, self)
 
     def tanh(self) -> Tensor:
         """a = tanh z, elementwise;  tanh'(z) = 1 − a²."""
-        return Tanh.apply(self)
+        return _unary(Tanh, self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         """a = z for z > 0, else negative_slope · z."""
@@ -387,7 +373,7 @@ class Tensor:
 
     def softplus(self) -> Tensor:
         """a = ln(1 + eᶻ), computed without overflow;  softplus'(z) = σ(z)."""
-        return Softplus.apply(self)
+        return _unary(Softplus, self)
 
     def softmax(self, axis: int = -1) -> Tensor:
         """eᶻ / Σ eᶻ along ``axis``; stable for any finite logits."""
@@ -405,7 +391,7 @@ class Tensor:
 
     def dot(self, other: Any) -> Tensor:
         """The matrix product ``self @ other`` (numpy's ``matmul`` semantics)."""
-        return Matmul.apply(self, other)
+        return _binary(Matmul, self, other)
 
     # ---------------------------------------------------------------- reductions
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
@@ -519,63 +505,144 @@ def _record(fn: type[Function], inputs: tuple[Any, ...], params: dict[str, Any])
     arrays = []
     parents = []
     recording = False
-    record = _GradMode.enabled
     for x in inputs:
         if isinstance(x, Tensor):
             arrays.append(x.data)
-            if record and x.requires_grad:
+            if x.requires_grad:
                 recording = True
-                parents.append(x if x.grad_fn is None else x.grad_fn)
-            else:
-                parents.append(None)
+                parents.append(x.grad_fn or x)
+                continue
         else:
-            arrays.append(np.asarray(x) if isinstance(x, (list, tuple)) else x)
-            parents.append(None)
-    if not recording:
+            arrays.append(_operand(x))
+        parents.append(None)
+    if not (recording and _GradMode.enabled):
         try:
-            out = fn.forward(_NULL_CTX, *arrays, **params)
+            return _constant(fn.forward(_NULL_CTX, *arrays, **params))
         except ValueError as err:
             raise _named_error(fn, arrays, err) from None
-        return Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
-
-    node = Node()
+    node = _new_node(Node)
     node.fn = fn
     node.parents = tuple(parents)
     node.needs_input_grad = tuple([p is not None for p in parents])
+    node.saved = ()
     try:
         raw = fn.forward(node, *arrays, **params)
     except ValueError as err:
         raise _named_error(fn, arrays, err) from None
-    out = raw if type(raw) is np.ndarray else np.asarray(raw)
-    node.shape = out.shape
-    node.dtype = out.dtype
+    return _output(node, raw, arrays)
+
+
+# NOTE: every operator goes through one of these two: _record for one and for two
+# inputs without parameters, spelled out. Packing and unpacking *args, and helper
+# calls, cost more than the rest of recording a node, and this runs for every op.
+def _unary(fn: type[Function], x: Tensor) -> Tensor:
+    a = x.data
+    if not (x.requires_grad and _GradMode.enabled):
+        try:
+            return _constant(fn.forward(_NULL_CTX, a))
+        except ValueError as err:
+            raise _named_error(fn, (a,), err) from None
+    node = _new_node(Node)
+    node.fn = fn
+    node.parents = (x.grad_fn or x,)
+    node.needs_input_grad = _NEEDS_ONE
+    node.saved = ()
+    try:
+        raw = fn.forward(node, a)
+    except ValueError as err:
+        raise _named_error(fn, (a,), err) from None
+    data = raw if type(raw) is np.ndarray else np.asarray(raw)
+    if node.saved:  # ids only: Node.saved_sources matches them when asked
+        node.identities = (id(a), id(raw))
+    node.shape = data.shape
+    node.dtype = data.dtype
     node.seq = next(_node_numbers)
+    out = _new_tensor(Tensor)
+    out.data = data
+    out.grad = out.name = None
+    out.requires_grad = True
+    out.grad_fn = node
+    return out
+
+
+def _binary(fn: type[Function], x: Any, y: Any) -> Tensor:
+    if isinstance(x, Tensor):
+        a = x.data
+        edge_x = (x.grad_fn or x) if x.requires_grad else None
+    else:
+        a = np.asarray(x) if isinstance(x, (list, tuple)) else x
+        edge_x = None
+    if isinstance(y, Tensor):
+        b = y.data
+        edge_y = (y.grad_fn or y) if y.requires_grad else None
+    else:
+        b = np.asarray(y) if isinstance(y, (list, tuple)) else y
+        edge_y = None
+    if (edge_x is None and edge_y is None) or not _GradMode.enabled:
+        try:
+            return _constant(fn.forward(_NULL_CTX, a, b))
+        except ValueError as err:
+            raise _named_error(fn, (a, b), err) from None
+    node = _new_node(Node)
+    node.fn = fn
+    node.parents = (edge_x, edge_y)
+    node.needs_input_grad = _NEEDS_TWO[(edge_x is not None) + 2 * (edge_y is not None)]
+    node.saved = ()
+    try:
+        raw = fn.forward(node, a, b)
+    except ValueError as err:
+        raise _named_error(fn, (a, b), err) from None
+    data = raw if type(raw) is np.ndarray else np.asarray(raw)
     if node.saved:
-        node.saved_sources = tuple([_source(s, arrays, raw) for s in node.saved])
-    return Tensor._wrap(out, node)
+        node.identities = (id(a), id(b), id(raw))
+    node.shape = data.shape
+    node.dtype = data.dtype
+    node.seq = next(_node_numbers)
+    out = _new_tensor(Tensor)
+    out.data = data
+    out.grad = out.name = None
+    out.requires_grad = True
+    out.grad_fn = node
+    return out
 
 
+def _operand(x: Any) -> Any:
+    """A non-Tensor input as forward sees it. Python scalars stay scalars, so numpy's
+    weak-scalar promotion keeps float32 float32."""
+    return np.asarray(x) if isinstance(x, (list, tuple)) else x
+
+
+def _constant(raw: Any) -> Tensor:
+    """The output of an unrecorded op."""
+    out = _new_tensor(Tensor)
+    out.data = raw if type(raw) is np.ndarray else np.asarray(raw)
+    out.grad = out.grad_fn = out.name = None
+    out.requires_grad = False
+    return out
+
+
+def _output(node: Node, raw: Any, arrays: Sequence[Any]) -> Tensor:
+    """Finish ``node`` once forward returned ``raw``; the tensor it made."""
+    data = raw if type(raw) is np.ndarray else np.asarray(raw)
+    if node.saved:  # ids only: Node.saved_sources matches them when asked
+        node.identities = (*map(id, arrays), id(raw))
+    node.shape = data.shape
+    node.dtype = data.dtype
+    node.seq = next(_node_numbers)
+    out = _new_tensor(Tensor)
+    out.data = data
+    out.grad = out.name = None
+    out.requires_grad = True
+    out.grad_fn = node
+    return out
+
+
+_new_tensor = _new_node = object.__new__
+# Shared needs_input_grad tuples: one allocation (and one object for the cyclic GC
+# to count) fewer per recorded op.
+_NEEDS_ONE = (True,)
+_NEEDS_TWO = ((False, False), (True, False), (False, True), (True, True))
 function._record = _record
-
-
-def _named_error(fn: type[Function], arrays: list[Any], err: ValueError) -> ValueError:
-    """Re-word numpy's error so it names the op and the shapes involved."""
-    name = fn.__name__.lower()
-    message = str(err)
-    if message.split(" ", 1)[0].endswith(":"):
-        return err  # already names its op
-    shapes = " and ".join(str(np.shape(a)) for a in arrays)
-    if "broadcast" in message:
-        return ValueError(f"{name}: shapes {shapes} cannot be broadcast together")
-    return ValueError(f"{name}: {message} (input shapes {shapes})")
-
-
-def _source(value: Any, arrays: list[Any], raw_output: Any) -> int | None:
-    """Which input (index) or the output (-1) a saved value is; None for a constant."""
-    for i, array in enumerate(arrays):
-        if value is array:
-            return i
-    return -1 if value is raw_output else None
 
 
 class _DifferentiableContext:
@@ -586,9 +653,8 @@ class _DifferentiableContext:
 
     def __init__(self, node: Node):
         self._node = node
-        self.saved = tuple(
-            _saved_tensor(node, value, source) for value, source in zip(node.saved or (), node.saved_sources)
-        )
+        saved = node.saved or ()
+        self.saved = tuple(_saved_tensor(node, value, source) for value, source in zip(saved, node.saved_sources))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._node, name)
@@ -793,3 +859,15 @@ _UFUNC_OPS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.equal: lambda x, y: np.equal(_array(x), _array(y)),
     np.not_equal: lambda x, y: np.not_equal(_array(x), _array(y)),
 }
+
+
+def _named_error(fn: type[Function], arrays: Sequence[Any], err: ValueError) -> ValueError:
+    """Re-word numpy's error so it names the op and the shapes involved."""
+    name = fn.__name__.lower()
+    message = str(err)
+    if message.split(" ", 1)[0].endswith(":"):
+        return err  # already names its op
+    shapes = " and ".join(str(np.shape(a)) for a in arrays)
+    if "broadcast" in message:
+        return ValueError(f"{name}: shapes {shapes} cannot be broadcast together")
+    return ValueError(f"{name}: {message} (input shapes {shapes})")

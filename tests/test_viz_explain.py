@@ -127,3 +127,24 @@ def test_a_freed_graph_cannot_be_explained():
     loss.backward()
     with pytest.raises(RuntimeError, match="freed by an earlier backward"):
         viz.explain_backward(loss, file=None)
+
+
+def test_explains_nn_sequential_with_fused_linear_and_mse():
+    """nn.Linear and mse_loss record one fused node each; the recursion is still read off."""
+    import autograd_nn.functional as F
+    from autograd_nn import nn
+
+    rng = np.random.default_rng(3)
+    model = nn.Sequential(nn.Linear(56, 20), nn.Sigmoid(), nn.Linear(20, 1))
+    x, y = ag.tensor(rng.standard_normal((32, 56))), rng.standard_normal((32, 1))
+    loss = F.mse_loss(model(x), y)
+    explanation = viz.explain_backward(loss, file=io.StringIO())
+    W1, b1, W2, b2 = (p.data for p in model.parameters())
+    a1 = 1 / (1 + np.exp(-(x.data @ W1.T + b1)))
+    delta2 = 2 * (a1 @ W2.T + b2 - y) / 32
+    delta1 = (delta2 @ W2) * a1 * (1 - a1)
+    assert explanation.step("δ²").formula == "2(ŷ − y)/n"
+    assert explanation.step("δ¹").formula == "δ² · W² ⊙ σ'(z¹)"
+    np.testing.assert_allclose(explanation.step("δ²").value, delta2, rtol=1e-12)
+    np.testing.assert_allclose(explanation.step("δ¹").value, delta1, rtol=1e-10)
+    np.testing.assert_allclose(explanation.step("∂C/∂W¹").value, delta1.T @ x.data, rtol=1e-10)

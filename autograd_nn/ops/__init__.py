@@ -14,15 +14,15 @@ from .. import _xp
 from .activation import LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Softplus, Tanh
 from .arithmetic import Abs, Add, Cast, Clip, Div, Maximum, Minimum, Mul, Neg, Pow, Sub, Where
 from .exp_log import Exp, Log, Sqrt
-from .linalg import Matmul
-from .loss import BinaryCrossEntropy
+from .linalg import Linear, Matmul
+from .loss import BinaryCrossEntropy, MseLoss
 from .reduction import Max, Mean, Min, Sum
 from .shape import BroadcastTo, Concatenate, GetItem, IndexAdd, Reshape, Transpose
 
 __all__ = [
     "Abs", "Add", "BinaryCrossEntropy", "BroadcastTo", "Cast", "Clip", "Concatenate", "Div",
-    "Exp", "GetItem", "IndexAdd", "LeakyRelu", "Log", "LogSoftmax", "Matmul", "Max",
-    "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape", "Sigmoid",
+    "Exp", "GetItem", "IndexAdd", "LeakyRelu", "Linear", "Log", "LogSoftmax", "Matmul", "Max",
+    "Maximum", "Mean", "Min", "Minimum", "MseLoss", "Mul", "Neg", "Pow", "Relu", "Reshape", "Sigmoid",
     "Softmax", "Softplus", "Sqrt", "Sub", "Sum", "Tanh", "Transpose", "Where",
 ]  # fmt: skip
 

@@ -60,3 +60,53 @@ class Matmul(Function):
             if y_is_vector:
                 grad_y = grad_y.reshape(grad_y.shape[:-1])
         return grad_x, grad_y
+
+
+def _linear_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    """Input shapes for the shared property tests: x (..., in), W (out, in), b (out,)."""
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    n_in, n_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return [batch + (n_in,), (n_out, n_in), (n_out,)], {}
+
+
+@register_op(shapes=_linear_shapes, reference=lambda x, W, b: x @ W.T + b)
+class Linear(Function):
+    """z = x Wᵀ + b;  δx = δz W,  δW = δzᵀ x,  δb = Σ δz   (W of shape (out, in), as PyTorch)
+
+    One node for the affine layer instead of three (transpose, matmul, add): less
+    bookkeeping, ∂C/∂W computed directly in W's layout (no transposed copy), and the
+    bias added into the product's fresh buffer. ``x`` may have any leading batch axes.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, W: Any, b: Any = None) -> Any:
+        x, W = np.asarray(x), np.asarray(W)
+        if W.ndim != 2 or x.ndim == 0 or x.shape[-1] != W.shape[1]:
+            raise ValueError(
+                f"linear: input of shape {x.shape} does not fit weight of shape {W.shape}; "
+                "expected input (..., in_features) and weight (out_features, in_features)"
+            )
+        z = np.matmul(x, W.T)
+        if b is not None:
+            if np.shape(b) in ((), (1,), (W.shape[0],)) and np.result_type(z, b) == z.dtype:
+                z += b  # z is ours: add in place, one buffer fewer than x @ W.T + b
+            else:
+                z = z + b  # b widens z's dtype or shape: numpy's rules decide
+        ctx.save_for_backward(x, W)
+        return z
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, W = ctx.saved
+        need_x, need_W = ctx.needs_input_grad[:2]
+        grad_x = ctx.xp.matmul(grad, W) if need_x else None
+        grad_W = None
+        if need_W:
+            # every batch row contributes δzᵀ x: fold the batch axes into one
+            rows = grad.reshape(-1, W.shape[0])
+            grad_W = ctx.xp.matmul(rows.T, x.reshape(-1, W.shape[1]))
+        if len(ctx.needs_input_grad) == 2:
+            return grad_x, grad_W
+        return grad_x, grad_W, grad  # δb: the engine sums δz over the broadcast axes

@@ -42,3 +42,35 @@ class BinaryCrossEntropy(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         (p,) = ctx.saved
         return grad * (p - ctx.target) / ctx.xp.maximum(p * (1 - p), _EPS)
+
+
+@register_op(
+    shapes="same",
+    params={"reduction": ("mean", "sum")},
+    reference=lambda x, y, reduction: getattr(np, reduction)((x - y) ** 2),
+)
+class MseLoss(Function):
+    """C = (1/n) Σ (ŷ − y)²  (or Σ for reduction='sum');  δŷ = δC · 2(ŷ − y)/n,  δy = −δŷ
+
+    One node for the whole cost, not three (subtract, square, mean), and one n-sized
+    temporary (ŷ − y, squared in place). The difference is recomputed in backward from the saved
+    inputs, so the formula stays differentiable under ``create_graph``.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any, *, reduction: str = "mean") -> Any:
+        squares = np.subtract(x, y)
+        if type(squares) is not np.ndarray:  # 0-d operands give a numpy scalar
+            squares = np.asarray(squares)
+        ctx.save_for_backward(x, y)
+        np.square(squares, out=squares)  # a fresh buffer of ours: square it in place
+        n = squares.size
+        ctx.scale = 2.0 / max(n, 1) if reduction == "mean" else 2.0
+        return squares.mean() if reduction == "mean" else squares.sum()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, y = ctx.saved
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = (x - y) * (grad * ctx.scale)
+        return (grad_x if need_x else None), (-grad_x if need_y else None)

@@ -94,6 +94,12 @@ def _affine(node: Any) -> _Layer | None:
         return None
     bias = None
     matmul = node
+    if node.name == "Linear":  # the fused z = a·Wᵀ + b of nn.Linear / functional.linear
+        source, weight = node.parents[0], node.parents[1]
+        if not _leaf(weight):
+            return None
+        bias = node.parents[2] if len(node.parents) == 3 else None
+        return _Layer(node, node, weight, bias, source, _saved_input(node, 0), "a·Wᵀ", None)
     if node.name == "Add":
         x, y = node.parents
         if type(x) is Node and x.name == "Matmul" and (y is None or _leaf(y)):
@@ -144,6 +150,13 @@ def _cost(root: Node, prediction: Node) -> tuple[str, str, str] | None:
         if factor is None:
             return None
         node = parents[i]
+    if type(node) is Node and node.name == "MseLoss" and node.shape == ():  # the fused mse_loss
+        if node.parents[0] is not prediction or type(node.parents[1]) is Node:
+            return None
+        count = int(np.prod(prediction.shape))
+        if abs(node.scale - 2.0 / max(count, 1)) <= 1e-12:  # reduction='mean'
+            factor /= count
+        return _squared_error_formulas(factor, count)
     if type(node) is not Node or node.name not in ("Mean", "Sum") or node.shape != ():
         return None
     reduce_name, squared = node.name, node.parents[0]
@@ -163,6 +176,11 @@ def _cost(root: Node, prediction: Node) -> tuple[str, str, str] | None:
         return None
     if any(p is not prediction and p is not None for p in difference.parents):
         return None
+    return _squared_error_formulas(factor, count)
+
+
+def _squared_error_formulas(factor: float, count: int) -> tuple[str, str, str]:
+    """C = factor · Σ(ŷ − y)² over ``count`` elements, in words, and ∂C/∂ŷ."""
 
     def near(a: float, b: float) -> bool:
         return abs(a - b) <= 1e-12 * max(abs(b), 1.0)
