@@ -123,6 +123,13 @@ def _progress(total: int, enabled: bool) -> Any:
     return line
 
 
+def _prepare_output_folder(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CLIError(f"cannot use --out {out} as the output folder: {err.strerror or err}") from None
+
+
 def _write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, text)
@@ -224,6 +231,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     data = _dataset(args.data, args.data_seed)  # fails before anything is written
     kind = "SYNTHETIC (built-in, seeded)" if data.synthetic else "real UCI data"
     _say(f"data: {data.source} — {kind}; {len(data.train)} train / {len(data.val)} val / {len(data.test)} test rows")
+    out: Path = args.out
+    _prepare_output_folder(out)  # before training, so a bad --out costs no training run
     model = build_network(data.n_features, config.hidden, seed=config.seed, dtype=config.dtype)
     _say(f"model: {data.n_features} → {config.hidden} (sigmoid) → 1, {config.optimizer} lr={config.lr}, "
          f"batch {config.batch_size}, {config.epochs} epochs, {config.dtype}")  # fmt: skip
@@ -242,8 +251,6 @@ def cmd_train(args: argparse.Namespace) -> None:
     _say(f"done in {history.seconds:.1f} s: train {losses['train']:.4f}  val {losses['val']:.4f}  "
          f"test {losses['test']:.4f}  (standardised MSE; predicting the mean scores {baseline:.4f} on val)")  # fmt: skip
 
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     suffix = ".npz" if args.format == "npz" else ".safetensors"
     ckpt = out / f"model{suffix}"
     metadata = {
@@ -304,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
-    except (CLIError, DataFormatError, checkpoint.CheckpointError, FileNotFoundError, IsADirectoryError) as err:
+    except (CLIError, DataFormatError, checkpoint.CheckpointError, OSError) as err:
         print(f"autograd-nn {args.command}: error: {err}", file=sys.stderr)
         return 2
     except (ValueError, RuntimeError) as err:  # e.g. a checkpoint of another architecture

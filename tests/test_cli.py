@@ -146,3 +146,14 @@ def test_invalid_options_are_rejected(tmp_path, capsys):
     assert main(["train", "--hidden", "0", "--out", str(tmp_path / "x")]) == 2
     assert "hidden must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_unusable_out_fails_before_training(tmp_path, capsys):
+    a_file = tmp_path / "taken"
+    a_file.write_text("keep me")
+    for out in (a_file, a_file / "sub"):
+        assert main(["train", "--epochs", "1", "--hidden", "2", "--out", str(out), "--no-graphs"]) == 2
+        captured = capsys.readouterr()
+        assert f"cannot use --out {out} as the output folder" in captured.err
+        assert "epoch 1/1" not in captured.out  # refused before any training ran
+    assert a_file.read_text() == "keep me"
