@@ -157,3 +157,14 @@ def test_unusable_out_fails_before_training(tmp_path, capsys):
         assert f"cannot use --out {out} as the output folder" in captured.err
         assert "epoch 1/1" not in captured.out  # refused before any training ran
     assert a_file.read_text() == "keep me"
+
+
+def test_graph_without_a_renderer_writes_dot_and_says_so(tmp_path, monkeypatch, capsys, recwarn):
+    monkeypatch.setenv("AUTOGRAD_NN_DOT", str(tmp_path / "no-such-dot"))
+    assert main(["graph", "--out", str(tmp_path / "g"), "--batch-size", "4", "--hidden", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "note: viz: cannot run the layout program" in out and "AUTOGRAD_NN_DOT" in out
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [
+        "model_backward.dot", "model_forward.dot", "ops_backward.dot", "ops_forward.dot",
+    ]  # fmt: skip
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]  # a note, not a Python warning
