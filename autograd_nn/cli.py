@@ -28,6 +28,7 @@ from . import checkpoint
 from . import functional as F
 from ._atomic import atomic_write, atomic_write_text
 from .data import BikeSharing, DataFormatError, load_bike_sharing, synthetic_bike_sharing
+from .function import no_grad
 from .tensor import Tensor
 from .training import OPTIMIZERS, History, TrainConfig, architecture, architecture_json, build_network, mse, train
 
@@ -139,8 +140,9 @@ def _write_text_atomic(path: Path, text: str) -> None:
 def _predictions(model: Any, data: BikeSharing, split_name: str) -> tuple[np.ndarray, np.ndarray]:
     split = getattr(data, split_name)
     dtype = model[0].weight.dtype
-    with_grad_off = model(Tensor(split.X.astype(dtype))).data
-    return data.unscale(split.y[:, 0]), data.unscale(with_grad_off[:, 0])
+    with no_grad():  # inference only: record no graph
+        predicted = model(Tensor(split.X.astype(dtype))).data
+    return data.unscale(split.y[:, 0]), data.unscale(predicted[:, 0])
 
 
 def _predictions_csv(model: Any, data: BikeSharing, split_name: str) -> str:
