@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from . import checkpoint
 from . import functional as F
 from ._atomic import atomic_write, atomic_write_text
 from .data import BikeSharing, DataFormatError, load_bike_sharing, synthetic_bike_sharing
+from .function import no_grad
 from .tensor import Tensor
 from .training import OPTIMIZERS, History, TrainConfig, architecture, architecture_json, build_network, mse, train
 
@@ -123,6 +125,13 @@ def _progress(total: int, enabled: bool) -> Any:
     return line
 
 
+def _prepare_output_folder(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CLIError(f"cannot use --out {out} as the output folder: {err.strerror or err}") from None
+
+
 def _write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, text)
@@ -131,8 +140,9 @@ def _write_text_atomic(path: Path, text: str) -> None:
 def _predictions(model: Any, data: BikeSharing, split_name: str) -> tuple[np.ndarray, np.ndarray]:
     split = getattr(data, split_name)
     dtype = model[0].weight.dtype
-    with_grad_off = model(Tensor(split.X.astype(dtype))).data
-    return data.unscale(split.y[:, 0]), data.unscale(with_grad_off[:, 0])
+    with no_grad():  # inference only: record no graph
+        predicted = model(Tensor(split.X.astype(dtype))).data
+    return data.unscale(split.y[:, 0]), data.unscale(predicted[:, 0])
 
 
 def _predictions_csv(model: Any, data: BikeSharing, split_name: str) -> str:
@@ -194,11 +204,13 @@ def _render_graphs(model: Any, data: BikeSharing, out: Path, batch_size: int) ->
     dtype = model[0].weight.dtype
     x = Tensor(data.train.X[:batch_size].astype(dtype))
     y = Tensor(data.train.y[:batch_size].astype(dtype))
-    try:
-        return viz.render_model_graphs(model, x, y, F.mse_loss, out)
-    except viz.RendererNotFoundError as err:
-        _say(f"note: {err}")
-        return sorted(out.glob("*.dot"))
+    # Without a renderer, render_model_graphs writes the DOT files and warns: say it as a note.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        written = viz.render_model_graphs(model, x, y, F.mse_loss, out)
+    for warning in caught:
+        _say(f"note: {warning.message}")
+    return written
 
 
 def _load_model(path: Path) -> Any:
@@ -224,6 +236,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     data = _dataset(args.data, args.data_seed)  # fails before anything is written
     kind = "SYNTHETIC (built-in, seeded)" if data.synthetic else "real UCI data"
     _say(f"data: {data.source} — {kind}; {len(data.train)} train / {len(data.val)} val / {len(data.test)} test rows")
+    out: Path = args.out
+    _prepare_output_folder(out)  # before training, so a bad --out costs no training run
     model = build_network(data.n_features, config.hidden, seed=config.seed, dtype=config.dtype)
     _say(f"model: {data.n_features} → {config.hidden} (sigmoid) → 1, {config.optimizer} lr={config.lr}, "
          f"batch {config.batch_size}, {config.epochs} epochs, {config.dtype}")  # fmt: skip
@@ -242,8 +256,6 @@ def cmd_train(args: argparse.Namespace) -> None:
     _say(f"done in {history.seconds:.1f} s: train {losses['train']:.4f}  val {losses['val']:.4f}  "
          f"test {losses['test']:.4f}  (standardised MSE; predicting the mean scores {baseline:.4f} on val)")  # fmt: skip
 
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     suffix = ".npz" if args.format == "npz" else ".safetensors"
     ckpt = out / f"model{suffix}"
     metadata = {
@@ -304,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
-    except (CLIError, DataFormatError, checkpoint.CheckpointError, FileNotFoundError, IsADirectoryError) as err:
+    except (CLIError, DataFormatError, checkpoint.CheckpointError, OSError) as err:
         print(f"autograd-nn {args.command}: error: {err}", file=sys.stderr)
         return 2
     except (ValueError, RuntimeError) as err:  # e.g. a checkpoint of another architecture

@@ -146,3 +146,25 @@ def test_invalid_options_are_rejected(tmp_path, capsys):
     assert main(["train", "--hidden", "0", "--out", str(tmp_path / "x")]) == 2
     assert "hidden must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_unusable_out_fails_before_training(tmp_path, capsys):
+    a_file = tmp_path / "taken"
+    a_file.write_text("keep me")
+    for out in (a_file, a_file / "sub"):
+        assert main(["train", "--epochs", "1", "--hidden", "2", "--out", str(out), "--no-graphs"]) == 2
+        captured = capsys.readouterr()
+        assert f"cannot use --out {out} as the output folder" in captured.err
+        assert "epoch 1/1" not in captured.out  # refused before any training ran
+    assert a_file.read_text() == "keep me"
+
+
+def test_graph_without_a_renderer_writes_dot_and_says_so(tmp_path, monkeypatch, capsys, recwarn):
+    monkeypatch.setenv("AUTOGRAD_NN_DOT", str(tmp_path / "no-such-dot"))
+    assert main(["graph", "--out", str(tmp_path / "g"), "--batch-size", "4", "--hidden", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "note: viz: cannot run the layout program" in out and "AUTOGRAD_NN_DOT" in out
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [
+        "model_backward.dot", "model_forward.dot", "ops_backward.dot", "ops_forward.dot",
+    ]  # fmt: skip
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]  # a note, not a Python warning

@@ -38,9 +38,7 @@ def test_render_graphs_example_writes_images(tmp_path):
     from autograd_nn import viz
 
     module = _load("render_graphs")
-    try:
-        viz.find_renderer()
-    except viz.RendererNotFoundError:
+    if viz.find_renderer("png") is None:  # it returns None, never raises, when there is none
         pytest.skip("no Graphviz renderer")
     module.main(tmp_path)
     assert any(tmp_path.glob("*.png"))

@@ -363,3 +363,19 @@ def test_deltas_on_off_and_errors(rng):
     assert not z.retains_grad
     with pytest.raises(RuntimeError, match="off"):
         model.activations()
+
+
+def test_pytorch_style_arguments_give_pytorch_results_or_clear_errors():
+    a, b = nn.Linear(2, 2), nn.Tanh()
+    model = nn.Sequential(a, b)
+    assert model[np.int64(1)] is b and model[np.int32(-2)] is a  # numpy integers index, as in PyTorch
+    with pytest.raises(TypeError, match="indices must be int or slice, got float"):
+        model[1.0]
+    with pytest.raises(TypeError, match="indices must be int or slice, got bool"):
+        model[True]
+    # PyTorch's nn.Dropout(p, inplace): a positional second argument is refused at once,
+    # not taken as a random generator that fails later, in forward.
+    with pytest.raises(TypeError):
+        nn.Dropout(0.2, False)
+    with pytest.raises(TypeError, match="generator must be a numpy.random.Generator, got int"):
+        nn.Dropout(0.2, generator=0)

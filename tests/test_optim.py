@@ -359,3 +359,14 @@ def test_schedulers_match_torch(make):
         ours.step()
         theirs.step()
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+
+
+def test_numpy_scalar_hyperparameters_are_accepted():
+    """A learning rate computed with numpy (np.float32, np.float64) is a number ≥ 0, not an error."""
+    grads, values = gradient_stream(), initial_values()
+    ours = run_ours(lambda ps: optim.Adam(ps, lr=np.float32(0.01), betas=(np.float32(0.9), 0.999)), grads, values)
+    reference = adam_reference(values, grads, lr=float(np.float32(0.01)), betas=(float(np.float32(0.9)), 0.999))
+    np.testing.assert_allclose(ours[-1][0], reference[-1][0], rtol=1e-6)
+    optim.SGD([nn.Parameter(np.ones(2))], lr=np.float64(0.1), momentum=np.float32(0.9))
+    with pytest.raises(ValueError, match="invalid lr True"):
+        optim.SGD([nn.Parameter(np.ones(2))], lr=True)

@@ -98,3 +98,12 @@ def test_jupyter_display_renders_svg_when_a_renderer_exists():
 def test_unknown_format_is_rejected():
     with pytest.raises(ValueError, match="format must be one of"):
         _render.render_source("digraph {}", "gif")
+
+
+def test_a_missing_explicit_renderer_is_reported_and_the_dot_kept(tmp_path, monkeypatch):
+    missing = str(tmp_path / "no-such-dot")
+    monkeypatch.setenv("AUTOGRAD_NN_DOT", missing)
+    graph = bike_backward()
+    with pytest.raises(viz.RendererNotFoundError, match="cannot run the layout program .*no-such-dot"):
+        graph.save(tmp_path / "g.svg")
+    assert (tmp_path / "g.dot").read_text() == graph.source

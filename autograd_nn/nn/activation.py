@@ -69,10 +69,13 @@ class Dropout(Module):
     (``nn.init.manual_seed`` seeds it).
     """
 
-    def __init__(self, p: float = 0.5, generator: np.random.Generator | None = None):
+    def __init__(self, p: float = 0.5, *, generator: np.random.Generator | None = None):
+        # generator is keyword-only: PyTorch's second positional argument is `inplace`.
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        if generator is not None and not isinstance(generator, np.random.Generator):
+            raise TypeError(f"Dropout: generator must be a numpy.random.Generator, got {type(generator).__name__}")
         self.p = float(p)
         self.generator = generator
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+import numpy as np
 
 from ..tensor import Tensor
 from .module import Module
@@ -65,8 +68,9 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def _key(self, index: int) -> str:
-        if isinstance(index, bool) or not isinstance(index, int):
+        if isinstance(index, (bool, np.bool_)) or not hasattr(index, "__index__"):
             raise TypeError(f"Sequential indices must be int or slice, got {type(index).__name__}")
+        index = operator.index(index)  # numpy integers too, as PyTorch
         size = len(self)
         if not -size <= index < size:
             raise IndexError(f"Sequential index {index} is out of range for {size} modules")

@@ -9,6 +9,7 @@ references to the parameters' arrays.
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -184,5 +185,6 @@ class Optimizer:
 
 def _check(name: str, **values: float) -> None:
     for key, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        # numbers.Real, so numpy scalars (np.float32(0.01)) pass; bool is excluded.
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not value >= 0:
             raise ValueError(f"{name}: invalid {key} {value!r}; it must be a number ≥ 0")

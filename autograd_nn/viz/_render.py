@@ -84,9 +84,14 @@ def render_source(source: str, format: str, renderer: Renderer | None = None) ->
                 "viz: PDF needs Graphviz's own `dot` (graphviz-pure writes SVG and PNG only); " + HOW_TO_GET_A_RENDERER
             )
         raise RendererNotFoundError("viz: " + HOW_TO_GET_A_RENDERER)
-    result = subprocess.run(
-        [renderer.path, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, check=False
-    )
+    try:
+        result = subprocess.run(
+            [renderer.path, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, check=False
+        )
+    except OSError as err:  # e.g. AUTOGRAD_NN_DOT names a program that is not there
+        raise RendererNotFoundError(
+            f"viz: cannot run the layout program {renderer.path!r} ({err.strerror or err}); " + HOW_TO_GET_A_RENDERER
+        ) from None
     if result.returncode != 0 or not result.stdout:
         message = result.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"viz: {renderer.name} could not render {format}: {message or 'no output'}")
