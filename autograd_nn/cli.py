@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
     def data_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", type=Path, help="the UCI hour.csv (default: the built-in synthetic data)")
-        p.add_argument("--data-seed", type=int, default=0, help="seed of the synthetic data (default: 0)")
+        p.add_argument(
+            "--data-seed", type=int, default=None, help="seed of the synthetic data (default: 0, or the checkpoint's)"
+        )
 
     t = commands.add_parser("train", help="train the 56 → hidden (sigmoid) → 1 network")
     data_options(t)
@@ -89,9 +91,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------ helpers
-def _dataset(path: Path | None, seed: int) -> BikeSharing:
+def _dataset(path: Path | None, seed: int | None, recorded: dict[str, Any] | None = None) -> BikeSharing:
+    """The data named on the command line, else the data a checkpoint was trained on,
+    else the synthetic default."""
+    recorded = recorded or {}
+    if path is None and seed is None and recorded.get("path"):
+        path = Path(recorded["path"])
+        if not path.exists():
+            raise CLIError(f"the checkpoint was trained on {path}, which is missing; pass --data")
     if path is None:
-        return synthetic_bike_sharing(seed=seed)
+        return synthetic_bike_sharing(seed=seed if seed is not None else recorded.get("seed", 0))
     return load_bike_sharing(path)
 
 
@@ -213,18 +222,23 @@ def _render_graphs(model: Any, data: BikeSharing, out: Path, batch_size: int) ->
     return written
 
 
-def _load_model(path: Path) -> Any:
+def _load_model(path: Path) -> tuple[Any, dict[str, Any]]:
+    """The network of a `train` checkpoint, and the record of the data it was trained on."""
     if not path.exists():
         raise CLIError(f"no checkpoint at {path}; run `autograd-nn train` first")
     metadata = checkpoint.load_metadata(path)
     if "architecture" not in metadata:
         raise CLIError(f"{path} is not a checkpoint written by `autograd-nn train` (no architecture in its metadata)")
-    spec = json.loads(metadata["architecture"])
-    model = build_network(spec["n_features"], spec["hidden"], dtype=spec.get("dtype", "float32"))
+    try:
+        spec = json.loads(metadata["architecture"])
+        model = build_network(int(spec["n_features"]), int(spec["hidden"]), dtype=spec.get("dtype", "float32"))
+        recorded = json.loads(metadata.get("data", "{}"))
+    except (ValueError, KeyError, TypeError) as err:
+        raise CLIError(f"{path}: its architecture metadata is malformed ({err!r})") from None
     state = checkpoint.load(path)
     model.load_state_dict(state["model"] if "model" in state else state)
     model.eval()
-    return model
+    return model, recorded if isinstance(recorded, dict) else {}
 
 
 # ----------------------------------------------------------------------- commands
@@ -260,7 +274,14 @@ def cmd_train(args: argparse.Namespace) -> None:
     ckpt = out / f"model{suffix}"
     metadata = {
         "architecture": architecture_json(model),
-        "data": json.dumps({"source": data.source, "synthetic": data.synthetic}),
+        "data": json.dumps(
+            {
+                "source": data.source,
+                "synthetic": data.synthetic,
+                "path": None if args.data is None else str(args.data.resolve()),
+                "seed": args.data_seed if args.data_seed is not None else 0,
+            }
+        ),
         "config": json.dumps(config.__dict__),
     }
     checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, ckpt, metadata=metadata)
@@ -279,8 +300,8 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    model = _load_model(args.checkpoint)
-    data = _dataset(args.data, args.data_seed)
+    model, recorded = _load_model(args.checkpoint)
+    data = _dataset(args.data, args.data_seed, recorded)
     dtype = model[0].weight.dtype
     _say(f"data: {data.source}{' (SYNTHETIC)' if data.synthetic else ''}")
     for split in ("train", "val", "test"):
@@ -292,8 +313,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
-    model = _load_model(args.checkpoint)
-    text = _predictions_csv(model, _dataset(args.data, args.data_seed), args.split)
+    model, recorded = _load_model(args.checkpoint)
+    text = _predictions_csv(model, _dataset(args.data, args.data_seed, recorded), args.split)
     if args.out is None:
         sys.stdout.write(text)
     else:
@@ -302,8 +323,10 @@ def cmd_predict(args: argparse.Namespace) -> None:
 
 
 def cmd_graph(args: argparse.Namespace) -> None:
-    data = _dataset(args.data, args.data_seed)
-    model = _load_model(args.checkpoint) if args.checkpoint else build_network(data.n_features, args.hidden)
+    model, recorded = _load_model(args.checkpoint) if args.checkpoint else (None, {})
+    data = _dataset(args.data, args.data_seed, recorded)
+    if model is None:
+        model = build_network(data.n_features, args.hidden)
     written = _render_graphs(model, data, args.out, args.batch_size)
     _say("wrote:\n" + "\n".join(f"  {p}" for p in written))
 

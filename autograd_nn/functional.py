@@ -187,7 +187,15 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     if input.ndim != 2:
         raise ValueError(f"cross_entropy: input must be logits of shape (N, C), got shape {input.shape}")
     log_p = log_softmax(input, axis=1)
+    if isinstance(target, Tensor) and np.issubdtype(target.dtype, np.floating):
+        _same_shape(input, target, "cross_entropy")  # class probabilities: δ reaches them too
+        return _reduce(-(log_p * target.astype(input.dtype)).sum(axis=1), reduction, "cross_entropy")
     target = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if target.ndim == 1 and not np.issubdtype(target.dtype, np.integer):
+        raise TypeError(
+            f"cross_entropy: class labels must be integers, got dtype {target.dtype} for target of shape "
+            f"{target.shape} (class probabilities must have the input's shape {input.shape})"
+        )
     if np.issubdtype(target.dtype, np.integer):
         n, classes = input.shape
         if target.shape != (n,):

@@ -45,6 +45,8 @@ class TrainConfig:
             raise ValueError(f"train: lr must be positive, got {self.lr}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"train: optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.momentum and self.optimizer != "sgd":
+            raise ValueError(f"train: momentum applies to sgd only, not {self.optimizer} (its betas play that role)")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"train: dtype must be float32 or float64, got {self.dtype!r}")
 

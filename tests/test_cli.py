@@ -168,3 +168,27 @@ def test_graph_without_a_renderer_writes_dot_and_says_so(tmp_path, monkeypatch, 
         "model_backward.dot", "model_forward.dot", "ops_backward.dot", "ops_forward.dot",
     ]  # fmt: skip
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]  # a note, not a Python warning
+
+
+def test_evaluate_defaults_to_the_data_the_checkpoint_was_trained_on(tmp_path, capsys):
+    assert (
+        main(["train", "--epochs", "1", "--hidden", "4", "--data-seed", "3", "--out", str(tmp_path), "--no-graphs"])
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "model.safetensors")]) == 0
+    assert "seed=3" in capsys.readouterr().out
+    assert main(["evaluate", str(tmp_path / "model.safetensors"), "--data-seed", "5"]) == 0
+    assert "seed=5" in capsys.readouterr().out
+
+
+def test_malformed_checkpoint_metadata_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "odd.safetensors"
+    ag.save({"model": build_network(56, 4).state_dict()}, path, metadata={"architecture": '{"hidden": 4}'})
+    assert main(["evaluate", str(path)]) == 2
+    assert "architecture metadata is malformed" in capsys.readouterr().err
+
+
+def test_momentum_is_for_sgd_only(tmp_path, capsys):
+    assert main(["train", "--optimizer", "adam", "--momentum", "0.9", "--out", str(tmp_path / "o")]) == 2
+    assert "momentum applies to sgd only" in capsys.readouterr().err

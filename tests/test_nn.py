@@ -373,9 +373,13 @@ def test_pytorch_style_arguments_give_pytorch_results_or_clear_errors():
         model[1.0]
     with pytest.raises(TypeError, match="indices must be int or slice, got bool"):
         model[True]
-    # PyTorch's nn.Dropout(p, inplace): a positional second argument is refused at once,
-    # not taken as a random generator that fails later, in forward.
-    with pytest.raises(TypeError):
-        nn.Dropout(0.2, False)
     with pytest.raises(TypeError, match="generator must be a numpy.random.Generator, got int"):
         nn.Dropout(0.2, generator=0)
+
+
+def test_pytorch_inplace_arguments_are_accepted():
+    x = ag.tensor([-1.0, 2.0])
+    np.testing.assert_array_equal(nn.ReLU(inplace=True)(x).data, [0.0, 2.0])
+    np.testing.assert_allclose(nn.LeakyReLU(0.1, inplace=True)(x).data, [-0.1, 2.0])
+    assert nn.Dropout(0.2, False).p == 0.2
+    np.testing.assert_array_equal(x.data, [-1.0, 2.0])  # never overwritten

@@ -414,3 +414,14 @@ def test_linear_and_dropout(rng):
     assert set(np.unique(kept)) == {0.0, 1 / 0.75}
     assert abs((kept == 0).mean() - 0.25) < 0.02
     assert F.dropout(x, p=0.5, training=False) is x
+
+
+def test_cross_entropy_target_errors_and_soft_label_gradients(rng):
+    logits = _leaf(rng, (4, 3))
+    with pytest.raises(TypeError, match=r"cross_entropy: class labels must be integers, got dtype float64"):
+        F.cross_entropy(logits, np.array([0.0, 1.0, 2.0, 1.0]))
+    probs = ag.tensor(rng.dirichlet(np.ones(3), size=4), requires_grad=True)
+    F.cross_entropy(logits, probs).backward()
+    z = logits.data
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(probs.grad.data, -log_p / 4)  # ∂/∂t of −mean Σ t log p

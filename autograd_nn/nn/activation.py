@@ -20,7 +20,15 @@ class Sigmoid(Module):
 
 
 class ReLU(Module):
-    """a = max(z, 0)."""
+    """a = max(z, 0).
+
+    ``inplace`` is accepted for PyTorch compatibility and has no effect: autograd_nn
+    never overwrites an op's input.
+    """
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def forward(self, input: Any) -> Tensor:
         return F.relu(input)
@@ -36,9 +44,11 @@ class Tanh(Module):
 class LeakyReLU(Module):
     """a = z for z > 0, else negative_slope · z."""
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        # inplace: accepted for PyTorch compatibility, no effect (inputs are never overwritten)
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = bool(inplace)
 
     def forward(self, input: Any) -> Tensor:
         return F.leaky_relu(input, self.negative_slope)
@@ -69,9 +79,10 @@ class Dropout(Module):
     (``nn.init.manual_seed`` seeds it).
     """
 
-    def __init__(self, p: float = 0.5, *, generator: np.random.Generator | None = None):
-        # generator is keyword-only: PyTorch's second positional argument is `inplace`.
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, generator: np.random.Generator | None = None):
+        # inplace: PyTorch's second argument, accepted and without effect (inputs are never overwritten)
         super().__init__()
+        self.inplace = bool(inplace)
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         if generator is not None and not isinstance(generator, np.random.Generator):
