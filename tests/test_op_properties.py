@@ -350,3 +350,16 @@ def test_composite_specs_are_complete():
 @given(data=st.data())
 def test_composite_contract(spec, data):
     check_op(spec, data.draw)
+
+
+def test_docs_state_the_enrolled_counts():
+    """docs/testing.md quotes how many ops CI checks: keep it true."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "testing.md").read_text()
+    primitives = len(builtin_specs())
+    assert f"**{primitives} enrolled primitives**" in text
+    assert f"**{len(COMPOSITES)} composites**" in text
+    stated = int(re.search(r"([\d ]+) examples in all", text).group(1).replace(" ", ""))
+    assert stated == 40 * (primitives + len(COMPOSITES))
