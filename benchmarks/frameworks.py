@@ -32,7 +32,7 @@ def autograd_mlp_step(
 ) -> Callable[[], Any]:
     ag = ag or importlib.import_module("autograd_nn")
     if api == "nn":
-        return nn_mlp_step(spec, params, x, y, ag.nn, ag.optim, ag.functional, ag.tensor)
+        return nn_mlp_step(spec, params, x, y, ag.nn, ag.optim, ag.functional, ag.tensor, x.dtype)
     F = ag.functional
     layers = [(ag.tensor(W, requires_grad=True), ag.tensor(b, requires_grad=True)) for W, b in params]
     flat = [p for layer in layers for p in layer]
@@ -108,7 +108,17 @@ def torch_mlp_step(spec: MLP, params: Params, x: np.ndarray, y: np.ndarray, api:
 
     labels = torch.from_numpy(y.astype(np.int64)) if spec.loss == "cross_entropy" else torch.from_numpy(y)
     if api == "nn":
-        return nn_mlp_step(spec, params, x, labels, torch.nn, torch.optim, torch.nn.functional, torch.from_numpy)
+        return nn_mlp_step(
+            spec,
+            params,
+            x,
+            labels,
+            torch.nn,
+            torch.optim,
+            torch.nn.functional,
+            torch.from_numpy,
+            getattr(torch, str(x.dtype)),
+        )
     F = torch.nn.functional
     layers = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)) for W, b in params]
     flat = [p for layer in layers for p in layer]
@@ -166,11 +176,13 @@ def nn_mlp_step(
     optim: ModuleType,
     F: ModuleType,
     as_tensor: Callable[[np.ndarray], Any],
+    dtype: Any,
 ) -> Callable[[], Any]:
-    """The step as a user writes it with nn.Sequential and optim.SGD (either library)."""
+    """The step as a user writes it with nn.Sequential and optim.SGD (either library);
+    ``dtype`` is the library's own name for the benchmark's dtype."""
     modules: list[Any] = []
     for layer, (W, _) in enumerate(params):
-        modules.append(nn.Linear(W.shape[1], W.shape[0]))
+        modules.append(nn.Linear(W.shape[1], W.shape[0], dtype=dtype))
         if layer < len(params) - 1:
             modules.append(nn.Sigmoid() if spec.activation == "sigmoid" else nn.ReLU())
     model = nn.Sequential(*modules)
