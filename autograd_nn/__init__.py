@@ -17,22 +17,30 @@ from .engine import GraphFreedError
 from .function import Function, Node, enable_grad, is_grad_enabled, no_grad, register_op
 from .functional import (
     abs,
+    broadcast_to,
     clip,
     exp,
+    expand_dims,
+    flatten,
     leaky_relu,
     log,
     log_softmax,
     matmul,
+    max,
     mean,
+    min,
     relu,
     reshape,
     sigmoid,
     softmax,
     softplus,
     sqrt,
+    squeeze,
+    std,
     sum,
     tanh,
     transpose,
+    var,
 )  # fmt: skip
 from .tensor import Tensor, as_tensor, concatenate, grad, maximum, minimum, stack, tensor, where
 
@@ -51,10 +59,10 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "Function", "GraphFreedError", "Node", "Tensor", "abs", "as_tensor", "clip",
-    "concatenate", "enable_grad", "exp", "functional", "grad", "is_grad_enabled",
-    "leaky_relu", "log", "log_softmax", "matmul", "maximum", "mean", "minimum", "no_grad",
-    "register_op", "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "stack",
-    "sum", "tanh", "tensor", "transpose", "where",
+    "Function", "GraphFreedError", "Node", "Tensor", "abs", "as_tensor", "broadcast_to", "clip",
+    "concatenate", "enable_grad", "exp", "expand_dims", "flatten", "functional", "grad",
+    "is_grad_enabled", "leaky_relu", "load", "log", "log_softmax", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "nn", "no_grad", "optim", "register_op", "relu", "reshape", "save",
+    "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "tensor",
+    "transpose", "var", "where",
 ]  # fmt: skip
-__all__ += ["load", "nn", "optim", "save"]

@@ -31,10 +31,11 @@ from .ops import (
 from .tensor import Tensor, as_tensor, concatenate, maximum, minimum, stack, where
 
 __all__ = [
-    "abs", "binary_cross_entropy", "binary_cross_entropy_with_logits", "clip", "concatenate",
-    "cross_entropy", "dropout", "exp", "leaky_relu", "linear", "log", "log_softmax",
-    "matmul", "maximum", "mean", "minimum", "mse_loss", "relu", "reshape", "sigmoid",
-    "softmax", "softplus", "sqrt", "stack", "sum", "tanh", "transpose", "where",
+    "abs", "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to", "clip",
+    "concatenate", "cross_entropy", "dropout", "exp", "expand_dims", "flatten", "leaky_relu",
+    "linear", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "mse_loss", "relu", "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack",
+    "std", "sum", "tanh", "transpose", "var", "where",
 ]  # fmt: skip
 
 
@@ -77,6 +78,46 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (an int, a tuple, or None for all axes), as ``np.mean``."""
     return as_tensor(x).mean(axis=axis, keepdims=keepdims)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - numpy's name
+    """The maximum over ``axis``; tied maxima share the gradient evenly."""
+    return as_tensor(x).max(axis=axis, keepdims=keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - numpy's name
+    """The minimum over ``axis``; tied minima share the gradient evenly."""
+    return as_tensor(x).min(axis=axis, keepdims=keepdims)
+
+
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Variance over ``axis`` with numpy's ``ddof`` convention."""
+    return as_tensor(x).var(axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Standard deviation over ``axis`` with numpy's ``ddof`` convention."""
+    return as_tensor(x).std(axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def squeeze(x: Any, axis: Any = None) -> Tensor:
+    """Remove axes of length one, as ``np.squeeze``."""
+    return as_tensor(x).squeeze(axis)
+
+
+def expand_dims(x: Any, axis: Any) -> Tensor:
+    """Insert axes of length one, as ``np.expand_dims``."""
+    return as_tensor(x).expand_dims(axis)
+
+
+def flatten(x: Any) -> Tensor:
+    """The elements as one axis (C order)."""
+    return as_tensor(x).flatten()
+
+
+def broadcast_to(x: Any, shape: Any) -> Tensor:
+    """A broadcast view as ``np.broadcast_to``; its gradient is summed back to ``x``'s shape."""
+    return as_tensor(x).broadcast_to(shape)
 
 
 def reshape(x: Any, shape: Any) -> Tensor:

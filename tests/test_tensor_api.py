@@ -74,6 +74,10 @@ def test_top_level_functions_and_methods_agree(rng):
         (ag.sum(x, axis=1), x.sum(axis=1)), (ag.mean(x, keepdims=True), x.mean(keepdims=True)),
         (ag.reshape(x, (2, 6)), x.reshape(2, 6)), (ag.transpose(x), x.transpose()),
         (ag.clip(x, 1, 1.5), x.clip(1, 1.5)), (ag.matmul(x, x.T), x @ x.T), (F.leaky_relu(x), x.leaky_relu()),
+        (ag.max(x, axis=0), x.max(axis=0)), (ag.min(x), x.min()), (ag.var(x, ddof=1), x.var(ddof=1)),
+        (ag.std(x, axis=1), x.std(axis=1)), (ag.squeeze(x[None]), x[None].squeeze()),
+        (ag.expand_dims(x, 1), x.expand_dims(1)), (ag.flatten(x), x.flatten()),
+        (ag.broadcast_to(x[0], (2, 4)), x[0].broadcast_to((2, 4))),
     ]  # fmt: skip
     for function_result, method_result in pairs:
         np.testing.assert_array_equal(function_result.data, method_result.data)
