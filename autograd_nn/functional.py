@@ -228,31 +228,30 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     if input.ndim != 2:
         raise ValueError(f"cross_entropy: input must be logits of shape (N, C), got shape {input.shape}")
     log_p = log_softmax(input, axis=1)
-    if isinstance(target, Tensor) and np.issubdtype(target.dtype, np.floating):
-        _same_shape(input, target, "cross_entropy")  # class probabilities: δ reaches them too
-        return _reduce(-(log_p * target.astype(input.dtype)).sum(axis=1), reduction, "cross_entropy")
-    target = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if target.ndim == 1 and not np.issubdtype(target.dtype, np.integer):
+    if not isinstance(target, Tensor):
+        target = np.asarray(target)
+    if np.issubdtype(target.dtype, np.integer):
+        labels = target.data if isinstance(target, Tensor) else target
+        n, classes = input.shape
+        if labels.shape != (n,):
+            raise ValueError(
+                f"cross_entropy: class labels must have shape ({n},) for input of shape {input.shape}, got {labels.shape}"
+            )
+        if n and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(
+                f"cross_entropy: class labels must be in [0, {classes}), got values in [{labels.min()}, {labels.max()}]"
+            )
+        target = np.zeros(input.shape, dtype=input.dtype)
+        target[np.arange(n), labels] = 1
+    elif target.ndim == 1:
         raise TypeError(
             f"cross_entropy: class labels must be integers, got dtype {target.dtype} for target of shape "
             f"{target.shape} (class probabilities must have the input's shape {input.shape})"
         )
-    if np.issubdtype(target.dtype, np.integer):
-        n, classes = input.shape
-        if target.shape != (n,):
-            raise ValueError(
-                f"cross_entropy: class labels must have shape ({n},) for input of shape {input.shape}, got {target.shape}"
-            )
-        if n and (target.min() < 0 or target.max() >= classes):
-            raise ValueError(
-                f"cross_entropy: class labels must be in [0, {classes}), got values in [{target.min()}, {target.max()}]"
-            )
-        one_hot = np.zeros(input.shape, dtype=input.dtype)
-        one_hot[np.arange(n), target] = 1
-        target = one_hot
-    else:
+    else:  # class probabilities; a Tensor target receives its δ too
         _same_shape(input, target, "cross_entropy")
-        target = target.astype(input.dtype, copy=False)
+        if target.dtype != input.dtype:
+            target = target.astype(input.dtype)
     return _reduce(-(log_p * target).sum(axis=1), reduction, "cross_entropy")
 
 
