@@ -262,10 +262,13 @@ def cmd_train(args: argparse.Namespace) -> None:
         progress.close()
 
     dtype = np.dtype(config.dtype)
-    losses = {
-        split: mse(model, getattr(data, split).X.astype(dtype), getattr(data, split).y.astype(dtype))
-        for split in ("train", "val", "test")
-    }
+
+    def final_mse(split: str) -> float:
+        part = getattr(data, split)
+        return mse(model, part.X.astype(dtype), part.y.astype(dtype))
+
+    # train() already measured the validation loss of the final model after its last epoch.
+    losses = {"train": final_mse("train"), "val": history.val[-1], "test": final_mse("test")}
     baseline = float(np.mean((data.val.y - data.train.y.mean()) ** 2))
     _say(f"done in {history.seconds:.1f} s: train {losses['train']:.4f}  val {losses['val']:.4f}  "
          f"test {losses['test']:.4f}  (standardised MSE; predicting the mean scores {baseline:.4f} on val)")  # fmt: skip
