@@ -29,6 +29,7 @@ def run_backward(
     capture: frozenset[int] | set[int] = frozenset(),
     differentiable_ctx: Callable[[Node], Any] | None = None,
     run_hooks: bool = True,
+    reductions: list[tuple[Node, Any, tuple[int, ...]]] | None = None,
 ) -> tuple[dict[int, list[Any]], dict[int, Any]]:
     """Propagate ``root_grads`` from the edges ``roots`` to every leaf.
 
@@ -38,7 +39,9 @@ def run_backward(
     the caller decides whether to accumulate or to return, so a backward that fails
     (say, on a graph an earlier backward freed) changes no ``.grad``. ``run_hooks=False``
     skips the nodes' hooks (``retain_grad`` among them), so a read-only observer such as
-    the graph renderer leaves every ``.grad`` and the gradient flow as they were.
+    the graph renderer leaves every ``.grad`` and the gradient flow as they were. A
+    ``reductions`` list receives ``(node, parent, shape)`` for every gradient the sweep
+    sums back from a broadcast ``shape`` to its parent's shape.
 
     Each node runs its derivative once, after all its consumers have contributed, so a
     value used several times gets the sum of its gradients (``δ = Σ consumers``). The
@@ -86,6 +89,8 @@ def run_backward(
                 if parent is None or g is None:
                     continue
                 if g.shape != parent.shape:
+                    if reductions is not None:
+                        reductions.append((node, parent, g.shape))
                     g = unbroadcast(g, parent.shape, node.name)
                 dtype = parent.dtype
                 if g.dtype is not dtype and g.dtype != dtype:

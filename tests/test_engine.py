@@ -288,3 +288,15 @@ def test_custom_function_gradient_of_wrong_shape_is_named():
         ValueError, match=r"Bad.backward: returned a gradient of shape \(5,\) for an input of shape \(3,\)"
     ):
         Bad.apply(x).sum().backward()
+
+
+def test_engine_reports_the_broadcast_sums_it_performs():
+    from autograd_nn.engine import run_backward
+
+    x = ag.tensor(np.ones((3, 4)), requires_grad=True)
+    b = ag.tensor(np.ones(4), requires_grad=True)
+    y = (x + b).sum()
+    reductions: list = []
+    run_backward([y.grad_fn], [np.ones(())], retain_graph=False, create_graph=False, reductions=reductions)
+    add = y.grad_fn.parents[0]
+    assert [(node, parent, shape) for node, parent, shape in reductions] == [(add, b, (3, 4))]

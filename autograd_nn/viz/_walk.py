@@ -128,6 +128,7 @@ def sweep(index: GraphIndex, gradient: Any = None) -> Gradients:
     if not root.requires_grad:
         return stored_gradients(index)
     seed = _seed(root, gradient)
+    reductions: list[tuple[Node, Any, tuple[int, ...]]] = []
     try:
         leaf_grads, captured = run_backward(
             [root_edge(root)],
@@ -136,6 +137,7 @@ def sweep(index: GraphIndex, gradient: Any = None) -> Gradients:
             create_graph=False,
             capture={id(n) for n in index.nodes},
             run_hooks=False,
+            reductions=reductions,
         )
     except GraphFreedError:
         grads = stored_gradients(index)
@@ -147,7 +149,7 @@ def sweep(index: GraphIndex, gradient: Any = None) -> Gradients:
     if root.grad_fn is None:
         of[id(root)] = seed
     grads = Gradients("computed", of)
-    grads.reduced = broadcast_reductions(index, grads)
+    grads.reduced = broadcast_reductions(reductions)
     return grads
 
 
@@ -171,33 +173,15 @@ def _seed(root: Tensor, gradient: Any) -> np.ndarray:
     return seed
 
 
-def broadcast_reductions(index: GraphIndex, grads: Gradients) -> dict[tuple[int, int], tuple[int, ...]]:
-    """Edges where the engine summed a broadcast gradient back to the input's shape.
-
-    ``{(id(node), input index): shape the op's derivative returned}``. Only edges whose
-    input shape differs from the output shape can be reduced; for those the op's
-    derivative is evaluated again (on the retained saved arrays, which it only reads)
-    to see the shape it hands the engine.
-    """
+def broadcast_reductions(reductions: list[tuple[Node, Any, tuple[int, ...]]]) -> dict[tuple[int, int], tuple[int, ...]]:
+    """Edges where the engine summed a broadcast gradient back to the input's shape, as
+    ``{(id(node), input index): shape the op's derivative returned}``, from what the
+    engine reported during the sweep."""
     reduced: dict[tuple[int, int], tuple[int, ...]] = {}
-    for node in index.nodes:
-        delta = grads.of.get(id(node))
-        if delta is None or node.saved is None:
-            continue
-        candidates = [i for i, p in enumerate(node.parents) if p is not None and tuple(p.shape) != node.shape]
-        if not candidates:
-            continue
-        try:
-            returned = node.fn.backward(node, delta)
-        except Exception:  # a user op that cannot be re-run: no annotation, no failure
-            continue
-        if type(returned) is not tuple:
-            returned = (returned,)
-        for i in candidates:
-            if i < len(returned) and returned[i] is not None:
-                shape = tuple(np.shape(returned[i]))
-                if shape != tuple(node.parents[i].shape):
-                    reduced[(id(node), i)] = shape
+    for node, parent, shape in reductions:
+        for i, edge in enumerate(node.parents):
+            if edge is parent:
+                reduced[(id(node), i)] = tuple(shape)
     return reduced
 
 
