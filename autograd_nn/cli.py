@@ -243,6 +243,7 @@ def _load_model(path: Path) -> tuple[Any, dict[str, Any]]:
 
 # ----------------------------------------------------------------------- commands
 def cmd_train(args: argparse.Namespace) -> None:
+    """`autograd-nn train`: train, then write checkpoint, metrics, predictions, plots and graphs."""
     config = TrainConfig(
         hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         optimizer=args.optimizer, momentum=args.momentum, seed=args.seed, dtype=args.dtype,
@@ -303,6 +304,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
+    """`autograd-nn evaluate`: print a checkpoint's loss on each split."""
     model, recorded = _load_model(args.checkpoint)
     data = _dataset(args.data, args.data_seed, recorded)
     dtype = model[0].weight.dtype
@@ -316,6 +318,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
+    """`autograd-nn predict`: write a checkpoint's predictions for one split as CSV."""
     model, recorded = _load_model(args.checkpoint)
     text = _predictions_csv(model, _dataset(args.data, args.data_seed, recorded), args.split)
     if args.out is None:
@@ -326,6 +329,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
 
 
 def cmd_graph(args: argparse.Namespace) -> None:
+    """`autograd-nn graph`: render the forward and backward graphs for one minibatch."""
     model, recorded = _load_model(args.checkpoint) if args.checkpoint else (None, {})
     data = _dataset(args.data, args.data_seed, recorded)
     if model is None:

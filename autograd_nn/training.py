@@ -71,6 +71,7 @@ def build_network(n_features: int, hidden: int, *, seed: int = 0, dtype: str = "
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> optim.Optimizer:
+    """The optimizer ``config`` names, over ``model``'s parameters."""
     if config.optimizer == "sgd":
         return optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
     if config.optimizer == "adam":
@@ -134,4 +135,5 @@ def architecture(model: nn.Sequential) -> dict[str, Any]:
 
 
 def architecture_json(model: nn.Sequential) -> str:
+    """``architecture(model)`` as JSON, for a checkpoint's metadata."""
     return json.dumps(architecture(model), sort_keys=True)

@@ -81,6 +81,7 @@ class Scaling:
     std: float
 
     def transform(self, x: Any) -> np.ndarray:
+        """Original units → standardised: ``(x − mean) / std``."""
         return (np.asarray(x) - self.mean) / self.std
 
     def inverse_transform(self, z: Any) -> np.ndarray:
@@ -129,6 +130,7 @@ class BikeSharing:
 
     @property
     def n_features(self) -> int:
+        """The number of input features (56 for the post's preprocessing)."""
         return len(self.feature_names)
 
     def unscale(self, y: Any, target: str | None = None) -> np.ndarray:

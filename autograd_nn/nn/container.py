@@ -98,6 +98,7 @@ class Sequential(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append every module of ``modules``, in order."""
         for module in modules:
             self.append(module)
         return self

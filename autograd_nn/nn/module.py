@@ -70,6 +70,7 @@ class Module:
         object.__setattr__(self, "_modules", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute the module's output; subclasses define it, and calling the module runs it."""
         raise NotImplementedError(f"{type(self).__name__}: a Module subclass must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -206,6 +207,7 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
+        """This module and every sub-module below it, depth first, each once."""
         for _, module in self.named_modules():
             yield module
 
@@ -218,6 +220,7 @@ class Module:
                 yield name, child
 
     def children(self) -> Iterator[Module]:
+        """The direct sub-modules, in registration order."""
         for _, child in self.named_children():
             yield child
 
@@ -243,15 +246,18 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)  # type: ignore[misc]
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters (of sub-modules too, if ``recurse``), in registration order."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
+        """``(name, tensor)`` for every buffer, with dotted names as in ``state_dict``."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers (non-trainable state saved in ``state_dict``)."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 

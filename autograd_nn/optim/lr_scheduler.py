@@ -40,6 +40,7 @@ class LRScheduler:
         del self._is_initial
 
     def get_lr(self) -> list[float]:
+        """The learning rate of each parameter group for the current epoch."""
         raise NotImplementedError
 
     def get_last_lr(self) -> list[float]:
@@ -47,6 +48,7 @@ class LRScheduler:
         return list(self._last_lr)
 
     def step(self) -> None:
+        """Advance one epoch and write the new learning rates into the optimizer."""
         self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
@@ -58,6 +60,7 @@ class LRScheduler:
         return {key: value for key, value in vars(self).items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore the scheduler's position from ``state_dict()``."""
         expected = set(self.state_dict())
         unknown = sorted(set(state_dict) - expected)
         if unknown:
@@ -84,6 +87,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """Multiply the rates by ``gamma`` every ``step_size`` epochs: lr₀ · gamma^⌊epoch / step_size⌋."""
         lrs = [group["lr"] for group in self.optimizer.param_groups]
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return lrs
@@ -104,6 +108,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """The cosine schedule between ``eta_min`` and each group's initial rate."""
         groups = self.optimizer.param_groups
         epoch, period, low = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
