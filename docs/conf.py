@@ -57,7 +57,8 @@ napoleon_google_docstring = False
 nitpick_ignore_regex = [
     (r"py:(class|obj|data)", r"(typing|collections\.abc|types|os|pathlib|io)\..*"),
     (r"py:(class|obj|data)", r"(np|numpy)\..*"),
-    (r"py:(class|obj|data)", r"Any|Callable|Iterable|Iterator|Sequence|Mapping|Literal|F"),
+    (r"py:(class|obj|data)", r"Any|Callable|Iterable|Iterator|Sequence|Mapping|Literal|F|Shape"),
+    (r"py:(class|obj|data)", r"hypothesis\..*"),  # an optional dependency, not documented here
     # builtins, also as the fragments Sphinx leaves of a subscripted annotation: "tuple[str"
     (r"py:(class|obj|data)", r"(int|float|bool|str|bytes|tuple|list|dict|set|frozenset|type|object|None)(\[.*)?"),
 ]

@@ -192,3 +192,14 @@ def test_malformed_checkpoint_metadata_is_a_clear_error(tmp_path, capsys):
 def test_momentum_is_for_sgd_only(tmp_path, capsys):
     assert main(["train", "--optimizer", "adam", "--momentum", "0.9", "--out", str(tmp_path / "o")]) == 2
     assert "momentum applies to sgd only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, kind", [("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW")])
+def test_make_optimizer_builds_the_named_optimizer(name, kind):
+    from autograd_nn.training import make_optimizer
+
+    model = build_network(56, 3)
+    optimizer = make_optimizer(model, TrainConfig(optimizer=name, lr=0.05))
+    assert type(optimizer).__name__ == kind
+    assert optimizer.param_groups[0]["lr"] == 0.05
+    assert [id(p) for p in optimizer.param_groups[0]["params"]] == [id(p) for p in model.parameters()]
