@@ -3,7 +3,7 @@
 Every primitive is enrolled once, on its class, with ``@register_op(...)``; the spec says
 how to draw valid inputs for it (shapes, parameters, domain), where its derivative does
 not exist (kinks, ties), and what it must compute (a numpy reference). One parametrised
-test in ``tests/test_op_properties.py`` then checks, for every enrolled op, the forward
+test in ``tests/core/test_op_properties.py`` then checks, for every enrolled op, the forward
 pass against the reference and the first and second derivatives against finite
 differences (see ``autograd_nn.testing.check_op``). Composite functions and users' own
 ops are described by the same ``OpSpec``, built with ``op_spec``.

@@ -21,7 +21,7 @@ from autograd_nn.testing import GradcheckError, GradcheckWarning, gradcheck, gra
 from autograd_nn.testing import strategies as ats
 from autograd_nn.testing.contract import OpContractError, check_op, op_test
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cube_with_backward(backward):

@@ -16,7 +16,7 @@ from autograd_nn.cli import main
 from autograd_nn.data import synthetic_bike_sharing
 from autograd_nn.training import TrainConfig, build_network, mse, train
 
-REAL_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike-sharing" / "hour.csv"
+REAL_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "bike-sharing" / "hour.csv"
 
 
 @pytest.fixture(scope="module")

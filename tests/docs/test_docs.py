@@ -28,7 +28,7 @@ import autograd_nn
 import autograd_nn.functional
 import autograd_nn.testing
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 SHARED = DOCS.parents[1] / "shared"  # ../shared beside the checkout: read-only data, never in the repo
 PAGES = sorted(p for p in DOCS.glob("*.md") if p.name != "README.md")  # README: notes, not a page
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -29,7 +29,7 @@ from autograd_nn.data import (
     write_synthetic_hour_csv,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REAL_CSV = REPO.parent / "shared" / "data" / "bike-sharing" / "hour.csv"
 needs_real = pytest.mark.skipif(not REAL_CSV.is_file(), reason=f"real data absent: {REAL_CSV}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "visualising.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "visualising.md"
 
 
 def test_docs_examples_run(tmp_path, monkeypatch, capsys):

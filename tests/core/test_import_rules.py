@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "autograd_nn"
+PACKAGE = Path(__file__).resolve().parents[2] / "autograd_nn"
 
 # module (or package) → internal modules it must never import
 FORBIDDEN = {

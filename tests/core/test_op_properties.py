@@ -357,7 +357,7 @@ def test_docs_state_the_enrolled_counts():
     import re
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "testing.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "docs" / "testing.md").read_text()
     primitives = len(builtin_specs())
     assert f"**{primitives} enrolled primitives**" in text
     assert f"**{len(COMPOSITES)} composites**" in text
