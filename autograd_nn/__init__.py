@@ -12,39 +12,29 @@ Tensor([2., 4., 6.])
 from __future__ import annotations
 
 from . import functional, nn, optim
+from .anomaly import AnomalyError
+from .autograd import grad, increment_version
 from .checkpoint import load, save
+from .creation import as_tensor, tensor
 from .engine import GraphFreedError
-from .function import Function, Node, enable_grad, is_grad_enabled, no_grad, register_op
-from .functional import (
-    abs,
-    broadcast_to,
-    clip,
-    exp,
-    expand_dims,
-    flatten,
-    leaky_relu,
-    log,
-    log_softmax,
-    matmul,
-    max,
-    mean,
-    min,
-    relu,
-    reshape,
-    sigmoid,
-    softmax,
-    softplus,
-    sqrt,
-    squeeze,
-    std,
-    sum,
-    tanh,
-    transpose,
-    var,
-)  # fmt: skip
-from .tensor import Tensor, as_tensor, concatenate, grad, maximum, minimum, stack, tensor, where
+from .function import Function
+from .grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
+from .graph import Context, Node, RemovableHandle
+from .registry import register_op
+from .tensor import Tensor
 
 __version__ = "0.1.0"
+
+# The array functions (exp, sigmoid, sum, where, concatenate, …), generated from the op registry.
+globals().update(functional.TOP_LEVEL)
 
 _LAZY_SUBPACKAGES = ("data", "testing", "viz")
 
@@ -59,10 +49,9 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "Function", "GraphFreedError", "Node", "Tensor", "abs", "as_tensor", "broadcast_to", "clip",
-    "concatenate", "enable_grad", "exp", "expand_dims", "flatten", "functional", "grad",
-    "is_grad_enabled", "leaky_relu", "load", "log", "log_softmax", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "nn", "no_grad", "optim", "register_op", "relu", "reshape", "save",
-    "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "tensor",
-    "transpose", "var", "where",
+    "AnomalyError", "Context", "Function", "GraphFreedError", "Node", "RemovableHandle", "Tensor", "as_tensor",
+    "detect_anomaly", "enable_grad", "functional", "grad", "increment_version", "is_anomaly_enabled",
+    "is_grad_enabled", "load", "nn", "no_grad", "optim", "register_op", "save", "set_detect_anomaly",
+    "set_grad_enabled", "tensor",
 ]  # fmt: skip
+__all__ += sorted(functional.TOP_LEVEL)  # the generated array functions

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 Shape = tuple[int, ...]
 
 
-def unbroadcast(grad: Any, shape: Shape, op_name: str) -> Any:
+def unbroadcast(grad: Any, shape: Shape, op_name: str, index: int | None = None) -> Any:
     """Sum ``grad`` back to ``shape``: the adjoint of numpy broadcasting.
 
     If ``x`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward pass,
@@ -23,14 +25,14 @@ def unbroadcast(grad: Any, shape: Shape, op_name: str) -> Any:
     grad_shape = grad.shape
     extra = len(grad_shape) - len(shape)
     if extra < 0:
-        raise _mismatch(op_name, grad_shape, shape)
+        raise _mismatch(op_name, grad_shape, shape, index)
     axes = tuple(range(extra))
     for i, n in enumerate(shape):
         g = grad_shape[extra + i]
         if n == 1 and g != 1:
             axes += (extra + i,)
         elif n != g:
-            raise _mismatch(op_name, grad_shape, shape)
+            raise _mismatch(op_name, grad_shape, shape, index)
     if axes:
         grad = grad.sum(axis=axes)
     if grad.shape != shape:  # size-1 axes were summed away, or a numpy scalar came back
@@ -38,9 +40,10 @@ def unbroadcast(grad: Any, shape: Shape, op_name: str) -> Any:
     return grad
 
 
-def _mismatch(op_name: str, grad_shape: Shape, shape: Shape) -> ValueError:
+def _mismatch(op_name: str, grad_shape: Shape, shape: Shape, index: int | None) -> ValueError:
+    which = "an input" if index is None else f"input {index}"
     return ValueError(
-        f"{op_name}.backward: returned a gradient of shape {grad_shape} for an input of "
+        f"{op_name}.backward: returned a gradient of shape {grad_shape} for {which} of "
         f"shape {shape}; expected a shape that broadcasts to the input's"
     )
 
@@ -49,7 +52,11 @@ def normalize_axes(axis: int | tuple[int, ...] | None, ndim: int, op_name: str) 
     """Return ``axis`` as a sorted tuple of non-negative ints (all axes for ``None``)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if axes is None or not all(_is_int(a) for a in axes):
+        raise TypeError(
+            f"{op_name}: axis must be an int, a tuple of ints or None, got {axis!r} ({type(axis).__name__})"
+        )
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
@@ -58,6 +65,10 @@ def normalize_axes(axis: int | tuple[int, ...] | None, ndim: int, op_name: str) 
     if len(set(out)) != len(out):
         raise ValueError(f"{op_name}: repeated axis in {axis!r}")
     return tuple(sorted(out))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def kept_shape(shape: Shape, axes: tuple[int, ...]) -> Shape:

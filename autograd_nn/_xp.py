@@ -1,62 +1,45 @@
-"""The two array namespaces a derivative formula is written against (``ctx.xp``).
+"""The array namespaces a derivative formula is written against (``ctx.xp``).
 
-``numpy_namespace`` serves a plain backward over ndarrays. ``tensor_namespace`` has the
-same names over Tensors and is filled in by ``autograd_nn.ops``; the engine swaps it in
-under ``create_graph=True`` so every formula is differentiable again.
+A formula such as ``grad * ctx.xp.exp(y)`` must run in two worlds: in a plain backward
+on ndarrays (fast), and under ``create_graph=True`` on Tensors, so that it is recorded
+and can be differentiated again. Both namespaces are views of the op registry: every op
+declared with a numpy twin (``derivative=np.exp``) appears in both, under its function
+name. ``numpy_namespace`` hands out the twins; the Tensor namespace (built by
+``autograd_nn._surface``) hands out the ops themselves. Nothing is listed by hand.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
+from .opspec import OpSpec
+from .registry import OP_REGISTRY
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e⁻ᶻ), computed as ½(1 + tanh(z/2))."""
-    # NOTE: the tanh form never overflows (1/(1+exp(-z)) does for z < -88 in float32)
-    # and costs one transcendental pass; its absolute error is one ulp of 1, so use
-    # log_softmax / the *_with_logits losses rather than log(sigmoid(z)) in the far tail.
-    a = np.tanh(z * 0.5)
-    a += 1
-    a *= 0.5
-    return a
+class DerivativeNamespace:
+    """Functions for derivative formulas, looked up in the registry on first use."""
+
+    def __init__(self, side: str, resolve: Callable[[OpSpec], Callable[..., Any]]):
+        self._side = side
+        self._resolve = resolve
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        for spec in OP_REGISTRY.values():
+            if spec.surface.derivative_name == name:
+                function = self._resolve(spec)
+                setattr(self, name, function)  # cached: later look-ups are plain attributes
+                return function
+        known = sorted(s.surface.derivative_name for s in OP_REGISTRY.values() if s.surface.derivative_name)
+        raise AttributeError(
+            f"ctx.xp ({self._side}) has no {name!r}: derivative formulas may call the ops declared with a "
+            f"numpy twin (derivative=...): {', '.join(known)}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<derivative namespace over {self._side}>"
 
 
-def is_basic_index(index: Any) -> bool:
-    """True if ``index`` selects each element at most once (no integer arrays)."""
-    items = index if isinstance(index, tuple) else (index,)
-    for item in items:
-        if isinstance(item, (slice, int, np.integer)) or item is None or item is Ellipsis:
-            continue
-        if isinstance(item, np.ndarray) and item.dtype == bool:
-            continue
-        return False
-    return True
-
-
-def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray) -> np.ndarray:
-    """zeros(shape) with ``values`` added at ``index``; repeated indices accumulate."""
-    out = np.zeros(shape, dtype=values.dtype)
-    if is_basic_index(index):
-        out[index] = values
-    else:
-        np.add.at(out, index, values)
-    return out
-
-
-numpy_namespace = SimpleNamespace(
-    exp=np.exp,
-    log=np.log,
-    sign=np.sign,
-    where=np.where,
-    maximum=np.maximum,
-    matmul=np.matmul,
-    broadcast_to=np.broadcast_to,
-    sigmoid=sigmoid,
-    index_add=index_add,
-)
-
-# Filled by autograd_nn.ops with the same names, implemented as recorded ops.
-tensor_namespace = SimpleNamespace()
+numpy_namespace = DerivativeNamespace("ndarrays", lambda spec: spec.surface.derivative)

@@ -28,7 +28,7 @@ from . import checkpoint
 from . import functional as F
 from ._atomic import atomic_write, atomic_write_text
 from .data import BikeSharing, DataFormatError, load_bike_sharing, synthetic_bike_sharing
-from .function import no_grad
+from .grad_mode import no_grad
 from .tensor import Tensor
 from .training import OPTIMIZERS, History, TrainConfig, architecture, architecture_json, build_network, mse, train
 

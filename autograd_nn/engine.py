@@ -1,47 +1,101 @@
 """The reverse sweep: gradients from outputs back to every node and leaf.
 
-The engine knows nodes and edges, never a concrete op: it calls ``node.fn.backward``,
-sums each gradient back to its input's shape (the one place broadcasting is undone),
-casts it to the input's dtype, and adds up the contributions of every use of a value.
-Nothing here recurses, so a chain of a million ops backpropagates like a short one.
+The engine knows nodes and edges, never a concrete op and never the Tensor class: it
+calls ``node.fn.backward``, sums each gradient back to its input's shape (the one place
+broadcasting is undone), casts it to the input's dtype, and adds up the contributions of
+every use of a value. Nothing here recurses, so a chain of a million ops backpropagates
+like a short one.
+
+``run_backward`` is the one front door: ``Tensor.backward``, ``autograd_nn.grad`` and
+the renderer all come through it. What they need beyond the gradients (a node's δ, the
+broadcast sums, anomaly checks) they get from an ``Observer``, not from flags.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import Any
 
+import numpy as np
+
+from . import grad_mode
 from ._shapes import unbroadcast
-from .function import Node, _GradMode
+from .graph import Node, run_hooks
 
 
 class GraphFreedError(RuntimeError):
     """Backward reached a node whose saved arrays an earlier backward released."""
 
 
+class Observer:
+    """Watches a sweep without changing it; override what you need.
+
+    ``runs_hooks = False`` makes a read-only sweep: the nodes' hooks (``retain_grad``
+    among them) stay silent, so observing leaves every ``.grad`` and every gradient as
+    it would have been.
+    """
+
+    runs_hooks = True
+
+    def node(self, node: Node, grad: Any) -> None:
+        """``grad`` is the complete δ of ``node``'s output, about to enter its derivative."""
+
+    def derivative(self, node: Node, input_grads: tuple[Any, ...]) -> None:
+        """What ``node``'s derivative returned, one entry per input."""
+
+    def reduced(self, node: Node, index: int, shape: tuple[int, ...]) -> None:
+        """The gradient for input ``index`` of ``node`` had the broadcast ``shape`` and was summed back."""
+
+
+class Observers(Observer):
+    """Several observers as one."""
+
+    def __init__(self, observers: Sequence[Observer]):
+        self._all = list(observers)
+        self.runs_hooks = all(o.runs_hooks for o in self._all)
+
+    def node(self, node: Node, grad: Any) -> None:
+        for o in self._all:
+            o.node(node, grad)
+
+    def derivative(self, node: Node, input_grads: tuple[Any, ...]) -> None:
+        for o in self._all:
+            o.derivative(node, input_grads)
+
+    def reduced(self, node: Node, index: int, shape: tuple[int, ...]) -> None:
+        for o in self._all:
+            o.reduced(node, index, shape)
+
+
+class Capture(Observer):
+    """Keeps δ for the nodes in ``wanted`` (ids): gradients with respect to intermediate tensors."""
+
+    def __init__(self, wanted: set[int]):
+        self.wanted = wanted
+        self.grads: dict[int, Any] = {}
+
+    def node(self, node: Node, grad: Any) -> None:
+        if id(node) in self.wanted:
+            self.grads[id(node)] = grad
+
+
 def run_backward(
-    roots: list[Any],
-    root_grads: list[Any],
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
     *,
     retain_graph: bool,
     create_graph: bool,
-    capture: frozenset[int] | set[int] = frozenset(),
     differentiable_ctx: Callable[[Node], Any] | None = None,
-    run_hooks: bool = True,
-    reductions: list[tuple[Node, Any, tuple[int, ...]]] | None = None,
-) -> tuple[dict[int, list[Any]], dict[int, Any]]:
+    observer: Observer | None = None,
+) -> dict[int, list[Any]]:
     """Propagate ``root_grads`` from the edges ``roots`` to every leaf.
 
-    Returns ``(leaf_grads, captured)``: ``leaf_grads[id(leaf)] = [leaf, δ]`` for every
-    leaf reached, and ``captured[id(node)] = δ`` for the nodes listed in ``capture``
-    (the gradient with respect to that node's output). Leaves' ``.grad`` is not touched:
-    the caller decides whether to accumulate or to return, so a backward that fails
-    (say, on a graph an earlier backward freed) changes no ``.grad``. ``run_hooks=False``
-    skips the nodes' hooks (``retain_grad`` among them), so a read-only observer such as
-    the graph renderer leaves every ``.grad`` and the gradient flow as they were. A
-    ``reductions`` list receives ``(node, parent, shape)`` for every gradient the sweep
-    sums back from a broadcast ``shape`` to its parent's shape.
+    Returns ``{id(leaf): [leaf, δ]}`` for every leaf reached. Leaves' ``.grad`` is not
+    touched: the caller decides whether to accumulate or to return, so a backward that
+    fails (on a freed graph, a modified saved tensor) changes no ``.grad``. With
+    ``create_graph`` each derivative runs on ``differentiable_ctx(node)`` (saved values
+    as Tensors, ``xp`` the Tensor namespace), so the sweep itself is recorded.
 
     Each node runs its derivative once, after all its consumers have contributed, so a
     value used several times gets the sum of its gradients (``δ = Σ consumers``). The
@@ -51,31 +105,29 @@ def run_backward(
     """
     pending: dict[Node, Any] = {}  # node -> δ summed so far (nodes hash by identity)
     leaf_grads: dict[int, list[Any]] = {}
-    captured: dict[int, Any] = {}
     heap: list[tuple[int, Node]] = []  # (-seq, node): the latest-made node pops first
     for edge, grad in zip(roots, root_grads):
         _deliver(edge, grad, pending, leaf_grads, heap)
-
-    previous_mode = _GradMode.enabled
-    _GradMode.enabled = create_graph  # record the backward only when asked to
+    hooks_on = observer is None or observer.runs_hooks
+    token = grad_mode.switch((grad_mode.current() & ~grad_mode.GRAD) | (grad_mode.GRAD if create_graph else 0))
     try:
         while heap:
             node = heappop(heap)[1]
             grad = pending.pop(node)
-            if node.saved is None:
+            ctx = node.ctx
+            if ctx is None:
                 raise GraphFreedError(
                     f"backward: the graph through {node.name} was already freed by an earlier "
                     "backward (saved arrays are released to save memory); pass "
                     "retain_graph=True to the first backward to backpropagate through it again"
                 )
-            if node.hooks and run_hooks:
-                for hook in node.hooks:
-                    replaced = hook(grad)
-                    if replaced is not None:
-                        grad = replaced
-            if capture and id(node) in capture:
-                captured[id(node)] = grad
-            input_grads = node.fn.backward(differentiable_ctx(node) if create_graph else node, grad)
+            if node.versions:
+                _check_versions(node)
+            if node.hooks and hooks_on:
+                grad = run_hooks(node.hooks, grad, f"the output of {node.name}")
+            if observer is not None:
+                observer.node(node, grad)
+            input_grads = node.fn.backward(differentiable_ctx(node) if create_graph else ctx, grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             parents = node.parents
@@ -83,18 +135,26 @@ def run_backward(
                 raise RuntimeError(
                     f"{node.name}.backward returned {len(input_grads)} gradient(s) for {len(parents)} input(s)"
                 )
+            if observer is not None:
+                observer.derivative(node, input_grads)
             if not retain_graph:
-                node.saved = None
-            for parent, g in zip(parents, input_grads):
+                node.ctx = None  # the saved arrays and the op's own attributes go with it
+                node.versions = ()
+            for i, parent in enumerate(parents):
+                g = input_grads[i]
                 if parent is None or g is None:
                     continue
-                if g.shape != parent.shape:
-                    if reductions is not None:
-                        reductions.append((node, parent, g.shape))
-                    g = unbroadcast(g, parent.shape, node.name)
-                dtype = parent.dtype
-                if g.dtype is not dtype and g.dtype != dtype:
-                    g = g.astype(dtype)
+                try:
+                    shape, dtype = g.shape, g.dtype
+                except AttributeError:
+                    raise _not_an_array(node, i, g) from None
+                if shape != parent.shape:
+                    if observer is not None:
+                        observer.reduced(node, i, shape)
+                    g = unbroadcast(g, parent.shape, node.name, i)
+                target = parent.dtype
+                if dtype is not target and dtype != target:
+                    g = g.astype(target)
                 if type(parent) is Node:  # δ = Σ over consumers; the first one schedules the node
                     previous = pending.get(parent)
                     if previous is None:
@@ -105,8 +165,8 @@ def run_backward(
                 else:
                     _deliver(parent, g, pending, leaf_grads, heap)
     finally:
-        _GradMode.enabled = previous_mode
-    return leaf_grads, captured
+        grad_mode.restore(token)
+    return leaf_grads
 
 
 def _deliver(edge: Any, grad: Any, pending: dict[Node, Any], leaf_grads: dict[int, list[Any]], heap: list[Any]) -> None:
@@ -125,3 +185,28 @@ def _deliver(edge: Any, grad: Any, pending: dict[Node, Any], leaf_grads: dict[in
             leaf_grads[key] = [edge, grad]
         else:
             entry[1] = entry[1] + grad
+
+
+def _check_versions(node: Node) -> None:
+    """Refuse to run a derivative on saved tensors that were written in place since."""
+    versions = node.versions
+    for k in range(0, len(versions), 2):
+        counter = versions[k]
+        if counter is not None and counter.version != versions[k + 1]:
+            index = k // 2
+            value = node.ctx._saved[index]
+            source = node.sources[index]
+            which = "its output" if source == -1 else f"input {source}"
+            raise RuntimeError(
+                f"backward: a tensor {node.name} saved for its derivative ({which}, shape {np.shape(value)}, "
+                f"dtype {np.asarray(value).dtype}) was modified by an in-place operation: it is at version "
+                f"{counter.version}; expected version {versions[k + 1]}. Make the in-place change after backward, "
+                "or use the out-of-place op (x = x + 1 instead of x += 1)"
+            )
+
+
+def _not_an_array(node: Node, index: int, g: Any) -> TypeError:
+    return TypeError(
+        f"{node.name}.backward returned a {type(g).__name__} as the gradient of input {index}; expected an "
+        "ndarray (a Tensor under create_graph) or None; return several gradients as a tuple"
+    )

@@ -1,12 +1,13 @@
-"""The op contract: what an op promises, written down as data the property tests read.
+"""The op contract and the op's public names, written down as data.
 
-Every primitive is enrolled once, on its class, with ``@register_op(...)``; the spec says
-how to draw valid inputs for it (shapes, parameters, domain), where its derivative does
-not exist (kinks, ties), and what it must compute (a numpy reference). One parametrised
-test in ``tests/core/test_op_properties.py`` then checks, for every enrolled op, the forward
-pass against the reference and the first and second derivatives against finite
-differences (see ``autograd_nn.testing.check_op``). Composite functions and users' own
-ops are described by the same ``OpSpec``, built with ``op_spec``.
+Every op is declared once, with ``@register_op(...)`` (``autograd_nn.registry``); the
+``OpSpec`` it makes says how to draw valid inputs for the op (shapes, parameters,
+domain), where its derivative does not exist (kinks, ties), what it must compute (a
+numpy reference), and how it surfaces (its ``Surface``: Tensor methods, functions,
+operators, in-place forms, the numpy ufuncs it answers to, its name in derivative
+formulas). One parametrised test in ``tests/core/test_op_properties.py`` checks every
+registered op through every entry point; ``autograd_nn._surface`` generates the entry
+points. Users' own ops are described by the same ``OpSpec``, built with ``op_spec``.
 
 This module is pure data and validation: it imports neither hypothesis nor the Tensor.
 """
@@ -23,6 +24,70 @@ Interval = tuple[float, float]
 Domain = tuple[Interval, ...]  # a union of open intervals
 
 DEFAULT_DOMAIN: Domain = ((-3.0, 3.0),)
+
+KINDS = ("primitive", "composite", "array")
+
+
+@dataclass(frozen=True)
+class Surface:
+    """How an op appears to users; every name here is generated, none is written by hand.
+
+    Attributes
+    ----------
+    methods
+        Tensor method names (``"exp"``); later names are aliases (``"view"`` for reshape).
+    functions
+        Names in ``autograd_nn`` and ``autograd_nn.functional`` (``"exp"``).
+    functional
+        Names in ``autograd_nn.functional`` only (losses, ``linear``).
+    operators
+        Python operators: ``"__add__"``; a reflected one (``"__radd__"``) swaps the operands.
+    inplace
+        In-place Tensor methods (``"add_"``, ``"__iadd__"``): computed in the tensor's own
+        memory, version counter bumped, recorded when a gradient needs it.
+    properties
+        Read-only Tensor properties (``"T"``).
+    ufuncs
+        numpy ufuncs that dispatch to the op (``np.exp(t)``, ``ndarray + t``).
+    derivative
+        The op's numpy twin when derivative formulas may call it as ``ctx.xp.<name>``:
+        plain backward runs the twin on ndarrays, ``create_graph`` runs the op itself.
+        None: not available to formulas.
+    xp_name
+        ``<name>`` in ``ctx.xp.<name>``: by default the first function or method name.
+    parse
+        The public signature, as a callable ``parse(*args, **kwargs) -> (inputs, params)``
+        (or a dict of them by public name, ``None`` for the rest); None reads it from
+        ``forward``: the array inputs, then its keyword parameters.
+    arguments
+        The inverse of ``parse`` for the shared property test: ``arguments(inputs, params)
+        -> (args, kwargs)`` to call a public entry with. None: inputs positional, params
+        as keywords (a variadic op's inputs as one sequence).
+    """
+
+    methods: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
+    functional: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()
+    inplace: tuple[str, ...] = ()
+    properties: tuple[str, ...] = ()
+    ufuncs: tuple[Any, ...] = ()
+    derivative: Callable[..., Any] | None = None
+    xp_name: str | None = None
+    parse: Any = None
+    arguments: Callable[..., Any] | None = None
+
+    def names(self) -> tuple[str, ...]:
+        """Every public name the op takes (methods, functions, operators, ...)."""
+        return self.methods + self.functions + self.functional + self.operators + self.inplace + self.properties
+
+    @property
+    def derivative_name(self) -> str | None:
+        """The op's name in derivative formulas (``ctx.xp.<name>``), if it has one."""
+        if self.derivative is None:
+            return None
+        names = self.functions + self.functional + self.methods
+        return self.xp_name or (names[0] if names else None)
 
 
 @dataclass(frozen=True)
@@ -59,6 +124,16 @@ class OpSpec:
         name of an array kind (``"probabilities"``, ``"mask"``, ``"labels"``).
     function
         The Function subclass, for a primitive; None for a composite.
+    kind
+        ``"primitive"`` (a Function with its own derivative), ``"composite"`` (a function
+        of Tensors: the derivative comes from the ops it calls) or ``"array"`` (not
+        differentiable: it returns a plain ndarray, e.g. comparisons and argmax).
+    surface
+        The op's public names (``Surface``).
+    decomposition
+        For a fused op: the same computation written with primitives, as a function of
+        Tensors. The renderer, ``explain_backward`` and exporters read it to see through
+        the fusion.
     """
 
     name: str
@@ -71,6 +146,15 @@ class OpSpec:
     distinct: bool = False
     params: Mapping[str, tuple[Any, ...] | str] = field(default_factory=dict)
     function: type | None = None
+    kind: str = "primitive"
+    surface: Surface = field(default_factory=Surface)
+    decomposition: Callable[..., Any] | None = None
+
+    @property
+    def formula(self) -> str:
+        """The first line of the op's docstring: its formula in the post's notation."""
+        doc = (self.function.__doc__ if self.function is not None else getattr(self.apply, "__doc__", None)) or ""
+        return doc.strip().splitlines()[0] if doc.strip() else ""
 
     def domain_of(self, index: int) -> Domain:
         """The domain of input ``index``."""
@@ -139,6 +223,7 @@ def op_spec(
         distinct=bool(distinct),
         params=params,
         function=op if is_function else None,
+        kind="primitive" if is_function else "composite",
     )
 
 

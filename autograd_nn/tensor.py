@@ -1,70 +1,35 @@
 """``Tensor``: an ndarray that remembers how it was made.
 
-This is the one module that records graph nodes (``_record``), and the home of the
-Tensor API: numpy-style operators and methods, and PyTorch-style autograd
-(``backward``, ``grad``, ``retain_grad``, ``detach``).
+The class holds the data and the autograd state; its op methods, operators, in-place
+forms and the ufunc table are generated from the op registry (``_surface``), recording
+goes through ``_record``, and ``backward`` through ``autograd``.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from . import _xp, function
-from ._shapes import normalize_axes
-from .engine import run_backward
-from .function import Function, Node, _GradMode, _NullContext
-from .ops import (
-    Abs,
-    Add,
-    BroadcastTo,
-    Cast,
-    Clip,
-    Concatenate,
-    Div,
-    Exp,
-    GetItem,
-    LeakyRelu,
-    Log,
-    LogSoftmax,
-    Matmul,
-    Max,
-    Maximum,
-    Mean,
-    Min,
-    Minimum,
-    Mul,
-    Neg,
-    Pow,
-    Relu,
-    Reshape,
-    Sigmoid,
-    Softmax,
-    Softplus,
-    Sqrt,
-    Sub,
-    Sum,
-    Tanh,
-    Transpose,
-    Where,
-)  # fmt: skip
+from . import autograd, ops  # noqa: F401 - importing ops declares every op before the class is built
+from ._record import counter_of
+from ._surface import with_registered_members
+from .graph import Node, RemovableHandle, VersionCounter, add_hook
 
-_NULL_CTX = _NullContext()
-_node_numbers = itertools.count()
+_new = object.__new__
+_ALLOWED_KINDS = "biuf"  # booleans, integers, floating point
 
 
+@with_registered_members
 class Tensor:
     """An n-dimensional array that records the operations applied to it.
 
     ``Tensor(data)`` wraps ``data`` without copying when it is already an ndarray
     (``autograd_nn.tensor`` always copies). Lists and scalars become arrays with
-    numpy's default dtypes (Python floats → float64). Only floating-point tensors
-    can require gradients.
+    numpy's default dtypes (Python floats → float64). Tensors hold booleans, integers
+    or floating-point numbers; only floating-point tensors can require gradients.
 
     >>> import autograd_nn as ag
     >>> W = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -78,16 +43,25 @@ class Tensor:
             [ 1., -1.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_version_counter", "_hooks", "__weakref__")
 
+    __autograd_tensor__ = True  # what the recorder recognises a tensor by
     # ndarray ⊕ Tensor must reach Tensor's operators, not build an object array.
     __array_priority__ = 1000.0
+    _ufunc_table: dict[np.ufunc, Callable[..., Any]]
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
-        if isinstance(data, Tensor):
+        if getattr(type(data), "__autograd_tensor__", False):
             data = data.data
+        if data is None or isinstance(data, (str, bytes)):
+            raise TypeError(f"Tensor: cannot make a tensor from a {type(data).__name__}; give numbers or an array")
         array = np.asarray(data, dtype=dtype)
-        if requires_grad and not np.issubdtype(array.dtype, np.floating):
+        if array.dtype.kind not in _ALLOWED_KINDS:
+            raise TypeError(
+                f"Tensor: cannot hold {array.dtype} data (made from a {type(data).__name__}); tensors hold "
+                "booleans, integers and floating-point numbers"
+            )
+        if requires_grad and array.dtype.kind != "f":
             raise TypeError(
                 f"Tensor: only floating-point tensors can require gradients, got dtype "
                 f"{array.dtype}; convert first, e.g. tensor(data, dtype=np.float64)"
@@ -97,16 +71,17 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad_fn: Node | None = None
         self.name = name
+        self._version_counter: VersionCounter | None = None
+        self._hooks: dict[int, Any] | None = None
 
-    @classmethod
-    def _wrap(cls, data: np.ndarray, grad_fn: Node | None = None) -> Tensor:
+    @staticmethod
+    def _wrap(data: np.ndarray, grad_fn: Node | None = None) -> Tensor:
         """The fast constructor the recorder uses: no checks, no conversion."""
-        t = object.__new__(cls)
+        t = _new(Tensor)
         t.data = data
-        t.grad = None
+        t.grad = t.name = t._version_counter = t._hooks = None
         t.requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
-        t.name = None
         return t
 
     # ----------------------------------------------------------------- attributes
@@ -136,9 +111,13 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def T(self) -> Tensor:
-        """The transpose (all axes reversed), as ``ndarray.T``."""
-        return _unary(Transpose, self)
+    def _version(self) -> int:
+        """How many times this tensor's memory was written in place (PyTorch's ``_version``)."""
+        return 0 if self._version_counter is None else self._version_counter.version
+
+    def _increment_version(self) -> None:
+        """Record a write into ``data`` made outside the tensor API (see ``autograd_nn.increment_version``)."""
+        autograd.increment_version(self)
 
     def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
@@ -155,14 +134,17 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
+        t = Tensor._wrap(self.data)
+        t._version_counter = counter = counter_of(self)
+        counter.shared = True
+        return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns self."""
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_: only leaf tensors can stop requiring grad; use detach()")
-        if requires_grad and not np.issubdtype(self.dtype, np.floating):
+        if requires_grad and self.dtype.kind != "f":
             raise TypeError(
                 f"requires_grad_: only floating-point tensors can require gradients, got dtype {self.dtype}"
             )
@@ -173,6 +155,19 @@ class Tensor:
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(t)`` and ``ndarray + t`` dispatch to the registered op of that ufunc."""
+        op = self._ufunc_table.get(ufunc)
+        if op is None or method != "__call__" or kwargs:
+            what = f"numpy's {ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+            if kwargs:
+                what += f" with {', '.join(sorted(kwargs))}="
+            raise TypeError(
+                f"{what} has no autograd_nn op, so it cannot record a gradient; use the Tensor's own "
+                f"methods, or apply it to t.data (a plain array, not differentiable)"
+            )
+        return op(*inputs)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
@@ -215,659 +210,39 @@ class Tensor:
         freed afterwards unless ``retain_graph`` (default: ``create_graph``). With
         ``create_graph=True`` the gradients are themselves differentiable.
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward: this tensor does not require grad: it was not computed from "
-                "any tensor with requires_grad=True (or it was computed under no_grad)"
-            )
-        seed = _seed_gradient(self, gradient, create_graph, "backward")
-        if retain_graph is None:
-            retain_graph = create_graph
-        leaf_grads, _ = run_backward(
-            [_edge(self)],
-            [seed],
-            retain_graph=retain_graph,
-            create_graph=create_graph,
-            differentiable_ctx=_DifferentiableContext,
-        )
-        owned: set[int] = {id(seed)}
-        for leaf, grad in leaf_grads.values():
-            _accumulate(leaf, grad, create_graph, owned)
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
-        if self.grad_fn is None or getattr(self.grad_fn, "_retains_grad", False):
+        if self.grad_fn is None or self.retains_grad:
             return
         ref = weakref.ref(self)
 
         def store(grad: Any) -> None:
             tensor = ref()
             if tensor is not None:
-                value = grad if isinstance(grad, Tensor) else Tensor._wrap(np.array(grad))
+                value = grad if getattr(type(grad), "__autograd_tensor__", False) else Tensor._wrap(np.array(grad))
                 tensor.grad = value if tensor.grad is None else tensor.grad + value
 
-        self.grad_fn._retains_grad = True
+        store._retains_grad = True  # type: ignore[attr-defined]
         self.grad_fn.register_hook(store)
 
     @property
     def retains_grad(self) -> bool:
         """True if ``retain_grad()`` was called on this non-leaf tensor."""
-        return self.grad_fn is not None and getattr(self.grad_fn, "_retains_grad", False)
-
-    def register_hook(self, hook: Callable[[Any], Any]) -> None:
-        """Call ``hook(δ)`` with this non-leaf tensor's gradient during backward."""
-        if self.grad_fn is None:
-            raise RuntimeError("register_hook: hooks are supported on non-leaf tensors only")
-        self.grad_fn.register_hook(hook)
-
-    # --------------------------------------------------------------- arithmetic
-    def __add__(self, other: Any) -> Tensor:
-        return _binary(Add, self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _binary(Add, other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _binary(Sub, self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _binary(Sub, other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _binary(Mul, self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _binary(Mul, other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _binary(Div, self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(Div, other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return _binary(Pow, self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return _binary(Pow, other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return _binary(Matmul, self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return _binary(Matmul, other, self)
-
-    def __neg__(self) -> Tensor:
-        return _unary(Neg, self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __abs__(self) -> Tensor:
-        return _unary(Abs, self)
-
-    # Comparisons are not differentiable: they return plain boolean ndarrays.
-    def __lt__(self, other: Any) -> np.ndarray:
-        return self.data < _array(other)
-
-    def __le__(self, other: Any) -> np.ndarray:
-        return self.data <= _array(other)
-
-    def __gt__(self, other: Any) -> np.ndarray:
-        return self.data > _array(other)
-
-    def __ge__(self, other: Any) -> np.ndarray:
-        return self.data >= _array(other)
-
-    def __eq__(self, other: Any) -> np.ndarray:  # type: ignore[override]
-        return self.data == _array(other)
-
-    def __ne__(self, other: Any) -> np.ndarray:  # type: ignore[override]
-        return self.data != _array(other)
-
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """Let numpy ufuncs (``np.exp(t)``, ``array + t``) dispatch to recorded ops."""
-        op = _UFUNC_OPS.get(ufunc)
-        if method != "__call__" or kwargs or op is None:
-            return NotImplemented
-        return op(*inputs)
-
-    # ------------------------------------------------------------ elementwise
-    def abs(self) -> Tensor:
-        """``|x|``, elementwise; the gradient at 0 is 0."""
-        return _unary(Abs, self)
-
-    def exp(self) -> Tensor:
-        """eˣ, elementwise."""
-        return _unary(Exp, self)
-
-    def log(self) -> Tensor:
-        """Natural logarithm, elementwise."""
-        return _unary(Log, self)
-
-    def sqrt(self) -> Tensor:
-        """Square root, elementwise."""
-        return _unary(Sqrt, self)
-
-    def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
-        """Limit values to [a_min, a_max] (either may be None), as ``ndarray.clip``."""
-        if a_min is None and a_max is None:
-            raise ValueError("clip: at least one of a_min and a_max must be given")
-        return Clip.apply(self, a_min=_array(a_min), a_max=_array(a_max))
-
-    def sigmoid(self) -> Tensor:
-        """a = σ(z) = 1 / (1 + e⁻ᶻ), elementwise;  σ'(z) = a (1 − a)."""
-        return _unary(Sigmoid, self)
-
-    def relu(self) -> Tensor:
-        """a = max(z, 0), elementwise; the gradient at 0 is 0."""
-        return _unary(Relu, self)
-
-    def tanh(self) -> Tensor:
-        """a = tanh z, elementwise;  tanh'(z) = 1 − a²."""
-        return _unary(Tanh, self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        """a = z for z > 0, else negative_slope · z."""
-        return LeakyRelu.apply(self, negative_slope=negative_slope)
-
-    def softplus(self) -> Tensor:
-        """a = ln(1 + eᶻ), computed without overflow;  softplus'(z) = σ(z)."""
-        return _unary(Softplus, self)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        """eᶻ / Σ eᶻ along ``axis``; stable for any finite logits."""
-        return Softmax.apply(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """z − ln Σ eᶻ along ``axis``; stable for any finite logits."""
-        return LogSoftmax.apply(self, axis=axis)
-
-    def astype(self, dtype: Any) -> Tensor:
-        """A copy cast to ``dtype``; gradients are cast back to this tensor's dtype."""
-        if np.dtype(dtype) == self.dtype:
-            return self
-        return Cast.apply(self, dtype=np.dtype(dtype))
-
-    def dot(self, other: Any) -> Tensor:
-        """The matrix product ``self @ other`` (numpy's ``matmul`` semantics)."""
-        return _binary(Matmul, self, other)
-
-    # ---------------------------------------------------------------- reductions
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (an int, a tuple, or None for all axes), as ``ndarray.sum``."""
-        return Sum.apply(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis`` (an int, a tuple, or None for all axes), as ``ndarray.mean``."""
-        return Mean.apply(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """The maximum; ties share the gradient evenly."""
-        return Max.apply(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """The minimum; ties share the gradient evenly."""
-        return Min.apply(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        """Variance, numpy's definition: mean of squared deviations, ``n − ddof`` divisor."""
-        count = math.prod(self.shape[a] for a in normalize_axes(axis, self.ndim, "var"))
-        deviation = self - self.mean(axis=axis, keepdims=True)
-        # A Python float keeps float32 float32; n − ddof ≤ 0 gives inf/nan, as numpy does.
-        scale = 1.0 / (count - ddof) if count > ddof else math.inf
-        return (deviation * deviation).sum(axis=axis, keepdims=keepdims) * scale
-
-    def std(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        """Standard deviation, the square root of ``var`` (numpy's definition)."""
-        return self.var(axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
-
-    def argmax(self, axis: int | None = None) -> np.ndarray:
-        """Indices of the maxima along ``axis``, as a plain ndarray (not differentiable)."""
-        return self.data.argmax(axis=axis)
-
-    def argmin(self, axis: int | None = None) -> np.ndarray:
-        """Indices of the minima along ``axis``, as a plain ndarray (not differentiable)."""
-        return self.data.argmin(axis=axis)
-
-    # --------------------------------------------------------------------- shape
-    def reshape(self, *shape: Any) -> Tensor:
-        """``reshape(6, 4)`` or ``reshape((4, -1))``, as ``ndarray.reshape``."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = tuple(shape[0])
-        return Reshape.apply(self, shape=shape)
-
-    def transpose(self, *axes: Any) -> Tensor:
-        """``transpose()``, ``transpose(1, 0, 2)`` or ``transpose((1, 0, 2))``."""
-        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
-            axes = axes[0]
-        return Transpose.apply(self, axes=tuple(axes) if axes else None)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        """Interchange two axes, as ``ndarray.swapaxes``."""
-        order = list(range(self.ndim))
-        order[axis1], order[axis2] = order[axis2], order[axis1]
-        return Transpose.apply(self, axes=tuple(order))
-
-    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
-        """Remove axes of length one, as ``ndarray.squeeze``."""
-        try:
-            shape = self.data.squeeze(axis).shape
-        except ValueError:
-            raise ValueError(
-                f"squeeze: cannot select an axis to squeeze out which has size not equal to one (axis={axis}, shape {self.shape})"
-            ) from None
-        return Reshape.apply(self, shape=shape)
-
-    def expand_dims(self, axis: int | tuple[int, ...]) -> Tensor:
-        """Insert axes of length one at ``axis``, as ``np.expand_dims``."""
-        return Reshape.apply(self, shape=np.expand_dims(self.data, axis).shape)
-
-    def flatten(self) -> Tensor:
-        """All elements in a 1-D tensor, as ``ndarray.flatten``."""
-        return Reshape.apply(self, shape=(self.size,))
-
-    def ravel(self) -> Tensor:
-        """The same as ``flatten``."""
-        return self.flatten()
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """Broadcast to ``shape``, as ``np.broadcast_to``; the gradient is summed back."""
-        return BroadcastTo.apply(self, shape=tuple(shape))
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return GetItem.apply(self, index=_plain_index(index))
-
-
-# ------------------------------------------------------------------- recording
-def _array(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
-
-
-def _plain_index(index: Any) -> Any:
-    """An index with Tensors and lists replaced by ndarrays (as numpy reads them)."""
-    if isinstance(index, tuple):
-        return tuple(_plain_index_item(item) for item in index)
-    return _plain_index_item(index)
-
-
-def _plain_index_item(item: Any) -> Any:
-    if isinstance(item, Tensor):
-        return item.data
-    if isinstance(item, list):
-        return np.asarray(item)
-    return item
-
-
-def _record(fn: type[Function], inputs: tuple[Any, ...], params: dict[str, Any]) -> Tensor:
-    """Run ``fn.forward`` on the inputs' arrays; if any input requires grad (and grad
-    mode is on), add a node to the graph and return a tensor that points to it."""
-    arrays = []
-    parents = []
-    recording = False
-    for x in inputs:
-        if isinstance(x, Tensor):
-            arrays.append(x.data)
-            if x.requires_grad:
-                recording = True
-                parents.append(x.grad_fn or x)
-                continue
-        else:
-            arrays.append(_operand(x))
-        parents.append(None)
-    if not (recording and _GradMode.enabled):
-        try:
-            return _constant(fn.forward(_NULL_CTX, *arrays, **params))
-        except ValueError as err:
-            raise _named_error(fn, arrays, err) from None
-    node = _new_node(Node)
-    node.fn = fn
-    node.parents = tuple(parents)
-    node.needs_input_grad = tuple([p is not None for p in parents])
-    node.saved = ()
-    try:
-        raw = fn.forward(node, *arrays, **params)
-    except ValueError as err:
-        raise _named_error(fn, arrays, err) from None
-    return _output(node, raw, arrays)
-
-
-# NOTE: every operator goes through one of these two: _record for one and for two
-# inputs without parameters, spelled out. Packing and unpacking *args, and helper
-# calls, cost more than the rest of recording a node, and this runs for every op.
-def _unary(fn: type[Function], x: Tensor) -> Tensor:
-    a = x.data
-    if not (x.requires_grad and _GradMode.enabled):
-        try:
-            return _constant(fn.forward(_NULL_CTX, a))
-        except ValueError as err:
-            raise _named_error(fn, (a,), err) from None
-    node = _new_node(Node)
-    node.fn = fn
-    node.parents = (x.grad_fn or x,)
-    node.needs_input_grad = _NEEDS_ONE
-    node.saved = ()
-    try:
-        raw = fn.forward(node, a)
-    except ValueError as err:
-        raise _named_error(fn, (a,), err) from None
-    data = raw if type(raw) is np.ndarray else np.asarray(raw)
-    if node.saved:  # ids only: Node.saved_sources matches them when asked
-        node.identities = (id(a), id(raw))
-    node.shape = data.shape
-    node.dtype = data.dtype
-    node.seq = next(_node_numbers)
-    out = _new_tensor(Tensor)
-    out.data = data
-    out.grad = out.name = None
-    out.requires_grad = True
-    out.grad_fn = node
-    return out
-
-
-def _binary(fn: type[Function], x: Any, y: Any) -> Tensor:
-    if isinstance(x, Tensor):
-        a = x.data
-        edge_x = (x.grad_fn or x) if x.requires_grad else None
-    else:
-        a = np.asarray(x) if isinstance(x, (list, tuple)) else x
-        edge_x = None
-    if isinstance(y, Tensor):
-        b = y.data
-        edge_y = (y.grad_fn or y) if y.requires_grad else None
-    else:
-        b = np.asarray(y) if isinstance(y, (list, tuple)) else y
-        edge_y = None
-    if (edge_x is None and edge_y is None) or not _GradMode.enabled:
-        try:
-            return _constant(fn.forward(_NULL_CTX, a, b))
-        except ValueError as err:
-            raise _named_error(fn, (a, b), err) from None
-    node = _new_node(Node)
-    node.fn = fn
-    node.parents = (edge_x, edge_y)
-    node.needs_input_grad = _NEEDS_TWO[(edge_x is not None) + 2 * (edge_y is not None)]
-    node.saved = ()
-    try:
-        raw = fn.forward(node, a, b)
-    except ValueError as err:
-        raise _named_error(fn, (a, b), err) from None
-    data = raw if type(raw) is np.ndarray else np.asarray(raw)
-    if node.saved:
-        node.identities = (id(a), id(b), id(raw))
-    node.shape = data.shape
-    node.dtype = data.dtype
-    node.seq = next(_node_numbers)
-    out = _new_tensor(Tensor)
-    out.data = data
-    out.grad = out.name = None
-    out.requires_grad = True
-    out.grad_fn = node
-    return out
-
-
-def _operand(x: Any) -> Any:
-    """A non-Tensor input as forward sees it. Python scalars stay scalars, so numpy's
-    weak-scalar promotion keeps float32 float32."""
-    return np.asarray(x) if isinstance(x, (list, tuple)) else x
-
-
-def _constant(raw: Any) -> Tensor:
-    """The output of an unrecorded op."""
-    out = _new_tensor(Tensor)
-    out.data = raw if type(raw) is np.ndarray else np.asarray(raw)
-    out.grad = out.grad_fn = out.name = None
-    out.requires_grad = False
-    return out
-
-
-def _output(node: Node, raw: Any, arrays: Sequence[Any]) -> Tensor:
-    """Finish ``node`` once forward returned ``raw``; the tensor it made."""
-    data = raw if type(raw) is np.ndarray else np.asarray(raw)
-    if node.saved:  # ids only: Node.saved_sources matches them when asked
-        node.identities = (*map(id, arrays), id(raw))
-    node.shape = data.shape
-    node.dtype = data.dtype
-    node.seq = next(_node_numbers)
-    out = _new_tensor(Tensor)
-    out.data = data
-    out.grad = out.name = None
-    out.requires_grad = True
-    out.grad_fn = node
-    return out
-
-
-_new_tensor = _new_node = object.__new__
-# Shared needs_input_grad tuples: one allocation (and one object for the cyclic GC
-# to count) fewer per recorded op.
-_NEEDS_ONE = (True,)
-_NEEDS_TWO = ((False, False), (True, False), (False, True), (True, True))
-function._record = _record
-
-
-class _DifferentiableContext:
-    """A node's ctx as ``create_graph`` shows it: saved inputs and outputs come back as
-    Tensors wired into the graph, and ``xp`` is the Tensor namespace."""
-
-    xp = _xp.tensor_namespace
-
-    def __init__(self, node: Node):
-        self._node = node
-        saved = node.saved or ()
-        self.saved = tuple(_saved_tensor(node, value, source) for value, source in zip(saved, node.saved_sources))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._node, name)
-
-
-def _saved_tensor(node: Node, value: Any, source: int | None) -> Any:
-    if source is None:
-        return value
-    edge = node if source == -1 else node.parents[source]
-    if edge is None:
-        return value
-    if type(edge) is Node:
-        return Tensor._wrap(np.asarray(value), edge)
-    return edge  # a leaf that requires grad: the saved array is its data
-
-
-def _edge(t: Tensor) -> Any:
-    return t if t.grad_fn is None else t.grad_fn
-
-
-def _seed_gradient(output: Tensor, gradient: Any, create_graph: bool, op_name: str) -> Any:
-    """δ for an output: ones for a one-element output, else the given gradient, checked."""
-    if gradient is None:
-        if output.size != 1:
-            raise RuntimeError(
-                f"{op_name}: a gradient can be created implicitly only for a one-element "
-                f"output, but this one has shape {output.shape}; pass gradient= of that shape"
-            )
-        seed: Any = np.ones_like(output.data)
-    else:
-        seed = gradient.data if isinstance(gradient, Tensor) and not create_graph else gradient
-        if np.shape(seed) != output.shape:
-            raise ValueError(
-                f"{op_name}: gradient has shape {np.shape(seed)} but the output has shape "
-                f"{output.shape}; they must match"
-            )
-        if not isinstance(seed, Tensor):
-            seed = np.asarray(seed, dtype=output.dtype)
-        elif seed.dtype != output.dtype:
-            seed = seed.astype(output.dtype)
-    if create_graph and not isinstance(seed, Tensor):
-        seed = Tensor._wrap(seed)
-    return seed
-
-
-def _owned_copy(grad: Any, owned: set[int]) -> np.ndarray:
-    """``grad`` as an ndarray no other gradient or caller can see: copy views,
-    read-only broadcasts, and arrays already handed out in this backward."""
-    grad = np.asarray(grad)
-    if id(grad) in owned or not grad.flags.owndata or not grad.flags.writeable:
-        grad = grad.copy()
-    owned.add(id(grad))
-    return grad
-
-
-def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, owned: set[int]) -> None:
-    """leaf.grad += δ  (a new differentiable sum under create_graph)."""
-    if create_graph:
-        if not isinstance(grad, Tensor):
-            grad = Tensor._wrap(np.asarray(grad))
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-    elif leaf.grad is None:
-        leaf.grad = Tensor._wrap(_owned_copy(grad, owned))
-    else:
-        leaf.grad.data = leaf.grad.data + np.asarray(grad)
-
-
-def grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
-    grad_outputs: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-    allow_unused: bool = False,
-) -> tuple[Tensor | None, ...]:
-    """Return ∂outputs/∂inputs (weighted by ``grad_outputs``) as a tuple, one per input.
-
-    Unlike ``backward`` this leaves every ``.grad`` untouched. Inputs may be leaves or
-    intermediate tensors. With ``create_graph=True`` the results are differentiable,
-    which gives second derivatives and Hessian-vector products.
-
-    >>> import autograd_nn as ag
-    >>> x = ag.tensor(3.0, requires_grad=True)
-    >>> (dy,) = ag.grad(x ** 3, x, create_graph=True)
-    >>> (d2y,) = ag.grad(dy, x)
-    >>> dy.item(), d2y.item()
-    (27.0, 18.0)
-    """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
-    for i, t in enumerate(list(outputs) + list(inputs)):
-        if not t.requires_grad:
-            which = f"output {i}" if i < len(outputs) else f"input {i - len(outputs)}"
-            raise RuntimeError(f"grad: {which} does not require grad")
-    if retain_graph is None:
-        retain_graph = create_graph
-    seeds = [_seed_gradient(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
-    capture = {id(t.grad_fn) for t in inputs if t.grad_fn is not None}
-    leaf_grads, captured = run_backward(
-        [_edge(o) for o in outputs],
-        seeds,
-        retain_graph=retain_graph,
-        create_graph=create_graph,
-        capture=capture,
-        differentiable_ctx=_DifferentiableContext,
-    )
-    owned = {id(s) for s in seeds}
-    results: list[Tensor | None] = []
-    for i, t in enumerate(inputs):
-        if t.grad_fn is None:
-            entry = leaf_grads.get(id(t))
-            g = None if entry is None else entry[1]
-        else:
-            g = captured.get(id(t.grad_fn))
-        if g is None:
-            if not allow_unused:
-                raise RuntimeError(
-                    f"grad: input {i} was not used to compute the outputs; pass allow_unused=True to get None for it"
-                )
-            results.append(None)
-        elif isinstance(g, Tensor):
-            results.append(g)
-        else:
-            results.append(Tensor._wrap(_owned_copy(g, owned)))
-    return tuple(results)
-
-
-def as_tensor(value: Any) -> Tensor:
-    """``value`` if it is a Tensor, else a constant Tensor wrapping it."""
-    return value if isinstance(value, Tensor) else Tensor(value)
-
-
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """A new leaf Tensor holding a copy of ``data`` (as ``torch.tensor``).
-
-    >>> import numpy as np, autograd_nn as ag
-    >>> ag.tensor([1, 2], dtype=np.float32)
-    Tensor([1., 2.], dtype=float32)
-    """
-    if isinstance(data, Tensor):
-        data = data.data
-    return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
-
-
-def concatenate(tensors: Iterable[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis, as ``np.concatenate``."""
-    tensors = tuple(tensors)
-    if not tensors:
-        raise ValueError("concatenate: need at least one tensor")
-    return Concatenate.apply(*tensors, axis=axis)
-
-
-def stack(tensors: Iterable[Any], axis: int = 0) -> Tensor:
-    """Join tensors along a new axis, as ``np.stack``."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack: need at least one tensor")
-    shapes = {t.shape for t in tensors}
-    if len(shapes) > 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    return concatenate([t.expand_dims(axis) for t in tensors], axis=axis)
-
-
-def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """Elements of ``x`` where ``condition`` holds, else of ``y`` (condition is constant)."""
-    return Where.apply(x, y, condition=np.asarray(_array(condition), dtype=bool))
-
-
-def maximum(x: Any, y: Any) -> Tensor:
-    """Elementwise maximum; at ties each input gets half the gradient."""
-    return Maximum.apply(x, y)
-
-
-def minimum(x: Any, y: Any) -> Tensor:
-    """Elementwise minimum; at ties each input gets half the gradient."""
-    return Minimum.apply(x, y)
-
-
-_UFUNC_OPS: dict[np.ufunc, Callable[..., Tensor]] = {
-    np.add: Add.apply,
-    np.subtract: Sub.apply,
-    np.multiply: Mul.apply,
-    np.true_divide: Div.apply,
-    np.power: Pow.apply,
-    np.matmul: Matmul.apply,
-    np.negative: Neg.apply,
-    np.absolute: Abs.apply,
-    np.exp: Exp.apply,
-    np.log: Log.apply,
-    np.sqrt: Sqrt.apply,
-    np.tanh: Tanh.apply,
-    np.maximum: Maximum.apply,
-    np.minimum: Minimum.apply,
-    np.less: lambda x, y: np.less(_array(x), _array(y)),
-    np.less_equal: lambda x, y: np.less_equal(_array(x), _array(y)),
-    np.greater: lambda x, y: np.greater(_array(x), _array(y)),
-    np.greater_equal: lambda x, y: np.greater_equal(_array(x), _array(y)),
-    np.equal: lambda x, y: np.equal(_array(x), _array(y)),
-    np.not_equal: lambda x, y: np.not_equal(_array(x), _array(y)),
-}
-
-
-def _named_error(fn: type[Function], arrays: Sequence[Any], err: ValueError) -> ValueError:
-    """Re-word numpy's error so it names the op and the shapes involved."""
-    name = fn.__name__.lower()
-    message = str(err)
-    if message.split(" ", 1)[0].endswith(":"):
-        return err  # already names its op
-    shapes = " and ".join(str(np.shape(a)) for a in arrays)
-    if "broadcast" in message:
-        return ValueError(f"{name}: shapes {shapes} cannot be broadcast together")
-    return ValueError(f"{name}: {message} (input shapes {shapes})")
+        hooks = self.grad_fn.hooks if self.grad_fn is not None else None
+        return bool(hooks) and any(getattr(h, "_retains_grad", False) for h in hooks.values())
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
+        """Call ``hook(δ)`` with this tensor's gradient during backward; returns a handle.
+
+        A hook that returns a value replaces the gradient (it must keep its shape and
+        dtype). On a leaf the hook sees the leaf's whole gradient before it is added to
+        ``.grad``; ``handle.remove()`` takes the hook out again.
+        """
+        if self.grad_fn is not None:
+            return self.grad_fn.register_hook(hook)
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient will reach a hook")
+        self._hooks, handle = add_hook(self._hooks, hook)
+        return handle

@@ -18,7 +18,7 @@ import numpy as np
 from . import functional as F
 from . import nn, optim
 from .data import BikeSharing, DataLoader, TensorDataset
-from .function import no_grad
+from .grad_mode import no_grad
 from .tensor import Tensor
 
 OPTIMIZERS = ("sgd", "adam", "adamw")

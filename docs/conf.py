@@ -20,8 +20,10 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))  # document the checkout, not some installed copy
+sys.path.insert(0, str(DOCS / "_ext"))
 
 import autograd_nn  # noqa: E402
+import op_registry  # noqa: E402
 
 project = "autograd_nn"
 author = "the autograd_nn developers"
@@ -33,13 +35,15 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "op_registry",  # docs/_ext: the op tables and counts, read from the registry
 ]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.md", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_ext", "README.md", "Thumbs.db", ".DS_Store"]
 
 # --- Markdown --------------------------------------------------------------------
-myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "substitution"]
+myst_substitutions = {key: str(value) for key, value in op_registry.counts().items()}  # {{ n_primitives }}, …
 myst_heading_anchors = 3  # [text](page.md#a-section) links resolve (and are checked)
 
 # --- math, offline -----------------------------------------------------------------

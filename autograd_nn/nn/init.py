@@ -57,6 +57,7 @@ def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: expected a Tensor or Parameter, got {type(tensor).__name__}")
     tensor.data[...] = values
+    tensor._increment_version()  # a graph that saved the old values must not use them
     return tensor
 
 

@@ -365,6 +365,7 @@ class Module:
             )
         for key, array in arrays.items():
             np.copyto(targets[key].data, array, casting="same_kind")
+            targets[key]._increment_version()  # a graph recorded before the load must not backpropagate
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ display
@@ -392,3 +393,4 @@ def _clear_grad(param: Tensor, set_to_none: bool) -> None:
         param.grad = Tensor(np.zeros_like(param.data))
     else:
         grad.data[...] = 0
+        grad._increment_version()

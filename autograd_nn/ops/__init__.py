@@ -1,45 +1,20 @@
-"""The primitive ops, grouped by kind; importing this package registers them all.
+"""The ops, grouped by kind, each declared once where it is defined.
 
-Also fills ``_xp.tensor_namespace``: the Tensor versions of the functions derivative
-formulas call through ``ctx.xp``, so that the same formulas run under ``create_graph``.
+Importing this package imports every module in it, so a new file of ops needs no line
+anywhere else; the primitives' classes are then also importable from here by name
+(``from autograd_nn.ops import Matmul``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import pkgutil
 
-import numpy as np
+from ..registry import builtin_specs
 
-from .. import _xp
-from .activation import LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Softplus, Tanh
-from .arithmetic import Abs, Add, Cast, Clip, Div, Maximum, Minimum, Mul, Neg, Pow, Sub, Where
-from .exp_log import Exp, Log, Sqrt
-from .linalg import Linear, Matmul
-from .loss import BinaryCrossEntropy, MseLoss
-from .reduction import Max, Mean, Min, Sum
-from .shape import BroadcastTo, Concatenate, GetItem, IndexAdd, Reshape, Transpose
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = [
-    "Abs", "Add", "BinaryCrossEntropy", "BroadcastTo", "Cast", "Clip", "Concatenate", "Div",
-    "Exp", "GetItem", "IndexAdd", "LeakyRelu", "Linear", "Log", "LogSoftmax", "Matmul", "Max",
-    "Maximum", "Mean", "Min", "Minimum", "MseLoss", "Mul", "Neg", "Pow", "Relu", "Reshape", "Sigmoid",
-    "Softmax", "Softplus", "Sqrt", "Sub", "Sum", "Tanh", "Transpose", "Where",
-]  # fmt: skip
-
-
-def _sign(x: Any) -> np.ndarray:
-    # The derivative of sign is zero almost everywhere: a constant is exact.
-    return np.sign(np.asarray(x))
-
-
-_xp.tensor_namespace.__dict__.update(
-    exp=Exp.apply,
-    log=Log.apply,
-    sign=_sign,
-    where=lambda condition, x, y: Where.apply(x, y, condition=np.asarray(condition)),
-    maximum=Maximum.apply,
-    matmul=Matmul.apply,
-    broadcast_to=lambda x, shape: BroadcastTo.apply(x, shape=tuple(shape)),
-    sigmoid=Sigmoid.apply,
-    index_add=lambda shape, index, values: IndexAdd.apply(values, shape=shape, index=index),
-)
+PRIMITIVES = {spec.function.__name__: spec.function for spec in builtin_specs("primitive")}
+globals().update(PRIMITIVES)
+__all__ = sorted(PRIMITIVES)

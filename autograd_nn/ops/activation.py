@@ -6,27 +6,41 @@ from typing import Any
 
 import numpy as np
 
-from .._xp import sigmoid as _sigmoid
-from ..function import Function, register_op
+from ..function import Function
+from ..registry import register_op
 
 
-@register_op(reference=lambda z: 1 / (1 + np.exp(-z)), domain=(-8, 8))
+def stable_sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e⁻ᶻ), computed as ½(1 + tanh(z/2))."""
+    # NOTE: the tanh form never overflows (1/(1+exp(-z)) does for z < -88 in float32)
+    # and costs one transcendental pass; its absolute error is one ulp of 1, so use
+    # log_softmax / the *_with_logits losses rather than log(sigmoid(z)) in the far tail.
+    a = np.tanh(z * 0.5)
+    a += 1
+    a *= 0.5
+    return a
+
+
+@register_op(
+    reference=lambda z: 1 / (1 + np.exp(-z)), domain=(-8, 8), functions="sigmoid", methods="sigmoid",
+    derivative=stable_sigmoid,
+)  # fmt: skip
 class Sigmoid(Function):
     """a = σ(z);  δz = δa · a · (1 − a)"""
 
     @staticmethod
     def forward(ctx: Any, z: Any) -> Any:
-        a = _sigmoid(z)
+        a = stable_sigmoid(z)
         ctx.save_for_backward(a)
         return a
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (a,) = ctx.saved
+        (a,) = ctx.saved_tensors
         return grad * a * (1 - a)
 
 
-@register_op(reference=lambda z: z * (z > 0), kinks=[0.0])
+@register_op(reference=lambda z: z * (z > 0), kinks=[0.0], functions="relu", methods="relu")
 class Relu(Function):
     """a = max(z, 0);  δz = δa · [z > 0]"""
 
@@ -38,11 +52,13 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (a,) = ctx.saved
+        (a,) = ctx.saved_tensors
         return grad * np.asarray(a > 0)
 
 
-@register_op(reference=lambda z: 1 - 2 / (np.exp(2 * z) + 1), domain=(-4, 4))
+@register_op(
+    reference=lambda z: 1 - 2 / (np.exp(2 * z) + 1), domain=(-4, 4), functions="tanh", methods="tanh", ufuncs=np.tanh
+)
 class Tanh(Function):
     """a = tanh z;  δz = δa · (1 − a²)"""
 
@@ -54,7 +70,7 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (a,) = ctx.saved
+        (a,) = ctx.saved_tensors
         return grad * (1 - a * a)
 
 
@@ -62,6 +78,8 @@ class Tanh(Function):
     reference=lambda z, negative_slope: np.maximum(z, 0) + negative_slope * np.minimum(z, 0),
     kinks=[0.0],
     params={"negative_slope": (0.0, 0.01, 0.2, 1.5)},
+    functions="leaky_relu",
+    methods="leaky_relu",
 )
 class LeakyRelu(Function):
     """a = z if z > 0 else s·z;  δz = δa if z > 0 else s·δa"""
@@ -77,7 +95,7 @@ class LeakyRelu(Function):
         return ctx.xp.where(ctx.positive, grad, grad * ctx.negative_slope)
 
 
-@register_op(reference=lambda z: np.log1p(np.exp(z)), domain=(-8, 8))
+@register_op(reference=lambda z: np.log1p(np.exp(z)), domain=(-8, 8), functions="softplus", methods="softplus")
 class Softplus(Function):
     """a = ln(1 + eᶻ);  δz = δa · σ(z)"""
 
@@ -88,7 +106,7 @@ class Softplus(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (z,) = ctx.saved
+        (z,) = ctx.saved_tensors
         return grad * ctx.xp.sigmoid(z)
 
 
@@ -98,7 +116,10 @@ def _shifted(z: np.ndarray, axis: int) -> np.ndarray:
     return z - z.max(axis=axis, keepdims=True)
 
 
-@register_op(reference=lambda z, axis: np.exp(z) / np.exp(z).sum(axis, keepdims=True), shapes="axis", domain=(-5, 5))
+@register_op(
+    reference=lambda z, axis: np.exp(z) / np.exp(z).sum(axis, keepdims=True), shapes="axis", domain=(-5, 5),
+    functions="softmax", methods="softmax",
+)  # fmt: skip
 class Softmax(Function):
     """sᵢ = eᶻⁱ / Σⱼ eᶻʲ;  δz = s ⊙ (δs − Σ δs ⊙ s)"""
 
@@ -112,12 +133,15 @@ class Softmax(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (s,) = ctx.saved
+        (s,) = ctx.saved_tensors
         weighted = grad * s
         return weighted - s * weighted.sum(axis=ctx.axis, keepdims=True)
 
 
-@register_op(reference=lambda z, axis: z - np.log(np.exp(z).sum(axis, keepdims=True)), shapes="axis", domain=(-5, 5))
+@register_op(
+    reference=lambda z, axis: z - np.log(np.exp(z).sum(axis, keepdims=True)), shapes="axis", domain=(-5, 5),
+    functions="log_softmax", methods="log_softmax",
+)  # fmt: skip
 class LogSoftmax(Function):
     """yᵢ = zᵢ − ln Σⱼ eᶻʲ;  δz = δy − eʸ · Σ δy"""
 
@@ -131,5 +155,5 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (y,) = ctx.saved
+        (y,) = ctx.saved_tensors
         return grad - ctx.xp.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)

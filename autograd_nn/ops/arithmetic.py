@@ -10,10 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Function, register_op
+from .._record import array_of
+from ..function import Function
+from ..registry import register_op
 
 
-@register_op(reference=np.add)
+@register_op(
+    reference=np.add, functions="add", methods="add", operators=("__add__", "__radd__"),
+    inplace=("add_", "__iadd__"), ufuncs=np.add,
+)  # fmt: skip
 class Add(Function):
     """z = x + y;  δx = δz,  δy = δz"""
 
@@ -22,11 +27,18 @@ class Add(Function):
         return x + y
 
     @staticmethod
+    def forward_inplace(x: np.ndarray, y: Any) -> None:
+        np.add(x, y, out=x)
+
+    @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         return grad, grad
 
 
-@register_op(reference=np.subtract)
+@register_op(
+    reference=np.subtract, functions="subtract", methods="sub", operators=("__sub__", "__rsub__"),
+    inplace=("sub_", "__isub__"), ufuncs=np.subtract,
+)  # fmt: skip
 class Sub(Function):
     """z = x − y;  δx = δz,  δy = −δz"""
 
@@ -35,11 +47,18 @@ class Sub(Function):
         return x - y
 
     @staticmethod
+    def forward_inplace(x: np.ndarray, y: Any) -> None:
+        np.subtract(x, y, out=x)
+
+    @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
-@register_op(reference=np.multiply)
+@register_op(
+    reference=np.multiply, functions="multiply", methods="mul", operators=("__mul__", "__rmul__"),
+    inplace=("mul_", "__imul__"), ufuncs=np.multiply,
+)  # fmt: skip
 class Mul(Function):
     """z = x ⊙ y;  δx = δz ⊙ y,  δy = δz ⊙ x"""
 
@@ -49,13 +68,20 @@ class Mul(Function):
         return x * y
 
     @staticmethod
+    def forward_inplace(x: np.ndarray, y: Any) -> None:
+        np.multiply(x, y, out=x)
+
+    @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, y = ctx.saved
+        x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         return (grad * y if need_x else None), (grad * x if need_y else None)
 
 
-@register_op(reference=np.true_divide, domain=[(-3, 3), ((-3, -0.5), (0.5, 3))])
+@register_op(
+    reference=np.true_divide, domain=[(-3, 3), ((-3, -0.5), (0.5, 3))], functions=("divide", "true_divide"),
+    methods="div", operators=("__truediv__", "__rtruediv__"), inplace=("div_", "__itruediv__"), ufuncs=np.true_divide,
+)  # fmt: skip
 class Div(Function):
     """z = x / y;  δx = δz / y,  δy = −δz · x / y²"""
 
@@ -65,15 +91,22 @@ class Div(Function):
         return x / y
 
     @staticmethod
+    def forward_inplace(x: np.ndarray, y: Any) -> None:
+        np.true_divide(x, y, out=x)
+
+    @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, y = ctx.saved
+        x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         grad_x = grad / y if need_x else None
         grad_y = -grad * x / (y * y) if need_y else None
         return grad_x, grad_y
 
 
-@register_op(reference=lambda x, y: np.exp(y * np.log(x)), domain=[(0.5, 2), (-2, 2)])
+@register_op(
+    reference=lambda x, y: np.exp(y * np.log(x)), domain=[(0.5, 2), (-2, 2)], functions="power", methods="pow",
+    operators=("__pow__", "__rpow__"), inplace=("pow_", "__ipow__"), ufuncs=np.power,
+)  # fmt: skip
 class Pow(Function):
     """z = xʸ;  δx = δz · y · xʸ⁻¹,  δy = δz · z · ln x"""
 
@@ -85,7 +118,7 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, y, z = ctx.saved
+        x, y, z = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         grad_x = grad * y * x ** (y - 1) if need_x else None
         grad_y = None
@@ -95,7 +128,7 @@ class Pow(Function):
         return grad_x, grad_y
 
 
-@register_op(reference=np.negative)
+@register_op(reference=np.negative, functions="negative", methods="neg", operators="__neg__", ufuncs=np.negative)
 class Neg(Function):
     """z = −x;  δx = −δz"""
 
@@ -108,9 +141,12 @@ class Neg(Function):
         return -grad
 
 
-@register_op(reference=lambda x: np.where(x < 0, -x, x), kinks=[0.0])
+@register_op(
+    reference=lambda x: np.where(x < 0, -x, x), kinks=[0.0], functions=("abs", "absolute"), methods="abs",
+    operators="__abs__", ufuncs=np.absolute,
+)  # fmt: skip
 class Abs(Function):
-    """z = |x|;  δx = δz · sign(x)   (0 at x = 0)"""
+    """z = abs(x);  δx = δz · sign(x)   (0 at x = 0)"""
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -119,8 +155,21 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (x,) = ctx.saved
+        (x,) = ctx.saved_tensors
         return grad * ctx.xp.sign(x)
+
+
+@register_op(reference=np.sign, kinks=[0.0], functions="sign", methods="sign", ufuncs=np.sign, derivative=np.sign)
+class Sign(Function):
+    """z = sign(x);  δx = 0   (a step function: its derivative is zero wherever it exists)"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return ctx.xp.zeros_like(grad)
 
 
 def _tie_weights(x: Any, y: Any, dtype: np.dtype) -> np.ndarray:
@@ -130,7 +179,10 @@ def _tie_weights(x: Any, y: Any, dtype: np.dtype) -> np.ndarray:
     return wins
 
 
-@register_op(reference=lambda x, y: np.where(x > y, x, y), distinct=True)
+@register_op(
+    reference=lambda x, y: np.where(x > y, x, y), distinct=True, functions="maximum", ufuncs=np.maximum,
+    derivative=np.maximum,
+)  # fmt: skip
 class Maximum(Function):
     """z = max(x, y);  δx = δz · [x > y],  δy = δz · [y > x];  ties split δz evenly"""
 
@@ -141,12 +193,12 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, y = ctx.saved
+        x, y = ctx.saved_tensors
         weight_x = _tie_weights(x, y, grad.dtype)
         return grad * weight_x, grad * (1 - weight_x)
 
 
-@register_op(reference=lambda x, y: np.where(x < y, x, y), distinct=True)
+@register_op(reference=lambda x, y: np.where(x < y, x, y), distinct=True, functions="minimum", ufuncs=np.minimum)
 class Minimum(Function):
     """z = min(x, y);  δx = δz · [x < y],  δy = δz · [y < x];  ties split δz evenly"""
 
@@ -157,12 +209,21 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, y = ctx.saved
+        x, y = ctx.saved_tensors
         weight_x = _tie_weights(y, x, grad.dtype)
         return grad * weight_x, grad * (1 - weight_x)
 
 
-@register_op(reference=lambda x, y, condition: np.where(condition, x, y), params={"condition": "mask"})
+def _where_args(condition: Any, x: Any, y: Any) -> tuple[tuple[Any, Any], dict[str, Any]]:
+    """numpy's order: where(condition, x, y); the condition is a constant mask."""
+    return (x, y), {"condition": np.asarray(array_of(condition), dtype=bool)}
+
+
+@register_op(
+    reference=lambda x, y, condition: np.where(condition, x, y), params={"condition": "mask"}, functions="where",
+    parse=_where_args, derivative=np.where,
+    arguments=lambda inputs, params: ((params["condition"], *inputs), {}),
+)  # fmt: skip
 class Where(Function):
     """z = where(c, x, y);  δx = δz · c,  δy = δz · ¬c   (c is a constant boolean array)"""
 
@@ -182,11 +243,17 @@ def _or(bound: Any, default: float) -> Any:
     return default if bound is None else bound
 
 
+def _clip_args(x: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    """numpy's clip(x, a_min, a_max); PyTorch's clamp(x, min, max) is the same call."""
+    a_min, a_max = _or(a_min, min), _or(a_max, max)
+    return (x,), {"a_min": array_of(a_min), "a_max": array_of(a_max)}
+
+
 @register_op(
     reference=lambda x, a_min, a_max: np.minimum(np.maximum(x, _or(a_min, -np.inf)), _or(a_max, np.inf)),
-    kinks=["a_min", "a_max"],
-    params={"a_min": (None, -1.0, -0.25), "a_max": (None, 0.5, 2.0)},
-)
+    kinks=["a_min", "a_max"], params={"a_min": (None, -1.0, -0.25), "a_max": (None, 0.5, 2.0)},
+    functions="clip", methods=("clip", "clamp"), inplace=("clip_", "clamp_"), parse=_clip_args,
+)  # fmt: skip
 class Clip(Function):
     """z = clip(x, lo, hi);  δx = δz · [lo ≤ x ≤ hi]"""
 
@@ -198,7 +265,7 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (x,) = ctx.saved
+        (x,) = ctx.saved_tensors
         low, high = ctx.bounds
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
@@ -208,7 +275,14 @@ class Clip(Function):
         return grad * inside
 
 
-@register_op(reference=lambda x, dtype: x.astype(dtype), params={"dtype": (np.float64, np.longdouble)})
+def _astype_args(x: Any, dtype: Any) -> tuple[tuple[Any], dict[str, Any]]:
+    return (x,), {"dtype": np.dtype(dtype)}
+
+
+@register_op(
+    reference=lambda x, dtype: x.astype(dtype), params={"dtype": (np.float64, np.longdouble)}, methods="astype",
+    parse=_astype_args,
+)  # fmt: skip
 class Cast(Function):
     """z = x.astype(dtype);  δx = δz.astype(x.dtype)"""
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Function, register_op
+from ..function import Function
+from ..registry import register_op
 
 
-@register_op(reference=np.exp, domain=(-5, 5))
+@register_op(reference=np.exp, domain=(-5, 5), functions="exp", methods="exp", ufuncs=np.exp, derivative=np.exp)
 class Exp(Function):
     """a = eᶻ;  δz = δa · a"""
 
@@ -21,11 +22,11 @@ class Exp(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (a,) = ctx.saved
+        (a,) = ctx.saved_tensors
         return grad * a
 
 
-@register_op(reference=np.log, domain=(0.2, 5))
+@register_op(reference=np.log, domain=(0.2, 5), functions="log", methods="log", ufuncs=np.log, derivative=np.log)
 class Log(Function):
     """a = ln z;  δz = δa / z"""
 
@@ -36,11 +37,11 @@ class Log(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (z,) = ctx.saved
+        (z,) = ctx.saved_tensors
         return grad / z
 
 
-@register_op(reference=lambda z: z**0.5, domain=(0.2, 5))
+@register_op(reference=lambda z: z**0.5, domain=(0.2, 5), functions="sqrt", methods="sqrt", ufuncs=np.sqrt)
 class Sqrt(Function):
     """a = √z;  δz = δa / (2a)"""
 
@@ -52,5 +53,5 @@ class Sqrt(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (a,) = ctx.saved
+        (a,) = ctx.saved_tensors
         return grad * 0.5 / a

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Function, register_op
+from ..function import Function
+from ..registry import register_op
 
 
 def _describe(x: np.ndarray, y: np.ndarray) -> str:
@@ -23,7 +24,10 @@ def _describe(x: np.ndarray, y: np.ndarray) -> str:
     )
 
 
-@register_op(reference=np.matmul, shapes="matmul")
+@register_op(
+    reference=np.matmul, shapes="matmul", functions="matmul", methods=("matmul", "dot"),
+    operators=("__matmul__", "__rmatmul__"), ufuncs=np.matmul, derivative=np.matmul,
+)  # fmt: skip
 class Matmul(Function):
     """z = x @ y;  δx = δz @ yᵀ,  δy = xᵀ @ δz   (1-D operands as numpy: a row, a column)"""
 
@@ -39,7 +43,7 @@ class Matmul(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, y = ctx.saved
+        x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         x_is_vector, y_is_vector = x.ndim == 1, y.ndim == 1
         # numpy treats a 1-D y as a column (k, 1) and a 1-D x as a row (1, k), then drops
@@ -71,7 +75,20 @@ def _linear_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
     return [batch + (n_in,), (n_out, n_in), (n_out,)], {}
 
 
-@register_op(shapes=_linear_shapes, reference=lambda x, W, b: x @ W.T + b)
+def _linear_args(x: Any, weight: Any, bias: Any = None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    return ((x, weight) if bias is None else (x, weight, bias)), {}
+
+
+def _linear_primitives(x: Any, W: Any, b: Any = None) -> Any:
+    """What Linear computes, in primitives: z = x Wᵀ (+ b)."""
+    z = x @ W.T
+    return z if b is None else z + b
+
+
+@register_op(
+    shapes=_linear_shapes, reference=lambda x, W, b: x @ W.T + b, functional="linear", parse=_linear_args,
+    decomposition=_linear_primitives,
+)  # fmt: skip
 class Linear(Function):
     """z = x Wᵀ + b;  δx = δz W,  δW = δzᵀ x,  δb = Σ δz   (W of shape (out, in), as PyTorch)
 
@@ -99,7 +116,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, W = ctx.saved
+        x, W = ctx.saved_tensors
         need_x, need_W = ctx.needs_input_grad[:2]
         grad_x = ctx.xp.matmul(grad, W) if need_x else None
         grad_W = None

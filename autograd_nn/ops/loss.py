@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Function, register_op
+from ..function import Function
+from ..registry import register_op
 
 _LOG_FLOOR = -100.0  # as PyTorch: log p is clamped so p = 0 gives a finite loss
 _EPS = 1e-12  # as PyTorch: the gradient's denominator p(1 − p) is at least this
@@ -40,14 +41,22 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (p,) = ctx.saved
+        (p,) = ctx.saved_tensors
         return grad * (p - ctx.target) / ctx.xp.maximum(p * (1 - p), _EPS)
+
+
+def _mse_primitives(x: Any, y: Any, reduction: str = "mean") -> Any:
+    """What MseLoss computes, in primitives: Σ or mean of (ŷ − y)²."""
+    difference = x - y
+    squares = difference * difference
+    return squares.mean() if reduction == "mean" else squares.sum()
 
 
 @register_op(
     shapes="same",
     params={"reduction": ("mean", "sum")},
     reference=lambda x, y, reduction: getattr(np, reduction)((x - y) ** 2),
+    decomposition=_mse_primitives,
 )
 class MseLoss(Function):
     """C = (1/n) Σ (ŷ − y)²  (or Σ for reduction='sum');  δŷ = δC · 2(ŷ − y)/n,  δy = −δŷ
@@ -70,7 +79,7 @@ class MseLoss(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, y = ctx.saved
+        x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         grad_x = (x - y) * (grad * ctx.scale)
         return (grad_x if need_x else None), (-grad_x if need_y else None)

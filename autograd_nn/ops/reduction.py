@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from .._shapes import kept_shape, normalize_axes
-from ..function import Function, register_op
+from ..function import Function
+from ..registry import register_op
 
 
 def _spread(ctx: Any, grad: Any) -> Any:
@@ -17,7 +18,7 @@ def _spread(ctx: Any, grad: Any) -> Any:
     return ctx.xp.broadcast_to(grad, ctx.input_shape)
 
 
-@register_op(reference=np.sum, shapes="reduction")
+@register_op(reference=np.sum, shapes="reduction", functions="sum", methods="sum")
 class Sum(Function):
     """z = Σₐₓᵢₛ x;  δx = δz broadcast back over the summed axes"""
 
@@ -32,7 +33,7 @@ class Sum(Function):
         return _spread(ctx, grad)
 
 
-@register_op(reference=np.mean, shapes="reduction")
+@register_op(reference=np.mean, shapes="reduction", functions="mean", methods="mean")
 class Mean(Function):
     """z = (1/n) Σₐₓᵢₛ x;  δx = δz / n broadcast back over the averaged axes"""
 
@@ -53,7 +54,7 @@ class _Extremum(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, z = ctx.saved
+        x, z = ctx.saved_tensors
         if z.shape != ctx.kept_shape:
             z = z.reshape(ctx.kept_shape)
             grad = grad.reshape(ctx.kept_shape)
@@ -62,7 +63,7 @@ class _Extremum(Function):
         return grad * share.astype(grad.dtype, copy=False)
 
 
-@register_op(reference=np.max, shapes="reduction", distinct=True)
+@register_op(reference=np.max, shapes="reduction", distinct=True, functions=("max", "amax"), methods="max")
 class Max(_Extremum):
     """z = max over axis;  δx = δz at the maxima, split evenly among ties"""
 
@@ -75,7 +76,7 @@ class Max(_Extremum):
         return z
 
 
-@register_op(reference=np.min, shapes="reduction", distinct=True)
+@register_op(reference=np.min, shapes="reduction", distinct=True, functions=("min", "amin"), methods="min")
 class Min(_Extremum):
     """z = min over axis;  δx = δz at the minima, split evenly among ties"""
 

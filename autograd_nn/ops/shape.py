@@ -7,11 +7,61 @@ from typing import Any
 
 import numpy as np
 
-from .._xp import index_add
-from ..function import Function, register_op
+from .._record import array_of
+from ..function import Function
+from ..registry import register_op
 
 
-@register_op(reference=lambda x, shape: np.reshape(x, shape), shapes="reshape")
+def is_basic_index(index: Any) -> bool:
+    """True if ``index`` selects each element at most once (no integer arrays)."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if isinstance(item, (slice, int, np.integer)) or item is None or item is Ellipsis:
+            continue
+        if isinstance(item, np.ndarray) and item.dtype == bool:
+            continue
+        return False
+    return True
+
+
+def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray) -> np.ndarray:
+    """zeros(shape) with ``values`` added at ``index``; repeated indices accumulate."""
+    out = np.zeros(shape, dtype=values.dtype)
+    if is_basic_index(index):
+        out[index] = values
+    else:
+        np.add.at(out, index, values)
+    return out
+
+
+def plain_index(index: Any) -> Any:
+    """An index with Tensors and lists replaced by ndarrays (as numpy reads them)."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index_item(item) for item in index)
+    return _plain_index_item(index)
+
+
+def _plain_index_item(item: Any) -> Any:
+    if isinstance(item, list):
+        return np.asarray(item)
+    return array_of(item)
+
+
+def _shape_args(x: Any, *shape: Any, **named: Any) -> tuple[tuple[Any], dict[str, Any]]:
+    """``reshape(6, 4)``, ``reshape((6, 4))`` or ``reshape(x, shape=(6, 4))``, as numpy."""
+    if "shape" in named:
+        shape = (named.pop("shape"),)
+    if named:
+        raise TypeError(f"reshape: unexpected argument(s) {sorted(named)}")
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = tuple(shape[0])
+    return (x,), {"shape": tuple(int(n) for n in shape)}
+
+
+@register_op(
+    reference=lambda x, shape: np.reshape(x, shape), shapes="reshape", functions="reshape",
+    methods=("reshape", "view"), parse=_shape_args,
+)  # fmt: skip
 class Reshape(Function):
     """z = x.reshape(shape);  δx = δz.reshape(x.shape)"""
 
@@ -30,7 +80,22 @@ class Reshape(Function):
         return grad.reshape(ctx.input_shape)
 
 
-@register_op(reference=lambda x, axes: np.transpose(x, axes), shapes="transpose")
+def _axes_args(x: Any, *axes: Any, **named: Any) -> tuple[tuple[Any], dict[str, Any]]:
+    """``transpose()``, ``transpose(1, 0, 2)``, ``transpose((1, 0, 2))`` or ``transpose(x, axes=...)``."""
+    if "axes" in named:
+        axes = (named.pop("axes"),)
+    if named:
+        raise TypeError(f"transpose: unexpected argument(s) {sorted(named)}")
+    if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        axes = axes[0]
+    return (x,), {"axes": None if axes is None or len(axes) == 0 else tuple(axes)}
+
+
+@register_op(
+    reference=lambda x, axes: np.transpose(x, axes), shapes="transpose", functions="transpose",
+    methods=("transpose", "permute"), properties="T", parse=_axes_args,
+    arguments={"T": lambda inputs, params: ((inputs[0],), {})},
+)  # fmt: skip
 class Transpose(Function):
     """z = x.transpose(axes);  δx = δz.transpose(argsort(axes))"""
 
@@ -52,7 +117,10 @@ class Transpose(Function):
         return grad.transpose(ctx.inverse)
 
 
-@register_op(reference=lambda x, shape: np.broadcast_to(x, shape), shapes="broadcast_to")
+@register_op(
+    reference=lambda x, shape: np.broadcast_to(x, shape), shapes="broadcast_to", functions="broadcast_to",
+    methods="broadcast_to", derivative=np.broadcast_to,
+)  # fmt: skip
 class BroadcastTo(Function):
     """z = broadcast_to(x, shape);  δx = δz summed back to x.shape (done by the engine)"""
 
@@ -68,7 +136,11 @@ class BroadcastTo(Function):
         return grad
 
 
-@register_op(reference=lambda x, index: x[index], shapes="index")
+def _getitem_args(x: Any, index: Any) -> tuple[tuple[Any], dict[str, Any]]:
+    return (x,), {"index": plain_index(index)}
+
+
+@register_op(reference=lambda x, index: x[index], shapes="index", operators="__getitem__", parse=_getitem_args)
 class GetItem(Function):
     """z = x[index];  δx = zeros_like(x) with δz added at index (repeats accumulate)"""
 
@@ -91,7 +163,15 @@ def _index_add_reference(x: np.ndarray, shape: tuple[int, ...], index: Any) -> n
     return out
 
 
-@register_op(reference=_index_add_reference, shapes="index_add")
+def _index_add_args(shape: tuple[int, ...], index: Any, values: Any) -> tuple[tuple[Any], dict[str, Any]]:
+    """``index_add(shape, index, values)``, the order of the numpy twin."""
+    return (values,), {"shape": tuple(shape), "index": index}
+
+
+@register_op(
+    reference=_index_add_reference, shapes="index_add", derivative=index_add, xp_name="index_add",
+    parse=_index_add_args, arguments=lambda inputs, params: ((params["shape"], params["index"], *inputs), {}),
+)  # fmt: skip
 class IndexAdd(Function):
     """z = zeros(shape) with x added at index;  δx = δz[index]   (the adjoint of x[index])"""
 
@@ -105,7 +185,9 @@ class IndexAdd(Function):
         return grad[ctx.index]
 
 
-@register_op(reference=lambda *xs, axis: np.concatenate(xs, axis), shapes="concatenate")
+@register_op(
+    reference=lambda *xs, axis: np.concatenate(xs, axis), shapes="concatenate", functions=("concatenate", "concat")
+)
 class Concatenate(Function):
     """z = concatenate(xs, axis);  δxᵢ = the slice of δz that xᵢ occupies"""
 

@@ -82,6 +82,7 @@ class Optimizer:
                     param.grad = Tensor(np.zeros_like(param.data))
                 else:
                     param.grad.data[...] = 0
+                    param.grad._increment_version()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given.
@@ -101,6 +102,7 @@ class Optimizer:
                         f"but its .grad has shape {grad.shape}"
                     )
                 self._update(param.data, grad, group, self.state.setdefault(param, {}))
+                param._increment_version()  # written in place: graphs that saved it must not backpropagate
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:

@@ -35,10 +35,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ..function import OP_REGISTRY, Function
+from ..function import Function
 from ..opspec import OpSpec, op_spec
+from ..registry import OP_REGISTRY, builtin_specs
 from ..tensor import Tensor
 from . import strategies as ats
+from .entries import check_entries
+from .families import ARRAY_KINDS, SHAPE_FAMILIES, ShapeFamily
 from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = [
@@ -46,142 +49,12 @@ __all__ = [
     "check_op", "draw_case", "op_test", "spec_of", "spec_problems", "unregistered_ops",
 ]  # fmt: skip
 
-MAX_DIMS = 3
-MAX_SIDE = 3  # at most 27 elements per input: finite differences stay cheap
-
 Shape = tuple[int, ...]
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 
 class OpContractError(AssertionError):
     """An op broke its contract on a drawn example (the message names the example)."""
-
-
-# -------------------------------------------------------------------- shape families
-@dataclass(frozen=True)
-class ShapeFamily:
-    """How to draw input shapes and shape-like parameters for a kind of op.
-
-    ``draw_shapes(draw, spec) -> (input_shapes, params)``; ``provides`` names the
-    parameters it draws; ``arity`` is the number of inputs it supports (None: variadic,
-    "any": whatever the spec says).
-    """
-
-    draw_shapes: Callable[[Draw, OpSpec], tuple[list[Shape], dict[str, Any]]]
-    provides: tuple[str, ...] = ()
-    arity: int | None | str = 1
-
-
-def _small_shapes(min_dims: int = 0) -> st.SearchStrategy[Shape]:
-    return ats.shapes(min_dims=min_dims, max_dims=MAX_DIMS, max_side=MAX_SIDE)
-
-
-def _elementwise(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    if spec.arity == 1:
-        return [draw(_small_shapes())], {}
-    return list(draw(ats.broadcastable_shapes(spec.arity, max_dims=MAX_DIMS, max_side=MAX_SIDE))), {}
-
-
-def _same(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    return [draw(_small_shapes())] * spec.arity, {}
-
-
-def _matmul(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    return list(draw(ats.matmul_shapes(max_batch_dims=2, max_side=MAX_SIDE))), {}
-
-
-def _reduction(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    shape = draw(_small_shapes())
-    return [shape], {"axis": draw(ats.valid_axes(len(shape))), "keepdims": draw(st.booleans())}
-
-
-def _axis(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    shape = draw(_small_shapes(min_dims=1))
-    return [shape], {"axis": draw(ats.valid_axes(len(shape), single=True, allow_none=False))}
-
-
-def _reshape(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    shape = draw(_small_shapes())
-    return [shape], {"shape": draw(ats.reshape_targets(shape))}
-
-
-def _transpose(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    shape = draw(_small_shapes())
-    return [shape], {"axes": draw(st.none() | ats.permutations(len(shape)))}
-
-
-def _broadcast_to(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    shape = draw(_small_shapes())
-    return [shape], {"shape": draw(ats.broadcast_targets(shape, max_side=MAX_SIDE))}
-
-
-def _index(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    shape = draw(_small_shapes(min_dims=1))
-    return [shape], {"index": draw(ats.indices(shape))}
-
-
-def _index_add(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    shape = draw(_small_shapes(min_dims=1))
-    index = draw(ats.indices(shape))
-    return [np.empty(shape)[index].shape], {"shape": shape, "index": index}
-
-
-def _concatenate(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
-    base = draw(_small_shapes(min_dims=1))
-    axis = draw(ats.valid_axes(len(base), single=True, allow_none=False))
-    count = draw(st.integers(1, 3))
-    shapes = []
-    for _ in range(count):
-        shape = list(base)
-        shape[axis] = draw(st.integers(1, MAX_SIDE))
-        shapes.append(tuple(shape))
-    return shapes, {"axis": axis}
-
-
-SHAPE_FAMILIES: dict[str, ShapeFamily] = {
-    "elementwise": ShapeFamily(_elementwise, arity="any"),  # inputs broadcast together
-    "same": ShapeFamily(_same, arity="any"),  # inputs of one shape (losses)
-    "matmul": ShapeFamily(_matmul, arity=2),
-    "reduction": ShapeFamily(_reduction, ("axis", "keepdims")),
-    "axis": ShapeFamily(_axis, ("axis",)),
-    "reshape": ShapeFamily(_reshape, ("shape",)),
-    "transpose": ShapeFamily(_transpose, ("axes",)),
-    "broadcast_to": ShapeFamily(_broadcast_to, ("shape",)),
-    "index": ShapeFamily(_index, ("index",)),
-    "index_add": ShapeFamily(_index_add, ("shape", "index")),
-    "concatenate": ShapeFamily(_concatenate, ("axis",), arity=None),
-}
-
-
-# ------------------------------------------------------------------ array parameters
-@st.composite
-def _broadcast_source(draw: st.DrawFn, shape: Shape) -> Shape:
-    """A shape that broadcasts to ``shape``: leading axes dropped, some axes set to 1."""
-    kept = shape[draw(st.integers(0, len(shape))) :]
-    return tuple(1 if draw(st.booleans()) else n for n in kept)
-
-
-def _probabilities(draw: Draw, shapes: list[Shape]) -> np.ndarray:
-    return draw(ats.arrays(shapes[0], elements=st.floats(0.0, 1.0)))
-
-
-def _mask(draw: Draw, shapes: list[Shape]) -> np.ndarray:
-    return draw(ats.arrays(_broadcast_source(np.broadcast_shapes(*shapes)), dtype=np.bool_, elements=st.booleans()))
-
-
-def _labels(draw: Draw, shapes: list[Shape]) -> np.ndarray:
-    if len(shapes[0]) != 2:
-        raise ValueError(f"array kind 'labels' needs a first input of shape (N, C), got {shapes[0]}")
-    n, classes = shapes[0]
-    return np.array(draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n)), dtype=np.int64)
-
-
-# Parameters that are arrays, drawn to fit the input shapes.
-ARRAY_KINDS: dict[str, Callable[[Draw, list[Shape]], np.ndarray]] = {
-    "probabilities": _probabilities,  # floats in [0, 1], shaped like input 0 (targets)
-    "mask": _mask,  # booleans that broadcast to the inputs' shape (where's condition)
-    "labels": _labels,  # class indices in [0, C) for an input of shape (N, C)
-}
 
 
 # ----------------------------------------------------------------------- one example
@@ -231,31 +104,43 @@ def draw_case(draw: Draw, spec: OpSpec) -> Case:
 
 
 def check_case(case: Case, *, gradgrad: bool = True) -> None:
-    """Forward against the reference; first (and second) derivatives against finite differences."""
+    """Forward against the reference; first (and second) derivatives against finite
+    differences; and every public entry of the op (function, method, operator, in-place
+    form, ufunc) equal to ``apply`` in values and gradients."""
     spec, params = case.spec, case.params
     originals = [a.copy() for a in case.inputs]
     try:
         expected = np.asarray(spec.reference(*[a.copy() for a in case.inputs], **params))
         plain = spec.apply(*[Tensor(a.copy()) for a in case.inputs], **params)
-        _compare_forward(plain.data, expected)
-        tensors = [Tensor(a.copy(), requires_grad=r) for a, r in zip(case.inputs, case.requires_grad)]
-        recorded = spec.apply(*tensors, **params)
-        if not np.array_equal(recorded.data, plain.data, equal_nan=True):
-            raise OpContractError("recording the graph changed the forward values")
-        if spec.function is not None and np.issubdtype(recorded.dtype, np.floating) and not recorded.requires_grad:
-            raise OpContractError("the op's output does not require grad though an input does")
-
-        def fn(*xs: Any) -> Any:
-            return spec.apply(*xs, **params)
-
-        gradcheck(fn, tensors, seed=case.seed)
-        if gradgrad:
-            gradgradcheck(fn, tensors, seed=case.seed)
-        for t, original in zip(tensors, originals):
-            if not np.array_equal(t.data, original):
-                raise OpContractError("the op modified its input in place")
+        _compare_forward(np.asarray(getattr(plain, "data", plain)), expected)
+        if spec.kind != "array":
+            _check_gradients(case, plain, gradgrad)
+        check_entries(spec, case.inputs, params, case.requires_grad, case.seed)
+        if not all(np.array_equal(a, original) for a, original in zip(case.inputs, originals)):
+            raise OpContractError("the op modified its input in place")
     except (AssertionError, ValueError, TypeError, IndexError, FloatingPointError) as error:
         raise OpContractError(f"{case.describe()}:\n{error}") from error
+
+
+def _check_gradients(case: Case, plain: Any, gradgrad: bool) -> None:
+    spec, params = case.spec, case.params
+    tensors = [Tensor(a.copy(), requires_grad=r) for a, r in zip(case.inputs, case.requires_grad)]
+    originals = [t.data.copy() for t in tensors]
+    recorded = spec.apply(*tensors, **params)
+    if not np.array_equal(recorded.data, plain.data, equal_nan=True):
+        raise OpContractError("recording the graph changed the forward values")
+    if spec.kind == "primitive" and np.issubdtype(recorded.dtype, np.floating) and not recorded.requires_grad:
+        raise OpContractError("the op's output does not require grad though an input does")
+
+    def fn(*xs: Any) -> Any:
+        return spec.apply(*xs, **params)
+
+    gradcheck(fn, tensors, seed=case.seed)
+    if gradgrad:
+        gradgradcheck(fn, tensors, seed=case.seed)
+    for t, original in zip(tensors, originals):
+        if not np.array_equal(t.data, original):
+            raise OpContractError("the op modified its input in place")
 
 
 def _compare_forward(actual: np.ndarray, expected: np.ndarray) -> None:
@@ -309,12 +194,6 @@ def spec_of(cls: type) -> OpSpec:
         f"{cls.__name__} is not registered: decorate it with @register_op(reference=..., ...) "
         "or pass its spec as keywords"
     )
-
-
-def builtin_specs() -> list[OpSpec]:
-    """The specs of autograd_nn's own ops, sorted by name."""
-    own = [spec for key, spec in OP_REGISTRY.items() if key.startswith("autograd_nn.")]
-    return sorted(own, key=lambda spec: spec.name)
 
 
 def _resolve(op: Any, spec: dict[str, Any]) -> OpSpec:

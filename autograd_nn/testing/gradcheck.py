@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, grad
+from ..autograd import grad
+from ..tensor import Tensor
 
 # Antisymmetric stencils: ∂L/∂xⱼ ≈ Σₖ cₖ·(L(x + kε·eⱼ) − L(x − kε·eⱼ)) / (D·ε), as
 # ({k: cₖ}, D). Differences are taken before scaling, so nearly equal values cancel exactly.

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Node
+from ..graph import Node
 from ..tensor import Tensor
 from ._format import (
     NONFINITE_COLOUR,
@@ -191,10 +191,10 @@ class _Drawing:
             title += f"  <i>{escape(name)}</i>"
         rows = [title, f"{shape_text(node.shape)} {dtype_text(node.dtype)}"]
         saved_inputs: dict[int, np.ndarray] = {}
-        if node.saved:
+        if node.saved_values:
             names = argument_names(node)
             saved_labels = []
-            for value, source in zip(node.saved, node.saved_sources):
+            for value, source in zip(node.saved_values, node.saved_sources):
                 if source is None:
                     continue
                 saved_labels.append("output" if source == -1 else names[source])

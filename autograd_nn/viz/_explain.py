@@ -15,10 +15,10 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..function import Node
+from ..graph import Node
 from ..tensor import Tensor
 from ._format import number, shape_text, stats_text, sup, values_text
-from ._walk import Gradients, GraphIndex, index_graph, named_tensors, sweep
+from ._walk import Gradients, GraphIndex, expanded, index_graph, named_tensors, sweep
 
 _STDOUT = object()
 ACTIVATIONS = {"Sigmoid": "σ", "Tanh": "tanh", "Relu": "relu", "LeakyRelu": "leaky_relu", "Softplus": "softplus"}
@@ -81,25 +81,31 @@ def _leaf(edge: Any) -> bool:
 
 
 def _saved_input(node: Node, i: int) -> np.ndarray | None:
-    if node.saved:
-        for value, source in zip(node.saved, node.saved_sources):
+    if node.saved_values:
+        for value, source in zip(node.saved_values, node.saved_sources):
             if source == i and isinstance(value, (np.ndarray, np.generic, int, float)):
                 return np.asarray(value)
     return None
 
 
 def _affine(node: Any) -> _Layer | None:
-    """``z = a·Wᵀ + b`` and its variants at ``node``, or None."""
+    """``z = a·Wᵀ + b`` and its variants at ``node``, or None. A fused op (nn.Linear's) is
+    read through its declared decomposition, and stands for the layer it computes."""
     if type(node) is not Node:
         return None
+    template = expanded(node)
+    if template is None:
+        return _affine_of_primitives(node)
+    layer = _affine_of_primitives(template)
+    if layer is not None and layer.z is template:
+        layer.z = layer.out = node
+        return layer
+    return None
+
+
+def _affine_of_primitives(node: Node) -> _Layer | None:
     bias = None
     matmul = node
-    if node.name == "Linear":  # the fused z = a·Wᵀ + b of nn.Linear / functional.linear
-        source, weight = node.parents[0], node.parents[1]
-        if not _leaf(weight):
-            return None
-        bias = node.parents[2] if len(node.parents) == 3 else None
-        return _Layer(node, node, weight, bias, source, _saved_input(node, 0), "a·Wᵀ", None)
     if node.name == "Add":
         x, y = node.parents
         if type(x) is Node and x.name == "Matmul" and (y is None or _leaf(y)):
@@ -150,13 +156,8 @@ def _cost(root: Node, prediction: Node) -> tuple[str, str, str] | None:
         if factor is None:
             return None
         node = parents[i]
-    if type(node) is Node and node.name == "MseLoss" and node.shape == ():  # the fused mse_loss
-        if node.parents[0] is not prediction or type(node.parents[1]) is Node:
-            return None
-        count = int(np.prod(prediction.shape))
-        if abs(node.scale - 2.0 / max(count, 1)) <= 1e-12:  # reduction='mean'
-            factor /= count
-        return _squared_error_formulas(factor, count)
+    if type(node) is Node:
+        node = expanded(node) or node  # a fused loss reads as the primitives it declares
     if type(node) is not Node or node.name not in ("Mean", "Sum") or node.shape != ():
         return None
     reduce_name, squared = node.name, node.parents[0]

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor
+from ..creation import as_tensor
+from ..tensor import Tensor
 from ._draw import STYLES, _Cluster, _drawing, _edge, _small
 from ._format import UNKNOWN_COLOUR, MagnitudeScale, escape, rms, shape_text, sup, values_text
 from ._render import Graph, RendererNotFoundError

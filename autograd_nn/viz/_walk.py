@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import GraphFreedError, run_backward
-from ..function import Node
+from ..engine import GraphFreedError, Observer, run_backward
+from ..grad_mode import enable_grad
+from ..graph import Node
+from ..registry import spec_of_function
 from ..tensor import Tensor
 
 
@@ -88,7 +90,7 @@ def known_values(index: GraphIndex, tensors: dict[str, Tensor]) -> dict[int, np.
     for t in tensors.values():
         values[id(root_edge(t))] = t.data
     for node in index.nodes:
-        saved = node.saved
+        saved = node.saved_values
         if not saved:
             continue
         for value, source in zip(saved, node.saved_sources):
@@ -117,10 +119,26 @@ class Gradients:
         return self.of.get(id(edge))
 
 
+class _Watch(Observer):
+    """A read-only observer: every node's δ and every broadcast sum, no hooks run."""
+
+    runs_hooks = False
+
+    def __init__(self) -> None:
+        self.of: dict[int, Any] = {}
+        self.sums: dict[tuple[int, int], tuple[int, ...]] = {}
+
+    def node(self, node: Node, grad: Any) -> None:
+        self.of[id(node)] = grad
+
+    def reduced(self, node: Node, index: int, shape: tuple[int, ...]) -> None:
+        self.sums[(id(node), index)] = tuple(shape)
+
+
 def sweep(index: GraphIndex, gradient: Any = None) -> Gradients:
     """Run the engine's reverse sweep from the root, capturing every node's δ.
 
-    ``retain_graph=True`` keeps the saved arrays, ``run_hooks=False`` keeps every hook
+    ``retain_graph=True`` keeps the saved arrays, the observer keeps every hook
     (``retain_grad`` included) silent, and leaves' ``.grad`` is never written: the graph
     and the user's tensors are exactly as before.
     """
@@ -128,28 +146,20 @@ def sweep(index: GraphIndex, gradient: Any = None) -> Gradients:
     if not root.requires_grad:
         return stored_gradients(index)
     seed = _seed(root, gradient)
-    reductions: list[tuple[Node, Any, tuple[int, ...]]] = []
+    watch = _Watch()
     try:
-        leaf_grads, captured = run_backward(
-            [root_edge(root)],
-            [seed],
-            retain_graph=True,
-            create_graph=False,
-            capture={id(n) for n in index.nodes},
-            run_hooks=False,
-            reductions=reductions,
-        )
+        leaf_grads = run_backward([root_edge(root)], [seed], retain_graph=True, create_graph=False, observer=watch)
     except GraphFreedError:
         grads = stored_gradients(index)
         grads.state = "freed"
         return grads
-    of: dict[int, Any] = dict(captured)
+    of: dict[int, Any] = dict(watch.of)
     for key, (_, g) in leaf_grads.items():
         of[key] = np.asarray(g)
     if root.grad_fn is None:
         of[id(root)] = seed
     grads = Gradients("computed", of)
-    grads.reduced = broadcast_reductions(reductions)
+    grads.reduced = watch.sums
     return grads
 
 
@@ -171,18 +181,6 @@ def _seed(root: Tensor, gradient: Any) -> np.ndarray:
     if seed.shape != root.shape:
         raise ValueError(f"viz: gradient has shape {seed.shape} but the root has shape {root.shape}; they must match")
     return seed
-
-
-def broadcast_reductions(reductions: list[tuple[Node, Any, tuple[int, ...]]]) -> dict[tuple[int, int], tuple[int, ...]]:
-    """Edges where the engine summed a broadcast gradient back to the input's shape, as
-    ``{(id(node), input index): shape the op's derivative returned}``, from what the
-    engine reported during the sweep."""
-    reduced: dict[tuple[int, int], tuple[int, ...]] = {}
-    for node, parent, shape in reductions:
-        for i, edge in enumerate(node.parents):
-            if edge is parent:
-                reduced[(id(node), i)] = tuple(shape)
-    return reduced
 
 
 _ARGUMENT_NAMES: dict[Any, list[str]] = {}
@@ -225,3 +223,24 @@ def named_tensors(params: Any) -> dict[str, Tensor]:
     raise TypeError(
         f"viz: params must be a mapping {{name: tensor}} or a model with named_parameters(), got {type(params).__name__}"
     )
+
+
+def expanded(node: Node) -> Node | None:
+    """What a fused node means, as primitives: its declared decomposition, recorded on the
+    node's own inputs, so the subgraph's edges are the fused node's edges. None for a
+    primitive. The graph itself is only read: nothing in it points to the subgraph.
+    """
+    spec = spec_of_function(node.fn)
+    if spec is None or spec.decomposition is None:
+        return None
+    saved = {s: v for v, s in zip(node.saved_values or (), node.sources) if s is not None and s >= 0}
+    inputs: list[Any] = []
+    for i, parent in enumerate(node.parents):
+        value = saved.get(i)
+        if type(parent) is Node:
+            inputs.append(Tensor._wrap(np.asarray(value if value is not None else np.zeros(parent.shape, parent.dtype)), parent))
+        else:
+            inputs.append(parent if parent is not None else (value if value is not None else 0.0))
+    with enable_grad():
+        out = spec.decomposition(*inputs, **node.params)
+    return out.grad_fn

@@ -285,18 +285,25 @@ def test_custom_function_gradient_of_wrong_shape_is_named():
 
     x = ag.tensor(np.ones(3), requires_grad=True)
     with pytest.raises(
-        ValueError, match=r"Bad.backward: returned a gradient of shape \(5,\) for an input of shape \(3,\)"
+        ValueError, match=r"Bad.backward: returned a gradient of shape \(5,\) for input 0 of shape \(3,\)"
     ):
         Bad.apply(x).sum().backward()
 
 
 def test_engine_reports_the_broadcast_sums_it_performs():
-    from autograd_nn.engine import run_backward
+    from autograd_nn.engine import Observer, run_backward
+
+    class Sums(Observer):
+        def __init__(self):
+            self.seen = []
+
+        def reduced(self, node, index, shape):
+            self.seen.append((node, index, shape))
 
     x = ag.tensor(np.ones((3, 4)), requires_grad=True)
     b = ag.tensor(np.ones(4), requires_grad=True)
     y = (x + b).sum()
-    reductions: list = []
-    run_backward([y.grad_fn], [np.ones(())], retain_graph=False, create_graph=False, reductions=reductions)
+    sums = Sums()
+    run_backward([y.grad_fn], [np.ones(())], retain_graph=False, create_graph=False, observer=sums)
     add = y.grad_fn.parents[0]
-    assert [(node, parent, shape) for node, parent, shape in reductions] == [(add, b, (3, 4))]
+    assert sums.seen == [(add, 1, (3, 4))]

@@ -142,7 +142,7 @@ def test_shape_error_messages():
         ag.tensor(np.ones(2)).broadcast_to((3,))
     with pytest.raises(ValueError, match=r"concatenate: shapes \(2, 3\), \(2, 4\) must match except along axis 0"):
         ag.concatenate([np.ones((2, 3)), ag.tensor(np.ones((2, 4)))])
-    with pytest.raises(ValueError, match=r"stack: all tensors must have the same shape"):
+    with pytest.raises(ValueError, match=r"stack: all arrays must have the same shape"):
         ag.stack([np.ones(2), np.ones(3)])
     with pytest.raises(IndexError, match=r"getitem: index 5 is invalid for shape \(3,\)"):
         ag.tensor(np.ones(3))[5]

@@ -183,6 +183,7 @@ def test_contents_follow_the_pages_that_exist(tmp_path):
     source = tmp_path / "docs"
     source.mkdir()
     shutil.copy(DOCS / "conf.py", source)
+    shutil.copytree(DOCS / "_ext", source / "_ext")
     toctree = re.search(r"```\{toctree\}.*?\n```", (DOCS / "index.md").read_text(encoding="utf-8"), re.S)
     assert toctree and "\nmodels\n" in toctree.group()  # listed in index.md, absent here
     (source / "index.md").write_text(f"# Home\n\n{toctree.group()}\n", encoding="utf-8")

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_nn as ag
-from autograd_nn.function import OP_REGISTRY
+from autograd_nn.registry import OP_REGISTRY
 from autograd_nn.testing import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
 from autograd_nn.testing import strategies as ats
 from autograd_nn.testing.contract import OpContractError, check_op, op_test

@@ -9,7 +9,7 @@ import pytest
 
 import autograd_nn as ag
 from autograd_nn import viz
-from autograd_nn.engine import run_backward
+from autograd_nn.engine import Capture, run_backward
 from autograd_nn.viz._format import ZERO_COLOUR, number, ramp
 
 NODE = re.compile(r"^\t(\w+) \[label=<(.*)> (.*)\]$", re.M)
@@ -97,11 +97,13 @@ def test_engine_can_skip_hooks_for_read_only_sweeps():
     calls = []
     y.register_hook(lambda g: calls.append(g))
     out = y.sum()
-    leaf_grads, captured = run_backward(
-        [out.grad_fn], [np.ones(())], retain_graph=True, create_graph=False, capture={id(y.grad_fn)}, run_hooks=False
-    )
+    class ReadOnly(Capture):
+        runs_hooks = False
+
+    watch = ReadOnly({id(y.grad_fn)})
+    leaf_grads = run_backward([out.grad_fn], [np.ones(())], retain_graph=True, create_graph=False, observer=watch)
     assert calls == []
-    np.testing.assert_array_equal(captured[id(y.grad_fn)], [1.0, 1.0])
+    np.testing.assert_array_equal(watch.grads[id(y.grad_fn)], [1.0, 1.0])
     np.testing.assert_array_equal(leaf_grads[id(x)][1], [3.0, 3.0])
     run_backward([out.grad_fn], [np.ones(())], retain_graph=True, create_graph=False)
     assert len(calls) == 1

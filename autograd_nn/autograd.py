@@ -1,0 +1,206 @@
+"""The autograd front end: ``Tensor.backward``, ``autograd_nn.grad`` and what they share.
+
+Both seed the output gradients, run the engine's one front door (``run_backward``) with
+the observers the thread's mode asks for, and then either accumulate into the leaves'
+``.grad`` (``backward``) or hand the gradients back (``grad``). Tensor hooks on leaves
+run here, on each leaf's total δ; hooks on nodes run in the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _surface, grad_mode
+from ._record import counter_of, is_tensor
+from .anomaly import AnomalyObserver
+from .engine import Capture, Observer, Observers, run_backward
+from .graph import Context, Node, run_hooks
+
+
+def backward(
+    tensor: Any, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    """Accumulate ∂tensor/∂leaf into ``leaf.grad`` for every leaf that requires grad."""
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad: it was not computed from "
+            "any tensor with requires_grad=True (or it was computed under no_grad)"
+        )
+    seed = _seed(tensor, gradient, create_graph, "backward")
+    leaf_grads = _sweep([tensor], [seed], retain_graph, create_graph, None)
+    owned: set[int] = {id(seed)}
+    for leaf, grad in leaf_grads.values():
+        if leaf._hooks:
+            grad = run_hooks(leaf._hooks, grad, f"a leaf of shape {leaf.shape}")
+        _accumulate(leaf, grad, create_graph, owned)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Any, ...]:
+    """Return ∂outputs/∂inputs (weighted by ``grad_outputs``) as a tuple, one per input.
+
+    Unlike ``backward`` this leaves every ``.grad`` untouched. Inputs may be leaves or
+    intermediate tensors. With ``create_graph=True`` the results are differentiable,
+    which gives second derivatives and Hessian-vector products.
+
+    >>> import autograd_nn as ag
+    >>> x = ag.tensor(3.0, requires_grad=True)
+    >>> (dy,) = ag.grad(x ** 3, x, create_graph=True)
+    >>> (d2y,) = ag.grad(dy, x)
+    >>> dy.item(), d2y.item()
+    (27.0, 18.0)
+    """
+    outputs = [outputs] if is_tensor(outputs) else list(outputs)
+    inputs = [inputs] if is_tensor(inputs) else list(inputs)
+    if grad_outputs is None or is_tensor(grad_outputs) or isinstance(grad_outputs, np.ndarray):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, t in enumerate(list(outputs) + list(inputs)):
+        if not is_tensor(t):
+            raise TypeError(f"grad: expected Tensors, got a {type(t).__name__}")
+        if not t.requires_grad:
+            which = f"output {i}" if i < len(outputs) else f"input {i - len(outputs)}"
+            raise RuntimeError(f"grad: {which} does not require grad")
+    seeds = [_seed(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
+    capture = Capture({id(t.grad_fn) for t in inputs if t.grad_fn is not None})
+    leaf_grads = _sweep(outputs, seeds, retain_graph, create_graph, capture)
+    owned = {id(s) for s in seeds}
+    wrap = outputs[0]._wrap
+    results: list[Any] = []
+    for i, t in enumerate(inputs):
+        if t.grad_fn is None:
+            entry = leaf_grads.get(id(t))
+            g = None if entry is None else entry[1]
+            if g is not None and t._hooks:
+                g = run_hooks(t._hooks, g, f"a leaf of shape {t.shape}")
+        else:
+            g = capture.grads.get(id(t.grad_fn))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} was not used to compute the outputs; pass allow_unused=True to get None for it"
+                )
+            results.append(None)
+        elif is_tensor(g):
+            results.append(g)
+        else:
+            results.append(wrap(_owned_copy(g, owned)))
+    return tuple(results)
+
+
+def increment_version(tensor: Any) -> None:
+    """Say that ``tensor``'s memory was written behind autograd's back (``tensor.data[...] = v``).
+
+    Every graph node that saved it then refuses to backpropagate through the old values.
+    The optimizers, ``load_state_dict`` and ``nn.init`` call it for what they write.
+    """
+    counter_of(tensor).version += 1
+
+
+def _sweep(
+    outputs: Sequence[Any], seeds: list[Any], retain_graph: bool | None, create_graph: bool, extra: Observer | None
+) -> dict[int, list[Any]]:
+    observers = [o for o in (extra,) if o is not None]
+    if grad_mode.is_anomaly_enabled():
+        observers.append(AnomalyObserver())
+    observer = None if not observers else observers[0] if len(observers) == 1 else Observers(observers)
+    wrap = outputs[0]._wrap
+
+    def differentiable(node: Node) -> _DifferentiableContext:
+        return _DifferentiableContext(node, wrap)
+
+    return run_backward(
+        [o.grad_fn or o for o in outputs],
+        seeds,
+        retain_graph=create_graph if retain_graph is None else retain_graph,
+        create_graph=create_graph,
+        differentiable_ctx=differentiable,
+        observer=observer,
+    )
+
+
+class _DifferentiableContext(Context):
+    """A node's ctx as ``create_graph`` shows it: the op's own attributes, its saved inputs
+    and outputs as Tensors wired into the graph, and ``xp`` the Tensor namespace."""
+
+    xp = _surface.tensor_namespace
+
+    def __init__(self, node: Node, wrap: Any):
+        ctx = node.ctx
+        self.__dict__ = ctx.__dict__
+        self.needs_input_grad = ctx.needs_input_grad
+        self._saved = tuple(_wired(node, value, source, wrap) for value, source in zip(ctx._saved, node.sources))
+
+
+def _wired(node: Node, value: Any, source: int | None, wrap: Any) -> Any:
+    if source is None:
+        return value
+    edge = node if source == -1 else node.parents[source]
+    if edge is None:
+        return value
+    if type(edge) is Node:
+        return wrap(np.asarray(value), edge)
+    return edge  # a leaf that requires grad: the saved array is its data
+
+
+def _seed(output: Any, gradient: Any, create_graph: bool, op_name: str) -> Any:
+    """δ for an output: ones for a one-element output, else the given gradient, checked."""
+    if gradient is None:
+        if output.size != 1:
+            raise RuntimeError(
+                f"{op_name}: a gradient can be created implicitly only for a one-element "
+                f"output, but this one has shape {output.shape}; pass gradient= of that shape"
+            )
+        seed: Any = np.ones_like(output.data)
+    else:
+        seed = gradient.data if is_tensor(gradient) and not create_graph else gradient
+        values = np.asarray(seed.data if is_tensor(seed) else seed)
+        if values.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{op_name}: gradient must hold real numbers, got dtype {values.dtype}"
+                + (" (the imaginary part would be dropped)" if values.dtype.kind == "c" else "")
+            )
+        if values.shape != output.shape:
+            raise ValueError(
+                f"{op_name}: gradient has shape {values.shape} but the output has shape "
+                f"{output.shape}; they must match"
+            )
+        if not is_tensor(seed):
+            seed = np.asarray(seed, dtype=output.dtype)
+        elif seed.dtype != output.dtype:
+            seed = seed.astype(output.dtype)
+    if create_graph and not is_tensor(seed):
+        seed = output._wrap(seed)
+    return seed
+
+
+def _owned_copy(grad: Any, owned: set[int]) -> np.ndarray:
+    """``grad`` as an ndarray no other gradient or caller can see: copy views,
+    read-only broadcasts, and arrays already handed out in this backward."""
+    grad = np.asarray(grad)
+    if id(grad) in owned or not grad.flags.owndata or not grad.flags.writeable:
+        grad = grad.copy()
+    owned.add(id(grad))
+    return grad
+
+
+def _accumulate(leaf: Any, grad: Any, create_graph: bool, owned: set[int]) -> None:
+    """leaf.grad += δ  (a new differentiable sum under create_graph)."""
+    if create_graph:
+        if not is_tensor(grad):
+            grad = leaf._wrap(np.asarray(grad))
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+    elif leaf.grad is None:
+        leaf.grad = leaf._wrap(_owned_copy(grad, owned))
+    else:
+        leaf.grad.data = leaf.grad.data + np.asarray(grad)

@@ -1,0 +1,88 @@
+"""Composites: ops defined by the primitives they call, so they need no derivative code.
+
+Each takes a Tensor first (the generated entries convert it) and uses only the Tensor's
+methods, operators and the primitives' ``apply``, so it lives here beside the
+primitives and becomes a Tensor method and a function like any of them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._shapes import normalize_axes
+from ..registry import register_composite
+from .shape import Concatenate, Reshape
+
+
+@register_composite(reference=np.var, shapes="ddof", functions="var", methods="var")
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    """σ² = (1/(n − ddof)) Σ (x − x̄)², numpy's definition (``ddof=0``: divide by n)."""
+    count = math.prod(x.shape[a] for a in normalize_axes(axis, x.ndim, "var"))
+    deviation = x - x.mean(axis=axis, keepdims=True)
+    # A Python float keeps float32 float32; n − ddof ≤ 0 gives inf/nan, as numpy does.
+    scale = 1.0 / (count - ddof) if count > ddof else math.inf
+    return (deviation * deviation).sum(axis=axis, keepdims=keepdims) * scale
+
+
+@register_composite(reference=np.std, shapes="ddof", distinct=True, functions="std", methods="std")
+def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    """σ = √var(x), numpy's definition (``ddof=0``; PyTorch's default ``unbiased`` is ``ddof=1``)."""
+    return var(x, axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+
+
+@register_composite(reference=np.squeeze, shapes="squeeze", functions="squeeze", methods="squeeze")
+def squeeze(x: Any, axis: Any = None) -> Any:
+    """The same elements without the axes of length one (``axis``: only those), as ``np.squeeze``."""
+    try:
+        shape = np.empty(x.shape, dtype=np.bool_).squeeze(axis).shape
+    except ValueError:
+        raise ValueError(
+            f"squeeze: cannot select an axis to squeeze out which has size not equal to one "
+            f"(axis={axis}, shape {x.shape})"
+        ) from None
+    return Reshape.apply(x, shape=shape)
+
+
+def _expanded_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    ndim = len(shape) + len(axes)
+    out = list(shape)
+    for a in sorted(normalize_axes(tuple(axes), ndim, "expand_dims")):
+        out.insert(a, 1)
+    return tuple(out)
+
+
+@register_composite(
+    reference=np.expand_dims, shapes="expand_dims", arity=1, functions="expand_dims", methods=("expand_dims", "unsqueeze")
+)
+def expand_dims(x: Any, axis: Any) -> Any:
+    """Insert axes of length one at ``axis``, as ``np.expand_dims`` (PyTorch: ``unsqueeze``)."""
+    return Reshape.apply(x, shape=_expanded_shape(np.shape(x), axis))
+
+
+@register_composite(reference=np.ravel, functions=("flatten", "ravel"), methods=("flatten", "ravel"))
+def flatten(x: Any) -> Any:
+    """All elements in one axis, in C order (numpy's ``flatten``/``ravel``)."""
+    return Reshape.apply(x, shape=(x.size,))
+
+
+@register_composite(reference=np.swapaxes, shapes="swapaxes", arity=1, functions="swapaxes", methods="swapaxes")
+def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
+    """Interchange two axes, as ``np.swapaxes`` (PyTorch's ``transpose(dim0, dim1)``)."""
+    order = list(range(x.ndim))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return x.transpose(order)
+
+
+@register_composite(reference=lambda *xs, axis: np.stack(xs, axis=axis), shapes="stack", functions="stack")
+def stack(*xs: Any, axis: int = 0) -> Any:
+    """Join arrays of one shape along a new axis, as ``np.stack``."""
+    shapes = {np.shape(x) for x in xs}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all arrays must have the same shape, got {sorted(shapes)}")
+    return Concatenate.apply(*[expand_dims(x, axis) for x in xs], axis=axis)
+
+
