@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from . import grad_mode
-from ._record import array_of, counter_of, is_tensor, record
+from . import grad_mode, versions
+from ._record import array_of, is_tensor, record
 from .opspec import OpSpec
 
 
@@ -38,7 +38,7 @@ def apply_inplace(spec: OpSpec, name: str, target: Any, inputs: tuple[Any, ...],
         else:
             result = record(fn, (target.detach(), *others), params)
             _write(name, target, lambda: _copy_into(name, target, np.asarray(array_of(result))))
-        counter_of(target).version += 1
+        versions.note_write(target.data)
         return target
     _refuse_unsafe(name, target)
     old = target._wrap(target.data.copy(), target.grad_fn)
@@ -52,7 +52,7 @@ def apply_inplace(spec: OpSpec, name: str, target: Any, inputs: tuple[Any, ...],
             )
         result = result.astype(target.dtype)
     _write(name, target, lambda: _copy_into(name, target, result.data))
-    counter_of(target).version += 1
+    versions.note_write(target.data)
     target.grad_fn = result.grad_fn
     target.requires_grad = result.requires_grad
     return target
@@ -66,8 +66,7 @@ def _refuse_unsafe(name: str, target: Any) -> None:
             "has. Update it under `with autograd_nn.no_grad():` (as optimizers do), or work on a copy "
             "(y = x * 1)"
         )
-    counter = target._version_counter
-    if counter is not None and counter.shared:
+    if versions.is_shared(target.data):
         raise RuntimeError(
             f"{name}: this tensor (shape {target.shape}) shares its memory with another tensor (a view made "
             "by reshape, transpose, broadcasting or basic indexing, or the tensor it views); recording an "

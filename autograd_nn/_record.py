@@ -2,32 +2,33 @@
 
 Every entry point comes here: operators and methods (``x * y``, ``x.exp()``), the
 functions of ``autograd_nn`` and ``functional``, ``Function.apply`` and the in-place
-ops. ``record`` takes any number of inputs and parameters; ``record_unary`` and
-``record_binary`` are the same steps for the shapes operators have, spelled out because
-they run for every op. All three end in ``_output``, the one place a node is finished.
+ops. ``record`` takes any number of inputs and parameters; ``unary(fn)`` and
+``binary(fn)`` make the same steps into a function of one or two inputs for the
+operators and methods, one Python call shorter because they run for every op. All
+three end in ``_output``, the one place a node is finished.
 
-The recorder does not import the Tensor class: any input whose type carries
-``__autograd_tensor__`` is a tensor, and outputs are made with that tensor's ``_wrap``.
+The recorder does not import the Tensor class. Any input whose type carries
+``__autograd_tensor__`` is a tensor: that attribute is the class outputs are made of
+(``data``, ``grad``, ``requires_grad`` and ``grad_fn`` are the fields the recorder sets).
 With no tensor among the inputs there is nothing to record or wrap, and the op's forward
 result comes back as it is (as numpy does for plain arrays).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from . import grad_mode
+from . import grad_mode, versions
 from .anomaly import forward_trace
-from .graph import Context, Node, NullContext, VersionCounter
+from .graph import Context, Node, NullContext
 
 _ndarray = np.ndarray
 _NULL_CTX = NullContext()
 _NO_PARAMS: dict[str, Any] = {}
-_node_numbers = itertools.count()
+_tick = versions.tick
 _mode = grad_mode._MODE.get
 _GRAD = grad_mode.GRAD
 _ANOMALY = grad_mode.ANOMALY
@@ -36,15 +37,25 @@ _new = object.__new__
 _NEEDS_ONE = (True,)
 _NEEDS_TWO = ((False, False), (True, False), (False, True), (True, True))
 
-_TENSOR_TYPES: dict[type, bool] = {}
+# type -> the class its tensors' op outputs are made of (None: not a tensor type)
+_OUTPUT_TYPES: dict[type, Any] = {}
+
+
+def output_type(x: Any) -> Any:
+    """The class of the outputs of ops on ``x`` if ``x`` is a tensor, else None."""
+    kind = type(x)
+    cls = _OUTPUT_TYPES.get(kind, _UNSEEN)
+    if cls is _UNSEEN:
+        cls = _OUTPUT_TYPES[kind] = getattr(kind, "__autograd_tensor__", None)
+    return cls
+
+
+_UNSEEN = object()
 
 
 def is_tensor(x: Any) -> bool:
     """True if ``x`` is a tensor (its type declares ``__autograd_tensor__``)."""
-    kind = _TENSOR_TYPES.get(type(x))
-    if kind is None:
-        kind = _TENSOR_TYPES[type(x)] = bool(getattr(type(x), "__autograd_tensor__", False))
-    return kind
+    return output_type(x) is not None
 
 
 def array_of(x: Any) -> Any:
@@ -63,13 +74,15 @@ def record(fn: type, inputs: Sequence[Any], params: dict[str, Any]) -> Any:
     requires grad and grad mode is on), add a node to the graph. Returns the output tensor."""
     arrays = []
     parents = []
-    wrap = None
+    cls = None
     needed = False
     for x in inputs:
-        if is_tensor(x):
+        kind = _OUTPUT_TYPES.get(type(x), _UNSEEN)
+        if kind is _UNSEEN:
+            kind = output_type(x)
+        if kind is not None:
             arrays.append(x.data)
-            if wrap is None:
-                wrap = x._wrap
+            cls = cls or kind
             if x.requires_grad:
                 needed = True
                 parents.append(x.grad_fn or x)
@@ -79,63 +92,86 @@ def record(fn: type, inputs: Sequence[Any], params: dict[str, Any]) -> Any:
         parents.append(None)
     mode = _mode()
     if not (needed and mode & _GRAD):
-        return _constant(fn, _forward(fn, _NULL_CTX, arrays, params), wrap, inputs, arrays)
+        return _constant(_forward(fn, _NULL_CTX, arrays, params), cls, inputs, arrays)
+    _distinct(arrays, parents)
     ctx = _new(Context)
     ctx.needs_input_grad = tuple([p is not None for p in parents])
-    ctx._saved = ()
+    ctx.saved_tensors = ()
     raw = _forward(fn, ctx, arrays, params)
-    return _output(fn, ctx, tuple(parents), params, inputs, arrays, raw, wrap, mode)
+    if np.asarray(raw).dtype.kind != "f":  # integers or booleans: nothing to differentiate
+        return _constant(raw, cls, inputs, arrays)  # (the built-in ops of unary/binary return floats)
+    return _output(fn, ctx, tuple(parents), params, inputs, arrays, raw, cls, mode)
 
 
-def record_unary(fn: type, x: Any) -> Any:
-    """``record`` for one tensor input and no parameters."""
-    a = x.data
-    mode = _mode()
-    if not (x.requires_grad and mode & _GRAD):
+def unary(fn: type) -> Any:
+    """``record`` for an op of one tensor input and no parameters, as a function of it
+    (what ``x.exp()`` and ``-x`` are): the same steps, with one Python call fewer."""
+    forward = fn.forward
+
+    def run(x: Any) -> Any:
+        a = x.data
+        mode = _mode()
+        if not (x.requires_grad and mode & _GRAD):
+            try:
+                raw = forward(_NULL_CTX, a)
+            except ValueError as error:
+                raise named_error(fn, (a,), error) from None
+            return _constant(raw, x.__autograd_tensor__, (x,), (a,))
+        ctx = _new(Context)
+        ctx.needs_input_grad = _NEEDS_ONE
+        ctx.saved_tensors = ()
         try:
-            raw = fn.forward(_NULL_CTX, a)
+            raw = forward(ctx, a)
         except ValueError as error:
             raise named_error(fn, (a,), error) from None
-        return _constant(fn, raw, x._wrap, (x,), (a,))
-    ctx = _new(Context)
-    ctx.needs_input_grad = _NEEDS_ONE
-    ctx._saved = ()
-    try:
-        raw = fn.forward(ctx, a)
-    except ValueError as error:
-        raise named_error(fn, (a,), error) from None
-    return _output(fn, ctx, (x.grad_fn or x,), _NO_PARAMS, (x,), (a,), raw, x._wrap, mode)
+        return _output(fn, ctx, (x.grad_fn or x,), _NO_PARAMS, (x,), (a,), raw, x.__autograd_tensor__, mode)
+
+    return run
 
 
-def record_binary(fn: type, x: Any, y: Any) -> Any:
-    """``record`` for two inputs (at least one a tensor) and no parameters."""
-    wrap = None
-    if is_tensor(x):
-        a, wrap = x.data, x._wrap
-        edge_x = (x.grad_fn or x) if x.requires_grad else None
-    else:
-        a, edge_x = operand(x), None
-    if is_tensor(y):
-        b = y.data
-        wrap = wrap or y._wrap
-        edge_y = (y.grad_fn or y) if y.requires_grad else None
-    else:
-        b, edge_y = operand(y), None
-    mode = _mode()
-    if (edge_x is None and edge_y is None) or not mode & _GRAD:
+def binary(fn: type) -> Any:
+    """``record`` for an op of two inputs (at least one a tensor) and no parameters, as a
+    function of them (what ``x * y`` is): the same steps, with one Python call fewer."""
+    forward = fn.forward
+    types, unseen = _OUTPUT_TYPES, _UNSEEN
+
+    def run(x: Any, y: Any) -> Any:
+        cls = types.get(type(x), unseen)
+        if cls is unseen:
+            cls = output_type(x)
+        if cls is not None:
+            a = x.data
+            edge_x = (x.grad_fn or x) if x.requires_grad else None
+        else:
+            a, edge_x = (np.asarray(x) if isinstance(x, (list, tuple)) else x), None
+        kind = types.get(type(y), unseen)
+        if kind is unseen:
+            kind = output_type(y)
+        if kind is not None:
+            b = y.data
+            cls = cls or kind
+            edge_y = (y.grad_fn or y) if y.requires_grad else None
+        else:
+            b, edge_y = (np.asarray(y) if isinstance(y, (list, tuple)) else y), None  # as operand(y)
+        mode = _mode()
+        if (edge_x is None and edge_y is None) or not mode & _GRAD:
+            try:
+                raw = forward(_NULL_CTX, a, b)
+            except ValueError as error:
+                raise named_error(fn, (a, b), error) from None
+            return _constant(raw, cls, (x, y), (a, b))
+        if a is b and edge_x is not edge_y:  # x * x.detach(): one array, two roles
+            b = b.view()  # its own object, so what forward saves says which input it is
+        ctx = _new(Context)
+        ctx.needs_input_grad = _NEEDS_TWO[(edge_x is not None) + 2 * (edge_y is not None)]
+        ctx.saved_tensors = ()
         try:
-            raw = fn.forward(_NULL_CTX, a, b)
+            raw = forward(ctx, a, b)
         except ValueError as error:
             raise named_error(fn, (a, b), error) from None
-        return _constant(fn, raw, wrap, (x, y), (a, b))
-    ctx = _new(Context)
-    ctx.needs_input_grad = _NEEDS_TWO[(edge_x is not None) + 2 * (edge_y is not None)]
-    ctx._saved = ()
-    try:
-        raw = fn.forward(ctx, a, b)
-    except ValueError as error:
-        raise named_error(fn, (a, b), error) from None
-    return _output(fn, ctx, (edge_x, edge_y), _NO_PARAMS, (x, y), (a, b), raw, wrap, mode)
+        return _output(fn, ctx, (edge_x, edge_y), _NO_PARAMS, (x, y), (a, b), raw, cls, mode)
+
+    return run
 
 
 def _forward(fn: type, ctx: Any, arrays: list[Any], params: dict[str, Any]) -> Any:
@@ -145,14 +181,14 @@ def _forward(fn: type, ctx: Any, arrays: list[Any], params: dict[str, Any]) -> A
         raise named_error(fn, arrays, error) from None
 
 
-def _constant(fn: type, raw: Any, wrap: Any, inputs: Sequence[Any], arrays: Sequence[Any]) -> Any:
+def _constant(raw: Any, wrap: Any, inputs: Sequence[Any], arrays: Sequence[Any]) -> Any:
     """The output of an op that records nothing."""
     if wrap is None:
         return raw
     data = raw if type(raw) is _ndarray else np.asarray(raw)
-    out = wrap(data)
+    out = wrap._wrap(data)
     if data.base is not None or _is_one_of(data, arrays):
-        _share_memory(out, data, inputs, arrays)
+        versions.mark_shared(data)  # a view of an input: shared memory
     return out
 
 
@@ -169,10 +205,6 @@ def _output(
 ) -> Any:
     """Finish the node of an op whose forward returned ``raw``; the tensor it made."""
     data = raw if type(raw) is _ndarray else np.asarray(raw)
-    if data.dtype.kind != "f":  # integers or booleans: nothing to differentiate
-        return _constant(fn, raw, wrap, inputs, arrays)
-    if wrap is None:
-        raise TypeError(f"{fn.__name__}: cannot record an op none of whose inputs is a tensor")
     node = _new(Node)
     node.fn = fn
     node.ctx = ctx
@@ -180,19 +212,45 @@ def _output(
     node.params = params
     node.shape = data.shape
     node.dtype = data.dtype
-    node.seq = next(_node_numbers)
-    node.hooks = node.trace = None
-    out = wrap(data, node)
-    if data.base is not None or _is_one_of(data, arrays):
-        _share_memory(out, data, inputs, arrays)
-    saved = ctx._saved
-    if saved:
-        node.sources, node.versions = _track_saved(saved, inputs, arrays, raw, out)
+    node.seq = _tick()
+    out = _new(wrap)  # the tensor protocol: a type with data, grad, requires_grad and grad_fn
+    out.data = data
+    out.grad = None
+    out.requires_grad = True
+    out.grad_fn = node
+    n = len(arrays)
+    if data.base is not None:  # a view (a reshape, a transpose, a basic index): shared memory
+        versions.mark_shared(data)
+    elif n and (data is arrays[0] or (n > 1 and (data is arrays[1] or (n > 2 and _is_one_of(data, arrays))))):
+        versions.mark_shared(data)  # forward returned an input unchanged: one block, two tensors
+    if ctx.saved_tensors:
+        # What each saved value is (an input, the output, a constant) is read from these ids
+        # when needed (Node.saved_sources): exact, because every saved value is alive, and
+        # every input slot holds its own array object (see _distinct). Spelled out for the
+        # one or two inputs nearly every op has: this runs for every op that saves.
+        if n == 1:
+            node.ids = (id(arrays[0]), id(raw))
+        elif n == 2:
+            node.ids = (id(arrays[0]), id(arrays[1]), id(raw))
+        else:
+            node.ids = (*map(id, arrays), id(raw))
     else:
-        node.sources = node.versions = ()
+        node.ids = ()
     if mode & _ANOMALY:  # anomaly mode only: off, it costs nothing
         node.trace = forward_trace(node)
     return out
+
+
+
+
+def _distinct(arrays: list[Any], parents: list[Any]) -> None:
+    """Give each input slot its own array object where one array fills two slots with
+    different roles (``x`` and ``x.detach()``), so a saved value names its slot exactly."""
+    for i in range(1, len(arrays)):
+        for j in range(i):
+            if arrays[i] is arrays[j] and parents[i] is not parents[j] and isinstance(arrays[i], _ndarray):
+                arrays[i] = arrays[i].view()
+                break
 
 
 def _is_one_of(value: Any, arrays: Sequence[Any]) -> bool:
@@ -200,56 +258,6 @@ def _is_one_of(value: Any, arrays: Sequence[Any]) -> bool:
         if value is a:
             return True
     return False
-
-
-def _track_saved(
-    saved: tuple[Any, ...], inputs: Sequence[Any], arrays: Sequence[Any], raw: Any, out: Any
-) -> tuple[tuple[int | None, ...], tuple[Any, ...]]:
-    """Which input or output each saved value is, and each saved tensor's version now.
-
-    Matched by identity right after forward, while every array is alive: ``save_for_backward``
-    was handed the very arrays forward received or returned.
-    """
-    sources: list[int | None] = []
-    versions: list[Any] = []
-    for value in saved:
-        tensor = None
-        source: int | None = None
-        for i, a in enumerate(arrays):
-            if value is a:
-                source = i
-                if is_tensor(inputs[i]):
-                    tensor = inputs[i]
-                break
-        else:
-            if value is raw:
-                source, tensor = -1, out
-        sources.append(source)
-        if tensor is None:
-            versions += (None, 0)
-        else:
-            counter = tensor._version_counter or counter_of(tensor)
-            versions += (counter, counter.version)
-    return tuple(sources), tuple(versions)
-
-
-def counter_of(tensor: Any) -> VersionCounter:
-    """The tensor's version counter, made on first need."""
-    counter = tensor._version_counter
-    if counter is None:
-        counter = tensor._version_counter = VersionCounter()
-    return counter
-
-
-def _share_memory(out: Any, data: np.ndarray, inputs: Sequence[Any], arrays: Sequence[Any]) -> None:
-    """``out`` is a view of a tensor input (a reshape, a transpose, a basic index): they
-    share one block of memory, so they share one version counter."""
-    for x, a in zip(inputs, arrays):
-        if type(a) is _ndarray and is_tensor(x) and (data is a or np.may_share_memory(data, a)):
-            counter = counter_of(x)
-            counter.shared = True
-            out._version_counter = counter
-            return
 
 
 def named_error(fn: type, arrays: Sequence[Any], error: ValueError) -> ValueError:

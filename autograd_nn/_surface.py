@@ -113,16 +113,13 @@ def _fast_path(spec: OpSpec, parse: Any, as_tensor: Callable[[Any], Any] | None)
     """A primitive with one or two inputs and no parameters goes straight to the recorder."""
     if spec.kind != "primitive" or getattr(parse, "custom", True) or parse.names:
         return None
-    fn = spec.function
-    unary, binary, is_tensor = _record.record_unary, _record.record_binary, _record.is_tensor
+    is_tensor = _record.is_tensor
     if spec.arity == 1:
-        if as_tensor is None:
-            return lambda x: unary(fn, x)
-        return lambda x: unary(fn, x if is_tensor(x) else as_tensor(x))
+        run = _record.unary(spec.function)
+        return run if as_tensor is None else lambda x: run(x if is_tensor(x) else as_tensor(x))
     if spec.arity == 2:
-        if as_tensor is None:
-            return lambda x, y: binary(fn, x, y)
-        return lambda x, y: binary(fn, x if is_tensor(x) or is_tensor(y) else as_tensor(x), y)
+        run2 = _record.binary(spec.function)
+        return run2 if as_tensor is None else lambda x, y: run2(x if is_tensor(x) or is_tensor(y) else as_tensor(x), y)
     return None
 
 
@@ -130,13 +127,10 @@ def _operator(spec: OpSpec, call: Callable[..., Any], name: str) -> Callable[...
     """``__add__`` runs the op on (self, other); a reflected ``__radd__`` on (other, self)."""
     reflected = name.startswith("__r") and name[3:-2] and spec.surface.operators.count(f"__{name[3:]}") > 0
     if spec.kind == "primitive" and spec.arity == 2 and not spec.params and spec.surface.parse is None:
-        fn = spec.function
-        if reflected:
-            return lambda self, other: _record.record_binary(fn, other, self)
-        return lambda self, other: _record.record_binary(fn, self, other)
+        run = _record.binary(spec.function)
+        return (lambda self, other: run(other, self)) if reflected else run
     if spec.kind == "primitive" and spec.arity == 1 and spec.surface.parse is None:
-        fn = spec.function
-        return lambda self: _record.record_unary(fn, self)
+        return _record.unary(spec.function)
     entry = _entry(spec, call, name)
     if reflected:
         return lambda self, other: entry(other, self)

@@ -50,7 +50,7 @@ def forward_trace(node: Node) -> ForwardTrace:
         frame = frame.f_back
     code = frame.f_code
     line = linecache.getline(code.co_filename, frame.f_lineno).strip()
-    saved = node.ctx._saved if node.ctx is not None else ()
+    saved = node.ctx.saved_tensors if node.ctx is not None else ()
     return ForwardTrace(code.co_filename, frame.f_lineno, code.co_name, line, tuple(_checksum(v) for v in saved))
 
 
@@ -77,7 +77,7 @@ class AnomalyObserver(Observer):
         trace = node.trace
         if trace is None or node.ctx is None:
             return
-        for k, (value, expected) in enumerate(zip(node.ctx._saved, trace.checksums)):
+        for k, (value, expected) in enumerate(zip(node.ctx.saved_tensors, trace.checksums)):
             if expected is not None and _checksum(value) != expected:
                 raise AnomalyError(
                     f"backward: saved value {k} of {node.name} (shape {np.shape(value)}) changed after the "

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _surface, grad_mode
-from ._record import counter_of, is_tensor
+from . import _surface, grad_mode, versions
+from ._record import is_tensor
 from .anomaly import AnomalyObserver
 from .engine import Capture, Observer, Observers, run_backward
 from .graph import Context, Node, run_hooks
@@ -104,7 +104,7 @@ def increment_version(tensor: Any) -> None:
     Every graph node that saved it then refuses to backpropagate through the old values.
     The optimizers, ``load_state_dict`` and ``nn.init`` call it for what they write.
     """
-    counter_of(tensor).version += 1
+    versions.note_write(tensor.data)
 
 
 def _sweep(
@@ -139,7 +139,7 @@ class _DifferentiableContext(Context):
         ctx = node.ctx
         self.__dict__ = ctx.__dict__
         self.needs_input_grad = ctx.needs_input_grad
-        self._saved = tuple(_wired(node, value, source, wrap) for value, source in zip(ctx._saved, node.sources))
+        self.saved_tensors = tuple(_wired(node, value, source, wrap) for value, source in zip(ctx.saved_tensors, node.saved_sources))
 
 
 def _wired(node: Node, value: Any, source: int | None, wrap: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import grad_mode
+from . import grad_mode, versions
 from ._shapes import unbroadcast
 from .graph import Node, run_hooks
 
@@ -100,7 +100,8 @@ def run_backward(
     Each node runs its derivative once, after all its consumers have contributed, so a
     value used several times gets the sum of its gradients (``δ = Σ consumers``). The
     order needs no counting pass: a node is always made after the nodes it consumes, so
-    taking the most recently made node that has received a δ (``seq``, through a heap)
+    taking the most recently made node that has received a δ (``seq``, through a heap,
+    with the latest one held beside it so that a chain is one variable, not heap work)
     reaches every node after all of its consumers.
     """
     pending: dict[Node, Any] = {}  # node -> δ summed so far (nodes hash by identity)
@@ -110,9 +111,15 @@ def run_backward(
         _deliver(edge, grad, pending, leaf_grads, heap)
     hooks_on = observer is None or observer.runs_hooks
     token = grad_mode.switch((grad_mode.current() & ~grad_mode.GRAD) | (grad_mode.GRAD if create_graph else 0))
+    latest = None  # the latest-made node with a δ, held out of the heap: a chain never touches it
     try:
-        while heap:
-            node = heappop(heap)[1]
+        while True:
+            if latest is not None:
+                node, latest = latest, None
+            elif heap:
+                node = heappop(heap)[1]
+            else:
+                break
             grad = pending.pop(node)
             ctx = node.ctx
             if ctx is None:
@@ -121,7 +128,7 @@ def run_backward(
                     "backward (saved arrays are released to save memory); pass "
                     "retain_graph=True to the first backward to backpropagate through it again"
                 )
-            if node.versions:
+            if versions.latest > node.seq and ctx.saved_tensors:  # written in place since it was made?
                 _check_versions(node)
             if node.hooks and hooks_on:
                 grad = run_hooks(node.hooks, grad, f"the output of {node.name}")
@@ -139,13 +146,14 @@ def run_backward(
                 observer.derivative(node, input_grads)
             if not retain_graph:
                 node.ctx = None  # the saved arrays and the op's own attributes go with it
-                node.versions = ()
-            for i, parent in enumerate(parents):
-                g = input_grads[i]
+            i = -1
+            for parent, g in zip(parents, input_grads):
+                i += 1
                 if parent is None or g is None:
                     continue
                 try:
-                    shape, dtype = g.shape, g.dtype
+                    shape = g.shape
+                    dtype = g.dtype
                 except AttributeError:
                     raise _not_an_array(node, i, g) from None
                 if shape != parent.shape:
@@ -159,7 +167,16 @@ def run_backward(
                     previous = pending.get(parent)
                     if previous is None:
                         pending[parent] = g
-                        heappush(heap, (-parent.seq, parent))
+                        if latest is None:
+                            if heap and heap[0][0] < -parent.seq:
+                                heappush(heap, (-parent.seq, parent))
+                            else:
+                                latest = parent
+                        elif parent.seq > latest.seq:
+                            heappush(heap, (-latest.seq, latest))
+                            latest = parent
+                        else:
+                            heappush(heap, (-parent.seq, parent))
                     else:
                         pending[parent] = previous + g
                 else:
@@ -188,20 +205,17 @@ def _deliver(edge: Any, grad: Any, pending: dict[Node, Any], leaf_grads: dict[in
 
 
 def _check_versions(node: Node) -> None:
-    """Refuse to run a derivative on saved tensors that were written in place since."""
-    versions = node.versions
-    for k in range(0, len(versions), 2):
-        counter = versions[k]
-        if counter is not None and counter.version != versions[k + 1]:
-            index = k // 2
-            value = node.ctx._saved[index]
-            source = node.sources[index]
-            which = "its output" if source == -1 else f"input {source}"
+    """Refuse to run a derivative on saved arrays that were written in place since."""
+    for index, value in enumerate(node.ctx.saved_tensors):
+        written = versions.written_since(value, node.seq) if isinstance(value, np.ndarray) else None
+        if written is not None:
+            source = node.saved_sources[index]
+            which = "its output" if source == -1 else f"input {source}" if source is not None else "a constant"
             raise RuntimeError(
-                f"backward: a tensor {node.name} saved for its derivative ({which}, shape {np.shape(value)}, "
-                f"dtype {np.asarray(value).dtype}) was modified by an in-place operation: it is at version "
-                f"{counter.version}; expected version {versions[k + 1]}. Make the in-place change after backward, "
-                "or use the out-of-place op (x = x + 1 instead of x += 1)"
+                f"backward: a tensor {node.name} saved for its derivative ({which}, shape {value.shape}, "
+                f"dtype {value.dtype}) was modified by an in-place operation: it is at version {written[1]}; "
+                f"expected version {written[0]}. Make the in-place change after backward, or use the "
+                "out-of-place op (x = x + 1 instead of x += 1)"
             )
 
 

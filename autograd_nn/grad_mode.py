@@ -80,7 +80,21 @@ class _ModeBit:
         return type(self)()
 
 
-class no_grad(_ModeBit):
+class _BareDecorator(_ModeBit):
+    """``@no_grad`` works as well as ``@no_grad()``."""
+
+    def __new__(cls, func: Any = None) -> Any:
+        instance = super().__new__(cls)
+        if func is None:
+            return instance
+        instance.__init__()
+        return instance(func)
+
+    def __init__(self, func: Any = None) -> None:
+        super().__init__()
+
+
+class no_grad(_BareDecorator):
     """Context manager and decorator: nothing inside is recorded into a graph (this thread only).
 
     >>> import autograd_nn as ag
@@ -94,7 +108,7 @@ class no_grad(_ModeBit):
     _bit, _on = GRAD, False
 
 
-class enable_grad(_ModeBit):
+class enable_grad(_BareDecorator):
     """Context manager and decorator: record operations, even inside ``no_grad``."""
 
     _bit, _on = GRAD, True
@@ -119,6 +133,10 @@ class set_grad_enabled(_ModeBit):
     def __exit__(self, *exc: object) -> None:
         if self._tokens:
             _MODE.reset(self._tokens.pop())
+
+    def __call__(self, func: F) -> F:
+        self.__exit__()  # as a decorator it changes nothing until the function runs (as PyTorch's)
+        return super().__call__(func)
 
     def _fresh(self) -> _ModeBit:
         return _ModeBitScope(GRAD, self._on)
@@ -171,6 +189,10 @@ class set_detect_anomaly(_ModeBit):
     def __exit__(self, *exc: object) -> None:
         if self._tokens:
             _MODE.reset(self._tokens.pop())
+
+    def __call__(self, func: F) -> F:
+        self.__exit__()  # as a decorator it changes nothing until the function runs
+        return super().__call__(func)
 
     def _fresh(self) -> _ModeBit:
         return _ModeBitScope(ANOMALY, self._on)

@@ -1,5 +1,5 @@
-"""What the graph is made of: the engine's ``Node``, an op's own ``Context``, the
-``VersionCounter`` a tensor shares with its views, and the handle a hook returns.
+"""What the graph is made of: the engine's ``Node``, an op's own ``Context``, and the
+handle a hook returns.
 
 A recorded op leaves two objects: its ``Context`` (``ctx``), which belongs to the op
 (anything it sets there is its own business), and a ``Node``, which belongs to the
@@ -15,21 +15,6 @@ from typing import Any
 from . import _xp
 
 
-class VersionCounter:
-    """How many times a tensor's memory was written in place.
-
-    Shared by a tensor and every view of it (a reshape, a transpose, a basic index), since
-    they are one block of memory. ``shared`` is True once a view exists: a *recorded*
-    in-place write is then refused, because the other tensors' histories would not know.
-    """
-
-    __slots__ = ("version", "shared")
-
-    def __init__(self) -> None:
-        self.version = 0
-        self.shared = False
-
-
 class Context:
     """An op's own ``ctx``: what its ``forward`` leaves for its ``backward``.
 
@@ -41,25 +26,21 @@ class Context:
     Any other attribute (``ctx.axis = axis``) is the op's own.
     """
 
-    __slots__ = ("needs_input_grad", "_saved", "__dict__")
+    __slots__ = ("needs_input_grad", "saved_tensors", "__dict__")
 
     xp = _xp.numpy_namespace
 
     needs_input_grad: tuple[bool, ...]
+    saved_tensors: tuple[Any, ...]  # what save_for_backward kept (PyTorch's name)
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep inputs and/or outputs of ``forward`` for ``backward``."""
-        self._saved = values
-
-    @property
-    def saved_tensors(self) -> tuple[Any, ...]:
-        """What ``save_for_backward`` kept (PyTorch's name)."""
-        return self._saved
+        self.saved_tensors = values
 
     @property
     def saved(self) -> tuple[Any, ...]:
         """The same as ``saved_tensors``."""
-        return self._saved
+        return self.saved_tensors
 
 
 class NullContext:
@@ -129,12 +110,14 @@ class Node:
     ``parents[i]`` is the edge of input ``i``: the ``Node`` that produced it, the leaf
     Tensor itself if it is a leaf that requires grad, or None if it needs no gradient.
     ``ctx`` is the op's own context (None once backward has freed it), ``params`` the
-    keyword parameters it was called with, ``sources[k]`` says what saved value ``k``
-    is (input ``i``, ``-1`` for the output, None for a constant), and ``versions`` holds
-    each saved tensor's version counter and its version at the time of saving.
+    keyword parameters it was called with, and ``saved_sources[k]`` says what saved value
+    ``k`` is (input ``i``, ``-1`` for the output, None for a constant). Whether a saved
+    array was written in place since is asked of ``autograd_nn.versions``, by ``seq``.
     """
 
-    __slots__ = ("fn", "ctx", "parents", "params", "seq", "shape", "dtype", "sources", "versions", "hooks", "trace")
+    # Slots for what every node has (a graph may hold millions); the rarely set hooks and
+    # trace default to the class's None and go to a dict only on the nodes that have them.
+    __slots__ = ("fn", "ctx", "parents", "params", "seq", "shape", "dtype", "ids", "__dict__")
 
     fn: type
     ctx: Any
@@ -143,10 +126,9 @@ class Node:
     seq: int  # creation number: a node's parents always have smaller ones
     shape: tuple[int, ...]
     dtype: Any
-    sources: tuple[int | None, ...]
-    versions: tuple[Any, ...]  # (counter, version) pairs, flat, one pair per saved value (None, 0 if untracked)
-    hooks: dict[int, Any] | None
-    trace: Any  # where the op was recorded (anomaly mode), else None
+    ids: tuple[int, ...]  # id() of each array forward received, then of its output (when it saved any)
+    hooks: dict[int, Any] | None = None
+    trace: Any = None  # where the op was recorded (anomaly mode)
 
     @property
     def name(self) -> str:
@@ -160,13 +142,25 @@ class Node:
 
     @property
     def saved_sources(self) -> tuple[int | None, ...]:
-        """For each saved value, the input ``i`` it is, ``-1`` for the output, or None for a constant."""
-        return self.sources
+        """For each saved value, the input ``i`` it is, ``-1`` for the output, or None for a constant.
+
+        Read from the ids the recorder took right after forward: exact, because each saved
+        value is alive (the context holds it) and each input slot had its own array object.
+        """
+        ctx = self.ctx
+        if ctx is None or not self.ids:
+            return ()
+        *inputs, output = self.ids
+        sources: list[int | None] = []
+        for value in ctx.saved_tensors:
+            key = id(value)
+            sources.append(inputs.index(key) if key in inputs else -1 if key == output else None)
+        return tuple(sources)
 
     @property
     def saved_values(self) -> tuple[Any, ...] | None:
         """The values the op saved for backward (None once backward has freed them)."""
-        return None if self.ctx is None else self.ctx._saved
+        return None if self.ctx is None else self.ctx.saved_tensors
 
     def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``hook(δ)`` with the gradient of this node's output during backward.

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, ops  # noqa: F401 - importing ops declares every op before the class is built
-from ._record import counter_of
+from . import autograd, ops, versions  # noqa: F401 - importing ops declares every op before the class is built
 from ._surface import with_registered_members
-from .graph import Node, RemovableHandle, VersionCounter, add_hook
+from .graph import Node, RemovableHandle, add_hook
 
 _new = object.__new__
 _ALLOWED_KINDS = "biuf"  # booleans, integers, floating point
@@ -43,9 +42,13 @@ class Tensor:
             [ 1., -1.]])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "_version_counter", "_hooks", "__weakref__")
+    # Slots for what every tensor has; the rarely set ones default to the class's None and
+    # go to a per-tensor dict only when set, so the recorder writes four fields per output.
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
+    name: str | None = None
+    _hooks: dict[int, Any] | None = None  # hooks on a leaf
 
-    __autograd_tensor__ = True  # what the recorder recognises a tensor by
+    __autograd_tensor__: type  # what the recorder knows a tensor by: the class outputs are made of (below)
     # ndarray ⊕ Tensor must reach Tensor's operators, not build an object array.
     __array_priority__ = 1000.0
     _ufunc_table: dict[np.ufunc, Callable[..., Any]]
@@ -70,16 +73,15 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn: Node | None = None
-        self.name = name
-        self._version_counter: VersionCounter | None = None
-        self._hooks: dict[int, Any] | None = None
+        if name is not None:
+            self.name = name
 
     @staticmethod
     def _wrap(data: np.ndarray, grad_fn: Node | None = None) -> Tensor:
         """The fast constructor the recorder uses: no checks, no conversion."""
         t = _new(Tensor)
         t.data = data
-        t.grad = t.name = t._version_counter = t._hooks = None
+        t.grad = None
         t.requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
         return t
@@ -113,7 +115,7 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many times this tensor's memory was written in place (PyTorch's ``_version``)."""
-        return 0 if self._version_counter is None else self._version_counter.version
+        return versions.version_of(self.data)
 
     def _increment_version(self) -> None:
         """Record a write into ``data`` made outside the tensor API (see ``autograd_nn.increment_version``)."""
@@ -134,11 +136,8 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
-        t = Tensor._wrap(self.data)
-        t._version_counter = counter = counter_of(self)
-        counter.shared = True
-        return t
+        """A new leaf sharing this tensor's data (and so its version counter), cut from the graph."""
+        return Tensor._wrap(self.data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns self."""
@@ -246,3 +245,6 @@ class Tensor:
             raise RuntimeError("register_hook: this tensor does not require grad, so no gradient will reach a hook")
         self._hooks, handle = add_hook(self._hooks, hook)
         return handle
+
+
+Tensor.__autograd_tensor__ = Tensor  # outputs of ops on a Parameter (a subclass) are plain Tensors

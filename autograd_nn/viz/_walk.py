@@ -233,7 +233,7 @@ def expanded(node: Node) -> Node | None:
     spec = spec_of_function(node.fn)
     if spec is None or spec.decomposition is None:
         return None
-    saved = {s: v for v, s in zip(node.saved_values or (), node.sources) if s is not None and s >= 0}
+    saved = {s: v for v, s in zip(node.saved_values or (), node.saved_sources) if s is not None and s >= 0}
     inputs: list[Any] = []
     for i, parent in enumerate(node.parents):
         value = saved.get(i)
