@@ -92,20 +92,21 @@ def record(fn: type, inputs: Sequence[Any], params: dict[str, Any]) -> Any:
         parents.append(None)
     mode = _mode()
     if not (needed and mode & _GRAD):
-        return _constant(_forward(fn, _NULL_CTX, arrays, params), cls, inputs, arrays)
+        return _constant(_forward(fn, _NULL_CTX, arrays, params), cls, arrays)
     _distinct(arrays, parents)
     ctx = _new(Context)
     ctx.needs_input_grad = tuple([p is not None for p in parents])
     ctx.saved_tensors = ()
     raw = _forward(fn, ctx, arrays, params)
     if np.asarray(raw).dtype.kind != "f":  # integers or booleans: nothing to differentiate
-        return _constant(raw, cls, inputs, arrays)  # (the built-in ops of unary/binary return floats)
-    return _output(fn, ctx, tuple(parents), params, inputs, arrays, raw, cls, mode)
+        return _constant(raw, cls, arrays)  # (the built-in ops of unary/binary return floats)
+    return _output(fn, ctx, tuple(parents), params, arrays, raw, cls, mode, True)
 
 
-def unary(fn: type) -> Any:
+def unary(fn: type, view: bool = True) -> Any:
     """``record`` for an op of one tensor input and no parameters, as a function of it
-    (what ``x.exp()`` and ``-x`` are): the same steps, with one Python call fewer."""
+    (what ``x.exp()`` and ``-x`` are): the same steps, with one Python call fewer.
+    ``view=False`` says the op never returns its input's memory (as its declaration does)."""
     forward = fn.forward
 
     def run(x: Any) -> Any:
@@ -116,7 +117,7 @@ def unary(fn: type) -> Any:
                 raw = forward(_NULL_CTX, a)
             except ValueError as error:
                 raise named_error(fn, (a,), error) from None
-            return _constant(raw, x.__autograd_tensor__, (x,), (a,))
+            return _constant(raw, x.__autograd_tensor__, (a,))
         ctx = _new(Context)
         ctx.needs_input_grad = _NEEDS_ONE
         ctx.saved_tensors = ()
@@ -124,14 +125,15 @@ def unary(fn: type) -> Any:
             raw = forward(ctx, a)
         except ValueError as error:
             raise named_error(fn, (a,), error) from None
-        return _output(fn, ctx, (x.grad_fn or x,), _NO_PARAMS, (x,), (a,), raw, x.__autograd_tensor__, mode)
+        return _output(fn, ctx, (x.grad_fn or x,), _NO_PARAMS, (a,), raw, x.__autograd_tensor__, mode, view)
 
     return run
 
 
-def binary(fn: type) -> Any:
+def binary(fn: type, view: bool = True) -> Any:
     """``record`` for an op of two inputs (at least one a tensor) and no parameters, as a
-    function of them (what ``x * y`` is): the same steps, with one Python call fewer."""
+    function of them (what ``x * y`` is): the same steps, with one Python call fewer.
+    ``view=False`` says the op never returns an input's memory (as its declaration does)."""
     forward = fn.forward
     types, unseen = _OUTPUT_TYPES, _UNSEEN
 
@@ -159,7 +161,7 @@ def binary(fn: type) -> Any:
                 raw = forward(_NULL_CTX, a, b)
             except ValueError as error:
                 raise named_error(fn, (a, b), error) from None
-            return _constant(raw, cls, (x, y), (a, b))
+            return _constant(raw, cls, (a, b))
         if a is b and edge_x is not edge_y:  # x * x.detach(): one array, two roles
             b = b.view()  # its own object, so what forward saves says which input it is
         ctx = _new(Context)
@@ -169,7 +171,7 @@ def binary(fn: type) -> Any:
             raw = forward(ctx, a, b)
         except ValueError as error:
             raise named_error(fn, (a, b), error) from None
-        return _output(fn, ctx, (edge_x, edge_y), _NO_PARAMS, (x, y), (a, b), raw, cls, mode)
+        return _output(fn, ctx, (edge_x, edge_y), _NO_PARAMS, (a, b), raw, cls, mode, view)
 
     return run
 
@@ -181,7 +183,7 @@ def _forward(fn: type, ctx: Any, arrays: list[Any], params: dict[str, Any]) -> A
         raise named_error(fn, arrays, error) from None
 
 
-def _constant(raw: Any, wrap: Any, inputs: Sequence[Any], arrays: Sequence[Any]) -> Any:
+def _constant(raw: Any, wrap: Any, arrays: Sequence[Any]) -> Any:
     """The output of an op that records nothing."""
     if wrap is None:
         return raw
@@ -197,13 +199,14 @@ def _output(
     ctx: Context,
     parents: tuple[Any, ...],
     params: dict[str, Any],
-    inputs: Sequence[Any],
     arrays: Sequence[Any],
     raw: Any,
     wrap: Any,
     mode: int,
+    view: bool,
 ) -> Any:
-    """Finish the node of an op whose forward returned ``raw``; the tensor it made."""
+    """Finish the node of an op whose forward returned ``raw``; the tensor it made.
+    ``view``: the output may share an input's memory (check and note it)."""
     data = raw if type(raw) is _ndarray else np.asarray(raw)
     node = _new(Node)
     node.fn = fn
@@ -219,7 +222,9 @@ def _output(
     out.requires_grad = True
     out.grad_fn = node
     n = len(arrays)
-    if data.base is not None:  # a view (a reshape, a transpose, a basic index): shared memory
+    if not view:
+        pass
+    elif data.base is not None:  # a view (a reshape, a transpose, a basic index): shared memory
         versions.mark_shared(data)
     elif n and (data is arrays[0] or (n > 1 and (data is arrays[1] or (n > 2 and _is_one_of(data, arrays))))):
         versions.mark_shared(data)  # forward returned an input unchanged: one block, two tensors

@@ -115,10 +115,10 @@ def _fast_path(spec: OpSpec, parse: Any, as_tensor: Callable[[Any], Any] | None)
         return None
     is_tensor = _record.is_tensor
     if spec.arity == 1:
-        run = _record.unary(spec.function)
+        run = _record.unary(spec.function, spec.surface.view)
         return run if as_tensor is None else lambda x: run(x if is_tensor(x) else as_tensor(x))
     if spec.arity == 2:
-        run2 = _record.binary(spec.function)
+        run2 = _record.binary(spec.function, spec.surface.view)
         return run2 if as_tensor is None else lambda x, y: run2(x if is_tensor(x) or is_tensor(y) else as_tensor(x), y)
     return None
 
@@ -127,10 +127,10 @@ def _operator(spec: OpSpec, call: Callable[..., Any], name: str) -> Callable[...
     """``__add__`` runs the op on (self, other); a reflected ``__radd__`` on (other, self)."""
     reflected = name.startswith("__r") and name[3:-2] and spec.surface.operators.count(f"__{name[3:]}") > 0
     if spec.kind == "primitive" and spec.arity == 2 and not spec.params and spec.surface.parse is None:
-        run = _record.binary(spec.function)
+        run = _record.binary(spec.function, spec.surface.view)
         return (lambda self, other: run(other, self)) if reflected else run
     if spec.kind == "primitive" and spec.arity == 1 and spec.surface.parse is None:
-        return _record.unary(spec.function)
+        return _record.unary(spec.function, spec.surface.view)
     entry = _entry(spec, call, name)
     if reflected:
         return lambda self, other: entry(other, self)

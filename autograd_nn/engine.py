@@ -111,16 +111,19 @@ def run_backward(
         _deliver(edge, grad, pending, leaf_grads, heap)
     hooks_on = observer is None or observer.runs_hooks
     token = grad_mode.switch((grad_mode.current() & ~grad_mode.GRAD) | (grad_mode.GRAD if create_graph else 0))
-    latest = None  # the latest-made node with a δ, held out of the heap: a chain never touches it
+    # The latest-made node with a δ, and its δ, held beside the heap and the pending sums:
+    # a chain (each node feeding one) then touches neither.
+    latest: Node | None = None
+    latest_grad: Any = None
     try:
         while True:
             if latest is not None:
-                node, latest = latest, None
+                node, grad, latest = latest, latest_grad, None
             elif heap:
                 node = heappop(heap)[1]
+                grad = pending.pop(node)
             else:
                 break
-            grad = pending.pop(node)
             ctx = node.ctx
             if ctx is None:
                 raise GraphFreedError(
@@ -164,21 +167,21 @@ def run_backward(
                 if dtype is not target and dtype != target:
                     g = g.astype(target)
                 if type(parent) is Node:  # δ = Σ over consumers; the first one schedules the node
+                    if parent is latest:
+                        latest_grad = latest_grad + g
+                        continue
                     previous = pending.get(parent)
-                    if previous is None:
-                        pending[parent] = g
-                        if latest is None:
-                            if heap and heap[0][0] < -parent.seq:
-                                heappush(heap, (-parent.seq, parent))
-                            else:
-                                latest = parent
-                        elif parent.seq > latest.seq:
-                            heappush(heap, (-latest.seq, latest))
-                            latest = parent
-                        else:
-                            heappush(heap, (-parent.seq, parent))
-                    else:
+                    if previous is not None:
                         pending[parent] = previous + g
+                    elif latest is None and not (heap and heap[0][0] < -parent.seq):
+                        latest, latest_grad = parent, g  # the latest-made pending node: next
+                    elif latest is not None and parent.seq > latest.seq:
+                        pending[latest] = latest_grad
+                        heappush(heap, (-latest.seq, latest))
+                        latest, latest_grad = parent, g
+                    else:
+                        pending[parent] = g
+                        heappush(heap, (-parent.seq, parent))
                 else:
                     _deliver(parent, g, pending, leaf_grads, heap)
     finally:

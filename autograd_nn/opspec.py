@@ -59,6 +59,11 @@ class Surface:
         The public signature, as a callable ``parse(*args, **kwargs) -> (inputs, params)``
         (or a dict of them by public name, ``None`` for the rest); None reads it from
         ``forward``: the array inputs, then its keyword parameters.
+    view
+        True if the op's output may share its input's memory (a reshape, a transpose, a
+        basic index), as PyTorch's schemas declare aliasing: the recorder then notes the
+        shared memory (for version counters and refused in-place writes). A user's op,
+        whose behaviour is not declared, is always checked.
     arguments
         The inverse of ``parse`` for the shared property test: ``arguments(inputs, params)
         -> (args, kwargs)`` to call a public entry with. None: inputs positional, params
@@ -75,6 +80,7 @@ class Surface:
     derivative: Callable[..., Any] | None = None
     xp_name: str | None = None
     parse: Any = None
+    view: bool = False
     arguments: Callable[..., Any] | None = None
 
     def names(self) -> tuple[str, ...]:

@@ -76,6 +76,7 @@ def _enrol(target: Any, kind: str, declaration: dict[str, Any], key: str | None 
     parse = declaration.pop("parse", None)
     arguments = declaration.pop("arguments", None)
     xp_name = declaration.pop("xp_name", None)
+    view = bool(declaration.pop("view", False))
     decomposition = declaration.pop("decomposition", None)
     key = key or f"{target.__module__}.{target.__qualname__}"
     if "name" in declaration:  # one function enrolled under several contracts (cross_entropy's targets)
@@ -88,7 +89,9 @@ def _enrol(target: Any, kind: str, declaration: dict[str, Any], key: str | None 
         if kind == "primitive":
             raise TypeError(f"register_op on {name}: derivative= must be the op's numpy twin (e.g. np.exp)")
         derivative = target
-    surface = Surface(**surface_args, derivative=derivative, xp_name=xp_name, parse=parse, arguments=arguments)
+    surface = Surface(
+        **surface_args, derivative=derivative, xp_name=xp_name, parse=parse, view=view, arguments=arguments
+    )
     if derivative is not None and surface.derivative_name is None:
         raise TypeError(f"register_op on {name}: derivative= needs a public name or xp_name=")
     if surface.names() and not key.startswith(_OWN_PACKAGE):

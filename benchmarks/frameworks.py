@@ -66,8 +66,10 @@ def autograd_chain(
     seed: np.ndarray,
     cycles: int = CHAIN_CYCLES,
     ag: ModuleType | None = None,
+    anomaly: bool = False,
 ) -> Callable[[], Any]:
-    """y ← tanh(y·c + d) ``cycles`` times, then backward; returns δx."""
+    """y ← tanh(y·c + d) ``cycles`` times, then backward; returns δx. ``anomaly=True``
+    runs the step under ``detect_anomaly()`` (what the mode costs while it is on)."""
     ag = ag or importlib.import_module("autograd_nn")
     leaf = ag.tensor(x, requires_grad=True)
 
@@ -80,7 +82,14 @@ def autograd_chain(
         leaf.grad = None
         return g.data
 
-    return step
+    if not anomaly:
+        return step
+
+    def watched() -> Any:
+        with ag.detect_anomaly():
+            return step()
+
+    return watched
 
 
 def load_other_checkout(root: Path, name: str = "autograd_nn_base") -> ModuleType:

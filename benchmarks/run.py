@@ -118,6 +118,7 @@ def chain_steps(dtype: str, torch_ok: bool) -> dict[str, Any]:
         "numpy": floors.chain_step(x, c, d, seed),
         "numpy fwd": floors.chain_step(x, c, d, seed, backward=False),
         "autograd_nn": frameworks.autograd_chain(x, c, d, seed),
+        "autograd_nn anomaly on": frameworks.autograd_chain(x, c, d, seed, anomaly=True),
     }
     if BASELINE:
         steps["autograd_nn@base"] = frameworks.autograd_chain(x, c, d, seed, ag=BASELINE)

@@ -60,7 +60,7 @@ def _shape_args(x: Any, *shape: Any, **named: Any) -> tuple[tuple[Any], dict[str
 
 @register_op(
     reference=lambda x, shape: np.reshape(x, shape), shapes="reshape", functions="reshape",
-    methods=("reshape", "view"), parse=_shape_args,
+    methods=("reshape", "view"), parse=_shape_args, view=True,
 )  # fmt: skip
 class Reshape(Function):
     """z = x.reshape(shape);  δx = δz.reshape(x.shape)"""
@@ -93,7 +93,7 @@ def _axes_args(x: Any, *axes: Any, **named: Any) -> tuple[tuple[Any], dict[str, 
 
 @register_op(
     reference=lambda x, axes: np.transpose(x, axes), shapes="transpose", functions="transpose",
-    methods=("transpose", "permute"), properties="T", parse=_axes_args,
+    methods=("transpose", "permute"), properties="T", parse=_axes_args, view=True,
     arguments={"T": lambda inputs, params: ((inputs[0],), {})},
 )  # fmt: skip
 class Transpose(Function):
@@ -119,7 +119,7 @@ class Transpose(Function):
 
 @register_op(
     reference=lambda x, shape: np.broadcast_to(x, shape), shapes="broadcast_to", functions="broadcast_to",
-    methods="broadcast_to", derivative=np.broadcast_to,
+    methods="broadcast_to", derivative=np.broadcast_to, view=True,
 )  # fmt: skip
 class BroadcastTo(Function):
     """z = broadcast_to(x, shape);  δx = δz summed back to x.shape (done by the engine)"""
@@ -140,7 +140,9 @@ def _getitem_args(x: Any, index: Any) -> tuple[tuple[Any], dict[str, Any]]:
     return (x,), {"index": plain_index(index)}
 
 
-@register_op(reference=lambda x, index: x[index], shapes="index", operators="__getitem__", parse=_getitem_args)
+@register_op(
+    reference=lambda x, index: x[index], shapes="index", operators="__getitem__", parse=_getitem_args, view=True
+)
 class GetItem(Function):
     """z = x[index];  δx = zeros_like(x) with δz added at index (repeats accumulate)"""
 
