@@ -95,8 +95,8 @@ def save(
         if not isinstance(key, str) or not isinstance(value, str) or key.startswith(PREFIX):
             raise ValueError(f"save: metadata must map str to str (keys not starting {PREFIX!r}), got {key!r}")
     tree, tensors = encode(state)
-    if format == "npz" and NPZ_METADATA in tensors:
-        raise ValueError(f"save: the name {NPZ_METADATA!r} is reserved in .npz checkpoints")
+    if NPZ_METADATA in tensors:  # the formats' own entry: a tensor may not take its name
+        raise ValueError(f"save: the name {NPZ_METADATA!r} is reserved in checkpoints; rename that entry")
     user_metadata[FORMAT_KEY] = FORMAT
     user_metadata[TREE_KEY] = json.dumps(tree, separators=(",", ":"))
     writer = _safetensors.write if format == "safetensors" else _npz.write

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..checkpoint import CheckpointError
 from ..data import DataFormatError
@@ -46,9 +47,6 @@ from ._train import cmd_train
 
 __all__ = ["CLIError", "cmd_evaluate", "cmd_graph", "cmd_predict", "cmd_train", "main"]
 
-CHECKPOINT_NAME = "model.safetensors"
-
-
 def _version() -> str:
     from .. import __version__
 
@@ -66,80 +64,64 @@ def _parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
     seed = bounded_int(0, MAX_SEED)
 
+    def option(p: Any, name: str, help: str, **kwargs: Any) -> None:
+        p.add_argument(name, help=help, **kwargs)
+
+    def data_options(p: argparse.ArgumentParser, default: str) -> None:
+        source = p.add_mutually_exclusive_group()
+        option(source, "--data", f"use this UCI hour.csv (default: {default})", type=Path, metavar="PATH")
+        option(source, "--data-seed", "use the synthetic data with this seed instead", type=seed, metavar="N")
+
     t = commands.add_parser("train", help="train the 56 → hidden (sigmoid) → 1 network and write a run folder")
-    t.add_argument("--data", type=Path, help="the UCI hour.csv to train on (default: the built-in synthetic data)")
-    t.add_argument("--data-seed", type=seed, help="seed of the synthetic data (default: 0)")
-    t.add_argument(
-        "--hidden", type=bounded_int(1, MAX_HIDDEN), default=defaults.hidden,
-        help=f"hidden units, 1 to {MAX_HIDDEN} (default: {defaults.hidden})",
-    )  # fmt: skip
-    t.add_argument(
-        "--epochs", type=bounded_int(1, MAX_EPOCHS), default=defaults.epochs,
-        help=f"passes over the training set (default: {defaults.epochs})",
-    )  # fmt: skip
-    t.add_argument(
-        "--batch-size", type=bounded_int(1, MAX_BATCH), default=defaults.batch_size,
-        help=f"rows per minibatch (default: {defaults.batch_size}; more than the training rows means one batch)",
-    )  # fmt: skip
-    t.add_argument(
-        "--lr", type=positive_float, default=defaults.lr, help=f"learning rate, > 0 (default: {defaults.lr})"
-    )
-    t.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer, help=f"default: {defaults.optimizer}")
-    t.add_argument(
-        "--momentum", type=unit_fraction, default=defaults.momentum, help="SGD momentum in [0, 1) (default: 0)"
-    )
-    t.add_argument("--seed", type=seed, default=defaults.seed, help="seed of initialisation and shuffling (default: 0)")
-    t.add_argument("--dtype", choices=("float32", "float64"), default=defaults.dtype, help="default: float32")
-    t.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT,
-        help=f"run folder (default: {DEFAULT_OUT}); if it holds anything, the run goes to FOLDER-2, -3, ... instead",
-    )  # fmt: skip
-    t.add_argument(
-        "--force", action="store_true", help="write into --out even if it holds a run (its files are replaced)"
-    )
-    t.add_argument(
-        "--format", choices=("safetensors", "npz"), default="safetensors",
-        help="checkpoint format: model.safetensors (default) or model.npz",
-    )  # fmt: skip
-    t.add_argument("--no-graphs", action="store_true", help="do not render the computation graphs")
-    t.add_argument("--no-progress", action="store_true", help="a plain line per epoch instead of a progress bar")
+    data_options(t, "the built-in synthetic data, seed 0")
+    option(t, "--hidden", f"hidden units, 1 to {MAX_HIDDEN} (default: {defaults.hidden})",
+           type=bounded_int(1, MAX_HIDDEN), default=defaults.hidden, metavar="N")  # fmt: skip
+    option(t, "--epochs", f"passes over the training set (default: {defaults.epochs})",
+           type=bounded_int(1, MAX_EPOCHS), default=defaults.epochs, metavar="N")  # fmt: skip
+    option(t, "--batch-size", f"rows per minibatch (default: {defaults.batch_size}; more than the training rows "
+           "means one batch)", type=bounded_int(1, MAX_BATCH), default=defaults.batch_size, metavar="N")  # fmt: skip
+    option(t, "--lr", f"learning rate, a finite number > 0 (default: {defaults.lr})",
+           type=positive_float, default=defaults.lr)  # fmt: skip
+    option(t, "--optimizer", f"the update rule, as in torch.optim (default: {defaults.optimizer})",
+           choices=OPTIMIZERS, default=defaults.optimizer)  # fmt: skip
+    option(t, "--momentum", "momentum in [0, 1), for --optimizer sgd only (default: 0)",
+           type=unit_fraction, default=defaults.momentum, metavar="M")  # fmt: skip
+    option(t, "--seed", "seed of the initial weights and of the shuffling (default: 0)",
+           type=seed, default=defaults.seed, metavar="N")  # fmt: skip
+    option(t, "--dtype", "floating type of the weights and the data (default: float32)",
+           choices=("float32", "float64"), default=defaults.dtype)  # fmt: skip
+    option(t, "--out", f"run folder (default: {DEFAULT_OUT}); if it holds anything, the run goes to FOLDER-2, "
+           "-3, ... instead", type=Path, default=DEFAULT_OUT, metavar="FOLDER")  # fmt: skip
+    option(t, "--force", "write into --out even if it holds a run, replacing the files this run writes",
+           action="store_true")  # fmt: skip
+    option(t, "--format", "checkpoint format: model.safetensors (default) or model.npz",
+           choices=("safetensors", "npz"), default="safetensors")  # fmt: skip
+    option(t, "--no-graphs", "do not render the computation graphs", action="store_true")
+    option(t, "--no-progress", "one plain line per epoch even on a terminal (where the default is a tqdm bar, "
+           "if tqdm is installed)", action="store_true")  # fmt: skip
 
-    def data_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", type=Path, help="use this hour.csv (default: the data the checkpoint was trained on)")
-        p.add_argument("--data-seed", type=seed, help="use the synthetic data with this seed instead")
-
+    checkpoint_help = "a model.safetensors or model.npz written by train"
     e = commands.add_parser("evaluate", help="print a checkpoint's losses on the train, validation and test splits")
-    e.add_argument("checkpoint", type=Path, help="a model.safetensors or model.npz written by train")
-    data_options(e)
+    option(e, "checkpoint", checkpoint_help, type=Path)
+    data_options(e, "the data the checkpoint was trained on")
 
     p = commands.add_parser("predict", help="write a checkpoint's predictions (riders per hour) as CSV")
-    p.add_argument("checkpoint", type=Path, help="a model.safetensors or model.npz written by train")
-    data_options(p)
-    p.add_argument("--split", choices=("train", "val", "test"), default="test", help="default: test")
-    p.add_argument(
-        "--out", type=Path,
-        help="CSV file to write, or - for standard output (default: predictions_SPLIT.csv next to the checkpoint)",
-    )  # fmt: skip
+    option(p, "checkpoint", checkpoint_help, type=Path)
+    data_options(p, "the data the checkpoint was trained on")
+    option(p, "--split", "the rows to predict: the training, validation (60 days) or test (last 21 days) period "
+           "(default: test)", choices=("train", "val", "test"), default="test")  # fmt: skip
+    option(p, "--out", "CSV file to write, or - for standard output (default: predictions_SPLIT.csv next to "
+           "the checkpoint)", type=Path, metavar="FILE")  # fmt: skip
 
     g = commands.add_parser("graph", help="render the forward and backward graphs for one minibatch")
-    g.add_argument("checkpoint", type=Path, nargs="?", help="a trained model (default: a fresh, untrained network)")
-    g.add_argument(
-        "--data", type=Path,
-        help="use this hour.csv (default: the checkpoint's data; the synthetic data for a fresh network)",
-    )  # fmt: skip
-    g.add_argument("--data-seed", type=seed, help="use the synthetic data with this seed instead")
-    g.add_argument(
-        "--batch-size", type=bounded_int(1, MAX_BATCH), default=128,
-        help="the first N training rows form the minibatch (default: 128)",
-    )  # fmt: skip
-    g.add_argument(
-        "--hidden", type=bounded_int(1, MAX_HIDDEN),
-        help=f"hidden units of the fresh network, without a checkpoint (default: {defaults.hidden})",
-    )  # fmt: skip
-    g.add_argument(
-        "--out", type=Path,
-        help=f"output folder (default: graphs/ next to the checkpoint, or {UNTRAINED_GRAPHS} for a fresh network)",
-    )  # fmt: skip
+    option(g, "checkpoint", "a trained model (default: a fresh, untrained network)", type=Path, nargs="?")
+    data_options(g, "the checkpoint's data; the synthetic data for a fresh network")
+    option(g, "--batch-size", "the first N training rows form the minibatch (default: 128)",
+           type=bounded_int(1, MAX_BATCH), default=128, metavar="N")  # fmt: skip
+    option(g, "--hidden", f"hidden units of the fresh network, without a checkpoint (default: {defaults.hidden})",
+           type=bounded_int(1, MAX_HIDDEN), metavar="N")  # fmt: skip
+    option(g, "--out", f"output folder (default: graphs/ next to the checkpoint, or {UNTRAINED_GRAPHS} for a "
+           "fresh network)", type=Path, metavar="FOLDER")  # fmt: skip
     return parser
 
 

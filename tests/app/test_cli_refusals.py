@@ -320,3 +320,10 @@ def test_ctrl_c_outside_training_exits_130(monkeypatch, capsys):
     assert main(["train", "--out", str(Path("never"))]) == 130
     assert capsys.readouterr().err.strip() == "autograd-nn train: interrupted"
     assert not Path("never").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "graph"])
+def test_data_and_data_seed_exclude_each_other(tmp_path, capsys, command):
+    target = [] if command == "train" else [str(tmp_path / "m.safetensors")]
+    assert main([command, *target, "--data", "hour.csv", "--data-seed", "1"]) == 2
+    assert "argument --data-seed: not allowed with argument --data" in capsys.readouterr().err

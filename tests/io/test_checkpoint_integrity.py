@@ -242,6 +242,13 @@ def test_save_refuses_pickle_names(tmp_path, name):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+def test_save_refuses_the_reserved_name(tmp_path, suffix):
+    with pytest.raises(ValueError, match="'__metadata__' is reserved in checkpoints"):
+        ag.save({"__metadata__": np.ones(2)}, tmp_path / f"m{suffix}")
+    assert not list(tmp_path.iterdir())
+
+
 def test_save_refuses_a_format_its_path_contradicts(tmp_path):
     with pytest.raises(ValueError, match="says npz, but format='safetensors'"):
         ag.save({"w": np.ones(2)}, tmp_path / "m.npz", format="safetensors")
