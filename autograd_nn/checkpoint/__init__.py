@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,10 @@ def _read_file(
     path: Path, source: str, header_only: bool, max_inflation: float
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
+        status = os.fstat(f.fileno())
+        if not stat.S_ISREG(status.st_mode):  # a device or a pipe could be read without end
+            raise CheckpointError(f"load: {source} is not a regular file")
+        size = status.st_size
         start = f.read(9)
         if size == 0:
             raise CheckpointError(f"load: {source} is empty (0 bytes), not a checkpoint")

@@ -4,6 +4,7 @@ older files and other programs' files still load."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import struct
 import zipfile
@@ -220,6 +221,9 @@ def test_every_failure_is_a_checkpoint_error_with_its_cause(tmp_path):
     with pytest.raises(CheckpointError, match="cannot read") as info:
         ag.load(tmp_path)  # a folder
     assert isinstance(info.value.__cause__, IsADirectoryError)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(CheckpointError, match="/dev/zero is not a regular file"):
+            ag.load("/dev/zero")
     bad_utf8 = _safetensors_file(tmp_path / "utf8.safetensors", b'{"\xff": 1}')
     with pytest.raises(CheckpointError, match="not valid JSON") as info:
         ag.load(bad_utf8)
