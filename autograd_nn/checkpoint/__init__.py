@@ -190,9 +190,12 @@ def _guarded(source: str, read: Any) -> Any:
 def _read_file(
     path: Path, source: str, header_only: bool, max_inflation: float
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    # A device or a pipe could block or be read without end: checked before and after opening.
+    if os.path.exists(path) and not (path.is_dir() or path.is_file()):
+        raise CheckpointError(f"load: {source} is not a regular file")
     with open(path, "rb") as f:
         status = os.fstat(f.fileno())
-        if not stat.S_ISREG(status.st_mode):  # a device or a pipe could be read without end
+        if not stat.S_ISREG(status.st_mode):
             raise CheckpointError(f"load: {source} is not a regular file")
         size = status.st_size
         start = f.read(9)

@@ -224,6 +224,10 @@ def test_every_failure_is_a_checkpoint_error_with_its_cause(tmp_path):
     if os.path.exists("/dev/zero"):
         with pytest.raises(CheckpointError, match="/dev/zero is not a regular file"):
             ag.load("/dev/zero")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe")
+        with pytest.raises(CheckpointError, match="pipe is not a regular file"):
+            ag.load(tmp_path / "pipe")  # refused without opening it (which would block)
     bad_utf8 = _safetensors_file(tmp_path / "utf8.safetensors", b'{"\xff": 1}')
     with pytest.raises(CheckpointError, match="not valid JSON") as info:
         ag.load(bad_utf8)
