@@ -234,8 +234,10 @@ def test_predict_out_dash_prints_to_stdout(run, tmp_path, capsys):
     assert not Path("-").exists()
 
 
-def test_predict_data_seed(run, capsys):
-    assert main(["predict", str(run / "model.safetensors"), "--data-seed", "2", "--out", "-"]) == 0
+@pytest.mark.parametrize("source", ["--data-seed", "--data"])
+def test_predict_data_and_data_seed_choose_the_data(run, tmp_path, capsys, source):
+    value = "2" if source == "--data-seed" else str(write_synthetic_hour_csv(tmp_path / "h.csv", seed=2))
+    assert main(["predict", str(run / "model.safetensors"), source, value, "--out", "-"]) == 0
     rows = ref.read_predictions(capsys.readouterr().out)
     arrays, _, _ = saved(run)
     data = synthetic_bike_sharing(seed=2)
