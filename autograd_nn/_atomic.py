@@ -18,7 +18,8 @@ from typing import BinaryIO
 def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
     """Call ``write(f)`` on a temporary binary file, then move it to ``path``.
 
-    The folder must exist. If ``write`` raises, ``path`` is untouched and the temporary
+    ``f`` is opened for reading too, so a writer can read back what it wrote (the
+    ``.npz`` checkpoint writer hashes the finished archive). The folder must exist. If ``write`` raises, ``path`` is untouched and the temporary
     file is removed.
     """
     path = Path(path)
@@ -29,12 +30,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]
         temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
         try:
             # 0o666 & ~umask, like any new file (mkstemp would make it private).
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            descriptor = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
             break
         except FileExistsError:
             continue
     try:
-        with os.fdopen(descriptor, "wb") as f:
+        with os.fdopen(descriptor, "w+b") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())

@@ -8,6 +8,7 @@ The network: a⁰ = x (56 features), z¹ = a⁰(W¹)ᵀ + b¹, a¹ = σ(z¹), ŷ
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,14 +42,28 @@ class TrainConfig:
         for name in ("hidden", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"train: {name} must be at least 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"train: lr must be positive, got {self.lr}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"train: lr must be a positive finite number, got {self.lr}")
+        if not (0 <= self.momentum < 1):
+            raise ValueError(f"train: momentum must be in [0, 1), got {self.momentum}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"train: optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.momentum and self.optimizer != "sgd":
             raise ValueError(f"train: momentum applies to sgd only, not {self.optimizer} (its betas play that role)")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"train: dtype must be float32 or float64, got {self.dtype!r}")
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; ``epoch`` and ``batch`` count from 1 (``batch`` is
+    None when it was the validation loss)."""
+
+    def __init__(self, epoch: int, batch: int | None, loss: float, lr: float) -> None:
+        where = f"batch {batch} of epoch {epoch}" if batch is not None else f"the validation after epoch {epoch}"
+        super().__init__(
+            f"training diverged: the loss became {loss} at {where} (learning rate {lr:g}); try a smaller learning rate"
+        )
+        self.epoch, self.batch, self.loss = epoch, batch, loss
 
 
 @dataclass
@@ -90,16 +105,22 @@ def train(
     data: BikeSharing,
     config: TrainConfig,
     on_epoch: Callable[[int, float, float], None] | None = None,
+    *,
+    optimizer: optim.Optimizer | None = None,
 ) -> tuple[optim.Optimizer, History]:
     """Minibatch training on ``data.train``; validation loss after every epoch.
 
     The train loss reported for an epoch is the mean of its minibatch losses.
+    ``on_epoch(epoch, train_loss, val_loss)`` runs after each completed epoch; pass
+    ``optimizer`` to keep a handle on it while training runs (default:
+    ``make_optimizer(model, config)``). A NaN or infinite loss (training or validation)
+    stops training with ``TrainingDiverged`` before the next step.
     """
     dtype = np.dtype(config.dtype)
     X, y = data.train.X.astype(dtype), data.train.y.astype(dtype)
     X_val, y_val = data.val.X.astype(dtype), data.val.y.astype(dtype)
     loader = DataLoader(TensorDataset(X, y), batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    optimizer = make_optimizer(model, config)
+    optimizer = make_optimizer(model, config) if optimizer is None else optimizer
     history = History()
     start = time.perf_counter()
     model.train()
@@ -108,12 +129,20 @@ def train(
         for xb, yb in loader:
             optimizer.zero_grad()
             loss = F.mse_loss(model(xb), yb)
+            value = loss.item()
+            if not math.isfinite(value):
+                model.eval()
+                raise TrainingDiverged(epoch + 1, batches + 1, value, config.lr)
             loss.backward()
             optimizer.step()
-            total += loss.item()
+            total += value
             batches += 1
+        val_loss = mse(model, X_val, y_val)
+        if not math.isfinite(val_loss):
+            model.eval()
+            raise TrainingDiverged(epoch + 1, None, val_loss, config.lr)
         history.train.append(total / batches)
-        history.val.append(mse(model, X_val, y_val))
+        history.val.append(val_loss)
         if on_epoch is not None:
             on_epoch(epoch, history.train[-1], history.val[-1])
     history.seconds = time.perf_counter() - start

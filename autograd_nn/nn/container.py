@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from ._tree import refuse_cycle
 from .module import Module
 
 
@@ -82,7 +83,9 @@ class Sequential(Module):
         return self._modules[self._key(index)]
 
     def __setitem__(self, index: int, module: Module) -> None:
-        self._modules[self._key(index)] = _checked(module, index)
+        key = self._key(index)
+        refuse_cycle(self, key, _checked(module, index))
+        self._modules[key] = module
 
     def __delitem__(self, index: int | slice) -> None:
         keys = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
@@ -109,7 +112,8 @@ class Sequential(Module):
         size = len(modules)
         if not -size <= index <= size:
             raise IndexError(f"Sequential.insert: index {index} is out of range for {size} modules")
-        modules.insert(index, _checked(module, index))
+        refuse_cycle(self, str(index), _checked(module, index))
+        modules.insert(index, module)
         self._modules.clear()
         self._modules.update((str(i), m) for i, m in enumerate(modules))
         return self

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tensor import Tensor
+from ._tree import module_repr, refuse_cycle
 from .parameter import Parameter
 
 
@@ -100,6 +101,7 @@ class Module:
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._registry("_modules")
+            refuse_cycle(self, name, value)
             self._forget(name)
             self._modules[name] = value
         elif name in self.__dict__.get("_parameters", ()):
@@ -186,6 +188,7 @@ class Module:
             raise TypeError(
                 f"{type(self).__name__}.add_module: {name!r} must be an nn.Module or None, got {type(module).__name__}"
             )
+        refuse_cycle(self, name, module)
         self._forget(name)
         self._modules[name] = module
 
@@ -193,17 +196,32 @@ class Module:
 
     # ------------------------------------------------------------------ walking
     def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
-        """This module and every sub-module, depth first in registration order."""
+        """This module and every sub-module, depth first in registration order.
+
+        A shared sub-module appears once, unless ``remove_duplicate=False``. A cycle (only
+        possible by writing into ``_modules`` directly) raises RuntimeError.
+        """
         seen: set[int] = set()
-        stack: list[tuple[str, Module]] = [(prefix, self)]
+        on_path: set[int] = set()  # the modules above the one being visited
+        stack: list[tuple[str, Module, bool]] = [(prefix, self, False)]
         while stack:
-            name, module = stack.pop()
+            name, module, leaving = stack.pop()
+            if leaving:  # its sub-tree is done
+                on_path.discard(id(module))
+                continue
+            if id(module) in on_path:
+                raise RuntimeError(
+                    f"named_modules: {name!r} is a {type(module).__name__} that contains itself (a module "
+                    "cycle, made by writing into _modules directly?)"
+                )
             if remove_duplicate:
                 if id(module) in seen:
                     continue
                 seen.add(id(module))
             yield name, module
-            children = [(_join(name, key), child) for key, child in module._modules.items() if child is not None]
+            on_path.add(id(module))
+            stack.append((name, module, True))
+            children = [(_join(name, key), child, False) for key, child in module._modules.items() if child is not None]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -374,13 +392,7 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [line for line in self.extra_repr().split("\n") if line]
-        for name, module in self._modules.items():
-            child = repr(module).replace("\n", "\n  ")
-            lines.append(f"({name}): {child}")
-        if not self._modules and len(lines) <= 1:
-            return f"{type(self).__name__}({''.join(lines)})"
-        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+        return module_repr(self)
 
 
 def _clear_grad(param: Tensor, set_to_none: bool) -> None:

@@ -1,19 +1,22 @@
-"""The main job end to end: `autograd-nn train / evaluate / predict / graph`."""
+"""The main job end to end: `autograd-nn train / evaluate / predict / graph`, its numbers
+checked against the test's own float64 forward of the saved weights."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import cli_reference as ref
 import numpy as np
 import pytest
 
 import autograd_nn as ag
 from autograd_nn import checkpoint, nn
 from autograd_nn.cli import main
-from autograd_nn.data import synthetic_bike_sharing
+from autograd_nn.data import synthetic_bike_sharing, synthetic_hour_csv
 from autograd_nn.training import TrainConfig, build_network, mse, train
 
 REAL_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "bike-sharing" / "hour.csv"
@@ -26,7 +29,7 @@ def trained_run(tmp_path_factory) -> Path:
     return out
 
 
-def test_train_writes_checkpoint_metrics_plots_and_graphs(trained_run, capsys):
+def test_train_writes_checkpoint_metrics_plots_and_graphs(trained_run):
     names = {p.name for p in trained_run.iterdir()}
     assert {"model.safetensors", "metrics.json", "predictions.csv", "loss_curve.png", "predictions.png"} <= names
     graphs = {p.name for p in (trained_run / "graphs").iterdir()}
@@ -35,7 +38,22 @@ def test_train_writes_checkpoint_metrics_plots_and_graphs(trained_run, capsys):
         assert (trained_run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert metrics["synthetic"] is True and len(metrics["history"]["val"]) == 3
-    assert metrics["losses"]["val"] < 0.5 * metrics["mean_predictor_val"]
+    assert metrics["epochs_completed"] == 3 and metrics["interrupted"] is False
+
+
+def test_metrics_json_holds_the_saved_models_losses(trained_run):
+    """Every loss in metrics.json against the test's own forward of the saved weights, and
+    the mean predictor against its definition."""
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    arrays, _ = ref.read_checkpoint(trained_run / "model.safetensors")
+    data = synthetic_bike_sharing(seed=0)
+    for split in ("train", "val", "test"):
+        part = getattr(data, split)
+        assert metrics["losses"][split] == pytest.approx(ref.mse(arrays, part.X, part.y), rel=1e-5)
+    assert metrics["history"]["val"][-1] == metrics["losses"]["val"]  # measured after the last epoch
+    baseline = float(np.mean((data.val.y - data.train.y.mean()) ** 2))
+    assert metrics["mean_predictor_val"] == pytest.approx(baseline, rel=1e-12)
+    assert metrics["losses"]["val"] < 0.5 * baseline  # three epochs learn something
 
 
 def test_training_beats_the_mean_predictor_on_synthetic_data():
@@ -57,25 +75,63 @@ def test_default_training_meets_the_post_target_on_real_data(tmp_path):
     assert metrics["losses"]["val"] < 0.18  # the original project's pass mark
 
 
-def test_evaluate_and_predict(trained_run, tmp_path, capsys):
+def test_evaluate_prints_each_splits_mse_of_the_saved_model(trained_run, capsys):
     assert main(["evaluate", str(trained_run / "model.safetensors")]) == 0
     report = capsys.readouterr().out
-    assert "SYNTHETIC" in report and "val: MSE" in report
+    assert "SYNTHETIC" in report
+    pattern = r"(train|val|test): MSE ([0-9.]+) \(standardised\)  RMSE ([0-9.]+) riders/hour  \((\d+) rows\)"
+    printed = {m[0]: (float(m[1]), float(m[2]), int(m[3])) for m in re.findall(pattern, report)}
+    assert sorted(printed) == ["test", "train", "val"]
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    arrays, _ = ref.read_checkpoint(trained_run / "model.safetensors")
+    data = synthetic_bike_sharing(seed=0)
+    _, std = ref.cnt_scaling(synthetic_hour_csv(seed=0))
+    for split, (loss, rmse, rows) in printed.items():
+        part = getattr(data, split)
+        assert rows == len(part)
+        assert loss == pytest.approx(ref.mse(arrays, part.X, part.y), abs=6e-5)  # printed to 4 decimals
+        assert loss == pytest.approx(metrics["losses"][split], abs=6e-5)
+        riders = (ref.forward(arrays, part.X) - part.y) * std
+        assert rmse == pytest.approx(float(np.sqrt(np.mean(riders**2))), abs=0.06)
+
+
+def test_predictions_are_the_saved_models_output_in_riders_per_hour(trained_run, tmp_path):
+    """predictions.csv from train (the model in memory) and from predict (the reloaded
+    checkpoint) against the test's own unscaled forward of the saved weights."""
     out = tmp_path / "pred.csv"
     assert main(["predict", str(trained_run / "model.safetensors"), "--out", str(out)]) == 0
-    rows = out.read_text().splitlines()
-    assert rows[0] == "dteday,hr,cnt,predicted_cnt"
+    from_checkpoint = ref.read_predictions(out.read_text())
+    from_training = ref.read_predictions((trained_run / "predictions.csv").read_text())
+    assert from_checkpoint == from_training  # the reloaded model gives the saved model's outputs
+    raw = synthetic_hour_csv(seed=0)
+    counts = ref.cnt_column(raw)
+    mean, std = ref.cnt_scaling(raw)
     data = synthetic_bike_sharing(seed=0)
-    assert len(rows) - 1 == len(data.test)
-    assert rows[1].startswith(str(data.test.dteday[0]))
+    arrays, _ = ref.read_checkpoint(trained_run / "model.safetensors")
+    expected = ref.forward(arrays, data.test.X)[:, 0] * std + mean
+    assert len(from_checkpoint) == len(data.test)
+    for row, day, hour, value in zip(from_checkpoint, data.test.dteday, data.test.hr, expected):
+        assert (row["dteday"], int(row["hr"])) == (str(day), int(hour))
+        assert float(row["cnt"]) == counts[(row["dteday"], int(row["hr"]))]
+        assert float(row["predicted_cnt"]) == pytest.approx(value, abs=0.05 + 1e-5 * abs(value))
 
 
-def test_checkpoint_reloads_into_the_same_network(trained_run):
-    state = checkpoint.load(trained_run / "model.safetensors")
-    model = build_network(56, 8)
-    model.load_state_dict(state["model"])
-    assert set(state) == {"model", "optimizer"}
-    assert model[0].weight.shape == (8, 56)
+def test_a_reloaded_checkpoint_gives_the_saved_models_outputs(tmp_path):
+    data = synthetic_bike_sharing(seed=0)
+    config = TrainConfig(hidden=6, epochs=2, seed=4)
+    model = build_network(data.n_features, config.hidden, seed=config.seed)
+    train(model, data, config)
+    with ag.no_grad():
+        before = model(data.test.X.astype(np.float32)).numpy()
+    assert main(["train", "--hidden", "6", "--epochs", "2", "--seed", "4", "--out", str(tmp_path), "--no-graphs"]) == 0
+    state = checkpoint.load(tmp_path / "model.safetensors")
+    reloaded = build_network(data.n_features, 6, seed=99)  # other weights until loaded
+    reloaded.load_state_dict(state["model"])
+    with ag.no_grad():
+        after = reloaded(data.test.X.astype(np.float32)).numpy()
+    np.testing.assert_array_equal(after, before)  # the CLI trains exactly as the library does
+    arrays, _ = ref.read_checkpoint(tmp_path / "model.safetensors")
+    np.testing.assert_allclose(after, ref.forward(arrays, data.test.X), rtol=1e-5, atol=1e-5)
 
 
 def test_graph_command(trained_run, tmp_path, capsys):
@@ -117,7 +173,7 @@ def test_checkpoint_of_another_architecture_is_refused(trained_run, tmp_path, ca
     wrong = tmp_path / "wrong.safetensors"
     other = nn.Sequential(nn.Linear(56, 5), nn.Sigmoid(), nn.Linear(5, 1))
     metadata = checkpoint.load_metadata(trained_run / "model.safetensors")
-    ag.save({"model": other.state_dict()}, wrong, metadata={"architecture": metadata["architecture"]})
+    ag.save({"model": other.state_dict()}, wrong, metadata={k: metadata[k] for k in ("architecture", "data")})
     assert main(["evaluate", str(wrong)]) == 2
     error = capsys.readouterr().err
     assert "0.weight" in error and "(5, 56)" in error and "(8, 56)" in error
@@ -144,7 +200,7 @@ def test_python_dash_m_entry_point():
 
 def test_invalid_options_are_rejected(tmp_path, capsys):
     assert main(["train", "--hidden", "0", "--out", str(tmp_path / "x")]) == 2
-    assert "hidden must be at least 1" in capsys.readouterr().err
+    assert "argument --hidden: must be from 1 to 100000, got 0" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 
@@ -155,6 +211,7 @@ def test_unusable_out_fails_before_training(tmp_path, capsys):
         assert main(["train", "--epochs", "1", "--hidden", "2", "--out", str(out), "--no-graphs"]) == 2
         captured = capsys.readouterr()
         assert f"cannot use --out {out} as the output folder" in captured.err
+        assert "it is a file" in captured.err or "Not a directory" in captured.err
         assert "epoch 1/1" not in captured.out  # refused before any training ran
     assert a_file.read_text() == "keep me"
 
@@ -186,7 +243,7 @@ def test_malformed_checkpoint_metadata_is_a_clear_error(tmp_path, capsys):
     path = tmp_path / "odd.safetensors"
     ag.save({"model": build_network(56, 4).state_dict()}, path, metadata={"architecture": '{"hidden": 4}'})
     assert main(["evaluate", str(path)]) == 2
-    assert "architecture metadata is malformed" in capsys.readouterr().err
+    assert "architecture metadata is malformed: it has the fields 'hidden', expected exactly" in capsys.readouterr().err
 
 
 def test_momentum_is_for_sgd_only(tmp_path, capsys):

@@ -53,6 +53,11 @@ def _module_name(path: Path) -> str:
     return path.relative_to(PACKAGE).parts[0].removesuffix(".py")
 
 
+def _from_package_root(name: str) -> str:
+    """``from autograd_nn import X``: the module X if there is one, else the package's __init__."""
+    return name if (PACKAGE / f"{name}.py").exists() or (PACKAGE / name).is_dir() else "__init__"
+
+
 def _internal_imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     found = set()
@@ -65,9 +70,9 @@ def _internal_imports(path: Path) -> set[str]:
                 if parts:
                     found.add(parts[0])
                 else:
-                    found.update(alias.name for alias in node.names)
+                    found.update(_from_package_root(alias.name) for alias in node.names)
             elif node.module == "autograd_nn":
-                found.update(alias.name for alias in node.names)
+                found.update(_from_package_root(alias.name) for alias in node.names)
             elif node.module and node.module.startswith("autograd_nn."):
                 found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
