@@ -155,3 +155,32 @@ def test_no_grad_tensor_ops_record_nothing():
     with ag.no_grad():
         y = (x * 2).exp().sum()
     assert y.grad_fn is None and not y.requires_grad
+
+
+@pytest.mark.parametrize(
+    "data, kind",
+    [(None, "NoneType"), ("1.0", "str"), (b"x", "bytes"), (np.array([object()]), "object"), ([1 + 2j], "complex128")],
+    ids=["None", "str", "bytes", "object", "complex"],
+)
+def test_construction_refuses_what_a_tensor_cannot_hold(data, kind):
+    with pytest.raises(TypeError, match=kind):
+        ag.Tensor(data)
+    with pytest.raises(TypeError, match=kind):
+        ag.tensor(data)
+
+
+def test_gradient_must_be_real_and_of_the_outputs_shape():
+    y = ag.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(TypeError, match=r"backward: gradient must hold real numbers, got dtype complex128 \(the imaginary part"):
+        y.backward(np.array([1 + 1j, 1.0]))
+    with pytest.raises(TypeError, match=r"grad: gradient must hold real numbers, got dtype <U1"):
+        ag.grad(y, y, grad_outputs=np.array(["a", "b"]))
+    with pytest.raises(ValueError, match=r"gradient has shape \(3,\) but the output has shape \(2,\)"):
+        y.backward(np.ones(3))
+
+
+@pytest.mark.parametrize("axis", [1.0, "0", (0, 1.5), True], ids=["float", "str", "tuple with float", "bool"])
+def test_axis_arguments_must_be_integers(axis):
+    x = ag.tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"mean: axis must be an int, a tuple of ints or None"):
+        x.mean(axis=axis)
