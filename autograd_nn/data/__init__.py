@@ -8,15 +8,8 @@
   run through the same preprocessing; ``write_synthetic_hour_csv`` saves it as a file.
 """
 
-from .bike_sharing import (
-    FEATURE_NAMES,
-    HOUR_CSV_COLUMNS,
-    BikeSharing,
-    DataFormatError,
-    Scaling,
-    Split,
-    load_bike_sharing,
-)
+from ._csv import HOUR_CSV_COLUMNS, DataFormatError
+from .bike_sharing import FEATURE_NAMES, BikeSharing, Scaling, Split, load_bike_sharing
 from .loader import DataLoader, Dataset, TensorDataset, default_collate
 from .synthetic import synthetic_bike_sharing, synthetic_hour_csv, write_synthetic_hour_csv
 

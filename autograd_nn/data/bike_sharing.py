@@ -6,14 +6,14 @@ labeling combining ensemble detectors and background knowledge", *Progress in
 Artificial Intelligence* (2013), doi:10.1007/s13748-013-0040-3. The data's author asks
 that every use cite this paper.
 
-This module owns the reading of ``hour.csv`` (``csv`` + numpy) and the one
-preprocessing path shared by the real file and the synthetic default
-(:mod:`autograd_nn.data.synthetic`).
+This module owns the one preprocessing path shared by the real file and the synthetic
+default (:mod:`autograd_nn.data.synthetic`): the 56 features, the standardisations,
+the split by calendar day, and the containers that hold the result. Reading and
+validating the CSV text is :mod:`autograd_nn.data._csv`'s.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from collections.abc import Iterable, Sequence
@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+from ._csv import COUNT_COLUMNS, HOUR_CSV_COLUMNS, DataFormatError, parse_csv
 
 __all__ = [
     "BikeSharing",
@@ -32,12 +34,6 @@ __all__ = [
     "Split",
     "load_bike_sharing",
 ]
-
-#: The 17 columns of the UCI ``hour.csv``, in the archive's order.
-HOUR_CSV_COLUMNS: tuple[str, ...] = (
-    "instant", "dteday", "season", "yr", "mnth", "hr", "holiday", "weekday", "workingday",
-    "weathersit", "temp", "atemp", "hum", "windspeed", "casual", "registered", "cnt",
-)  # fmt: skip
 
 # One-hot fields with their categories (fixed by the schema, so the feature list never
 # depends on which values a file happens to contain), in the post's order.
@@ -51,26 +47,10 @@ _ONE_HOT: dict[str, range] = {
 # Numeric fields kept as features, in the post's order; temp, hum, windspeed are standardised.
 _KEPT = ("yr", "holiday", "temp", "hum", "windspeed")
 _STANDARDISED_FEATURES = ("temp", "hum", "windspeed")
-_TARGETS = ("cnt", "casual", "registered")
+_TARGETS = COUNT_COLUMNS  # any of the rider counts can be asked for as a target
 
 #: The 56 input features: 5 numeric fields, then the one-hot blocks (4 + 4 + 12 + 24 + 7).
 FEATURE_NAMES: tuple[str, ...] = _KEPT + tuple(f"{name}_{v}" for name, values in _ONE_HOT.items() for v in values)
-
-# Integer columns and their allowed ranges; real-valued columns need only be finite
-# (and counts non-negative).
-_INTEGER_RANGES: dict[str, tuple[int, float]] = {
-    "season": (1, 4),
-    "yr": (0, np.inf),
-    "mnth": (1, 12),
-    "hr": (0, 23),
-    "holiday": (0, 1),
-    "weekday": (0, 6),
-    "weathersit": (1, 4),
-}
-
-
-class DataFormatError(ValueError):
-    """A data file that does not fit the expected schema; the message names file, line and column."""
 
 
 @dataclass(frozen=True)
@@ -249,7 +229,7 @@ def _load_lines(
 ) -> BikeSharing:
     """The one path from CSV text to ``BikeSharing``, for the real file and the synthetic rows."""
     targets = _check_options(test_days, val_days, targets, scale_on, dtype)
-    columns, line_numbers = _parse_csv(lines, source, targets)
+    columns, line_numbers = parse_csv(lines, source, (*_STANDARDISED_FEATURES, *targets))
     return _prepare(
         columns,
         line_numbers,
@@ -287,108 +267,6 @@ def _check_target(target: str, allowed: Sequence[str], where: str) -> str:
     if target not in allowed:
         raise ValueError(f"{where}: unknown target {target!r}; expected one of {tuple(allowed)}")
     return target
-
-
-def _parse_csv(lines: Iterable[str], source: str, targets: tuple[str, ...]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Read the columns the preprocessing needs, each validated, as numpy arrays."""
-    reader = csv.reader(lines)
-    try:
-        header = next(reader, None)
-        while header is not None and not any(cell.strip() for cell in header):
-            header = next(reader, None)
-        if header is None:
-            raise DataFormatError(
-                f"{source}: the file is empty; expected a CSV header with the columns {', '.join(HOUR_CSV_COLUMNS)}"
-            )
-        header = [cell.strip() for cell in header]
-        header_line = reader.line_num
-        needed = ("dteday", *_INTEGER_RANGES, *_STANDARDISED_FEATURES, *targets)
-        missing = [name for name in needed if name not in header]
-        if missing:
-            raise DataFormatError(
-                f"{source} line {header_line}: missing column(s) {', '.join(missing)}; the header has "
-                f"{', '.join(header)}; expected the UCI hour.csv columns {', '.join(HOUR_CSV_COLUMNS)}"
-            )
-        repeated = sorted({name for name in needed if header.count(name) > 1})
-        if repeated:
-            raise DataFormatError(f"{source} line {header_line}: column(s) {', '.join(repeated)} appear more than once")
-        rows: list[list[str]] = []
-        line_numbers: list[int] = []
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue  # blank lines, e.g. a trailing one
-            if len(row) != len(header):
-                raise DataFormatError(
-                    f"{source} line {reader.line_num}: expected {len(header)} fields as in the header, found {len(row)}"
-                )
-            rows.append(row)
-            line_numbers.append(reader.line_num)
-    except csv.Error as err:
-        raise DataFormatError(f"{source} line {reader.line_num}: not valid CSV ({err})") from None
-    if not rows:
-        raise DataFormatError(f"{source}: the file has a header but no data rows")
-
-    lines_array = np.array(line_numbers)
-    columns: dict[str, np.ndarray] = {}
-    for name in needed:
-        k = header.index(name)
-        text = [row[k] for row in rows]
-        if name == "dteday":
-            columns[name] = _dates(text, lines_array, source)
-        elif name in _INTEGER_RANGES:
-            low, high = _INTEGER_RANGES[name]
-            columns[name] = _numbers(text, name, lines_array, source, low, high, integer=True).astype(np.int64)
-        else:
-            low = 0 if name in _TARGETS else -np.inf
-            columns[name] = _numbers(text, name, lines_array, source, low, np.inf, integer=False)
-    return columns, lines_array
-
-
-def _numbers(
-    text: list[str], name: str, lines: np.ndarray, source: str, low: float, high: float, *, integer: bool
-) -> np.ndarray:
-    try:
-        values = np.array(text, dtype=np.float64)
-    except ValueError:
-        for cell, line in zip(text, lines):
-            try:
-                float(cell)
-            except ValueError:
-                raise DataFormatError(
-                    f"{source} line {line}, column {name!r}: expected a number, got {cell!r}"
-                ) from None
-        raise  # numpy and float() disagree on some spelling: let numpy's message through
-    problems = ~np.isfinite(values) | (values < low) | (values > high)
-    if integer:
-        problems |= values != np.round(values)
-    if problems.any():
-        kind = "an integer" if integer else "a finite number"
-        if np.isfinite(high):
-            kind += f" in {low:g}..{high:g}"
-        elif np.isfinite(low):
-            kind += f" >= {low:g}"
-        i = int(np.argmax(problems))
-        raise DataFormatError(f"{source} line {lines[i]}, column {name!r}: expected {kind}, got {text[i]!r}")
-    return values
-
-
-def _dates(text: list[str], lines: np.ndarray, source: str) -> np.ndarray:
-    cleaned = [cell.strip() for cell in text]
-    try:
-        days = np.array(cleaned, dtype="datetime64[D]")
-    except ValueError:
-        days = None
-    # numpy also accepts '2011-01' or '2011-01-01T05'; insist on the file's YYYY-MM-DD.
-    canonical = np.array(cleaned) == np.datetime_as_string(days) if days is not None else None
-    if days is None or not canonical.all():
-        for cell, line in zip(cleaned, lines):
-            try:
-                if str(np.datetime64(cell, "D")) == cell:
-                    continue
-            except ValueError:
-                pass
-            raise DataFormatError(f"{source} line {line}, column 'dteday': expected a date YYYY-MM-DD, got {cell!r}")
-    return days
 
 
 def _prepare(

@@ -30,7 +30,8 @@ from typing import Any, Literal
 import numpy as np
 
 from .._atomic import atomic_write_text
-from .bike_sharing import HOUR_CSV_COLUMNS, BikeSharing, _load_lines
+from ._csv import HOUR_CSV_COLUMNS
+from .bike_sharing import BikeSharing, _load_lines
 
 __all__ = ["synthetic_bike_sharing", "synthetic_hour_csv", "write_synthetic_hour_csv"]
 

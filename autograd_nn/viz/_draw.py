@@ -6,8 +6,10 @@ arrowheads round (``dir=back``: δ flows from the loss to the leaves), annotates
 node with its gradient δ, colours it by |δ| and marks the edges where the engine summed
 a broadcast gradient back to the input's shape.
 
-DOT lines are written directly (not through ``Digraph.node``, which quotes every
-attribute): a 10⁵-node chain becomes DOT text in well under a second.
+This module owns the drawing itself: which node goes in which cluster, each node's
+label (shape, dtype, saved inputs, value or δ) and fill, and the edges. The DOT
+spelling and styles are in :mod:`._dot`, the collapsing of long chains in
+:mod:`._chains`, the legend in :mod:`._legend`.
 """
 
 from __future__ import annotations
@@ -20,18 +22,10 @@ import numpy as np
 
 from ..graph import Node
 from ..tensor import Tensor
-from ._format import (
-    NONFINITE_COLOUR,
-    UNKNOWN_COLOUR,
-    ZERO_COLOUR,
-    MagnitudeScale,
-    dtype_text,
-    escape,
-    number,
-    rms,
-    shape_text,
-    values_text,
-)
+from ._chains import chain_inputs, chain_title, find_chains, inner_leaf_count
+from ._dot import GRAPH_ATTRS, REDUCE_COLOUR, STYLES, attrs_text, edge_line, small, value_label
+from ._format import UNKNOWN_COLOUR, MagnitudeScale, dtype_text, escape, number, rms, shape_text, values_text
+from ._legend import legend_lines
 from ._render import Graph
 from ._walk import (
     Gradients,
@@ -44,50 +38,6 @@ from ._walk import (
     stored_gradients,
     sweep,
 )
-
-# One shape per kind of thing (shapes survive the backward view's colouring).
-STYLES: dict[str, dict[str, str]] = {
-    "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#f0f0f0"},
-    "loss": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fbb4b9", "peripheries": "2"},
-    "parameter": {"shape": "box", "style": "filled", "fillcolor": "#c7e9c0", "penwidth": "2"},
-    "leaf": {"shape": "ellipse", "style": "filled", "fillcolor": "#deebf7"},
-    "saved": {"shape": "note", "style": "filled", "fillcolor": "#fdd0a2"},
-    "constant": {"shape": "plaintext", "fontcolor": "#777777"},
-    "chain": {"shape": "box3d", "style": "filled", "fillcolor": "#e5e5e5"},
-}
-KIND_DESCRIPTIONS = {
-    "loss": "the root (loss C)",
-    "op": "operation (its output's shape)",
-    "parameter": "parameter (named leaf)",
-    "leaf": "leaf that requires grad",
-    "saved": "constant input saved for backward",
-    "constant": "constant input (not kept)",
-    "chain": "repeated ops, collapsed",
-}
-REDUCE_COLOUR = "#d62728"
-MIN_CHAIN = 4
-GRAPH_ATTRS = (
-    '\tgraph [rankdir=TB fontname="DejaVu Sans" fontsize=12 nodesep=0.25 ranksep=0.35]\n'
-    '\tnode [fontname="DejaVu Sans" fontsize=11 margin="0.08,0.04"]\n'
-    '\tedge [fontname="DejaVu Sans" fontsize=10 arrowsize=0.7]\n'
-)
-
-
-def _attrs(attrs: dict[str, str]) -> str:
-    return " ".join(f'{k}="{v}"' for k, v in attrs.items())
-
-
-def _edge(tail: str, head: str, attrs: dict[str, str]) -> str:
-    return f"\t{tail} -> {head} [{_attrs(attrs)}]\n" if attrs else f"\t{tail} -> {head}\n"
-
-
-def _value_text(value: np.ndarray) -> str:
-    text = values_text(value)
-    return text if text.startswith("‖") else "= " + text
-
-
-def _small(text: str) -> str:
-    return f'<font point-size="9">{escape(text)}</font>'
 
 
 @dataclass
@@ -122,7 +72,7 @@ class _Drawing:
         for number_, cluster in enumerate(self.clusters):
             for node in cluster.nodes:
                 where[id(node)] = number_
-        chain_of, chains = self._chains()
+        chain_of, chains = find_chains(index, self.max_nodes, kept=set(where))  # clustered ops stay
         drawn_chains: set[int] = set()
         for node in index.nodes:
             home = self.clusters[where[id(node)]].lines if id(node) in where else body
@@ -150,7 +100,7 @@ class _Drawing:
         # Edges last, at the top level: a node first named inside a cluster stays there.
         body.extend(self.edges)
         if legend:
-            body.extend(self._legend())
+            body.extend(legend_lines(self.grads, self.scale))
         graph.body.extend(body)
         return graph
 
@@ -161,17 +111,17 @@ class _Drawing:
         g = grads.get(edge)
         if g is None:
             if grads.state == "computed":
-                return [_small("δ: none flows here")]
+                return [small("δ: none flows here")]
             if is_leaf:
-                return [_small(".grad: None (backward has not run)")]
+                return [small(".grad: None (backward has not run)")]
             if grads.state == "freed":
-                return [_small("δ: graph freed by backward()")]
-            return [_small("δ: not kept (backward has not run here)")]
+                return [small("δ: graph freed by backward()")]
+            return [small("δ: not kept (backward has not run here)")]
         prefix = "δ" if grads.state == "computed" else ".grad"
         lines = [f"{prefix} {escape(values_text(g))}"]
         uses = len(self.index.consumers.get(id(edge), ()))
         if uses > 1 and grads.state == "computed":
-            lines.append(_small(f"Σ over {uses} uses"))
+            lines.append(small(f"Σ over {uses} uses"))
         return lines
 
     def _fill(self, edge: Any, kind: str) -> dict[str, str]:
@@ -201,14 +151,14 @@ class _Drawing:
                 if source >= 0 and node.parents[source] is None and isinstance(value, np.ndarray):
                     saved_inputs[source] = value
             if saved_labels:
-                rows.append(_small("saves " + ", ".join(saved_labels)))
+                rows.append(small("saves " + ", ".join(saved_labels)))
         if self.grads is None:
             value = self.values.get(id(node))
             if value is not None:
-                rows.append(_small(_value_text(value)))
+                rows.append(small(value_label(value)))
         else:
             rows.extend(self._delta_lines(node, False))
-        lines = [f"\t{key} [label=<{'<br/>'.join(rows)}> {_attrs(self._fill(node, kind))}]\n"]
+        lines = [f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(self._fill(node, kind))}]\n"]
         argnames = argument_names(node)
         for i, parent in enumerate(node.parents):
             label = argnames[i] if len(node.parents) > 1 else ""
@@ -218,10 +168,10 @@ class _Drawing:
                     value = saved_inputs[i]
                     rows = [f"<b>{escape(label or 'input')}</b> (constant)", f"{shape_text(value.shape)} {value.dtype}"]
                     if self.grads is None:
-                        rows.append(_small(_value_text(value)))
-                    lines.append(f"\t{source_key} [label=<{'<br/>'.join(rows)}> {_attrs(STYLES['saved'])}]\n")
+                        rows.append(small(value_label(value)))
+                    lines.append(f"\t{source_key} [label=<{'<br/>'.join(rows)}> {attrs_text(STYLES['saved'])}]\n")
                 else:
-                    lines.append(f'\t{source_key} [label="constant" {_attrs(STYLES["constant"])}]\n')
+                    lines.append(f'\t{source_key} [label="constant" {attrs_text(STYLES["constant"])}]\n')
                 edge_attrs = {"style": "dashed", "color": "#999999"}
                 if label:
                     edge_attrs["label"] = label
@@ -229,10 +179,10 @@ class _Drawing:
                     edge_attrs["dir"] = "back"
                     edge_attrs["arrowhead"] = "none"
                     edge_attrs["arrowtail"] = "none"
-                self.edges.append(_edge(source_key, key, edge_attrs))
+                self.edges.append(edge_line(source_key, key, edge_attrs))
                 continue
             parent_key = self._drawn_key(parent, chain_of)
-            self.edges.append(_edge(parent_key, key, self._edge_attrs(node, i, label)))
+            self.edges.append(edge_line(parent_key, key, self._edge_attrs(node, i, label)))
         return lines
 
     def _edge_attrs(self, node: Node, i: int, label: str) -> dict[str, str]:
@@ -257,59 +207,22 @@ class _Drawing:
         name = self.names.get(id(leaf)) or "leaf"
         rows = [f"<b>{escape(name)}</b>", f"{shape_text(leaf.shape)} {dtype_text(leaf.dtype)}"]
         if self.grads is None:
-            rows.append(_small(_value_text(leaf.data)))
+            rows.append(small(value_label(leaf.data)))
         else:
             rows.extend(self._delta_lines(leaf, True))
-        return f"\t{key} [label=<{'<br/>'.join(rows)}> {_attrs(self._fill(leaf, kind))}]\n"
+        return f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(self._fill(leaf, kind))}]\n"
 
     # ------------------------------------------------------------------ chains
-    def _chains(self) -> tuple[dict[int, int], list[list[Node]]]:
-        """Runs of ≥ MIN_CHAIN ops, each the only consumer of the one before, collapsed
-        into one node each, when the graph has more than ``max_nodes`` ops."""
-        index = self.index
-        if self.max_nodes is None or len(index.nodes) <= self.max_nodes:
-            return {}, []
-        root_node = index.root.grad_fn
-        run_of: dict[int, int] = {}
-        runs: list[list[Node]] = []
-        protected = {id(n) for c in self.clusters for n in c.nodes} | {id(root_node)}
-        for node in index.nodes:
-            node_parents = [p for p in node.parents if type(p) is Node]
-            previous = node_parents[0] if len(node_parents) == 1 else None
-            if (
-                previous is not None
-                and id(node) not in protected
-                and len(index.consumers.get(id(previous), ())) == 1
-                and id(previous) in run_of
-            ):
-                run = run_of[id(previous)]
-                runs[run].append(node)
-                run_of[id(node)] = run
-            elif id(node) not in protected:
-                run_of[id(node)] = len(runs)
-                runs.append([node])
-        chains = [run for run in runs if len(run) >= MIN_CHAIN]
-        chain_of = {id(n): k for k, run in enumerate(chains) for n in run}
-        return chain_of, chains
-
     def _drawn_key(self, parent: Any, chain_of: dict[int, int]) -> str:
         chain = chain_of.get(id(parent))
         return f"chain{chain}" if chain is not None else self.index.key(parent)
 
     def _chain_lines(self, run: list[Node], chain_of: dict[int, int]) -> list[str]:
         key = f"chain{chain_of[id(run[0])]}"
-        names = [n.name for n in run]
-        period = next(
-            p for p in range(1, len(names) + 1) if all(names[i] == names[i + p] for i in range(len(names) - p))
-        )
-        pattern = " → ".join(names[:period])
-        repeats, extra = divmod(len(names), period)
-        title = f"<b>({escape(pattern)}) × {repeats}</b>" + (f" + {extra}" if extra else "")
-        inside = {id(n) for n in run}
-        leaves = {id(p) for n in run for p in n.parents if p is not None and type(p) is not Node}
-        rows = [title, _small(f"{len(run)} ops collapsed; output {shape_text(run[-1].shape)} {run[-1].dtype}")]
+        leaves = inner_leaf_count(run)
+        rows = [chain_title(run), small(f"{len(run)} ops collapsed; output {shape_text(run[-1].shape)} {run[-1].dtype}")]
         if leaves:
-            rows.append(_small(f"+ {len(leaves)} {'leaf' if len(leaves) == 1 else 'leaves'} inside"))
+            rows.append(small(f"+ {leaves} {'leaf' if leaves == 1 else 'leaves'} inside"))
         fill = dict(STYLES["chain"])
         if self.grads is not None:
             known = [(n, self.grads.get(n)) for n in run]
@@ -318,62 +231,16 @@ class _Drawing:
                 rows.append(f"δ at output {escape(values_text(known[-1][1]))}")
                 rows.append(f"δ at input {escape(values_text(known[0][1]))}")
                 magnitudes = [rms(g) for _, g in known]
-                rows.append(_small(f"RMS δ from {number(min(magnitudes))} to {number(max(magnitudes))}"))
+                rows.append(small(f"RMS δ from {number(min(magnitudes))} to {number(max(magnitudes))}"))
                 fill["fillcolor"] = self.scale.colour(known[0][1]) if self.scale else UNKNOWN_COLOUR
             else:
                 rows.extend(self._delta_lines(run[-1], False))
                 fill["fillcolor"] = UNKNOWN_COLOUR
-        lines = [f"\t{key} [label=<{'<br/>'.join(rows)}> {_attrs(fill)}]\n"]
+        lines = [f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(fill)}]\n"]
         edge_attrs = {"dir": "back"} if self.grads is not None else {}
-        seen: set[int] = set()
-        for node in run:
-            for parent in node.parents:
-                if parent is None or id(parent) in inside or id(parent) in seen:
-                    continue
-                seen.add(id(parent))
-                if type(parent) is not Node:
-                    users = self.index.consumers.get(id(parent), [])
-                    if all(id(n) in inside for n, _ in users):
-                        continue  # a leaf used only here is counted, not drawn
-                self.edges.append(_edge(self._drawn_key(parent, chain_of), key, edge_attrs))
+        for parent in chain_inputs(run, self.index):
+            self.edges.append(edge_line(self._drawn_key(parent, chain_of), key, edge_attrs))
         return lines
-
-    # ------------------------------------------------------------------ legend
-    def _legend(self) -> list[str]:
-        kinds = ["loss", "op", "parameter", "leaf", "saved", "constant"]
-        lines = ['\tsubgraph cluster_legend {\n\t\tlabel="legend" style="rounded" color="#bbbbbb" fontsize=10\n']
-        for kind in kinds:
-            style = dict(STYLES[kind])
-            if self.grads is not None and kind not in ("saved", "constant"):
-                style["fillcolor"] = UNKNOWN_COLOUR
-            lines.append(f'\t\tlegend_{kind} [label="{KIND_DESCRIPTIONS[kind]}" fontsize=9 {_attrs(style)}]\n')
-        order = [f"legend_{k}" for k in kinds]
-        if self.grads is not None:
-            lines.append(f"\t\tlegend_colours [shape=plaintext label=<{self._colour_table()}>]\n")
-            order.append("legend_colours")
-        for a, b in zip(order, order[1:]):
-            lines.append(f"\t\t{a} -> {b} [style=invis]\n")
-        lines.append("\t}\n")
-        return lines
-
-    def _colour_table(self) -> str:
-        grads = self.grads
-        assert grads is not None
-        cells = ['<tr><td colspan="2"><font point-size="9"><b>fill = RMS of δ (log scale)</b></font></td></tr>']
-        if self.scale is not None and grads.state == "computed":
-            for magnitude, colour in reversed(self.scale.ticks()):
-                cells.append(
-                    f'<tr><td bgcolor="{colour}" width="18"> </td><td align="left">{number(magnitude)}</td></tr>'
-                )
-        cells.append(f'<tr><td bgcolor="{ZERO_COLOUR}"> </td><td align="left">δ = 0</td></tr>')
-        cells.append(f'<tr><td bgcolor="{NONFINITE_COLOUR}"> </td><td align="left">NaN / inf</td></tr>')
-        cells.append(f'<tr><td bgcolor="{UNKNOWN_COLOUR}"> </td><td align="left">δ unknown</td></tr>')
-        cells.append(
-            f'<tr><td colspan="2"><font color="{REDUCE_COLOUR}" point-size="9">red edge: Σ broadcast δ '
-            "back to the input's shape</font></td></tr>"
-        )
-        cells.append('<tr><td colspan="2"><font point-size="9">arrows: δ flows loss → leaves</font></td></tr>')
-        return f'<table border="0" cellborder="1" cellspacing="0" cellpadding="2">{"".join(cells)}</table>'
 
 
 def _names(index: GraphIndex, params: dict[str, Tensor], tensors: dict[str, Tensor]) -> dict[int, str]:

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..creation import as_tensor
 from ..tensor import Tensor
-from ._draw import STYLES, _Cluster, _drawing, _edge, _small
+from ._dot import STYLES, edge_line, small
+from ._draw import _Cluster, _drawing
 from ._format import UNKNOWN_COLOUR, MagnitudeScale, escape, rms, shape_text, sup, values_text
 from ._render import Graph, RendererNotFoundError
 from ._walk import Gradients, index_graph, sweep
@@ -208,7 +209,7 @@ class _LayerDrawing:
                 d_in = self._delta(run[0].a_in)
                 if d_in is not None and edge_label:
                     attrs["label"] = f"∂C/∂{edge_label} {rms_text(d_in)}"
-            body.append(_edge(previous, key, attrs))
+            body.append(edge_line(previous, key, attrs))
             previous = key
         last = self.groups[-1].a if self.groups else None
         if self.loss is not None:
@@ -219,7 +220,7 @@ class _LayerDrawing:
             attrs = {"label": "ŷ"}
             if backward:
                 attrs = {"label": f"∂C/∂ŷ {rms_text(self._delta(last))}", "dir": "back"}
-            body.append(_edge(previous, "loss", attrs))
+            body.append(edge_line(previous, "loss", attrs))
         if legend:
             body.append(self._legend(scale))
         graph.body.extend(body)
@@ -242,7 +243,7 @@ class _LayerDrawing:
         backward = self.grads is not None
         if len(run) > 1:
             rows = [f"<b>layers {g.number}–{run[-1].number}</b>: ({escape(g.title())}) × {len(run)}"]
-            rows.append(_small(f"each: z {shape_text(g.z.shape)}"))
+            rows.append(small(f"each: z {shape_text(g.z.shape)}"))
             if backward:
                 deltas = [d for r in run if (d := self._delta(r.z)) is not None]
                 if deltas:
@@ -259,21 +260,21 @@ class _LayerDrawing:
         params = f"W{ell} {shape_text(w.shape)}" + (
             f", b{ell} {shape_text(bias.shape)}" if isinstance(bias, Tensor) else ""
         )
-        rows.append(_small(params))
+        rows.append(small(params))
         rows.append(f"{escape(_z_formula(g))}   {shape_text(g.z.shape)}")
         act = g.activation()
         if act is not None:
             rows.append(f"a{ell} = {escape(act)}(z{ell})   {shape_text(g.a.shape)}")
         if not backward:
-            rows.append(_small(f"a{ell}: {values_text(g.a.data)}"))
+            rows.append(small(f"a{ell}: {values_text(g.a.data)}"))
             return rows
         d = self._delta(g.z)
         rows.append(f"δ{ell} = ∂C/∂z{ell}: {escape(values_text(d)) if d is not None else 'unknown'}")
         gw = self._delta(w)
         if gw is not None:
-            rows.append(_small(f"∂C/∂W{ell}: {values_text(gw)}"))
+            rows.append(small(f"∂C/∂W{ell}: {values_text(gw)}"))
         if isinstance(bias, Tensor) and (gb := self._delta(bias)) is not None:
-            rows.append(_small(f"∂C/∂b{ell}: {values_text(gb)}"))
+            rows.append(small(f"∂C/∂b{ell}: {values_text(gb)}"))
         return rows
 
     def _legend(self, scale: MagnitudeScale | None) -> str:
