@@ -54,5 +54,10 @@ def test_render_graphs_example_writes_images(tmp_path):
     module = _load("render_graphs")
     if viz.find_renderer("png") is None:  # it returns None, never raises, when there is none
         pytest.skip("no Graphviz renderer")
-    module.main(tmp_path)
-    assert any(tmp_path.glob("*.png"))
+    written = module.main(tmp_path)
+    assert written == [tmp_path / "bike_forward.png", tmp_path / "bike_backward.png"]
+    for path in written:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    forward, backward = ((tmp_path / f"bike_{k}.dot").read_text() for k in ("forward", "backward"))
+    assert "label=<forward graph>" in forward and "δ" not in forward
+    assert "label=<backward pass: δ = ∂C/∂(node)>" in backward and backward.count("<br/>δ ") >= 8  # δ on every op

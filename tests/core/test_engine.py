@@ -179,6 +179,30 @@ def test_no_grad_records_nothing_and_works_as_decorator():
     assert ag.is_grad_enabled()
 
 
+def test_grad_mode_is_restored_when_contexts_nest():
+    x = ag.tensor([1.0], requires_grad=True)
+    with ag.no_grad():
+        with ag.enable_grad():
+            assert ag.is_grad_enabled()
+        assert not ag.is_grad_enabled()  # back to the outer no_grad, not to "on"
+        assert (x * 2).grad_fn is None
+        with ag.no_grad():
+            pass
+        assert (x * 2).grad_fn is None
+    assert ag.is_grad_enabled() and (x * 2).grad_fn is not None
+
+
+def test_a_hook_that_returns_a_gradient_replaces_it_for_the_rest_of_the_sweep():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    seen = []
+    y.register_hook(lambda g: g * 10)  # as PyTorch: the returned value replaces δy
+    y.register_hook(lambda g: seen.append(g.copy()))  # returns None: observes, changes nothing
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(seen[0], 10 * 2 * y.data)  # later hooks see the replaced δ
+    np.testing.assert_array_equal(x.grad.data, 3 * 10 * 2 * y.data)  # δx = 3 · 10 · 2y
+
+
 def test_detach_cuts_the_graph_and_shares_data():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     d = (x * 2).detach()

@@ -223,6 +223,8 @@ def test_std_gradient_over_distinct_values(case, keepdims, seed):
     np.testing.assert_allclose(out.data, np.std(x.data, axis=axis, keepdims=keepdims), atol=1e-14)
     assert np.all(out.data >= 0.25)
     assert gradcheck(lambda t: t.std(axis=axis, keepdims=keepdims), [x])
+    with_ddof = x.std(axis=axis, keepdims=keepdims, ddof=1)
+    np.testing.assert_allclose(with_ddof.data, np.std(x.data, axis=axis, keepdims=keepdims, ddof=1), atol=1e-14)
     assert gradcheck(lambda t: t.std(axis=axis, keepdims=keepdims, ddof=1), [x])
 
 

@@ -155,3 +155,13 @@ def test_default_generator_is_the_one_manual_seed_installs():
     t = nn.Parameter(np.zeros(4))
     nn.init.uniform_(t)  # no generator: the default one
     np.testing.assert_array_equal(t.data, expected)
+
+
+def test_deleting_a_slice_removes_every_module_in_it_and_renumbers():
+    layers = [nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)]
+    model = nn.Sequential(*layers)
+    del model[1:3]
+    assert list(model) == [layers[0], layers[3], layers[4]]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # renumbered, as PyTorch
+    del model[::2]
+    assert list(model) == [layers[3]] and list(model._modules) == ["0"]

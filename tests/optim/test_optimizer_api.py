@@ -90,3 +90,15 @@ def test_a_subclass_of_lr_scheduler_sets_the_rate_of_every_group():
     assert [g["lr"] for g in opt.param_groups] == [0.2, 0.1]
     with pytest.raises(NotImplementedError):
         LRScheduler(opt)
+
+
+def test_zero_grad_without_set_to_none_zeroes_the_same_array():
+    p = _param([1.0, 2.0])
+    p.grad = ag.tensor([3.0, -4.0])
+    gradient_array = p.grad.data
+    opt = optim.SGD([p], lr=0.1)
+    opt.zero_grad(set_to_none=False)
+    assert p.grad.data is gradient_array  # in place, as PyTorch: views of .grad see the zeros
+    np.testing.assert_array_equal(gradient_array, [0.0, 0.0])
+    opt.zero_grad()
+    assert p.grad is None

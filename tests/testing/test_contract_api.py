@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_nn as ag
@@ -23,6 +23,7 @@ from autograd_nn.testing.contract import (
     OpContractError,
     ShapeFamily,
     check_case,
+    check_op,
     draw_case,
     spec_of,
 )
@@ -136,3 +137,33 @@ def test_advanced_indices_are_integer_arrays_or_masks_numpy_accepts(data):
     assert picked.size >= 0
     with pytest.raises(ValueError, match="a 0-d array has no axis to index with arrays"):
         ats.advanced_indices(())
+
+
+def test_positive_refuses_a_range_that_reaches_zero():
+    with pytest.raises(ValueError, match="positive: low must be > 0, got 0"):
+        ats.positive(0)
+    with pytest.raises(ValueError, match="positive: low must be > 0, got -1"):
+        ats.positive(-1, 1)
+
+
+def test_check_op_catches_an_op_that_scribbles_on_its_input():
+    # Its output ignores the input, so the results stay deterministic and the derivative (0)
+    # right: only the in-place check can see what it does to the caller's array.
+    class Scribbles(ag.Function):
+        @staticmethod
+        def forward(ctx, z):
+            out = np.zeros_like(z)
+            z[...] = 7.0  # overwrites the caller's array
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 0
+
+    @given(st.data())
+    @settings(max_examples=5, database=None)
+    def run(data):
+        check_op(Scribbles, data.draw, reference=np.zeros_like)
+
+    with pytest.raises(OpContractError, match="the op modified its input in place"):
+        run()

@@ -245,3 +245,38 @@ def test_a_hundred_thousand_node_chain_renders_to_dot_without_recursion():
 
 def test_values_text_formats_tiny_tensors_in_full():
     assert number(0.000123456) == "0.0001235"
+
+
+def test_six_elements_are_shown_in_full_and_seven_as_norm_min_and_max():
+    six = ag.tensor([1.0, -2.0, 3.0, 4.0, 5.0, 6.0], requires_grad=True)
+    seven = ag.tensor([-3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0], requires_grad=True)
+    found = nodes(viz.draw_forward(six.sum() + seven.sum(), params={"six": six, "seven": seven}).source)
+    labels = {
+        re.match(r"<b>(\w+)</b>", label).group(1): label for label, _ in found.values() if label.startswith("<b>s")
+    }
+    assert "= [1, -2, 3, 4, 5, 6]" in labels["six"]
+    assert "‖·‖=5 min=-3 max=4" in labels["seven"]  # √(9 + 16) = 5
+
+
+def test_an_op_that_saves_its_output_shows_that_value():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    found = nodes(viz.draw_forward(x.exp().sum()).source)  # Sum keeps nothing: only Exp saved its output
+    (exp_label,) = [label for label, _ in found.values() if label.startswith("<b>Exp</b>")]
+    assert "saves output" in exp_label and "= [2.718, 7.389]" in exp_label  # e¹, e²
+
+
+def _tanh_chain(n):
+    t = ag.tensor(0.5, requires_grad=True)
+    for _ in range(n):
+        t = ag.tanh(t)
+    return t
+
+
+def test_chains_collapse_above_400_ops_by_default_and_never_with_max_nodes_none():
+    at_limit, above = _tanh_chain(400), _tanh_chain(401)
+    assert len(re.findall(r"^\top\d+ \[", viz.draw_forward(at_limit).source, re.M)) == 400
+    collapsed = viz.draw_backward(above).source
+    assert "(Tanh) × 400" in collapsed
+    assert len(re.findall(r"^\top\d+ \[", collapsed, re.M)) == 1  # the root is never collapsed
+    assert len(re.findall(r"^\top\d+ \[", viz.draw_forward(above, max_nodes=None).source, re.M)) == 401
+    assert "(Tanh) × 40" in viz.draw_forward(_tanh_chain(41), max_nodes=40).source
