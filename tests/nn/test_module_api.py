@@ -165,3 +165,50 @@ def test_deleting_a_slice_removes_every_module_in_it_and_renumbers():
     assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # renumbered, as PyTorch
     del model[::2]
     assert list(model) == [layers[3]] and list(model._modules) == ["0"]
+
+
+def test_reprs_state_the_options_that_differ_from_the_defaults():
+    assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
+    assert repr(nn.MSELoss()) == "MSELoss()"
+    assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
+    assert repr(nn.CrossEntropyLoss(reduction="none")) == "CrossEntropyLoss(reduction='none')"
+
+
+def test_cross_entropy_loss_reduces_as_asked():
+    logits = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]])
+    labels = np.array([0, 2])
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    per_row = -(shifted[[0, 1], labels] - np.log(np.exp(shifted).sum(axis=1)))  # −log softmax at the label
+    np.testing.assert_allclose(nn.CrossEntropyLoss(reduction="none")(logits, labels).data, per_row, rtol=1e-12)
+    np.testing.assert_allclose(nn.CrossEntropyLoss(reduction="sum")(logits, labels).item(), per_row.sum(), rtol=1e-12)
+    np.testing.assert_allclose(nn.CrossEntropyLoss()(logits, labels).item(), per_row.mean(), rtol=1e-12)
+
+
+def test_parameters_without_recursion_are_the_modules_own():
+    model = nn.Module()
+    model.scale = nn.Parameter(np.ones(1))
+    model.layer = nn.Linear(2, 2)
+    assert [p.shape for p in model.parameters(recurse=False)] == [(1,)]
+    assert [p.shape for p in model.parameters()] == [(1,), (2, 2), (2,)]
+
+
+def test_state_dict_keep_vars_gives_the_parameters_themselves():
+    layer = nn.Linear(2, 1)
+    kept = layer.state_dict(keep_vars=True)
+    assert kept["weight"] is layer.weight and kept["bias"] is layer.bias
+    detached = layer.state_dict()
+    assert detached["weight"] is not layer.weight and not detached["weight"].requires_grad
+
+
+def test_negative_indices_count_from_the_end():
+    layers = [nn.Linear(1, 1), nn.Tanh(), nn.ReLU(), nn.Sigmoid()]
+    model = nn.Sequential(*layers)
+    assert [model[i] for i in (-1, -2, -3, -4)] == layers[::-1]
+    with pytest.raises(IndexError, match="index -5 is out of range for 4 modules"):
+        model[-5]  # noqa: B018
+
+
+def test_init_normal_draws_around_its_mean_with_its_std():
+    t = nn.Parameter(np.zeros((300, 100)))
+    assert nn.init.normal_(t, mean=3.0, std=0.5, generator=np.random.default_rng(2)) is t
+    assert abs(t.data.mean() - 3.0) < 0.01 and abs(t.data.std() - 0.5) < 0.01

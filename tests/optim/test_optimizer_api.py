@@ -102,3 +102,39 @@ def test_zero_grad_without_set_to_none_zeroes_the_same_array():
     np.testing.assert_array_equal(gradient_array, [0.0, 0.0])
     opt.zero_grad()
     assert p.grad is None
+
+
+def test_step_returns_what_the_closure_returns_after_running_it_first():
+    p = _param([2.0])
+    opt = optim.SGD([p], lr=0.5)
+    calls = []
+
+    def closure():
+        calls.append(p.data.copy())
+        return 42.0
+
+    assert opt.step(closure) == 42.0
+    np.testing.assert_array_equal(calls[0], [2.0])  # the closure ran before the update
+    np.testing.assert_array_equal(p.data, [1.5])
+    assert opt.step() is None
+
+
+def test_a_resumed_cosine_schedule_keeps_the_rate_and_continues_from_it():
+    import math
+
+    # torch 2.13 does the same: constructing with last_epoch=3 counts epoch 4 and keeps the
+    # optimizer's current rate; the next step applies the recursive cosine factor to it.
+    opt = optim.SGD([_param([1.0])], lr=0.5)
+    opt.param_groups[0]["initial_lr"] = 1.0  # as a loaded optimizer state has it
+    schedule = optim.CosineAnnealingLR(opt, T_max=10, eta_min=0.1, last_epoch=3)
+    assert schedule.last_epoch == 4 and opt.param_groups[0]["lr"] == 0.5
+    schedule.step()
+    ratio = (1 + math.cos(math.pi * 5 / 10)) / (1 + math.cos(math.pi * 4 / 10))
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 + ratio * (0.5 - 0.1), rel=1e-12)
+    with pytest.raises(KeyError, match="param_groups\\[0\\] has no 'initial_lr'"):
+        optim.CosineAnnealingLR(optim.SGD([_param([1.0])], lr=0.5), T_max=10, last_epoch=3)
+
+
+def test_a_scheduler_needs_an_optimizer():
+    with pytest.raises(TypeError, match="StepLR: expected an Optimizer, got list"):
+        optim.StepLR([_param([1.0])], step_size=1)

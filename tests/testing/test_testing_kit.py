@@ -4,6 +4,7 @@ docs' examples run; hypothesis stays optional."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 import sys
@@ -179,6 +180,20 @@ def test_gradgradcheck_defaults_reject_a_one_percent_error_in_the_second_derivat
     second_order = r"gradgradcheck: the gradient of vᵀ·∂fn/∂x .* for input 0 .*max rel error 0\.01\b"
     with pytest.raises(GradcheckError, match=second_order):
         gradgradcheck(Cube.apply, [x])
+
+
+def test_gradcheck_reports_a_gradient_of_the_wrong_shape_or_dtype(monkeypatch):
+    # The engine always hands back input-shaped gradients; gradcheck checks it anyway, so a
+    # broken engine is reported, not compared element by element by accident.
+    kit = importlib.import_module("autograd_nn.testing.gradcheck")  # the module, not the function
+
+    real = kit.grad
+    x = _x((2, 3))
+    monkeypatch.setattr(kit, "grad", lambda *a, **k: tuple(g.reshape(3, 2) for g in real(*a, **k)))
+    with pytest.raises(GradcheckError, match=r"has shape \(3, 2\) and dtype float64; expected shape \(2, 3\)"):
+        gradcheck(lambda x: x * 2, [x])
+    monkeypatch.setattr(kit, "grad", lambda *a, **k: tuple(g.astype(np.float32) for g in real(*a, **k)))
+    assert gradcheck(lambda x: x * 2, [x], raise_exception=False) is False
 
 
 def test_gradcheck_treats_a_nan_gradient_as_wrong():

@@ -280,3 +280,16 @@ def test_chains_collapse_above_400_ops_by_default_and_never_with_max_nodes_none(
     assert len(re.findall(r"^\top\d+ \[", collapsed, re.M)) == 1  # the root is never collapsed
     assert len(re.findall(r"^\top\d+ \[", viz.draw_forward(above, max_nodes=None).source, re.M)) == 401
     assert "(Tanh) × 40" in viz.draw_forward(_tanh_chain(41), max_nodes=40).source
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"gradient has shape \(3,\) but the root has shape \(2,\)"):
+        viz.draw_backward(x * 2, gradient=np.ones(3))
+
+
+def test_a_leaf_drawn_on_its_own_is_the_loss():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    found = nodes(viz.draw_forward(w, params={"w": w}).source)
+    assert list(found) == ["t0"]
+    assert 'peripheries="2"' in found["t0"][1]  # the root's double border, even for a leaf
