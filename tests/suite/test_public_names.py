@@ -14,9 +14,10 @@ tensors with ``ag.tensor`` and nodes with operations, never by naming the class.
 A name reached through several namespaces (``ag.relu`` is ``F.relu``) is one object and
 needs one mention; ``test_reexports_are_the_same_objects`` checks that they are.
 
-The CLI's Python names are here (``autograd_nn.cli`` is not a namespace listed above, and
-its options are tested with the CLI); the hypothesis-free parts of the lists below are
-data, not tests.
+Why names and not coverage: a line that runs under some test is not a behaviour that a
+test checks, and coverage would need the whole suite under a tracer. Naming a name is a
+cheap floor; the mutation catalogue (``mutation/``) checks that the tests also bite.
+``autograd_nn.cli`` is not scanned: its commands and options belong to the CLI's tests.
 """
 
 from __future__ import annotations
