@@ -48,8 +48,12 @@ def main(path: str | None = None, epochs: int = 20) -> dict[str, float]:
     y_hat = a1 @ model[2].weight.data.T + model[2].bias.data
     by_hand = {2: 2 * (y_hat - y.data) / y.data.size}  # C = mean((ŷ − y)²)
     by_hand[1] = (by_hand[2] @ model[2].weight.data) * a1 * (1 - a1)
-    difference = max(float(np.abs(deltas[l].data - by_hand[l]).max() / np.abs(by_hand[l]).max()) for l in (1, 2))
-    print(f"δ¹ {deltas[1].shape}, δ² {deltas[2].shape}: engine vs hand-derived, max relative difference {difference:.2e}")
+    difference = max(
+        float(np.abs(deltas[layer].data - by_hand[layer]).max() / np.abs(by_hand[layer]).max()) for layer in (1, 2)
+    )
+    print(
+        f"δ¹ {deltas[1].shape}, δ² {deltas[2].shape}: engine vs hand-derived, max relative difference {difference:.2e}"
+    )
     if not difference < 1e-10:  # float64 rounding is ~1e-16; anything larger is a wrong δ
         raise RuntimeError(f"the engine's δ disagree with the hand-derived recursion by {difference:.3g}")
 

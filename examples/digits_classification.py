@@ -19,14 +19,19 @@ from autograd_nn import nn, optim
 from autograd_nn.data import DataLoader, TensorDataset
 
 
+def split_indices(n: int, seed: int, test_size: int = 360) -> tuple[np.ndarray, np.ndarray]:
+    """(test, train) indices: a seeded shuffle, the first ``test_size`` held out."""
+    order = np.random.default_rng(seed).permutation(n)
+    return order[:test_size], order[test_size:]
+
+
 def main(epochs: int = 30, seed: int = 0) -> float:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     X = (digits.data / 16.0).astype(np.float32)  # pixel intensities 0..16 → 0..1
     y = digits.target
-    order = np.random.default_rng(seed).permutation(len(X))
-    test, train = order[:360], order[360:]
+    test, train = split_indices(len(X), seed)
 
     nn.init.manual_seed(seed)
     model = nn.Sequential(nn.Linear(64, 64, dtype="float32"), nn.ReLU(), nn.Linear(64, 10, dtype="float32"))

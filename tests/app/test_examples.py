@@ -45,7 +45,11 @@ def test_custom_op_example_passes_its_checks(capsys):
 
 def test_digits_example_classifies():
     pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (the `examples` extra)")
-    assert _load("digits_classification").main() >= 0.98  # the figure its docstring and the README quote
+    example = _load("digits_classification")
+    assert example.main() >= 0.98  # the figure its docstring and the README quote
+    test, train = example.split_indices(1797, seed=0)
+    assert len(test) == 360 and len(train) == 1437
+    assert not set(test) & set(train) and set(test) | set(train) == set(range(1797))  # held out, nothing lost
 
 
 def test_render_graphs_example_writes_images(tmp_path):

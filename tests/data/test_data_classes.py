@@ -14,8 +14,10 @@ from autograd_nn.data import (
     FEATURE_NAMES,
     HOUR_CSV_COLUMNS,
     BikeSharing,
+    DataLoader,
     Scaling,
     Split,
+    TensorDataset,
     default_collate,
     load_bike_sharing,
 )
@@ -117,3 +119,9 @@ def test_default_collate_stacks_samples_along_a_new_first_axis():
         default_collate([(1, 2), (3,)])
     with pytest.raises(ValueError, match=r"cannot stack samples of shapes \[\(2,\), \(3,\)\] into one batch"):
         default_collate([np.zeros(2), np.zeros(3)])
+
+
+def test_a_loader_says_what_it_iterates():
+    loader = DataLoader(TensorDataset(np.zeros(5)), batch_size=2, shuffle=True, seed=0)
+    assert repr(loader) == "DataLoader(dataset of 5 samples, batch_size=2, shuffle=True, drop_last=False)"
+    assert len(loader) == 3 and len(DataLoader(TensorDataset(np.zeros(5)), batch_size=2, drop_last=True)) == 2
