@@ -3,8 +3,8 @@
 Why Sphinx: it is the long-term choice. MkDocs 1.x is no longer maintained and the
 Material theme announces its end of life (May 2027); Sphinx has been the Python
 documentation tool for fifteen years, and autodoc reads our numpydoc docstrings directly.
-Pages are Markdown (MyST); math is rendered by a vendored MathJax, so the built site
-fetches nothing from the network.
+Pages are Markdown (MyST); math is rendered by MathJax, copied into the site from an
+installed package, so the built site fetches nothing from the network.
 
 Build (strict: any warning, including a broken reference, fails)::
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+from importlib import metadata
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -42,10 +43,35 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3  # [text](page.md#a-section) links resolve (and are checked)
 
 # --- math, offline -----------------------------------------------------------------
-# MathJax 3.2.2, the single self-contained bundle es5/tex-svg-full.js (all TeX
-# extensions; SVG output draws glyphs as paths, so no font files are loaded). Vendored
-# from the npm package `mathjax` (Apache-2.0, LICENSE beside it). Relative to _static.
-mathjax_path = "mathjax/tex-svg-full.js"
+# MathJax is a dependency, not part of this repository: the PyPI package
+# sphinx-mathjax-offline (in the `docs` extra) ships MathJax 3.2.2's files. Chosen over the
+# npm package mathjax@3 because every docs tool installs with pip, so `pip install -e
+# ".[dev]"` is all a fresh machine needs; npm would add Node as a second toolchain to the
+# README's commands and CI. Used as a data package, not as the Sphinx extension its README
+# suggests: that extension forces mathjax_path to tex-chtml.js (HTML output with web fonts)
+# and copies all 24 MB of MathJax's components into every build. The site needs one file,
+# tex-svg-full.js, MathJax's self-contained bundle (all TeX extensions; SVG output draws
+# glyphs as paths, so no font files are loaded); it is copied as a static file into _static.
+MATHJAX_PACKAGE = "sphinx-mathjax-offline"
+MATHJAX_BUNDLE = "sphinx-mathjax-offline/static/mathjax/tex-svg-full.js"  # inside the package
+
+
+def _packaged_mathjax() -> Path:
+    try:
+        package = metadata.distribution(MATHJAX_PACKAGE)
+    except metadata.PackageNotFoundError:
+        raise RuntimeError(
+            f"the docs build takes MathJax from the package {MATHJAX_PACKAGE}, which is not installed: "
+            "pip install -e '.[docs]' (the dev extra includes it)"
+        ) from None
+    bundle = Path(package.locate_file(MATHJAX_BUNDLE))
+    if not bundle.is_file():
+        raise RuntimeError(f"{MATHJAX_PACKAGE} {package.version} does not ship {MATHJAX_BUNDLE} (looked at {bundle})")
+    return bundle
+
+
+html_static_path = [str(_packaged_mathjax())]  # a file entry is copied into _static itself
+mathjax_path = "tex-svg-full.js"  # relative to _static
 
 # --- API reference -----------------------------------------------------------------
 autodoc_member_order = "bysource"
@@ -66,7 +92,6 @@ nitpick_ignore_regex = [
 # --- HTML --------------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"autograd_nn {release}"
-html_static_path = ["_static"]
 html_permalinks_icon = "#"
 
 # --- the table of contents ---------------------------------------------------------

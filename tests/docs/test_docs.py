@@ -6,8 +6,9 @@ real browser renders its math offline.
   only visibly, with ```python no-run.
 - The site builds with ``sphinx -W --keep-going -n`` (skipped when the ``docs`` extra is
   not installed; CI installs it), lists every page, and links nothing from the network.
-- Headless Chromium (skipped only when it is absent) shows that MathJax typeset every
-  formula, and that the page requested nothing over the network.
+- MathJax is the packaged one (sphinx-mathjax-offline, byte for byte), and headless
+  Chromium (skipped only when it is absent) shows that it typeset every formula, and that
+  the page requested nothing over the network.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
+from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -181,7 +183,7 @@ def test_contents_follow_the_pages_that_exist(tmp_path):
     not listed is added before the API reference: neither fails the strict build."""
     _require_docs_extra()
     source = tmp_path / "docs"
-    (source / "_static").mkdir(parents=True)
+    source.mkdir()
     shutil.copy(DOCS / "conf.py", source)
     toctree = re.search(r"```\{toctree\}.*?\n```", (DOCS / "index.md").read_text(encoding="utf-8"), re.S)
     assert toctree and "\nmodels\n" in toctree.group()  # listed in index.md, absent here
@@ -224,12 +226,22 @@ def test_no_page_loads_anything_from_the_network(site):
     assert not offenders, "\n".join(offenders)
 
 
-def test_math_is_served_by_the_vendored_mathjax(site):
+def _packaged_mathjax() -> Path:
+    """tex-svg-full.js as the package sphinx-mathjax-offline installed it (found from the
+    package's own file list, not from docs/conf.py)."""
+    dist = metadata.distribution("sphinx-mathjax-offline")
+    bundle = next(f for f in dist.files or [] if f.as_posix().endswith("static/mathjax/tex-svg-full.js"))
+    return Path(dist.locate_file(bundle))
+
+
+def test_math_is_served_by_the_packaged_mathjax(site):
     html = _built(site)
     page = (html / "delta_equations.html").read_text(encoding="utf-8")
-    scripts = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', page)
-    assert [s.split("?")[0] for s in scripts] == ["_static/mathjax/tex-svg-full.js"]
-    assert (html / "_static" / "mathjax" / "tex-svg-full.js").stat().st_size > 1_000_000
+    scripts = [s.split("?")[0] for s in re.findall(r'<script[^>]*src="([^"]*)"', page)]
+    assert [s for s in scripts if "mathjax" in s.lower() or "tex-" in s] == ["_static/tex-svg-full.js"]
+    served = (html / "_static" / "tex-svg-full.js").read_bytes()
+    assert served == _packaged_mathjax().read_bytes()  # the installed package's file, byte for byte
+    assert re.search(rb'VERSION="3\.\d+\.\d+"', served)  # MathJax 3, whose bundle this is
 
 
 # --- a real browser ------------------------------------------------------------------------
