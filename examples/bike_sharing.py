@@ -19,6 +19,8 @@ from autograd_nn.data import DataLoader, TensorDataset, load_bike_sharing, synth
 
 
 def main(path: str | None = None, epochs: int = 20) -> dict[str, float]:
+    """Train, check the engine's δ against the post's recursion (raises if they disagree), and
+    return the final validation and test MSE and that δ difference."""
     data = synthetic_bike_sharing(seed=0) if path is None else load_bike_sharing(path)
     print(data)
     nn.init.manual_seed(0)
@@ -43,14 +45,23 @@ def main(path: str | None = None, epochs: int = 20) -> dict[str, float]:
     loss_fn(model(x), y).backward()
     deltas, activations = model.deltas(), model.activations()
     a1 = activations[1].data
-    by_hand = (deltas[2].data @ model[2].weight.data) * a1 * (1 - a1)
-    print(f"δ¹ {deltas[1].shape}: engine vs hand-derived, max difference {np.abs(deltas[1].data - by_hand).max():.2e}")
+    y_hat = a1 @ model[2].weight.data.T + model[2].bias.data
+    by_hand = {2: 2 * (y_hat - y.data) / y.data.size}  # C = mean((ŷ − y)²)
+    by_hand[1] = (by_hand[2] @ model[2].weight.data) * a1 * (1 - a1)
+    difference = max(
+        float(np.abs(deltas[layer].data - by_hand[layer]).max() / np.abs(by_hand[layer]).max()) for layer in (1, 2)
+    )
+    print(
+        f"δ¹ {deltas[1].shape}, δ² {deltas[2].shape}: engine vs hand-derived, max relative difference {difference:.2e}"
+    )
+    if not difference < 1e-10:  # float64 rounding is ~1e-16; anything larger is a wrong δ
+        raise RuntimeError(f"the engine's δ disagree with the hand-derived recursion by {difference:.3g}")
 
     with ag.no_grad():
         test = loss_fn(model(ag.tensor(data.test.X)), ag.tensor(data.test.y)).item()
     riders = data.unscale(model(ag.tensor(data.test.X[:5])).data)
     print(f"test MSE {test:.4f}; first predictions (riders/hour): {np.round(riders.ravel())}")
-    return {"val": val, "test": test}
+    return {"val": val, "test": test, "delta_difference": difference}
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+import skip_policy
 from hypothesis import HealthCheck, settings
 
 # CI runs a fixed, moderate number of examples per property; `dev` is quicker still.
@@ -13,6 +14,10 @@ settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_
 settings.register_profile("dev", max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    skip_policy.install(config)  # under CI=true a skip fails the run unless allow-listed
 
 
 @pytest.fixture

@@ -87,22 +87,27 @@ class Module:
             )
         return registry
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from every registry, so it can be re-registered as another kind."""
+    def _forget(self, name: str, keep: str) -> None:
+        """Remove ``name`` from the other registries, so it can be registered as another kind.
+
+        The ``keep`` registry is left alone: re-assigning a name of the same kind keeps its
+        place, so ``state_dict`` keys and parameter order stay as PyTorch has them.
+        """
         self.__dict__.pop(name, None)
         for registry in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[registry].pop(name, None)
+            if registry != keep:
+                self.__dict__[registry].pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
             self._registry("_parameters")
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._registry("_modules")
             refuse_cycle(self, name, value)
-            self._forget(name)
+            self._forget(name, keep="_modules")
             self._modules[name] = value
         elif name in self.__dict__.get("_parameters", ()):
             if value is not None:
@@ -161,7 +166,7 @@ class Module:
                 f"{type(self).__name__}.register_parameter: {name!r} must be an nn.Parameter or None, "
                 f"got {type(param).__name__}"
             )
-        self._forget(name)
+        self._forget(name, keep="_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -175,7 +180,7 @@ class Module:
             raise TypeError(
                 f"{type(self).__name__}.register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}"
             )
-        self._forget(name)
+        self._forget(name, keep="_buffers")
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
@@ -189,7 +194,7 @@ class Module:
                 f"{type(self).__name__}.add_module: {name!r} must be an nn.Module or None, got {type(module).__name__}"
             )
         refuse_cycle(self, name, module)
-        self._forget(name)
+        self._forget(name, keep="_modules")
         self._modules[name] = module
 
     register_module = add_module

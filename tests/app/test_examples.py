@@ -22,6 +22,20 @@ def test_bike_sharing_example_learns(capsys):
     out = capsys.readouterr().out
     assert "synthetic" in out and "engine vs hand-derived" in out
     assert result["val"] < 0.5  # predicting the mean scores ≈ 1.3 on this split
+    assert 0 <= result["delta_difference"] < 1e-10  # δ¹ and δ² as the post derives them by hand
+
+
+def test_bike_sharing_example_refuses_deltas_that_disagree(monkeypatch):
+    from autograd_nn import nn
+
+    real = nn.Sequential.deltas
+
+    def off_by_one_percent(self):
+        return {layer: d * 1.01 for layer, d in real(self).items()}
+
+    monkeypatch.setattr(nn.Sequential, "deltas", off_by_one_percent)
+    with pytest.raises(RuntimeError, match="the engine's δ disagree with the hand-derived recursion by 0.01"):
+        _load("bike_sharing").main(epochs=1)
 
 
 def test_custom_op_example_passes_its_checks(capsys):
@@ -31,7 +45,11 @@ def test_custom_op_example_passes_its_checks(capsys):
 
 def test_digits_example_classifies():
     pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (the `examples` extra)")
-    assert _load("digits_classification").main(epochs=10) > 0.9
+    example = _load("digits_classification")
+    assert example.main() >= 0.98  # the figure its docstring and the README quote
+    test, train = example.split_indices(1797, seed=0)
+    assert len(test) == 360 and len(train) == 1437
+    assert not set(test) & set(train) and set(test) | set(train) == set(range(1797))  # held out, nothing lost
 
 
 def test_render_graphs_example_writes_images(tmp_path):
@@ -40,5 +58,10 @@ def test_render_graphs_example_writes_images(tmp_path):
     module = _load("render_graphs")
     if viz.find_renderer("png") is None:  # it returns None, never raises, when there is none
         pytest.skip("no Graphviz renderer")
-    module.main(tmp_path)
-    assert any(tmp_path.glob("*.png"))
+    written = module.main(tmp_path)
+    assert written == [tmp_path / "bike_forward.png", tmp_path / "bike_backward.png"]
+    for path in written:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    forward, backward = ((tmp_path / f"bike_{k}.dot").read_text() for k in ("forward", "backward"))
+    assert "label=<forward graph>" in forward and "δ" not in forward
+    assert "label=<backward pass: δ = ∂C/∂(node)>" in backward and backward.count("<br/>δ ") >= 8  # δ on every op

@@ -135,3 +135,28 @@ def test_apply_with_no_tensor_input_returns_the_forward_array():
 
     out = Double.apply(np.array([1.0, 2.0]))
     assert type(out) is np.ndarray and out.tolist() == [2.0, 4.0]
+
+
+def test_the_context_an_op_gets_and_what_the_node_keeps_of_it():
+    seen = {}
+
+    class Probe(ag.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            assert isinstance(ctx, ag.Context) and ctx.needs_input_grad == (True, False)
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            seen["xp"] = ctx.xp.exp(np.zeros(1))  # the numpy twins in a plain backward
+            assert ctx.saved is ctx.saved_tensors and len(ctx.saved_tensors) == 2
+            x, y = ctx.saved_tensors
+            return grad * y, None
+
+    x = ag.tensor([2.0], requires_grad=True)
+    out = Probe.apply(x, np.array([5.0]))
+    kept = out.grad_fn.saved_values
+    assert kept[0] is x.data and kept[1].tolist() == [5.0]
+    out.backward()
+    assert out.grad_fn.saved_values is None and seen["xp"].tolist() == [1.0] and x.grad.item() == 5.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -107,10 +108,16 @@ def test_million_op_chain_backpropagates_without_recursion():
 def test_deep_chain_is_freed_without_recursion():
     x = ag.tensor([1.0], requires_grad=True)
     y = x
-    for _ in range(200_000):
-        y = y * 1.0
-    del y  # dropping a deep graph must not hit the recursion limit
+    kept = []  # weak references to arrays the graph holds (y · y saves both operands)
+    for step in range(200_000):
+        y = y * y  # 1 · 1 stays 1
+        if step in (10, 100_000, 199_998):
+            kept.append(weakref.ref(y.data))
+    assert all(ref() is not None for ref in kept)  # alive while the graph is
+    del y  # dropping a deep graph must not hit the recursion limit ...
     gc.collect()
+    assert all(ref() is None for ref in kept)  # ... and must release what it saved
+    assert x.grad is None and x.data.tolist() == [1.0]
 
 
 def test_second_backward_through_freed_graph_raises():
@@ -170,6 +177,30 @@ def test_no_grad_records_nothing_and_works_as_decorator():
 
     assert f(x).grad_fn is None
     assert ag.is_grad_enabled()
+
+
+def test_grad_mode_is_restored_when_contexts_nest():
+    x = ag.tensor([1.0], requires_grad=True)
+    with ag.no_grad():
+        with ag.enable_grad():
+            assert ag.is_grad_enabled()
+        assert not ag.is_grad_enabled()  # back to the outer no_grad, not to "on"
+        assert (x * 2).grad_fn is None
+        with ag.no_grad():
+            pass
+        assert (x * 2).grad_fn is None
+    assert ag.is_grad_enabled() and (x * 2).grad_fn is not None
+
+
+def test_a_hook_that_returns_a_gradient_replaces_it_for_the_rest_of_the_sweep():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    seen = []
+    y.register_hook(lambda g: g * 10)  # as PyTorch: the returned value replaces δy
+    y.register_hook(lambda g: seen.append(g.copy()))  # returns None: observes, changes nothing
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(seen[0], 10 * 2 * y.data)  # later hooks see the replaced δ
+    np.testing.assert_array_equal(x.grad.data, 3 * 10 * 2 * y.data)  # δx = 3 · 10 · 2y
 
 
 def test_detach_cuts_the_graph_and_shares_data():

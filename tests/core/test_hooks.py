@@ -81,3 +81,15 @@ def test_retain_grad_still_works_beside_user_hooks():
     (h * 3).sum().backward()
     np.testing.assert_array_equal(h.grad.data, [3.0, 3.0])  # retained before the doubling hook
     np.testing.assert_array_equal(x.grad.data, [12.0, 12.0])
+
+
+def test_node_hooks_return_a_removable_handle():
+    x = ag.tensor([2.0], requires_grad=True)
+    y = x * 3
+    seen = []
+    handle = y.grad_fn.register_hook(lambda g: seen.append(g.item()))
+    assert isinstance(handle, ag.RemovableHandle)
+    y.backward(retain_graph=True)
+    handle.remove()
+    y.backward()
+    assert seen == [1.0] and x.grad.item() == 6.0

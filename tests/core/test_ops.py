@@ -189,6 +189,11 @@ def shape_and_axis(draw):
     return shape, axis
 
 
+def _reduced_count(shape, axis) -> int:
+    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return int(np.prod([shape[a] for a in axes]))
+
+
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "var", "std"])
 @given(case=shape_and_axis(), keepdims=st.booleans(), seed=st.integers(0, 2**16))
 def test_reductions(name, case, keepdims, seed):
@@ -197,9 +202,35 @@ def test_reductions(name, case, keepdims, seed):
     x = _leaf(rng, shape)
     out = getattr(x, name)(axis=axis, keepdims=keepdims)
     np.testing.assert_allclose(out.data, getattr(np, name)(x.data, axis=axis, keepdims=keepdims), atol=1e-14)
-    if name == "std" and np.any(out.data < 1e-3):
-        return  # √ has an infinite slope at 0 (a reduction over one element)
-    gradcheck(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), [x])
+    if name != "std":
+        gradcheck(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), [x])
+
+
+@given(
+    case=shape_and_axis().filter(lambda case: _reduced_count(*case) >= 2),
+    keepdims=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_std_gradient_over_distinct_values(case, keepdims, seed):
+    # √ has an infinite slope at 0, so std's derivative needs a spread: every reduced group has
+    # at least two elements, all elements at least 0.5 apart (a permuted grid plus small noise),
+    # hence std ≥ 0.25 everywhere and the check runs on every example.
+    shape, axis = case
+    rng = np.random.default_rng(seed)
+    grid = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.6 + rng.uniform(-0.05, 0.05, shape)
+    x = ag.tensor(grid - grid.mean(), requires_grad=True)
+    out = x.std(axis=axis, keepdims=keepdims)
+    np.testing.assert_allclose(out.data, np.std(x.data, axis=axis, keepdims=keepdims), atol=1e-14)
+    assert np.all(out.data >= 0.25)
+    assert gradcheck(lambda t: t.std(axis=axis, keepdims=keepdims), [x])
+    with_ddof = x.std(axis=axis, keepdims=keepdims, ddof=1)
+    np.testing.assert_allclose(with_ddof.data, np.std(x.data, axis=axis, keepdims=keepdims, ddof=1), atol=1e-14)
+    assert gradcheck(lambda t: t.std(axis=axis, keepdims=keepdims, ddof=1), [x])
+
+
+def test_std_of_one_element_is_zero_like_numpy():
+    x = ag.tensor([[1.5], [-2.0]], requires_grad=True)
+    np.testing.assert_array_equal(x.std(axis=1).data, [0.0, 0.0])
 
 
 def test_var_ddof_matches_numpy(rng):

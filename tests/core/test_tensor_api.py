@@ -184,3 +184,60 @@ def test_axis_arguments_must_be_integers(axis):
     x = ag.tensor(np.ones((2, 3)))
     with pytest.raises(TypeError, match=r"mean: axis must be an int, a tuple of ints or None"):
         x.mean(axis=axis)
+
+
+def test_argmax_and_argmin_give_numpy_indices_of_the_extremes():
+    t = ag.tensor([[3.0, -1.0, 7.0], [0.5, 9.0, -4.0]], requires_grad=True)
+    assert t.argmax() == 4 and t.argmin() == 5  # flat indices of 9 and −4
+    np.testing.assert_array_equal(t.argmax(axis=1), [2, 1])
+    np.testing.assert_array_equal(t.argmin(axis=1), [1, 2])
+    np.testing.assert_array_equal(t.argmax(axis=0), [0, 1, 0])
+    np.testing.assert_array_equal(t.argmin(axis=0), [1, 0, 1])
+    assert isinstance(t.argmax(axis=0), np.ndarray)  # indices, not a differentiable Tensor
+
+
+def test_dot_is_the_matrix_product_with_its_gradients():
+    a = ag.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    b = ag.tensor([[1.0, -1.0, 0.0], [2.0, 0.5, 1.0]], requires_grad=True)
+    c = a.dot(b)
+    np.testing.assert_array_equal(c.data, [[5.0, 0.0, 2.0], [11.0, -1.0, 4.0], [17.0, -2.0, 6.0]])
+    c.backward(np.ones((3, 3)))
+    np.testing.assert_array_equal(a.grad.data, [[0.0, 3.5]] * 3)  # δ Bᵀ: row sums of B
+    np.testing.assert_array_equal(b.grad.data, [[9.0] * 3, [12.0] * 3])  # Aᵀ δ: column sums of A
+    v = ag.tensor([1.0, 2.0])
+    assert a.dot(v).tolist() == [5.0, 11.0, 17.0] and v.dot(v).item() == 5.0
+
+
+def test_as_tensor_wraps_without_copying_and_passes_tensors_through():
+    t = ag.tensor([1.0], requires_grad=True)
+    assert ag.as_tensor(t) is t
+    array = np.arange(3.0)
+    wrapped = ag.as_tensor(array)
+    assert wrapped.data is array and not wrapped.requires_grad and wrapped.is_leaf
+    listed = ag.as_tensor([1, 2])
+    assert isinstance(listed, ag.Tensor) and listed.dtype == np.int64 and listed.tolist() == [1, 2]
+
+
+def test_needs_input_grad_tells_an_op_which_gradients_to_compute():
+    seen = []
+
+    class Scale(ag.Function):
+        """a = x·y; computes only the gradients that are needed"""
+
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, y = ctx.saved
+            seen.append(ctx.needs_input_grad)
+            need_x, need_y = ctx.needs_input_grad
+            return (grad * y if need_x else None), (grad * x if need_y else None)
+
+    x, y = ag.tensor([2.0], requires_grad=True), ag.tensor([3.0])
+    Scale.apply(x, y).sum().backward()
+    Scale.apply(y, x).sum().backward()
+    assert seen == [(True, False), (False, True)]
+    assert x.grad.tolist() == [6.0]

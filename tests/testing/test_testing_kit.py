@@ -4,6 +4,7 @@ docs' examples run; hypothesis stays optional."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 import sys
@@ -92,6 +93,107 @@ def test_gradcheck_names_the_one_wrong_element_and_the_input():
     assert line.startswith("  element (1, 2):")
     assert abs(analytic - numeric) == pytest.approx(1.0, rel=1e-6)  # the bump, not a rounding
     assert not gradcheck(lambda x, y: x * 2 + wrong.apply(y), [x, y], raise_exception=False)
+
+
+def _weighted_sum_with_backward_off_by(relative: float, absolute: float = 0.0):
+    """L = Σ c·x, whose backward is wrong by a known factor and offset: (1 + relative)·c + absolute.
+
+    L is linear, so central differences are exact up to rounding (~1e-10): the error that
+    gradcheck sees is the one put here, whatever the random cotangent.
+    """
+
+    class WeightedSum(ag.Function):
+        @staticmethod
+        def forward(ctx, x, c):
+            ctx.c = c
+            return np.sum(c * x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.c * (1 + relative) + absolute, None
+
+    return WeightedSum
+
+
+WEIGHTS = np.array([[0.5, -1.0, 2.0], [3.0, -0.75, 1.25]])
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck], ids=["gradcheck", "gradgradcheck"])
+def test_the_defaults_accept_exact_derivatives_of_every_size(check):
+    # exact derivatives from 1e-6 to 1e4, inputs of either sign: no false alarm at the defaults
+    x = ag.tensor(np.array([-9.0, -2.0, -0.5, 1e-3, 0.7, 2.5, 9.2]), requires_grad=True)
+    assert check(lambda x: x.exp(), [x])
+    assert check(lambda x: (x * x * x) * 1e-6, [x])
+    assert check(lambda x: x.tanh() * x.sigmoid(), [x])
+
+
+def test_gradcheck_defaults_reject_a_one_percent_error():
+    x = ag.tensor(np.ones((2, 3)), requires_grad=True)
+    assert gradcheck(_weighted_sum_with_backward_off_by(0.0).apply, [x, WEIGHTS])
+    with pytest.raises(GradcheckError, match=r"at 6 of 6 element\(s\).*max rel error 0\.01\b"):
+        gradcheck(_weighted_sum_with_backward_off_by(0.01).apply, [x, WEIGHTS])
+    with pytest.raises(GradcheckError):
+        gradcheck(_weighted_sum_with_backward_off_by(-0.01).apply, [x, WEIGHTS])
+
+
+def test_gradcheck_default_tolerances_are_atol_1e_5_and_rtol_1e_3():
+    # |analytic − numeric| ≤ 1e-5 + 1e-3·|numeric|, pinned from both sides
+    x = ag.tensor(np.ones((2, 3)), requires_grad=True)
+    off = _weighted_sum_with_backward_off_by
+    assert gradcheck(off(5e-4).apply, [x, WEIGHTS * 100])  # 0.05 %: within rtol
+    assert not gradcheck(off(2e-3).apply, [x, WEIGHTS * 100], raise_exception=False)  # 0.2 %: beyond it
+    zero = np.zeros((2, 3))  # a true gradient of 0: only atol is left
+    assert gradcheck(off(0.0, absolute=5e-6).apply, [x, zero])
+    assert not gradcheck(off(0.0, absolute=2e-5).apply, [x, zero], raise_exception=False)
+
+
+def test_gradgradcheck_defaults_reject_a_one_percent_error_in_the_second_derivative():
+    class SquareSecondOrderOff(ag.Function):
+        """a = z²; its own derivative is 1 % too large: wrong only where it is differentiated again."""
+
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return z * z
+
+        @staticmethod
+        def backward(ctx, grad):
+            (z,) = ctx.saved
+            return grad * 2.02 * z
+
+    class Cube(ag.Function):
+        """a = z³; δz = δa·3z², where z² comes from SquareSecondOrderOff under create_graph."""
+
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return z**3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (z,) = ctx.saved
+            square = SquareSecondOrderOff.apply(z) if isinstance(z, ag.Tensor) else z * z
+            return grad * 3 * square
+
+    x = _x((2, 3))
+    assert gradcheck(Cube.apply, [x])  # the first derivative is right
+    second_order = r"gradgradcheck: the gradient of vᵀ·∂fn/∂x .* for input 0 .*max rel error 0\.01\b"
+    with pytest.raises(GradcheckError, match=second_order):
+        gradgradcheck(Cube.apply, [x])
+
+
+def test_gradcheck_reports_a_gradient_of_the_wrong_shape_or_dtype(monkeypatch):
+    # The engine always hands back input-shaped gradients; gradcheck checks it anyway, so a
+    # broken engine is reported, not compared element by element by accident.
+    kit = importlib.import_module("autograd_nn.testing.gradcheck")  # the module, not the function
+
+    real = kit.grad
+    x = _x((2, 3))
+    monkeypatch.setattr(kit, "grad", lambda *a, **k: tuple(g.reshape(3, 2) for g in real(*a, **k)))
+    with pytest.raises(GradcheckError, match=r"has shape \(3, 2\) and dtype float64; expected shape \(2, 3\)"):
+        gradcheck(lambda x: x * 2, [x])
+    monkeypatch.setattr(kit, "grad", lambda *a, **k: tuple(g.astype(np.float32) for g in real(*a, **k)))
+    assert gradcheck(lambda x: x * 2, [x], raise_exception=False) is False
 
 
 def test_gradcheck_treats_a_nan_gradient_as_wrong():

@@ -148,3 +148,32 @@ def test_explains_nn_sequential_with_fused_linear_and_mse():
     np.testing.assert_allclose(explanation.step("δ²").value, delta2, rtol=1e-12)
     np.testing.assert_allclose(explanation.step("δ¹").value, delta1, rtol=1e-10)
     np.testing.assert_allclose(explanation.step("∂C/∂W¹").value, delta1.T @ x.data, rtol=1e-10)
+
+
+def test_an_explanation_holds_the_forward_recap_the_steps_and_notes():
+    x = ag.tensor([[1.0, 2.0]])
+    W = ag.tensor([[0.5, -1.0]], requires_grad=True)
+    b = ag.tensor([0.1], requires_grad=True)
+    loss = ag.functional.mse_loss(ag.sigmoid(x @ W.T + b), np.zeros((1, 1)))
+    e = viz.explain_backward(loss, file=None)
+    assert isinstance(e, viz.Explanation) and all(isinstance(s, viz.Step) for s in e.forward + e.steps)
+    assert [s.symbol for s in e.forward] == ["a⁰", "z¹", "a¹", "ŷ", "C"]
+    assert [s.symbol for s in e.steps] == ["∂C/∂ŷ", "δ¹", "∂C/∂W¹", "∂C/∂b¹"]
+    assert e.notes == []
+    a = 1 / (1 + np.exp(-(0.5 - 2.0 + 0.1)))  # σ(z¹), z¹ = 1·0.5 + 2·(−1) + 0.1
+    delta = e.step("δ¹")
+    assert delta.symbol == "δ¹" and delta.formula == "∂C/∂ŷ ⊙ σ'(z¹)" and delta.shape == (1, 1)
+    np.testing.assert_allclose(delta.value, [[2 * a * a * (1 - a)]], rtol=1e-12)  # C = a², δ¹ = 2a·σ'
+    np.testing.assert_allclose(e.step("∂C/∂W¹").value, 2 * a * a * (1 - a) * x.data, rtol=1e-12)
+    assert str(e).startswith("forward:\n  a⁰ (1×2) = x (the input)\n")
+    with pytest.raises(KeyError, match=r"no step 'δ⁹'; steps are \['∂C/∂ŷ', 'δ¹', '∂C/∂W¹', '∂C/∂b¹'\]"):
+        e.step("δ⁹")
+
+
+def test_a_graph_without_layers_says_so_in_a_note():
+    w = ag.tensor([1.0, -2.0], requires_grad=True)
+    e = viz.explain_backward((w * w).sum(), file=None)
+    assert e.notes == ["no z = a·W + b layer was recognised; listing δ for every op, loss first"]
+    assert "  note: no z = a·W + b layer was recognised" in str(e)
+    step = viz.Step("δ", "by hand", np.array([1.0, 2.0]), (2,))
+    assert str(step).startswith("δ (2) = by hand") and str(step).endswith("[1, 2]")

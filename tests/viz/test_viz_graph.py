@@ -10,7 +10,7 @@ import pytest
 import autograd_nn as ag
 from autograd_nn import viz
 from autograd_nn.engine import Capture, run_backward
-from autograd_nn.viz._format import ZERO_COLOUR, number, ramp
+from autograd_nn.viz._format import number
 
 NODE = re.compile(r"^\t(\w+) \[label=<(.*)> (.*)\]$", re.M)
 EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$", re.M)
@@ -134,18 +134,79 @@ def test_node_ids_are_deterministic_whatever_ran_before():
     assert viz.draw_backward(small_graph()[3]).source == first
 
 
-def test_colour_follows_gradient_magnitude_on_a_log_scale():
-    big = ag.tensor([1.0, 1.0], requires_grad=True)
-    small = ag.tensor([1.0, 1.0], requires_grad=True)
-    dead = ag.tensor([-1.0, -2.0], requires_grad=True)
-    loss = (big * 1000.0).sum() + (small * 0.001).sum() + ag.relu(dead).sum()
-    found = nodes(viz.draw_backward(loss, params={"big": big, "small": small, "dead": dead}).source)
+# The palette as the docs promise it (docs/visualising.md), written out so that a change to
+# the implementation's ramp cannot move the expectation with it.
+BLUE = "#c6dbef"  # the smallest RMS δ in the graph (vanishing)
+YELLOW = "#ffffcc"  # the middle of the log scale
+RED = "#fb8072"  # the largest RMS δ (exploding)
+GREY = "#d9d9d9"  # δ exactly zero (a dead ReLU)
+MAGENTA = "#ff66ff"  # NaN or inf
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def test_the_palette_means_what_the_docs_say():
+    r, g, b = _rgb(BLUE)
+    assert b > r + 40 and b > g  # blue dominates
+    r, g, b = _rgb(RED)
+    assert r > b + 100 and r > g + 100  # red dominates
+    r, g, b = _rgb(YELLOW)
+    assert r == g and r > b + 40  # red and green equal: yellow
+    assert len(set(_rgb(GREY))) == 1  # grey: no hue
+    r, g, b = _rgb(MAGENTA)
+    assert r == b and r > g + 100
+
+
+def _fills(loss, params):
+    found = nodes(viz.draw_backward(loss, params=params).source)
     fill = {k: re.search(r'fillcolor="(#\w+)"', a).group(1) for k, (label, a) in found.items()}
     label_of = {re.match(r"<b>(\w+)</b>", label).group(1): k for k, (label, a) in found.items() if k.startswith("t")}
-    assert fill[label_of["big"]] == ramp(1.0)
-    assert fill[label_of["small"]] == ramp(0.0)
-    assert fill[label_of["dead"]] == ZERO_COLOUR
+    return {name: fill[k] for name, k in label_of.items()}, found, label_of
+
+
+def test_colour_follows_gradient_magnitude_on_a_log_scale():
+    big = ag.tensor([1.0, 1.0], requires_grad=True)
+    middle = ag.tensor([1.0, 1.0], requires_grad=True)
+    small = ag.tensor([1.0, 1.0], requires_grad=True)
+    dead = ag.tensor([-1.0, -2.0], requires_grad=True)
+    loss = (big * 1000.0).sum() + middle.sum() + (small * 0.001).sum() + ag.relu(dead).sum()
+    params = {"big": big, "middle": middle, "small": small, "dead": dead}
+    fill, found, label_of = _fills(loss, params)
+    # RMS δ: 1000, 1 and 0.001: the log scale puts 1 exactly half way.
+    assert fill == {"big": RED, "middle": YELLOW, "small": BLUE, "dead": GREY}
     assert "δ [0, 0]" in found[label_of["dead"]][0]
+
+
+def test_colour_scale_is_relative_to_the_graph_and_interpolates_between_the_stops():
+    big = ag.tensor([1.0], requires_grad=True)
+    quarter = ag.tensor([1.0], requires_grad=True)
+    small = ag.tensor([1.0], requires_grad=True)
+    loss = (big * 10.0).sum() + (quarter * 10**-0.5).sum() + (small * 0.1).sum()
+    fill, _, _ = _fills(loss, {"big": big, "quarter": quarter, "small": small})
+    # 10 and 0.1 are the ends of this graph's scale (whatever the absolute size); 10^-0.5 is
+    # a quarter of the way up in log₁₀: halfway from blue (198, 219, 239) to yellow (255, 255, 204).
+    assert fill["big"] == RED and fill["small"] == BLUE
+    assert fill["quarter"] == "#e2edde"  # (226.5, 237, 221.5) rounded half to even
+
+
+def test_legend_prints_the_scale_from_the_largest_red_to_the_smallest_blue():
+    big = ag.tensor([1.0, 1.0], requires_grad=True)
+    small = ag.tensor([1.0, 1.0], requires_grad=True)
+    source = viz.draw_backward((big * 1000.0).sum() + (small * 0.001).sum()).source
+    rows = re.findall(r'<td bgcolor="(#\w+)"[^>]*> </td><td align="left">([^<]*)</td>', source)
+    assert rows[:5] == [(RED, "1000"), ("#fdc09f", "31.62"), (YELLOW, "1"), ("#e2edde", "0.03162"), (BLUE, "0.001")]
+    assert (GREY, "δ = 0") in rows and (MAGENTA, "NaN / inf") in rows
+
+
+def test_a_nan_gradient_is_painted_magenta():
+    x = ag.tensor([4.0, -1.0], requires_grad=True)
+    ok = ag.tensor([1.0], requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        loss = x.sqrt().sum() + ok.sum()  # √(−1) is NaN, and so is its δ
+        fill, _, _ = _fills(loss, {"x": x, "ok": ok})
+    assert fill["x"] == MAGENTA and fill["ok"] == YELLOW  # one finite magnitude: the middle
 
 
 def test_non_scalar_root_needs_a_gradient():
@@ -186,3 +247,51 @@ def test_a_hundred_thousand_node_chain_renders_to_dot_without_recursion():
 
 def test_values_text_formats_tiny_tensors_in_full():
     assert number(0.000123456) == "0.0001235"
+
+
+def test_six_elements_are_shown_in_full_and_seven_as_norm_min_and_max():
+    six = ag.tensor([1.0, -2.0, 3.0, 4.0, 5.0, 6.0], requires_grad=True)
+    seven = ag.tensor([-3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0], requires_grad=True)
+    found = nodes(viz.draw_forward(six.sum() + seven.sum(), params={"six": six, "seven": seven}).source)
+    labels = {
+        re.match(r"<b>(\w+)</b>", label).group(1): label for label, _ in found.values() if label.startswith("<b>s")
+    }
+    assert "= [1, -2, 3, 4, 5, 6]" in labels["six"]
+    assert "‖·‖=5 min=-3 max=4" in labels["seven"]  # √(9 + 16) = 5
+
+
+def test_an_op_that_saves_its_output_shows_that_value():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    found = nodes(viz.draw_forward(x.exp().sum()).source)  # Sum keeps nothing: only Exp saved its output
+    (exp_label,) = [label for label, _ in found.values() if label.startswith("<b>Exp</b>")]
+    assert "saves output" in exp_label and "= [2.718, 7.389]" in exp_label  # e¹, e²
+
+
+def _tanh_chain(n):
+    t = ag.tensor(0.5, requires_grad=True)
+    for _ in range(n):
+        t = ag.tanh(t)
+    return t
+
+
+def test_chains_collapse_above_400_ops_by_default_and_never_with_max_nodes_none():
+    at_limit, above = _tanh_chain(400), _tanh_chain(401)
+    assert len(re.findall(r"^\top\d+ \[", viz.draw_forward(at_limit).source, re.M)) == 400
+    collapsed = viz.draw_backward(above).source
+    assert "(Tanh) × 400" in collapsed
+    assert len(re.findall(r"^\top\d+ \[", collapsed, re.M)) == 1  # the root is never collapsed
+    assert len(re.findall(r"^\top\d+ \[", viz.draw_forward(above, max_nodes=None).source, re.M)) == 401
+    assert "(Tanh) × 40" in viz.draw_forward(_tanh_chain(41), max_nodes=40).source
+
+
+def test_a_gradient_of_the_wrong_shape_is_refused():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"gradient has shape \(3,\) but the root has shape \(2,\)"):
+        viz.draw_backward(x * 2, gradient=np.ones(3))
+
+
+def test_a_leaf_drawn_on_its_own_is_the_loss():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    found = nodes(viz.draw_forward(w, params={"w": w}).source)
+    assert list(found) == ["t0"]
+    assert 'peripheries="2"' in found["t0"][1]  # the root's double border, even for a leaf

@@ -48,6 +48,22 @@ def test_backward_model_view_shows_each_layers_delta():
     assert model.layers[0].weight.grad is None
 
 
+def test_backward_model_view_paints_the_smaller_delta_blue_and_the_larger_red():
+    model, x, y = bike_network(hidden=8)
+    source = viz.draw_model(model, x, y, ag.functional.mse_loss, backward=True).source
+    fill = dict(re.findall(r'^\t(layer\d+) \[label=<.*> fillcolor="(#\w+)"\]$', source, re.M))
+    W1, b1 = model.layers[0].weight.data, model.layers[0].bias.data
+    W2, b2 = model.layers[2].weight.data, model.layers[2].bias.data
+    a1 = 1 / (1 + np.exp(-(x @ W1.T + b1)))
+    d2 = 2 * (a1 @ W2.T + b2 - y) / len(y)
+    d1 = (d2 @ W2) * a1 * (1 - a1)
+    rms = [float(np.sqrt(np.mean(d**2))) for d in (d1, d2)]
+    assert rms[0] < rms[1]  # the sigmoid's σ' ≤ 1/4 shrinks δ on the way down
+    assert fill == {"layer0": "#c6dbef", "layer1": "#fb8072"}  # blue: smallest RMS δ; red: largest
+    legend = re.findall(r'<td bgcolor="(#\w+)" width="18"> </td><td align="left">RMS δ ([^<]*)</td>', source)
+    assert legend[0] == ("#fb8072", f"{rms[1]:.3g}") and legend[-1] == ("#c6dbef", f"{rms[0]:.3g}")
+
+
 def test_expanded_view_draws_the_op_graph_in_one_cluster_per_layer():
     model, x, y = bike_network(hidden=8)
     source = viz.draw_model(model, x, y, ag.functional.mse_loss, backward=True, expand=True).source

@@ -66,12 +66,15 @@ def test_dot_is_preferred_and_graphviz_pure_is_the_fallback(monkeypatch, tmp_pat
     fake.chmod(0o755)
     monkeypatch.setattr(_render, "_graphviz_pure", lambda: str(fake))
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert viz.find_renderer("svg").name == "graphviz-pure"
+    pure = viz.find_renderer("svg")
+    assert pure.name == "graphviz-pure" and pure.path == str(fake) and pure.formats == ("svg", "png")
     assert viz.find_renderer("pdf") is None  # graphviz-pure writes no PDF
     with pytest.raises(viz.RendererNotFoundError, match="PDF needs Graphviz's own `dot`"):
         _render.render_source("digraph {}", "pdf")
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/dot" if name == "dot" else None)
-    assert viz.find_renderer("svg").name == "dot"
+    dot = viz.find_renderer("svg")
+    assert (dot.name, dot.path, dot.formats) == ("dot", "/usr/bin/dot", ("svg", "png", "pdf"))
+    assert viz.find_renderer("pdf") == dot
 
 
 def test_without_a_renderer_the_message_says_how_and_the_dot_file_is_written(monkeypatch, tmp_path):
