@@ -2,10 +2,9 @@
 
 Every entry point comes here: operators and methods (``x * y``, ``x.exp()``), the
 functions of ``autograd_nn`` and ``functional``, ``Function.apply`` and the in-place
-ops. ``record`` takes any number of inputs and parameters; ``unary(fn)`` and
-``binary(fn)`` make the same steps into a function of one or two inputs for the
-operators and methods, one Python call shorter because they run for every op. All
-three end in ``_output``, the one place a node is finished.
+ops. ``recorder(fn, arity)`` gives, for each op, the function that runs it; its steps
+(``_STEPS``) are written once, and compiled for one input, two inputs and any number,
+so an operator such as ``Tensor.__mul__`` *is* the recorder and ``x * y`` costs one call.
 
 The recorder does not import the Tensor class. Any input whose type carries
 ``__autograd_tensor__`` is a tensor: that attribute is the class outputs are made of
@@ -16,14 +15,15 @@ result comes back as it is (as numpy does for plain arrays).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import grad_mode, versions
-from .anomaly import forward_trace
-from .graph import Context, Node, NullContext
+from .anomaly import forward_trace  # noqa: F401 - used by the compiled recorder (_STEPS)
+from .graph import Context, Node, NullContext  # noqa: F401 - Context and Node too
 
 _ndarray = np.ndarray
 _NULL_CTX = NullContext()
@@ -69,17 +69,155 @@ def operand(x: Any) -> Any:
     return np.asarray(x) if isinstance(x, (list, tuple)) else x
 
 
-def record(fn: type, inputs: Sequence[Any], params: dict[str, Any]) -> Any:
-    """Run ``fn.forward`` on the inputs' arrays; if a gradient will be needed (an input
-    requires grad and grad mode is on), add a node to the graph. Returns the output tensor."""
+# --------------------------------------------------------------------- the recorder
+# The recorder's steps, written once. ``recorder(fn, arity)`` compiles them for one or two
+# inputs (what operators and methods take; unrolled, since they run for every op) or for
+# any number (a loop), the way ``dataclasses`` writes an ``__init__``: one source, so the
+# fast paths are the same code as the general one. Only the capitalised markers vary.
+_STEPS = """
+def make(fn, view):
+    forward = fn.forward
+
+    def run(SIGNATURE):
+        TAKE_INPUTS
+        mode = _mode()
+        if not (needed and mode & _GRAD):  # nothing to record: forward with a null context
+            try:
+                raw = forward(_NULL_CTX, CALL)
+            except ValueError as error:
+                raise named_error(fn, ARRAYS, error) from None
+            return _constant(raw, cls, ARRAYS)
+        ctx = _new(Context)
+        ctx.needs_input_grad = NEEDS
+        ctx.saved_tensors = ()
+        try:
+            raw = forward(ctx, CALL)
+        except ValueError as error:
+            raise named_error(fn, ARRAYS, error) from None
+        data = raw if type(raw) is _ndarray else np.asarray(raw)
+        CHECK_KIND
+        node = _new(Node)
+        node.fn = fn
+        node.ctx = ctx
+        node.parents = PARENTS
+        node.params = PARAMS
+        node.shape = data.shape
+        node.dtype = data.dtype
+        node.seq = _tick()
+        out = _new(cls)  # the tensor protocol: a type with data, grad, requires_grad and grad_fn
+        out.data = data
+        out.grad = None
+        out.requires_grad = True
+        out.grad_fn = node
+        if view and (data.base is not None or _is_one_of(data, ARRAYS)):
+            versions.mark_shared(data)  # a view, or an input returned unchanged: shared memory
+        # What each saved value is (an input, the output, a constant) is read from these ids
+        # when needed (Node.saved_sources): exact, because every saved value is alive and
+        # every input slot holds its own array object (see _distinct).
+        node.ids = IDS if ctx.saved_tensors else ()
+        if mode & _ANOMALY:  # anomaly mode only: off, it costs nothing
+            node.trace = forward_trace(node)
+        return out
+
+    return run
+"""
+
+# A forward that returns integers or booleans gives an output that does not require grad.
+# (Our own ops of one or two inputs return floating point for floating-point inputs.)
+_CHECK_KIND = """if data.dtype.kind != "f":
+            return _constant(raw, cls, ARRAYS)"""
+
+_FORMS = {
+    1: {  # run(x): a tensor, no parameters
+        "SIGNATURE": "x",
+        "TAKE_INPUTS": """cls = x.__autograd_tensor__
+        a = x.data
+        edge_x = (x.grad_fn or x) if x.requires_grad else None
+        needed = edge_x is not None""",
+        "NEEDS": "_NEEDS_ONE",
+        "CALL": "a",
+        "ARRAYS": "(a,)",
+        "PARENTS": "(edge_x,)",
+        "PARAMS": "_NO_PARAMS",
+        "IDS": "(id(a), id(raw))",
+        "CHECK_KIND": "",
+    },
+    2: {  # run(x, y): at least one a tensor, no parameters
+        "SIGNATURE": "x, y",
+        "TAKE_INPUTS": """cls = _OUTPUT_TYPES.get(type(x), _UNSEEN)
+        if cls is _UNSEEN:
+            cls = output_type(x)
+        if cls is not None:
+            a = x.data
+            edge_x = (x.grad_fn or x) if x.requires_grad else None
+        else:
+            a, edge_x = (x if type(x) is _ndarray else operand(x)), None
+        kind = _OUTPUT_TYPES.get(type(y), _UNSEEN)
+        if kind is _UNSEEN:
+            kind = output_type(y)
+        if kind is not None:
+            b = y.data
+            cls = cls or kind
+            edge_y = (y.grad_fn or y) if y.requires_grad else None
+        else:
+            b, edge_y = (y if type(y) is _ndarray else operand(y)), None
+        needed = edge_x is not None or edge_y is not None
+        if needed and a is b and edge_x is not edge_y:  # x * x.detach(): one array, two roles
+            b = b.view()  # its own object, so what forward saves says which input it is""",
+        "NEEDS": "_NEEDS_TWO[(edge_x is not None) + 2 * (edge_y is not None)]",
+        "CALL": "a, b",
+        "ARRAYS": "(a, b)",
+        "PARENTS": "(edge_x, edge_y)",
+        "PARAMS": "_NO_PARAMS",
+        "IDS": "(id(a), id(b), id(raw))",
+        "CHECK_KIND": "",
+    },
+    None: {  # run(inputs, params): any number of inputs, keyword parameters
+        "SIGNATURE": "inputs, params",
+        "TAKE_INPUTS": "arrays, parents, cls, needed = _take(inputs)",
+        "NEEDS": "tuple([p is not None for p in parents])",
+        "CALL": "*arrays, **params",
+        "ARRAYS": "arrays",
+        "PARENTS": "parents",
+        "PARAMS": "params",
+        "IDS": "(*map(id, arrays), id(raw))",
+        "CHECK_KIND": _CHECK_KIND,
+    },
+}
+
+
+def _compile(form: dict[str, str]) -> Callable[..., Any]:
+    source = _STEPS
+    for marker, code in form.items():  # CHECK_KIND first: it holds a marker of its own
+        source = source.replace(marker, code) if marker != "ARRAYS" else source
+    source = source.replace("ARRAYS", form["ARRAYS"])
+    scope: dict[str, Any] = {}
+    # compiled under this file's name: tracebacks and anomaly mode's frame walk place it here
+    exec(compile(source, __file__, "exec"), globals(), scope)
+    return scope["make"]
+
+
+def recorder(fn: type, arity: int | None = None, view: bool = True) -> Callable[..., Any]:
+    """The function that runs ``fn`` and records it: ``run(x)`` or ``run(x, y)`` for an
+    op of one or two inputs and no parameters (``arity`` 1 or 2), else ``run(inputs,
+    params)``. ``fn.forward`` sees the inputs' arrays; if an input requires grad and grad
+    mode is on, a node is added to the graph and the output tensor points to it.
+    ``view=False``: the op never returns its input's memory (as its declaration says), so
+    that check is spared; a user's op is always checked.
+    """
+    run = _MAKERS[arity](fn, view)
+    run.__qualname__ = run.__name__ = f"record_{fn.__name__}"
+    return run
+
+
+def _take(inputs: Sequence[Any]) -> tuple[Any, tuple[Any, ...], Any, bool]:
+    """The arrays, edges and output class of any number of inputs, and whether a gradient is needed."""
     arrays = []
     parents = []
     cls = None
     needed = False
     for x in inputs:
-        kind = _OUTPUT_TYPES.get(type(x), _UNSEEN)
-        if kind is _UNSEEN:
-            kind = output_type(x)
+        kind = output_type(x)
         if kind is not None:
             arrays.append(x.data)
             cls = cls or kind
@@ -90,97 +228,21 @@ def record(fn: type, inputs: Sequence[Any], params: dict[str, Any]) -> Any:
         else:
             arrays.append(operand(x))
         parents.append(None)
-    mode = _mode()
-    if not (needed and mode & _GRAD):
-        return _constant(_forward(fn, _NULL_CTX, arrays, params), cls, arrays)
-    _distinct(arrays, parents)
-    ctx = _new(Context)
-    ctx.needs_input_grad = tuple([p is not None for p in parents])
-    ctx.saved_tensors = ()
-    raw = _forward(fn, ctx, arrays, params)
-    if np.asarray(raw).dtype.kind != "f":  # integers or booleans: nothing to differentiate
-        return _constant(raw, cls, arrays)  # (the built-in ops of unary/binary return floats)
-    return _output(fn, ctx, tuple(parents), params, arrays, raw, cls, mode, True)
+    if needed:
+        _distinct(arrays, parents)
+    return tuple(arrays), tuple(parents), cls, needed
 
 
-def unary(fn: type, view: bool = True) -> Any:
-    """``record`` for an op of one tensor input and no parameters, as a function of it
-    (what ``x.exp()`` and ``-x`` are): the same steps, with one Python call fewer.
-    ``view=False`` says the op never returns its input's memory (as its declaration does)."""
-    forward = fn.forward
-
-    def run(x: Any) -> Any:
-        a = x.data
-        mode = _mode()
-        if not (x.requires_grad and mode & _GRAD):
-            try:
-                raw = forward(_NULL_CTX, a)
-            except ValueError as error:
-                raise named_error(fn, (a,), error) from None
-            return _constant(raw, x.__autograd_tensor__, (a,))
-        ctx = _new(Context)
-        ctx.needs_input_grad = _NEEDS_ONE
-        ctx.saved_tensors = ()
-        try:
-            raw = forward(ctx, a)
-        except ValueError as error:
-            raise named_error(fn, (a,), error) from None
-        return _output(fn, ctx, (x.grad_fn or x,), _NO_PARAMS, (a,), raw, x.__autograd_tensor__, mode, view)
-
-    return run
+_RECORDERS: weakref.WeakKeyDictionary[type, Callable[..., Any]] = weakref.WeakKeyDictionary()
 
 
-def binary(fn: type, view: bool = True) -> Any:
-    """``record`` for an op of two inputs (at least one a tensor) and no parameters, as a
-    function of them (what ``x * y`` is): the same steps, with one Python call fewer.
-    ``view=False`` says the op never returns an input's memory (as its declaration does)."""
-    forward = fn.forward
-    types, unseen = _OUTPUT_TYPES, _UNSEEN
-
-    def run(x: Any, y: Any) -> Any:
-        cls = types.get(type(x), unseen)
-        if cls is unseen:
-            cls = output_type(x)
-        if cls is not None:
-            a = x.data
-            edge_x = (x.grad_fn or x) if x.requires_grad else None
-        else:
-            a, edge_x = (np.asarray(x) if isinstance(x, (list, tuple)) else x), None
-        kind = types.get(type(y), unseen)
-        if kind is unseen:
-            kind = output_type(y)
-        if kind is not None:
-            b = y.data
-            cls = cls or kind
-            edge_y = (y.grad_fn or y) if y.requires_grad else None
-        else:
-            b, edge_y = (np.asarray(y) if isinstance(y, (list, tuple)) else y), None  # as operand(y)
-        mode = _mode()
-        if (edge_x is None and edge_y is None) or not mode & _GRAD:
-            try:
-                raw = forward(_NULL_CTX, a, b)
-            except ValueError as error:
-                raise named_error(fn, (a, b), error) from None
-            return _constant(raw, cls, (a, b))
-        if a is b and edge_x is not edge_y:  # x * x.detach(): one array, two roles
-            b = b.view()  # its own object, so what forward saves says which input it is
-        ctx = _new(Context)
-        ctx.needs_input_grad = _NEEDS_TWO[(edge_x is not None) + 2 * (edge_y is not None)]
-        ctx.saved_tensors = ()
-        try:
-            raw = forward(ctx, a, b)
-        except ValueError as error:
-            raise named_error(fn, (a, b), error) from None
-        return _output(fn, ctx, (edge_x, edge_y), _NO_PARAMS, (a, b), raw, cls, mode, view)
-
-    return run
-
-
-def _forward(fn: type, ctx: Any, arrays: list[Any], params: dict[str, Any]) -> Any:
-    try:
-        return fn.forward(ctx, *arrays, **params)
-    except ValueError as error:
-        raise named_error(fn, arrays, error) from None
+def record(fn: type, inputs: Sequence[Any], params: dict[str, Any]) -> Any:
+    """Run ``fn`` on ``inputs`` with ``params`` through its general recorder (``Function.apply``
+    and the in-place ops); with no tensor among the inputs, forward's array comes back."""
+    run = _RECORDERS.get(fn)
+    if run is None:
+        run = _RECORDERS[fn] = recorder(fn)
+    return run(inputs, params)
 
 
 def _constant(raw: Any, wrap: Any, arrays: Sequence[Any]) -> Any:
@@ -192,60 +254,6 @@ def _constant(raw: Any, wrap: Any, arrays: Sequence[Any]) -> Any:
     if data.base is not None or _is_one_of(data, arrays):
         versions.mark_shared(data)  # a view of an input: shared memory
     return out
-
-
-def _output(
-    fn: type,
-    ctx: Context,
-    parents: tuple[Any, ...],
-    params: dict[str, Any],
-    arrays: Sequence[Any],
-    raw: Any,
-    wrap: Any,
-    mode: int,
-    view: bool,
-) -> Any:
-    """Finish the node of an op whose forward returned ``raw``; the tensor it made.
-    ``view``: the output may share an input's memory (check and note it)."""
-    data = raw if type(raw) is _ndarray else np.asarray(raw)
-    node = _new(Node)
-    node.fn = fn
-    node.ctx = ctx
-    node.parents = parents
-    node.params = params
-    node.shape = data.shape
-    node.dtype = data.dtype
-    node.seq = _tick()
-    out = _new(wrap)  # the tensor protocol: a type with data, grad, requires_grad and grad_fn
-    out.data = data
-    out.grad = None
-    out.requires_grad = True
-    out.grad_fn = node
-    n = len(arrays)
-    if not view:
-        pass
-    elif data.base is not None:  # a view (a reshape, a transpose, a basic index): shared memory
-        versions.mark_shared(data)
-    elif n and (data is arrays[0] or (n > 1 and (data is arrays[1] or (n > 2 and _is_one_of(data, arrays))))):
-        versions.mark_shared(data)  # forward returned an input unchanged: one block, two tensors
-    if ctx.saved_tensors:
-        # What each saved value is (an input, the output, a constant) is read from these ids
-        # when needed (Node.saved_sources): exact, because every saved value is alive, and
-        # every input slot holds its own array object (see _distinct). Spelled out for the
-        # one or two inputs nearly every op has: this runs for every op that saves.
-        if n == 1:
-            node.ids = (id(arrays[0]), id(raw))
-        elif n == 2:
-            node.ids = (id(arrays[0]), id(arrays[1]), id(raw))
-        else:
-            node.ids = (*map(id, arrays), id(raw))
-    else:
-        node.ids = ()
-    if mode & _ANOMALY:  # anomaly mode only: off, it costs nothing
-        node.trace = forward_trace(node)
-    return out
-
-
 
 
 def _distinct(arrays: list[Any], parents: list[Any]) -> None:
@@ -275,3 +283,6 @@ def named_error(fn: type, arrays: Sequence[Any], error: ValueError) -> ValueErro
     if "broadcast" in message:
         return ValueError(f"{name}: shapes {shapes} cannot be broadcast together")
     return ValueError(f"{name}: {message} (input shapes {shapes})")
+
+
+_MAKERS = {arity: _compile(form) for arity, form in _FORMS.items()}

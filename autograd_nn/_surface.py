@@ -78,8 +78,7 @@ tensor_namespace = DerivativeNamespace("Tensors", _tensor_side)
 def _call(spec: OpSpec) -> Callable[[tuple[Any, ...], dict[str, Any]], Any]:
     """How an op of this kind runs once its inputs and parameters are known."""
     if spec.kind == "primitive":
-        fn = spec.function
-        return lambda inputs, params: _record.record(fn, inputs, params)
+        return _record.recorder(spec.function, None, spec.surface.view)  # run(inputs, params)
     target = spec.apply
     if spec.kind == "composite":
         return lambda inputs, params: target(*inputs, **params)
@@ -113,24 +112,23 @@ def _fast_path(spec: OpSpec, parse: Any, as_tensor: Callable[[Any], Any] | None)
     """A primitive with one or two inputs and no parameters goes straight to the recorder."""
     if spec.kind != "primitive" or getattr(parse, "custom", True) or parse.names:
         return None
+    if spec.arity not in (1, 2):
+        return None
+    run = _record.recorder(spec.function, spec.arity, spec.surface.view)  # x.exp is this function
+    if as_tensor is None:
+        return run
     is_tensor = _record.is_tensor
     if spec.arity == 1:
-        run = _record.unary(spec.function, spec.surface.view)
-        return run if as_tensor is None else lambda x: run(x if is_tensor(x) else as_tensor(x))
-    if spec.arity == 2:
-        run2 = _record.binary(spec.function, spec.surface.view)
-        return run2 if as_tensor is None else lambda x, y: run2(x if is_tensor(x) or is_tensor(y) else as_tensor(x), y)
-    return None
+        return lambda x: run(x if is_tensor(x) else as_tensor(x))
+    return lambda x, y: run(x if is_tensor(x) or is_tensor(y) else as_tensor(x), y)
 
 
 def _operator(spec: OpSpec, call: Callable[..., Any], name: str) -> Callable[..., Any]:
     """``__add__`` runs the op on (self, other); a reflected ``__radd__`` on (other, self)."""
     reflected = name.startswith("__r") and name[3:-2] and spec.surface.operators.count(f"__{name[3:]}") > 0
-    if spec.kind == "primitive" and spec.arity == 2 and not spec.params and spec.surface.parse is None:
-        run = _record.binary(spec.function, spec.surface.view)
+    if spec.kind == "primitive" and spec.arity in (1, 2) and not spec.params and spec.surface.parse is None:
+        run = _record.recorder(spec.function, spec.arity, spec.surface.view)  # x * y calls the recorder
         return (lambda self, other: run(other, self)) if reflected else run
-    if spec.kind == "primitive" and spec.arity == 1 and spec.surface.parse is None:
-        return _record.unary(spec.function, spec.surface.view)
     entry = _entry(spec, call, name)
     if reflected:
         return lambda self, other: entry(other, self)

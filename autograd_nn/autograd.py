@@ -110,14 +110,15 @@ def increment_version(tensor: Any) -> None:
 def _sweep(
     outputs: Sequence[Any], seeds: list[Any], retain_graph: bool | None, create_graph: bool, extra: Observer | None
 ) -> dict[int, list[Any]]:
-    observers = [o for o in (extra,) if o is not None]
-    if grad_mode.is_anomaly_enabled():
-        observers.append(AnomalyObserver())
-    observer = None if not observers else observers[0] if len(observers) == 1 else Observers(observers)
-    wrap = outputs[0]._wrap
+    observer = extra
+    if grad_mode.current() & grad_mode.ANOMALY:
+        observer = AnomalyObserver() if extra is None else Observers([extra, AnomalyObserver()])
+    differentiable = None
+    if create_graph:
+        wrap = outputs[0]._wrap
 
-    def differentiable(node: Node) -> _DifferentiableContext:
-        return _DifferentiableContext(node, wrap)
+        def differentiable(node: Node) -> _DifferentiableContext:
+            return _DifferentiableContext(node, wrap)
 
     return run_backward(
         [o.grad_fn or o for o in outputs],

@@ -110,7 +110,8 @@ def run_backward(
     for edge, grad in zip(roots, root_grads):
         _deliver(edge, grad, pending, leaf_grads, heap)
     hooks_on = observer is None or observer.runs_hooks
-    token = grad_mode.switch((grad_mode.current() & ~grad_mode.GRAD) | (grad_mode.GRAD if create_graph else 0))
+    mode = grad_mode.current()
+    token = grad_mode.switch(mode | grad_mode.GRAD if create_graph else mode & ~grad_mode.GRAD)
     # The latest-made node with a δ, and its δ, held beside the heap and the pending sums:
     # a chain (each node feeding one) then touches neither.
     latest: Node | None = None
