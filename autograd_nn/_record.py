@@ -15,7 +15,6 @@ result comes back as it is (as numpy does for plain arrays).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -174,11 +173,33 @@ _FORMS = {
     },
     None: {  # run(inputs, params): any number of inputs, keyword parameters
         "SIGNATURE": "inputs, params",
-        "TAKE_INPUTS": "arrays, parents, cls, needed = _take(inputs)",
-        "NEEDS": "tuple([p is not None for p in parents])",
+        "TAKE_INPUTS": """arrays = []
+        parents = []
+        needs = []
+        cls = None
+        for x in inputs:
+            kind = _OUTPUT_TYPES.get(type(x), _UNSEEN)
+            if kind is _UNSEEN:
+                kind = output_type(x)
+            if kind is not None:
+                arrays.append(x.data)
+                cls = cls or kind
+                if x.requires_grad:
+                    parents.append(x.grad_fn or x)
+                    needs.append(True)
+                    continue
+            else:
+                arrays.append(x if type(x) is _ndarray else operand(x))
+            parents.append(None)
+            needs.append(False)
+        needed = True in needs
+        n = len(arrays)
+        if needed and n > 1 and (arrays[0] is arrays[1] or (n > 2 and _has_twin(arrays))):
+            _distinct(arrays, parents)""",
+        "NEEDS": "tuple(needs)",
         "CALL": "*arrays, **params",
         "ARRAYS": "arrays",
-        "PARENTS": "parents",
+        "PARENTS": "tuple(parents)",
         "PARAMS": "params",
         "IDS": "(*map(id, arrays), id(raw))",
         "CHECK_KIND": _CHECK_KIND,
@@ -210,39 +231,10 @@ def recorder(fn: type, arity: int | None = None, view: bool = True) -> Callable[
     return run
 
 
-def _take(inputs: Sequence[Any]) -> tuple[Any, tuple[Any, ...], Any, bool]:
-    """The arrays, edges and output class of any number of inputs, and whether a gradient is needed."""
-    arrays = []
-    parents = []
-    cls = None
-    needed = False
-    for x in inputs:
-        kind = output_type(x)
-        if kind is not None:
-            arrays.append(x.data)
-            cls = cls or kind
-            if x.requires_grad:
-                needed = True
-                parents.append(x.grad_fn or x)
-                continue
-        else:
-            arrays.append(operand(x))
-        parents.append(None)
-    if needed:
-        _distinct(arrays, parents)
-    return tuple(arrays), tuple(parents), cls, needed
-
-
-_RECORDERS: weakref.WeakKeyDictionary[type, Callable[..., Any]] = weakref.WeakKeyDictionary()
-
-
 def record(fn: type, inputs: Sequence[Any], params: dict[str, Any]) -> Any:
-    """Run ``fn`` on ``inputs`` with ``params`` through its general recorder (``Function.apply``
-    and the in-place ops); with no tensor among the inputs, forward's array comes back."""
-    run = _RECORDERS.get(fn)
-    if run is None:
-        run = _RECORDERS[fn] = recorder(fn)
-    return run(inputs, params)
+    """Run ``fn`` on ``inputs`` with ``params`` through its general recorder (the in-place
+    ops, and any Function; ``Function.apply`` keeps its class's recorder at hand)."""
+    return recorder(fn)(inputs, params)
 
 
 def _constant(raw: Any, wrap: Any, arrays: Sequence[Any]) -> Any:
@@ -254,6 +246,17 @@ def _constant(raw: Any, wrap: Any, arrays: Sequence[Any]) -> Any:
     if data.base is not None or _is_one_of(data, arrays):
         versions.mark_shared(data)  # a view of an input: shared memory
     return out
+
+
+def _has_twin(arrays: Sequence[Any]) -> bool:
+    """True if one array object fills two input slots (the first two are already compared)."""
+    if len(arrays) == 3:
+        return arrays[2] is arrays[0] or arrays[2] is arrays[1]
+    for i in range(1, len(arrays)):
+        for j in range(i):
+            if arrays[i] is arrays[j]:
+                return True
+    return False
 
 
 def _distinct(arrays: list[Any], parents: list[Any]) -> None:

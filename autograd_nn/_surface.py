@@ -185,9 +185,12 @@ class _DefaultParser:
         self.defaults = {p.name: p.default for p in rest if p.default is not _REQUIRED}
         self.aliases = {alias: real for alias, real in KEYWORD_ALIASES.items() if real in self.names}
         self.parameters = inputs + rest
+        self.complete = len(self.defaults) == len(self.names)  # no parameter is required
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
         arity = self.arity
+        if not kwargs and len(args) == arity and self.complete:  # x.sum(): the inputs, all defaults
+            return args, self.defaults  # (shared, and never changed: forward gets its own copy)
         if arity is None:  # variadic ops take their inputs as one sequence
             if not args:
                 raise TypeError(f"{self.public_name}: missing the sequence of arrays to join")

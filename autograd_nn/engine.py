@@ -118,8 +118,8 @@ def run_backward(
     latest_grad: Any = None
     try:
         while True:
-            if latest is not None:
-                node, grad, latest = latest, latest_grad, None
+            if latest is not None:  # (δ handed over, not kept: it is freed as soon as it is used)
+                node, grad, latest, latest_grad = latest, latest_grad, None, None
             elif heap:
                 node = heappop(heap)[1]
                 grad = pending.pop(node)

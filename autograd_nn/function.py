@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ._record import record
+from ._record import recorder
 
 
 class Function:
@@ -78,7 +78,11 @@ class Function:
         """Given δ of the output, return δ of each input (one value for a single input, None where none is needed)."""
         raise NotImplementedError
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._recorder = recorder(cls)  # each op class gets the recorder apply runs it through
+
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
         """Run the op on ``inputs``, recording it in the graph if any input requires grad."""
-        return record(cls, inputs, params)
+        return cls._recorder(inputs, params)
