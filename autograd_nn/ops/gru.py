@@ -18,6 +18,7 @@ from .recurrent import (
     layer_shapes,
     stacked,
     time_order,
+    transposed,
     weight_gradients,
 )
 
@@ -26,7 +27,7 @@ def gru_sweep(xp: Any, x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: An
     """Every step's (r, z, n, h W_hnᵀ + b_hn, h), by time: the three gates' hidden part is one GEMM."""
     hidden = w_hh.shape[1]
     xw = input_projection(xp, x, w_ih, b_ih)  # b_hh stays apart: r multiplies its n part
-    w = w_hh.T
+    w = transposed(w_hh)
     steps: list[Any] = [None] * x.shape[0]
     for t in time_order(x.shape[0], reverse):
         hw = xp.matmul(h, w)  # r, z, n side by side: (B, 3H)

@@ -18,6 +18,7 @@ from .recurrent import (
     layer_shapes,
     stacked,
     time_order,
+    transposed,
     weight_gradients,
 )
 
@@ -26,7 +27,7 @@ def lstm_sweep(xp: Any, x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any,
     """Every step's (i, f, g, o, c, tanh c, h), by time: the gates of one GEMM, then the cell."""
     hidden = w_hh.shape[1]
     xw = input_projection(xp, x, w_ih, b_ih, b_hh)
-    w = w_hh.T
+    w = transposed(w_hh)
     steps: list[Any] = [None] * x.shape[0]
     for t in time_order(x.shape[0], reverse):
         gates = xw[t] + xp.matmul(h, w)  # i, f, g, o side by side: (B, 4H)
