@@ -69,7 +69,7 @@ def main(epochs: int = 40, seed: int = 0) -> dict:
     nn.init.manual_seed(seed)
     model = ResidualMLP()
     optimizer = optim.Adam(model.parameters(), lr=0.01)
-    for epoch in range(epochs):
+    for _ in range(epochs):
         order = rng.permutation(len(x_train))
         for i in range(0, len(order), 64):
             batch = order[i : i + 64]
