@@ -159,7 +159,7 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
-    """Standardise each of ``num_groups`` groups of channels of (N, C, *) input over its
+    """Standardise each of ``num_groups`` groups of channels of (N, C, …) input over its
     channels and positions, then y = x̂ · γ_c + β_c per channel."""
 
     def __init__(

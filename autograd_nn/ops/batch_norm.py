@@ -135,7 +135,7 @@ def batch_norm(
     input: Any, weight: Any = None, bias: Any = None, *, running_mean: Any, running_var: Any, training: bool = False,
     momentum: float = 0.1, eps: float = 1e-5,
 ) -> Any:  # fmt: skip
-    """y = (x − μ)/√(σ² + ε) · w_c + b_c per channel of (N, C, *), μ and σ² over N and the
+    """y = (x − μ)/√(σ² + ε) · w_c + b_c per channel of (N, C, …), μ and σ² over N and the
     positions (PyTorch's ``F.batch_norm``).
 
     ``training=True``: the batch's statistics, and ``running_mean``/``running_var`` (if

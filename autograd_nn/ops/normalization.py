@@ -204,7 +204,7 @@ def _group_norm_call(inputs: Any, params: dict[str, Any]) -> tuple[tuple[Any, ..
     parse=_group_norm_args, arguments=_group_norm_call,
 )  # fmt: skip
 def group_norm(input: Any, weight: Any = None, bias: Any = None, *, num_groups: int, eps: float = 1e-5) -> Any:
-    """Standardise each group of C/G channels of (N, C, *) over its channels and positions,
+    """Standardise each group of C/G channels of (N, C, …) over its channels and positions,
     then y = x̂ · w_c + b_c per channel (PyTorch's ``F.group_norm``)."""
     if input.ndim < 2:
         raise ValueError(f"group_norm: expected input of shape (N, C, *), got shape {input.shape}")

@@ -202,3 +202,30 @@ def test_gelu_matches_pytorch():
         torch.nn.functional.gelu(theirs, approximate=approximate).sum().backward()
         assert_close(F.gelu(z, approximate), torch.nn.functional.gelu(torch.tensor(z), approximate=approximate), approximate)
         assert_close(ours.grad, theirs.grad, f"gelu δ {approximate}")
+
+
+def _alpha_dropout_map(x, y):
+    """(the dropped units' value, a, b) of an alpha-dropout output: kept units are a·x + b."""
+    values, counts = np.unique(y, return_counts=True)
+    dropped = values[counts.argmax()]
+    kept = y != dropped
+    return (dropped, *np.polyfit(x[kept], y[kept], 1))
+
+
+def test_alpha_dropout_uses_pytorchs_affine_map():
+    torch = torch_module()
+    x = RNG.standard_normal(20_000)
+    for p in (0.2, 0.5):
+        ours = F.alpha_dropout(x, p, training=True, rng=5).data
+        theirs = torch.nn.functional.alpha_dropout(torch.tensor(x), p, training=True).numpy()
+        np.testing.assert_allclose(_alpha_dropout_map(x, ours), _alpha_dropout_map(x, theirs), rtol=1e-9, err_msg=f"p={p}")
+
+
+def test_embedding_reset_parameters_redraws_and_keeps_the_padding_row_zero():
+    table = nn.Embedding(50, 4, padding_idx=7)
+    table.reset_parameters(np.random.default_rng(0))
+    weights = table.weight.data
+    assert np.all(weights[7] == 0) and abs(weights.std() - 1) < 0.2  # N(0, 1) elsewhere
+    before = weights.copy()
+    table.reset_parameters(np.random.default_rng(1))
+    assert not np.array_equal(before, table.weight.data) and np.all(table.weight.data[7] == 0)

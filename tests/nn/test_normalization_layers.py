@@ -159,3 +159,17 @@ def test_normalisation_layers_pass_gradcheck_and_gradgradcheck_on_small_shapes()
         inputs = [x] + list(layer.parameters())
         fn = lambda x, *params, layer=layer: layer(x)  # noqa: E731 - the parameters are the layer's own
         assert gradcheck(fn, inputs) and gradgradcheck(fn, inputs), type(layer).__name__
+
+
+def test_batch_norm_resets_its_statistics_and_parameters():
+    bn = nn.BatchNorm2d(2)
+    for _ in range(3):
+        bn(RNG.normal(4.0, 3.0, (4, 2, 3, 3)))
+    bn.weight.data[...] = 5.0
+    bn.reset_running_stats()
+    assert np.all(bn.running_mean.data == 0) and np.all(bn.running_var.data == 1)
+    assert bn.num_batches_tracked.item() == 0 and np.all(bn.weight.data == 5.0)
+    bn.reset_parameters()
+    assert np.all(bn.weight.data == 1) and np.all(bn.bias.data == 0)
+    no_bias = nn.BatchNorm1d(2, bias=False)
+    assert no_bias.bias is None and list(no_bias.state_dict())[:1] == ["weight"]

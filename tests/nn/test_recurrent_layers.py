@@ -138,3 +138,15 @@ def test_recurrent_layers_refuse_bad_input_with_clear_messages():
         nn.LSTM(3, 4, proj_size=2)
     with pytest.raises(ValueError, match="lstm_layer: weight_hh must have shape \\(8, 2\\)"):
         F.lstm_layer(np.zeros((2, 1, 3)), np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((8, 3)), np.zeros((8, 3)))
+
+
+def test_reset_parameters_redraws_from_a_generator_and_the_base_class_is_shared():
+    gru, rnn = nn.GRU(2, 3, bidirectional=True), nn.RNN(2, 3)
+    assert isinstance(gru, nn.RNNBase) and isinstance(rnn, nn.RNNBase) and isinstance(nn.LSTM(2, 3), nn.RNNBase)
+    assert gru.num_directions == 2 and rnn.num_directions == 1
+    gru.reset_parameters(np.random.default_rng(1))
+    first = [p.data.copy() for p in gru.parameters()]
+    gru.reset_parameters(np.random.default_rng(1))
+    assert all(np.array_equal(a, p.data) for a, p in zip(first, gru.parameters()))
+    gru.reset_parameters(np.random.default_rng(2))
+    assert not np.array_equal(first[0], gru.weight_ih_l0.data)
