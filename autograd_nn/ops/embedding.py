@@ -36,7 +36,12 @@ def checked_indices(indices: Any, rows: int, op_name: str) -> np.ndarray:
     return indices
 
 
-@register_op(reference=lambda w, indices: w[indices], shapes=_lookup_shapes)
+def _lookup_primitives(weight: Any, indices: Any, padding_idx: int | None = None, scale_grad_by_freq: bool = False):
+    """What Embedding computes, in primitives: W[indices] (its gradient rules aside)."""
+    return weight[indices]
+
+
+@register_op(reference=lambda w, indices: w[indices], shapes=_lookup_shapes, decomposition=_lookup_primitives)
 class Embedding(Function):
     """z = W[indices];  δW = δz's rows added up at their indices (none at padding_idx; ÷ their count with scale_grad_by_freq)
 

@@ -11,6 +11,7 @@ from ..function import Function
 from ..registry import register_op
 from ._recompute import recorded
 from .recurrent import (
+    PRIMITIVES,
     all_needs,
     check_layer,
     entering,
@@ -66,9 +67,14 @@ def _gru_args(
     return (input, hx, weight_ih, weight_hh, bias_ih, bias_hh), {"reverse": reverse}
 
 
+def _gru_primitives(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """What GruStates computes, in primitives: the sweep, step by step, stacked."""
+    return stacked(PRIMITIVES, [step[4] for step in gru_sweep(PRIMITIVES, x, h0, w_ih, w_hh, b_ih, b_hh, reverse)])
+
+
 @register_op(
     reference=_gru_reference, shapes=lambda draw: layer_shapes(draw, gates=3, states=1), functional="gru_layer",
-    parse=_gru_args,
+    parse=_gru_args, decomposition=_gru_primitives,
 )  # fmt: skip
 class GruStates(Function):
     """hₜ = (1 − z)·n + z·hₜ₋₁ for t = 1…T: r, z = σ(xₜW_iᵀ + b_i + hₜ₋₁W_hᵀ + b_h), n = tanh(xₜW_inᵀ + b_in + r·(hₜ₋₁W_hnᵀ + b_hn));  δ by backpropagation through time

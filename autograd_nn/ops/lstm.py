@@ -11,6 +11,7 @@ from ..function import Function
 from ..registry import register_op
 from ._recompute import recorded
 from .recurrent import (
+    PRIMITIVES,
     all_needs,
     check_layer,
     entering,
@@ -65,9 +66,15 @@ def _lstm_args(
     return (input, hx, cx, weight_ih, weight_hh, bias_ih, bias_hh), {"reverse": reverse}
 
 
+def _lstm_primitives(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """What LstmStates computes, in primitives: the sweep, step by step, [h; c] stacked."""
+    steps = lstm_sweep(PRIMITIVES, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
+    return stacked(PRIMITIVES, [stacked(PRIMITIVES, [s[6] for s in steps]), stacked(PRIMITIVES, [s[4] for s in steps])])
+
+
 @register_op(
     reference=_lstm_reference, shapes=lambda draw: layer_shapes(draw, gates=4, states=2), functional="lstm_layer",
-    parse=_lstm_args,
+    parse=_lstm_args, decomposition=_lstm_primitives,
 )  # fmt: skip
 class LstmStates(Function):
     """[hₜ; cₜ] for t = 1…T: i, f, g, o = σ, σ, tanh, σ(xₜW_ihᵀ + b_ih + hₜ₋₁W_hhᵀ + b_hh), cₜ = f·cₜ₋₁ + i·g, hₜ = o·tanh cₜ;  δ by backpropagation through time

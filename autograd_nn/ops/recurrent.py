@@ -16,6 +16,7 @@ W_ih (G·H, I) and W_hh (G·H, H) with the G gates stacked in PyTorch's order.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,17 @@ import numpy as np
 from ..function import Function
 from ..registry import register_op
 from ._recompute import recorded
+from .activation import Sigmoid, Tanh
+from .arithmetic import Maximum
+from .linalg import Matmul
+from .shape import Concatenate
+
+# The primitives themselves, as the sweeps call them: what each recurrent op is made of
+# (its ``decomposition``, which the renderer and explain_backward read).
+PRIMITIVES = SimpleNamespace(
+    matmul=Matmul.apply, sigmoid=Sigmoid.apply, tanh=Tanh.apply, maximum=Maximum.apply,
+    concatenate=lambda parts, axis: Concatenate.apply(*parts, axis=axis),
+)  # fmt: skip
 
 
 def time_order(steps: int, reverse: bool) -> range:
@@ -148,6 +160,11 @@ def _rnn_reference(x, h, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse=False, non
     return out
 
 
+def _rnn_primitives(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, nonlinearity="tanh"):
+    """What RnnStates computes, in primitives: the sweep, step by step, stacked."""
+    return stacked(PRIMITIVES, rnn_sweep(PRIMITIVES, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, nonlinearity))
+
+
 def _rnn_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
     shapes, params = layer_shapes(draw, gates=1, states=1)
     return shapes, {**params, "nonlinearity": "tanh"}  # relu's kink: checked at chosen points (tests/nn)
@@ -160,7 +177,10 @@ def _rnn_args(
     return (input, hx, weight_ih, weight_hh, bias_ih, bias_hh), {"reverse": reverse, "nonlinearity": nonlinearity}
 
 
-@register_op(reference=_rnn_reference, shapes=_rnn_shapes, functional="rnn_layer", parse=_rnn_args)
+@register_op(
+    reference=_rnn_reference, shapes=_rnn_shapes, functional="rnn_layer", parse=_rnn_args,
+    decomposition=_rnn_primitives,
+)  # fmt: skip
 class RnnStates(Function):
     """hₜ = tanh(xₜ W_ihᵀ + b_ih + hₜ₋₁ W_hhᵀ + b_hh) for t = 1…T;  δ by backpropagation through time
 
