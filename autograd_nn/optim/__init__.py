@@ -10,7 +10,18 @@ from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
-from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from .lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    LRScheduler,
+    MultiStepLR,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+    StepLR,
+)
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -18,6 +29,7 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
-    "SGD", "Adagrad", "Adam", "AdamW", "Adamax", "CosineAnnealingLR", "LRScheduler", "NAdam", "Optimizer", "RAdam",
-    "RMSprop", "StepLR", "lr_scheduler",
+    "SGD", "Adagrad", "Adam", "AdamW", "Adamax", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR",
+    "LinearLR", "MultiStepLR", "NAdam", "OneCycleLR", "Optimizer", "RAdam", "RMSprop", "ReduceLROnPlateau",
+    "SequentialLR", "StepLR", "lr_scheduler",
 ]  # fmt: skip

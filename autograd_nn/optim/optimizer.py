@@ -22,9 +22,13 @@ class Optimizer:
     """Base class: holds ``param_groups`` (dicts with ``'params'`` and hyperparameters)
     and ``state`` (a dict keyed by parameter). Subclasses implement ``_update``.
 
-    ``params`` is an iterable of parameters, or of dicts for per-group options::
+    ``params`` is an iterable of parameters (``model.parameters()``), of ``(name, parameter)``
+    pairs (``model.named_parameters()``: the names are kept in each group's
+    ``'param_names'``), or of dicts for per-group options::
 
         SGD([{"params": model[0].parameters()}, {"params": model[2].parameters(), "lr": 0.01}], lr=0.1)
+
+    A group's own entries override the constructor's; the constructor's fill in the rest.
     """
 
     # State entries that are counters, not arrays shaped like the parameter.
@@ -54,7 +58,20 @@ class Optimizer:
             raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry")
         group = dict(param_group)
         params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(
+                f"{name}: parameters must come in an ordered collection (a list), not a set: a set's order changes "
+                "between runs, and so would the optimizer's state_dict"
+            )
         params = [params] if isinstance(params, Tensor) else list(params)
+        named = [isinstance(p, tuple) for p in params]
+        if any(named):  # model.named_parameters(): keep the names, as PyTorch does in 'param_names'
+            if not all(named) or any(len(p) != 2 for p in params):
+                raise ValueError(f"{name}: give every parameter of a group with its name, or none of them")
+            group["param_names"] = [param_name for param_name, _ in params]
+            params = [param for _, param in params]
+        if self.param_groups and ("param_names" in group) != ("param_names" in self.param_groups[0]):
+            raise ValueError(f"{name}: all parameter groups must be given with names (named_parameters()) or all without")
         for i, param in enumerate(params):
             if not isinstance(param, Tensor):
                 raise TypeError(f"{name}: parameter {i} is a {type(param).__name__}, not a Tensor")

@@ -33,7 +33,8 @@ CASES = [
     ("nadam", "NAdam", dict(lr=0.01), dict(momentum_decay=0.01, betas=(0.85, 0.99))),
     ("nadam_l2", "NAdam", dict(lr=0.01, weight_decay=0.1), dict(maximize=True)),
     ("nadamw", "NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True), dict(weight_decay=0.3)),
-    ("radam", "RAdam", dict(lr=0.01), dict(betas=(0.5, 0.7))),  # β₂ = 0.7: ρₜ > 5 from step 6, rectified after
+    # RAdam rectifies once ρₜ > 5: from step 6 with β₂ = 0.999, step 10 with 0.7, step 7 with 0.8, never with 0.6
+    ("radam", "RAdam", dict(lr=0.01), dict(betas=(0.3, 0.7))),  # β₁ < 0.5: lerp_'s second formula
     ("radam_l2", "RAdam", dict(lr=0.01, weight_decay=0.1, betas=(0.9, 0.8)), dict(maximize=True)),
     ("radamw", "RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, betas=(0.9, 0.6)), dict()),
 ]  # fmt: skip
@@ -197,3 +198,12 @@ def test_optimizer_argument_errors_name_the_option():
         optim.RAdam([param], betas=(0.9,))
     with pytest.raises(ValueError, match="RAdam: invalid eps -1"):
         optim.RAdam([param], eps=-1)
+
+
+def test_named_parameters_give_torchs_param_names():
+    nn.init.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    reference = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    ours = optim.RMSprop(model.named_parameters(), lr=0.1)
+    theirs = torch.optim.RMSprop(reference.named_parameters(), lr=0.1)
+    assert ours.state_dict()["param_groups"][0]["param_names"] == theirs.state_dict()["param_groups"][0]["param_names"]
