@@ -1,20 +1,24 @@
 """Neural-network building blocks with PyTorch's names: ``Module``, ``Parameter``,
-``Sequential``, ``Linear``, activations, ``Dropout``, losses, normalisation
+``Sequential``, ``ModuleList``/``ModuleDict``/``ParameterList``/``ParameterDict``, ``Linear``,
+``Flatten``/``Unflatten``, activations, ``Dropout``, losses, normalisation
 (``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``RMSNorm``), ``Embedding``, recurrent
-layers (``RNN``, ``LSTM``, ``GRU``), ``MultiheadAttention``, ``TransformerEncoderLayer``
-and ``nn.init``.
+layers (``RNN``, ``LSTM``, ``GRU``), ``MultiheadAttention``, ``TransformerEncoderLayer``,
+``nn.init`` and ``nn.utils`` (gradient clipping).
 
-Built on the Tensor API only; see ``docs/models.md``.
+Built on the Tensor API only; see ``docs/models.md`` and ``docs/sequence_layers.md``.
 """
 
 from __future__ import annotations
 
-from . import init
+from . import init, utils
 from .activation import Dropout, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention
 from .container import Sequential
+from .dicts import ModuleDict, ParameterDict
 from .embedding import Embedding
+from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
+from .lists import ModuleList, ParameterList
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import IncompatibleKeys, Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
@@ -23,8 +27,9 @@ from .rnn import GRU, LSTM, RNN, RNNBase
 from .transformer import TransformerEncoderLayer
 
 __all__ = [
-    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "Dropout", "Embedding", "GRU",
+    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "GRU",
     "GroupNorm", "Identity", "IncompatibleKeys", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "MSELoss", "Module",
-    "MultiheadAttention", "Parameter", "RMSNorm", "RNN", "RNNBase", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "Tanh", "TransformerEncoderLayer", "init",
+    "ModuleDict", "ModuleList", "MultiheadAttention", "Parameter", "ParameterDict", "ParameterList", "RMSNorm", "RNN",
+    "RNNBase", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "TransformerEncoderLayer", "Unflatten", "init",
+    "utils",
 ]  # fmt: skip

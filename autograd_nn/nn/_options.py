@@ -1,18 +1,10 @@
-"""Constructor options the layers share with PyTorch's: ``device`` and ``dtype``."""
+"""Constructor checks the layers share: ``device`` (the CPU only) and positive sizes."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-
-
-def float_dtype(dtype: Any, owner: str) -> np.dtype:
-    """The dtype new parameters get: ``dtype``, or float64 (numpy's default float) if None."""
-    dtype = np.dtype(np.float64 if dtype is None else dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise TypeError(f"{owner}: dtype must be a floating-point type, got {dtype}")
-    return dtype
 
 
 def check_device(device: Any, owner: str) -> None:

@@ -10,10 +10,12 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._default_dtype import resolve_float_dtype
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import init
-from ._options import check_device, float_dtype, positive_int
+from ._checks import check_input_dtype
+from ._options import check_device, positive_int
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
@@ -53,7 +55,7 @@ class MultiheadAttention(Module):
     ) -> None:  # fmt: skip
         super().__init__()
         check_device(device, "MultiheadAttention")
-        dtype = float_dtype(dtype, "MultiheadAttention")
+        dtype = resolve_float_dtype(dtype, "MultiheadAttention")
         self.embed_dim = positive_int(embed_dim, "embed_dim", "MultiheadAttention")
         self.num_heads = positive_int(num_heads, "num_heads", "MultiheadAttention")
         if self.embed_dim % self.num_heads:
@@ -120,6 +122,9 @@ class MultiheadAttention(Module):
         same = query is key and key is value
         query = as_tensor(query)
         key, value = (query, query) if same else (as_tensor(key), as_tensor(value))
+        dtype = (self.in_proj_weight if self._qkv_same_embed_dim else self.q_proj_weight).dtype
+        for tensor in (query,) if same else (query, key, value):
+            check_input_dtype(self, tensor, dtype)
         batched = query.ndim == 3
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
             raise ValueError(

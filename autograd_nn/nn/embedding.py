@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._default_dtype import resolve_float_dtype
 from ..tensor import Tensor
 from . import init
-from ._options import check_device, float_dtype, positive_int
+from ._options import check_device, positive_int
 from .module import Module
 from .parameter import Parameter
 
@@ -47,7 +48,7 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), False
         shape = (self.num_embeddings, self.embedding_dim)
         if _weight is None:
-            self.weight = Parameter(np.empty(shape, dtype=float_dtype(dtype, "Embedding")), requires_grad=not _freeze)
+            self.weight = Parameter(np.empty(shape, dtype=resolve_float_dtype(dtype, "Embedding")), requires_grad=not _freeze)
             self.reset_parameters()
         else:
             data = np.array(_weight.data if isinstance(_weight, Tensor) else _weight, dtype=dtype)

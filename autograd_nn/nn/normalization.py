@@ -13,15 +13,25 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._default_dtype import resolve_float_dtype
+from ..creation import as_tensor
 from ..tensor import Tensor
 from . import init
-from ._options import check_device, float_dtype, positive_int
+from ._checks import check_input_dtype
+from ._options import check_device, positive_int
 from .module import Module
 from .parameter import Parameter
 
 
-def _shape_of(input: Any) -> tuple[int, ...]:
-    return np.shape(input.data if isinstance(input, Tensor) else input)
+def _checked(layer: Module, input: Any, *state: Tensor | None) -> Tensor:
+    """``input`` as a Tensor, refused unless it has the dtype of the layer's first state
+    (weight, else running statistics; a layer with neither takes any float input)."""
+    input = as_tensor(input)
+    for tensor in state:
+        if tensor is not None:
+            check_input_dtype(layer, input, tensor.dtype)
+            break
+    return input
 
 
 class _BatchNorm(Module):
@@ -36,7 +46,7 @@ class _BatchNorm(Module):
         super().__init__()
         owner = type(self).__name__
         check_device(device, owner)
-        dtype = float_dtype(dtype, owner)
+        dtype = resolve_float_dtype(dtype, owner)
         self.num_features = positive_int(num_features, "num_features", owner)
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
@@ -73,7 +83,8 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input: Any) -> Tensor:
-        ndim = len(_shape_of(input))
+        input = _checked(self, input, self.weight, self.running_mean)
+        ndim = input.ndim
         if ndim not in self._ranks:
             ranks = " or ".join(f"{r}D" for r in self._ranks)
             raise ValueError(f"{type(self).__name__}: expected {ranks} input (got {ndim}D input)")
@@ -135,7 +146,7 @@ class LayerNorm(Module):
     ) -> None:  # fmt: skip
         super().__init__()
         check_device(device, "LayerNorm")
-        dtype = float_dtype(dtype, "LayerNorm")
+        dtype = resolve_float_dtype(dtype, "LayerNorm")
         self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
         if self.elementwise_affine:
@@ -149,6 +160,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input: Any) -> Tensor:
+        input = _checked(self, input, self.weight, self.bias)
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -168,7 +180,7 @@ class GroupNorm(Module):
     ) -> None:  # fmt: skip
         super().__init__()
         check_device(device, "GroupNorm")
-        dtype = float_dtype(dtype, "GroupNorm")
+        dtype = resolve_float_dtype(dtype, "GroupNorm")
         self.num_groups = positive_int(num_groups, "num_groups", "GroupNorm")
         self.num_channels = positive_int(num_channels, "num_channels", "GroupNorm")
         if self.num_channels % self.num_groups:
@@ -185,6 +197,7 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input: Any) -> Tensor:
+        input = _checked(self, input, self.weight, self.bias)
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -201,7 +214,7 @@ class RMSNorm(Module):
     ) -> None:  # fmt: skip
         super().__init__()
         check_device(device, "RMSNorm")
-        dtype = float_dtype(dtype, "RMSNorm")
+        dtype = resolve_float_dtype(dtype, "RMSNorm")
         self.normalized_shape = _normalized_shape(normalized_shape, "RMSNorm")
         self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
         if self.elementwise_affine:
@@ -210,6 +223,7 @@ class RMSNorm(Module):
             self.register_parameter("weight", None)
 
     def forward(self, input: Any) -> Tensor:
+        input = _checked(self, input, self.weight)
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:

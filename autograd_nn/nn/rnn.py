@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._default_dtype import resolve_float_dtype
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import init
-from ._options import check_device, float_dtype, positive_int
+from ._checks import check_input_dtype
+from ._options import check_device, positive_int
 from .module import Module
 from .parameter import Parameter
 
@@ -40,7 +42,7 @@ class RNNBase(Module):
         super().__init__()
         owner = type(self).__name__
         check_device(device, owner)
-        dtype = float_dtype(dtype, owner)
+        dtype = resolve_float_dtype(dtype, owner)
         if mode not in _GATES:
             raise ValueError(f"{owner}: unknown mode {mode!r}; expected one of {sorted(_GATES)}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
@@ -95,6 +97,7 @@ class RNNBase(Module):
         if hx is None:
             return Tensor(np.zeros(shape, dtype=dtype))
         hx = as_tensor(hx)
+        check_input_dtype(self, hx, dtype)
         expected = shape if batched else (shape[0], shape[2])
         if hx.shape != expected:
             raise ValueError(f"{type(self).__name__}: expected hidden size {expected}, got {hx.shape}")
@@ -116,6 +119,7 @@ class RNNBase(Module):
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:
         x = as_tensor(input)
+        check_input_dtype(self, x, self.weight_ih_l0.dtype)
         owner = type(self).__name__
         if x.ndim not in (2, 3):
             raise ValueError(f"{owner}: expected input to be 2D (unbatched) or 3D, got {x.ndim}D instead")
