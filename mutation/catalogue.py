@@ -32,6 +32,7 @@ EXAMPLES = ("tests/app/test_examples.py",)
 CLI = ("tests/app/test_cli.py",)
 CORE_API = ("tests/core/test_tensor_api.py", "tests/core/test_ops.py", "tests/core/test_stability.py")
 NORM = ("tests/nn/test_normalization_layers.py",)
+LAYER_DTYPES = ("tests/nn/test_layer_dtypes.py",)
 RECURRENT = ("tests/nn/test_recurrent_layers.py",)
 ATTENTION = ("tests/nn/test_attention_layers.py",)
 SEQUENCE_EXAMPLES = ("tests/app/test_examples_sequence.py",)
@@ -922,6 +923,15 @@ MUTATIONS: list[Mutation] = [
     M("layers-gelu-tanh-coefficient", "autograd_nn/ops/gelu.py",
       "inner = (input + input * input * input * 0.044715)", "inner = (input + input * input * input * 0.0447)",
       ATTENTION, "the tanh approximation of GELU is not PyTorch's"),
+    M("layers-rnn-takes-any-dtype", "autograd_nn/nn/rnn.py",
+      "        check_input_dtype(self, x, self.weight_ih_l0.dtype)\n", "", LAYER_DTYPES,
+      "a float32 LSTM silently computes in float64 when fed float64"),
+    M("layers-norm-takes-any-dtype", "autograd_nn/nn/normalization.py",
+      "            check_input_dtype(layer, input, tensor.dtype)\n            break", "            break", LAYER_DTYPES,
+      "a float32 normalisation layer silently computes in float64"),
+    M("layers-mha-takes-any-dtype", "autograd_nn/nn/attention.py",
+      "            check_input_dtype(self, tensor, dtype)\n", "            pass\n", LAYER_DTYPES,
+      "a float32 MultiheadAttention silently computes in float64"),
     M("example-char-lstm-never-steps", "examples/char_lstm.py",
       "        loss.backward()\n        optimizer.step()\n", "        loss.backward()\n", SEQUENCE_EXAMPLES,
       "the character model never learns"),
