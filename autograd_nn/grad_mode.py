@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 GRAD = 1
 ANOMALY = 2
+TRACE = 4  # a compiled function is recording (see ``autograd_nn._tracing``)
 
 _MODE: ContextVar[int] = ContextVar("autograd_nn.mode", default=GRAD)
 

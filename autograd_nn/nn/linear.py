@@ -67,7 +67,7 @@ class Linear(Module):
 
     def forward(self, input: Any) -> Tensor:
         if not isinstance(input, Tensor):
-            input = np.asarray(input)
+            input = np.asanyarray(input)
         shape = input.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: input has shape {shape}; its last axis must have size {self.in_features}")

@@ -14,8 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import _tracing, grad_mode
 from ..tensor import Tensor
 from ._cast import cast_floating, parse_to
+from ._changes import Registry as _Registry
+from ._changes import changed as _changed
+from ._changes import changes
 from ._state import IncompatibleKeys, collect_state, join, load_state
 from ._tree import module_repr, refuse_cycle
 from .parameter import Parameter
@@ -50,17 +54,20 @@ class Module:
     _modules: dict[str, Module | None]
 
     def __init__(self) -> None:
+        _changed()
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", {})
-        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_parameters", _Registry())
+        object.__setattr__(self, "_buffers", _Registry())
         object.__setattr__(self, "_non_persistent_buffers", set())
-        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_modules", _Registry())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the module's output; subclasses define it, and calling the module runs it."""
         raise NotImplementedError(f"{type(self).__name__}: a Module subclass must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if grad_mode.current() & grad_mode.TRACE:  # a compiled step is recording this call
+            _tracing.guard("the attributes of nn modules (training mode, layers, rates, ...)", changes)
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------- registration
@@ -86,6 +93,7 @@ class Module:
         self._non_persistent_buffers.discard(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        _changed()
         if isinstance(value, Parameter):
             self._registry("_parameters")
             self._forget(name, keep="_parameters")
@@ -128,6 +136,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        _changed()
         for registry in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(registry, ()):
                 del self.__dict__[registry][name]

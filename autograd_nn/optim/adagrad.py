@@ -49,25 +49,26 @@ class Adagrad(Optimizer):
             for param in group["params"]:
                 self._init_state(param.data, group, self.state.setdefault(param, {}))
 
-    @staticmethod
-    def _init_state(param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+    def _init_state(self, param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = 0
         state["sum"] = np.full_like(param, group["initial_accumulator_value"])
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
-        if not state:  # a parameter of a group added later
-            self._init_state(param, group, state)
-        state["step"] += 1
+    def _numbers(self, group: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        step = state["step"] + 1
+        return {"step": step, "step_size": group["lr"] / (1 + (step - 1) * group["lr_decay"])}
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
+    ) -> None:
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param
-        step_size = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
 
         accumulator = state["sum"]
         accumulator += grad * grad
         scratch = np.sqrt(accumulator)
         scratch += group["eps"]
         np.divide(grad, scratch, out=scratch)
-        scratch *= step_size
+        scratch *= numbers["step_size"]
         param -= scratch

@@ -39,13 +39,19 @@ class Adamax(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+    def _init_state(self, param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = 0
+        state["exp_avg"] = np.zeros_like(param)
+        state["exp_inf"] = np.zeros_like(param)
+
+    def _numbers(self, group: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        step = state["step"] + 1
+        return {"step": step, "step_size": group["lr"] / (1 - group["betas"][0] ** step)}
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
+    ) -> None:
         beta1, beta2 = group["betas"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_inf"] = np.zeros_like(param)
-        state["step"] += 1
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
@@ -57,7 +63,6 @@ class Adamax(Optimizer):
         bound = np.abs(grad)
         bound += group["eps"]
         np.maximum(u, bound, out=u)
-        step_size = group["lr"] / (1 - beta1 ** state["step"])
         np.divide(m, u, out=bound)
-        bound *= step_size
+        bound *= numbers["step_size"]
         param -= bound

@@ -47,34 +47,46 @@ class NAdam(Optimizer):
         )  # fmt: skip
         super().__init__(params, defaults)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
-        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_avg_sq"] = np.zeros_like(param)
-        state["step"] += 1
-        step = state["step"]
+    def _init_state(self, param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = 0
+        state["mu_product"] = 1.0
+        state["exp_avg"] = np.zeros_like(param)
+        state["exp_avg_sq"] = np.zeros_like(param)
+
+    def _numbers(self, group: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        step, lr, decay = state["step"] + 1, group["lr"], group["momentum_decay"]
+        beta1, beta2 = group["betas"]
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
+        mu_product = state["mu_product"] * mu
+        return {
+            "step": step, "mu_product": mu_product, "decay": 1 - lr * group["weight_decay"],
+            "bias_correction2": 1 - beta2**step, "grad_coefficient": -lr * (1.0 - mu) / (1.0 - mu_product),
+            "momentum_coefficient": -lr * mu_next / (1.0 - mu_product * mu_next),
+        }  # fmt: skip
+
+    def _advance(self, state: dict[str, Any], numbers: dict[str, Any]) -> None:
+        state["step"] = numbers["step"]
+        state["mu_product"] = numbers["mu_product"]
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
+    ) -> None:
+        (beta1, beta2), weight_decay = group["betas"], group["weight_decay"]
         if group["maximize"]:
             grad = -grad
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
+                param *= numbers["decay"]
             else:
                 grad = grad + weight_decay * param
-
-        decay = group["momentum_decay"]
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
-        mu_product = state["mu_product"] = state["mu_product"] * mu
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
         _lerp_(m, grad, 1 - beta1)
         v *= beta2
         v += (1 - beta2) * (grad * grad)
-        denom = v / (1 - beta2**step)
+        denom = v / numbers["bias_correction2"]
         np.sqrt(denom, out=denom)
         denom += group["eps"]
-        param += (-lr * (1.0 - mu) / (1.0 - mu_product)) * (grad / denom)
-        param += (-lr * mu_next / (1.0 - mu_product * mu_next)) * (m / denom)
+        param += numbers["grad_coefficient"] * (grad / denom)
+        param += numbers["momentum_coefficient"] * (m / denom)

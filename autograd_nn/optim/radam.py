@@ -45,19 +45,33 @@ class RAdam(Optimizer):
         )  # fmt: skip
         super().__init__(params, defaults)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
-        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_avg_sq"] = np.zeros_like(param)
-        state["step"] += 1
-        step = state["step"]
+    def _init_state(self, param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = 0
+        state["exp_avg"] = np.zeros_like(param)
+        state["exp_avg_sq"] = np.zeros_like(param)
+
+    def _numbers(self, group: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        step, lr = state["step"] + 1, group["lr"]
+        beta1, beta2 = group["betas"]
+        bias_correction2 = 1 - beta2**step
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+        rectified = rho_t > 5.0
+        rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) if rectified else 0.0
+        return {
+            "step": step, "lr": lr, "decay": 1 - lr * group["weight_decay"], "bias_correction1": 1 - beta1**step,
+            "bias_correction2_sqrt": math.sqrt(bias_correction2), "rectified": rectified, "rect": rect,
+        }  # fmt: skip
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
+    ) -> None:
+        (beta1, beta2), weight_decay = group["betas"], group["weight_decay"]
         if group["maximize"]:
             grad = -grad
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
+                param *= numbers["decay"]
             else:
                 grad = grad + weight_decay * param
 
@@ -65,17 +79,12 @@ class RAdam(Optimizer):
         _lerp_(m, grad, 1 - beta1)
         v *= beta2
         v += (1 - beta2) * (grad * grad)
-        bias_correction1 = 1 - beta1**step
-        bias_correction2 = 1 - beta2**step
-        update = m / bias_correction1
-        update *= lr
-        rho_inf = 2 / (1 - beta2) - 1
-        rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
-        if rho_t > 5.0:
-            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        update = m / numbers["bias_correction1"]
+        update *= numbers["lr"]
+        if numbers["rectified"]:  # ρₜ > 5: the variance estimate is trusted
             adaptive = np.sqrt(v)
             adaptive += group["eps"]
-            np.divide(math.sqrt(bias_correction2), adaptive, out=adaptive)
+            np.divide(numbers["bias_correction2_sqrt"], adaptive, out=adaptive)
             update *= adaptive
-            update *= rect
+            update *= numbers["rect"]
         param -= update
