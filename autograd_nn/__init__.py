@@ -30,6 +30,7 @@ from .grad_mode import (
 )
 from .graph import Context, Node, RemovableHandle
 from .registry import register_op
+from .replay import CompileError, CompileWarning, compile
 from .tensor import Tensor
 
 __version__ = "0.1.0"
@@ -50,9 +51,10 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "AnomalyError", "Context", "Function", "GraphFreedError", "Node", "RemovableHandle", "Tensor", "as_tensor",
-    "detect_anomaly", "enable_grad", "functional", "get_default_dtype", "grad", "increment_version", "is_anomaly_enabled",
-    "is_grad_enabled", "load", "nn", "no_grad", "optim", "register_op", "save", "set_default_dtype",
-    "set_detect_anomaly", "set_grad_enabled", "tensor",
+    "AnomalyError", "CompileError", "CompileWarning", "Context", "Function", "GraphFreedError", "Node",
+    "RemovableHandle", "Tensor", "as_tensor", "compile", "detect_anomaly", "enable_grad", "functional",
+    "get_default_dtype", "grad", "increment_version", "is_anomaly_enabled", "is_grad_enabled", "load", "nn",
+    "no_grad", "optim", "register_op", "save", "set_default_dtype", "set_detect_anomaly", "set_grad_enabled",
+    "tensor",
 ]  # fmt: skip
 __all__ += sorted(functional.TOP_LEVEL)  # the generated array functions

@@ -43,11 +43,11 @@ ALLOWED: dict[str, set[str]] = {
     "testing": {"__init__", "_surface", "autograd", "creation", "function", "functional", "opspec", "registry", "tensor"},
     "training": {"creation", "data", "functional", "grad_mode", "nn", "optim", "tensor"},
     "cli": {"__init__", "_atomic", "checkpoint", "creation", "data", "functional", "grad_mode", "tensor", "training", "viz"},
-    "compile": {"_tracing", "creation", "grad_mode", "tensor", "versions"},  # replays what the core records
+    "replay": {"_tracing", "creation", "grad_mode", "tensor", "versions"},  # autograd_nn.compile: replays what the core records
     "__main__": {"cli"},
     "__init__": {
         "_default_dtype", "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional", "grad_mode", "graph", "nn",
-        "optim", "registry", "tensor",
+        "optim", "registry", "replay", "tensor",
     },  # fmt: skip
 }
 
