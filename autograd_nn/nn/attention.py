@@ -28,7 +28,7 @@ def _blocking(mask: Any, dtype: np.dtype, name: str) -> Any:
         return None
     if isinstance(mask, Tensor) and np.issubdtype(mask.dtype, np.floating):
         return mask.astype(dtype) if mask.dtype != dtype else mask
-    array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    array = np.asanyarray(mask.data if isinstance(mask, Tensor) else mask)
     if array.dtype == np.bool_:
         return np.where(array, -np.inf, 0.0).astype(dtype)
     if np.issubdtype(array.dtype, np.floating):
@@ -136,7 +136,7 @@ class MultiheadAttention(Module):
         if not batched:
             query, key, value = (t.reshape((t.shape[0], 1, t.shape[1])) for t in (query, key, value))
             if key_padding_mask is not None:
-                key_padding_mask = np.asarray(getattr(key_padding_mask, "data", key_padding_mask))[None]
+                key_padding_mask = np.asanyarray(getattr(key_padding_mask, "data", key_padding_mask))[None]
         elif self.batch_first:
             query, key, value = (t.swapaxes(0, 1) for t in (query, key, value))
         if same:

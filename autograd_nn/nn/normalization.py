@@ -90,10 +90,11 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: expected {ranks} input (got {ndim}D input)")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
-            self.num_batches_tracked._increment_version()
+            # An in-place op (not a write into .data) and 1/n as an array, not a Python
+            # number: a compiled step then counts, and averages, on every replay too.
+            self.num_batches_tracked.add_(1)
             if self.momentum is None:  # a cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / self.num_batches_tracked.data
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         keep_running = not self.training or self.track_running_stats
         return F.batch_norm(

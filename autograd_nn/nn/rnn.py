@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import functional as F
 from .._default_dtype import resolve_float_dtype
-from ..creation import as_tensor
+from ..creation import as_tensor, tensor
 from ..tensor import Tensor
 from . import init
 from ._checks import check_input_dtype
@@ -95,7 +95,7 @@ class RNNBase(Module):
         """The initial state as (L·D, B, H): zeros if None, else checked (and batched)."""
         shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if hx is None:
-            return Tensor(np.zeros(shape, dtype=dtype))
+            return tensor(np.zeros(shape, dtype=dtype))  # (made as a constant: a compiled step reads it as one)
         hx = as_tensor(hx)
         check_input_dtype(self, hx, dtype)
         expected = shape if batched else (shape[0], shape[2])

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _tracing
 from ..registry import register_composite
 
 # −λα of SELU: the value a dropped unit takes before the affine correction.
@@ -49,7 +50,7 @@ def alpha_dropout(
     if p == 1:
         return input * np.zeros(input.shape, dtype=input.dtype)  # PyTorch: all zeros when every unit is dropped
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    keep = generator.random(input.shape) >= p
+    keep = _tracing.draw(generator.random, input.shape) >= p  # a compiled step draws afresh
     a, b = _affine_constants(p)
     scale = np.where(keep, a, 0.0).astype(input.dtype)
     shift = np.where(keep, b, b - _SATURATION * a).astype(input.dtype)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _tracing
 from .._record import array_of, is_tensor
 from ..registry import register_composite
 from .activation import Softmax
@@ -25,7 +26,7 @@ def additive_mask(mask: Any, dtype: np.dtype) -> Any:
         return None
     if is_tensor(mask) and np.issubdtype(mask.dtype, np.floating):
         return mask
-    mask = np.asarray(array_of(mask))
+    mask = np.asanyarray(array_of(mask))
     if mask.dtype == np.bool_:
         return np.where(mask, 0.0, -np.inf).astype(dtype)
     if np.issubdtype(mask.dtype, np.floating):
@@ -50,10 +51,12 @@ def attention_weights(query: Any, key: Any, mask: Any, scale: float) -> Any:
     if mask is not None:
         if not is_tensor(mask):
             blocked = np.all(np.isneginf(mask), axis=-1, keepdims=True)
-            if blocked.any():
-                mask = np.where(blocked, 0, mask).astype(mask.dtype, copy=False)
-            else:
+            # A plain mask (a constant) may skip the fix when no row is blocked; a mask a
+            # compiled step watches (made from its inputs) must not branch on its values.
+            if type(blocked) is np.ndarray and not blocked.any():
                 blocked = None
+            else:
+                mask = np.where(blocked, 0, mask).astype(mask.dtype, copy=False)
         scores = scores + mask
     weights = Softmax.apply(scores, axis=-1)
     return weights if blocked is None else weights * (~blocked).astype(weights.dtype)
@@ -122,6 +125,6 @@ def scaled_dot_product_attention(
         if not 0 <= dropout_p <= 1:
             raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}")
         generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        keep = generator.random(weights.shape) >= dropout_p
+        keep = _tracing.draw(generator.random, weights.shape) >= dropout_p  # a compiled step draws afresh
         weights = weights * (keep / max(1 - dropout_p, 1e-300)).astype(dtype)
     return Matmul.apply(weights, value)

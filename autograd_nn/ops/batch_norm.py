@@ -15,16 +15,29 @@ from typing import Any
 
 import numpy as np
 
+from .. import _tracing
 from .._record import array_of, is_tensor
 from ..registry import register_composite
 from .normalization import Standardize, affine, channel_view, drawn_eps, how_many
 
 
-def _write_running(running: Any, batch: np.ndarray, momentum: float) -> None:
-    """running ← (1 − m)·running + m·batch in place, and its version bumped (a write)."""
+def _running_array(running: Any) -> np.ndarray:
+    """The memory of a running statistic (a buffer made before the call), watched by a
+    compiled step that is recording, so that its replays read and update it too."""
+    if _tracing.recording() is None:
+        return np.asanyarray(array_of(running))
+    if is_tensor(running):
+        _tracing.adopt((running,))
+        return running.data
+    return _tracing.state_array(running, f"a running statistic of shape {np.shape(running)}")
+
+
+def _write_running(running: Any, batch: np.ndarray, momentum: Any) -> None:
+    """running ← (1 − m)·running + m·batch in place, and its version bumped (a write);
+    ``momentum`` is a number or a 0-d array (1/n for a cumulative average)."""
     if running is None:
         return
-    array = array_of(running)
+    array = _running_array(running)
     array *= 1 - momentum
     array += (momentum * batch).astype(array.dtype, copy=False)
     if is_tensor(running):
@@ -57,8 +70,8 @@ def _with_running_statistics(input: Any, weight: Any, bias: Any, mean: Any, var:
     if mean is None or var is None:
         raise ValueError(f"{op_name}: running_mean and running_var are needed to normalise with running statistics")
     dtype = input.dtype
-    mean = np.asarray(array_of(mean), dtype=dtype)
-    inverse = (np.asarray(array_of(var), dtype=dtype) + dtype.type(eps)) ** -0.5
+    mean = _running_array(mean).astype(dtype, copy=False)
+    inverse = (_running_array(var).astype(dtype, copy=False) + dtype.type(eps)) ** -0.5
     scale = inverse if weight is None else weight * inverse
     centred = input - channel_view(mean, input.ndim)
     return affine(centred * channel_view(scale, input.ndim), None, channel_view(bias, input.ndim))

@@ -25,7 +25,7 @@ def _lookup_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
 
 def checked_indices(indices: Any, rows: int, op_name: str) -> np.ndarray:
     """``indices`` as an integer array, every one in [0, rows)."""
-    indices = np.asarray(array_of(indices))
+    indices = np.asanyarray(array_of(indices))
     if not np.issubdtype(indices.dtype, np.integer):
         raise TypeError(f"{op_name}: indices must be integers, got dtype {indices.dtype}")
     if indices.size and (indices.min() < 0 or indices.max() >= rows):
@@ -58,11 +58,12 @@ class Embedding(Function):
         indices = checked_indices(indices, weight.shape[0], "embedding")
         ctx.indices, ctx.shape, ctx.scale = indices, weight.shape, None
         if padding_idx is not None or scale_grad_by_freq:
-            scale = np.ones(indices.shape, dtype=weight.dtype)
+            # (made from indices, not np.ones: a compiled step must see the scale made)
+            scale = np.ones_like(indices, dtype=weight.dtype)
             if scale_grad_by_freq:
                 scale /= np.bincount(indices.ravel(), minlength=weight.shape[0])[indices]
             if padding_idx is not None:
-                scale[indices == padding_idx] = 0
+                scale *= indices != padding_idx
             ctx.scale = scale[..., None]
         return weight[indices]
 

@@ -24,9 +24,10 @@ class Erf(Function):
 
     @staticmethod
     def forward(ctx: Any, z: Any) -> Any:
-        z = np.asarray(z)
+        z = np.asanyarray(z)
         ctx.save_for_backward(z)
-        return np.asarray(_erf(z), dtype=np.float64).astype(z.dtype, copy=False)
+        erf = _erf(z)  # Python floats: an object array (a float for 0-d z), rounded once to z's dtype
+        return erf.astype(z.dtype) if isinstance(erf, np.ndarray) else np.array(erf, dtype=z.dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:

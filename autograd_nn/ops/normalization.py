@@ -74,7 +74,7 @@ class Standardize(Function):
     def forward(
         ctx: Any, x: Any, *, axes: tuple[int, ...], eps: float = 1e-5, update: Callable[..., None] | None = None
     ) -> Any:
-        x = np.asarray(x)
+        x = np.asanyarray(x)
         mean, var, rstd = _statistics(x, axes, eps)
         xhat = x - mean
         xhat *= rstd  # a fresh buffer of ours: scale it in place

@@ -44,8 +44,9 @@ def time_order(steps: int, reverse: bool) -> range:
 
 def transposed(w: Any) -> Any:
     """wᵀ; for an array a contiguous copy, since BLAS multiplies by a transposed view at
-    about half the speed for the per-step shapes of a recurrence."""
-    return np.ascontiguousarray(w.T) if isinstance(w, np.ndarray) else w.T
+    about half the speed for the per-step shapes of a recurrence. (``.copy()``, not
+    ``np.ascontiguousarray``, which hands a compiled step's watched array back unwatched.)"""
+    return w.T.copy() if isinstance(w, np.ndarray) else w.T
 
 
 def input_projection(xp: Any, x: Any, w_ih: Any, *biases: Any) -> Any:

@@ -26,7 +26,7 @@ def is_basic_index(index: Any) -> bool:
 
 def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray) -> np.ndarray:
     """zeros(shape) with ``values`` added at ``index``; repeated indices accumulate."""
-    out = np.zeros(shape, dtype=values.dtype)
+    out = np.zeros_like(values, shape=shape)  # (made from values: a compiled step sees it made)
     if is_basic_index(index):
         out[index] = values
     else:
