@@ -36,6 +36,7 @@ LAYER_DTYPES = ("tests/nn/test_layer_dtypes.py",)
 RECURRENT = ("tests/nn/test_recurrent_layers.py",)
 ATTENTION = ("tests/nn/test_attention_layers.py",)
 SEQUENCE_EXAMPLES = ("tests/app/test_examples_sequence.py",)
+SEQUENCE_REPLAY = ("tests/replay/test_replay_sequence_layers.py",)
 
 M = Mutation
 MUTATIONS: list[Mutation] = [
@@ -845,9 +846,9 @@ MUTATIONS: list[Mutation] = [
       "    if False:\n        return _with_running_statistics(input, weight, bias, running_mean, running_var, eps, \"batch_norm\")",
       NORM, "eval mode normalises with the batch's statistics"),
     M("layers-batchnorm-counts-twice", "autograd_nn/nn/normalization.py",
-      "self.num_batches_tracked.data += 1", "self.num_batches_tracked.data += 2", NORM, "num_batches_tracked counts wrong"),
+      "self.num_batches_tracked.add_(1)", "self.num_batches_tracked.add_(2)", NORM, "num_batches_tracked counts wrong"),
     M("layers-batchnorm-cumulative-average", "autograd_nn/nn/normalization.py",
-      "factor = 1.0 / float(self.num_batches_tracked.data)", "factor = 0.1", NORM,
+      "factor = 1.0 / self.num_batches_tracked.data", "factor = 0.1", NORM,
       "momentum=None is not a cumulative average"),
     M("layers-layernorm-bias-dropped", "autograd_nn/nn/normalization.py",
       "F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)",
@@ -932,6 +933,28 @@ MUTATIONS: list[Mutation] = [
     M("layers-mha-takes-any-dtype", "autograd_nn/nn/attention.py",
       "            check_input_dtype(self, tensor, dtype)\n", "            pass\n", LAYER_DTYPES,
       "a float32 MultiheadAttention silently computes in float64"),
+    # a compiled step (ag.compile) must see every array these layers read, write and draw
+    M("layers-replay-batchnorm-counts-behind-the-recording", "autograd_nn/nn/normalization.py",
+      "self.num_batches_tracked.add_(1)", "self.num_batches_tracked.data += 1", SEQUENCE_REPLAY,
+      "num_batches_tracked is counted outside any op: a replay stops counting"),
+    M("layers-replay-running-stats-unwatched", "autograd_nn/ops/batch_norm.py",
+      "    if _tracing.recording() is None:\n        return np.asanyarray(array_of(running))",
+      "    if True:\n        return np.asanyarray(array_of(running))", SEQUENCE_REPLAY,
+      "BatchNorm's running statistics are written behind the recording: a replay cannot update them"),
+    M("layers-replay-attention-dropout-frozen", "autograd_nn/ops/attention.py",
+      "keep = _tracing.draw(generator.random, weights.shape) >= dropout_p",
+      "keep = generator.random(weights.shape) >= dropout_p", SEQUENCE_REPLAY,
+      "attention dropout draws behind the recording: a replay would reuse one mask forever"),
+    M("layers-replay-recurrent-weights-laundered", "autograd_nn/ops/recurrent.py",
+      "    return w.T.copy() if isinstance(w, np.ndarray) else w.T",
+      "    return np.ascontiguousarray(w.T) if isinstance(w, np.ndarray) else w.T", SEQUENCE_REPLAY,
+      "the recurrent weights reach the time loop as an unwatched copy: a replay would freeze them"),
+    M("layers-replay-initial-state-fresh-each-call", "autograd_nn/nn/rnn.py",
+      "            return tensor(np.zeros(shape, dtype=dtype))", "            return Tensor(np.zeros(shape, dtype=dtype))",
+      SEQUENCE_REPLAY, "zero initial states are new arrays the recording never saw made: no program agrees"),
+    M("layers-replay-embedding-scale-unwatched", "autograd_nn/ops/embedding.py",
+      "                scale *= indices != padding_idx", "                scale[np.asarray(indices) == padding_idx] = 0",
+      SEQUENCE_REPLAY, "the padding row's mask is written into the scale behind the recording"),
     M("example-char-lstm-never-steps", "examples/char_lstm.py",
       "        loss.backward()\n        optimizer.step()\n", "        loss.backward()\n", SEQUENCE_EXAMPLES,
       "the character model never learns"),
