@@ -889,7 +889,7 @@ MUTATIONS: list[Mutation] = [
       "if self.dropout and self.training and layer < self.num_layers - 1:",
       "if self.dropout and layer < self.num_layers - 1:", RECURRENT, "dropout between layers stays on in eval mode"),
     M("layers-embedding-padding-gets-gradient", "autograd_nn/ops/embedding.py",
-      "                scale[indices == padding_idx] = 0\n", "                pass\n", ATTENTION,
+      "                scale *= indices != padding_idx\n", "                pass\n", ATTENTION,
       "the padding row is trained"),
     M("layers-embedding-max-norm-factor", "autograd_nn/ops/embedding.py",
       "(max_norm / (norms[over] + 1e-7))", "(max_norm / norms[over])", ATTENTION,
