@@ -65,8 +65,9 @@ def build(spec: Sequence, lib: Any, dtype: Any) -> Any:
 
 
 def step_function(spec: Sequence, impl: str, dtype: str, state: dict[str, np.ndarray]) -> Callable[[], Any]:
-    """One SGD step of ``impl`` ('autograd_nn' or 'torch'), or its forward pass alone
-    ('... fwd'), from the parameters in ``state``."""
+    """One SGD step of ``impl`` ('autograd_nn' or 'torch'), its forward pass alone
+    ('... fwd'), or autograd_nn's step through ``autograd_nn.compile`` ('autograd_nn
+    compiled'), from the parameters in ``state``."""
     library = impl.split()[0]
     lib = importlib.import_module(library)
     as_tensor = lib.from_numpy if library == "torch" else lib.tensor
@@ -87,8 +88,9 @@ def step_function(spec: Sequence, impl: str, dtype: str, state: dict[str, np.nda
         optimizer.step()
         return loss
 
-    step.parameters = lambda: {k: np.array(v) for k, v in model.state_dict().items()}  # type: ignore[attr-defined]
-    return step
+    run = lib.compile(step, fullgraph=True) if impl.endswith("compiled") else step
+    run.parameters = lambda: {k: np.array(v) for k, v in model.state_dict().items()}  # type: ignore[attr-defined]
+    return run
 
 
 def initial_state(spec: Sequence, dtype: str) -> dict[str, np.ndarray]:
@@ -142,7 +144,14 @@ def gemm_floor(spec: Sequence, dtype: str) -> Callable[[], Any]:
 def run(workload: str, dtype: str, args: Any, torch_ok: bool) -> dict[str, Any]:
     spec = SPECS[workload]
     state = initial_state(spec, dtype)
-    impls = ["autograd_nn", "autograd_nn fwd"] + (["torch", "torch fwd"] if torch_ok else [])
+    impls = ["autograd_nn", "autograd_nn compiled", "autograd_nn fwd"] + (["torch", "torch fwd"] if torch_ok else [])
+    eager, compiled = step_function(spec, "autograd_nn", dtype, state), step_function(spec, "autograd_nn compiled", dtype, state)
+    for _ in range(5):  # recorded (three times: the first step makes the gradients), then replayed: equal to eager, bit for bit
+        if eager().item() != compiled().item():
+            raise AssertionError(f"{workload}: the compiled step's loss differs from the eager step's")
+    after_eager, after_compiled = eager.parameters(), compiled.parameters()
+    if compiled.replays < 2 or any(not np.array_equal(after_eager[k], after_compiled[k]) for k in state):
+        raise AssertionError(f"{workload}: the compiled steps did not replay to eager's parameters, bit for bit")
     agree = None
     if torch_ok:  # one step of each from the same state: the parameter updates must agree
         ours, theirs = step_function(spec, "autograd_nn", dtype, state), step_function(spec, "torch", dtype, state)
@@ -154,6 +163,8 @@ def run(workload: str, dtype: str, args: Any, torch_ok: bool) -> dict[str, Any]:
             for k in state
         )
     steps = {impl: step_function(spec, impl, dtype, state) for impl in impls}
+    for _ in range(3):  # the compiled step records (twice) before it replays: time the replays
+        steps["autograd_nn compiled"]()
     steps["numpy GEMMs only"] = gemm_floor(spec, dtype)
     timings = harness.interleaved(steps, args.rounds, args.sample_seconds, clock=args.clock)
     rows = {name: {"seconds": t.median, "faults": t.median_faults, "samples": t.seconds} for name, t in timings.items()}
