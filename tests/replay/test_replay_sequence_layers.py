@@ -48,7 +48,8 @@ class _Recurrent(nn.Module):
 
 class _Transformer(nn.Module):
     """Token embedding, a learned position table, two encoder layers (post- and pre-norm,
-    relu and gelu), a causal mask and a key-padding mask: every dropout site draws."""
+    relu and gelu), a causal mask and a key-padding mask, then attention that returns its
+    weights (the path without scaled_dot_product_attention): every dropout site draws."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,6 +57,7 @@ class _Transformer(nn.Module):
         self.positions = nn.Embedding(6, 8)
         self.first = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.25, batch_first=True)
         self.second = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.25, activation="gelu", batch_first=True, norm_first=True)
+        self.attend = nn.MultiheadAttention(8, 2, dropout=0.25, batch_first=True)
         self.norm = nn.RMSNorm(8)
         self.out = nn.Linear(8, 11)
 
@@ -65,7 +67,8 @@ class _Transformer(nn.Module):
         causal = np.triu(np.ones((steps, steps), dtype=bool), k=1)  # True: may not attend (nn's convention)
         x = self.first(x, src_mask=causal)
         x = self.second(x, src_key_padding_mask=tokens.data == 0)
-        return self.out(self.norm(x))
+        attended, weights = self.attend(x, x, x, need_weights=True)
+        return self.out(self.norm(x + attended)) + weights.sum(axis=-1, keepdims=True)
 
 
 class _BatchNormModel(nn.Module):
@@ -85,6 +88,15 @@ class _BatchNormModel(nn.Module):
         z = F.relu(self.bn(self.fc(x)))
         z = self.norm(self.group(self.bn_cumulative(z.reshape((-1, 3, 4)))))
         return self.head(z.reshape((-1, 12)))
+
+
+@pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])
+def dtype(request):
+    """New parameters (and the batches) in this dtype for the test."""
+    before = ag.get_default_dtype()
+    ag.set_default_dtype(request.param)
+    yield request.param
+    ag.set_default_dtype(before)
 
 
 def _lstm_batch(rng: np.random.Generator) -> tuple[Any, Any]:
@@ -140,8 +152,11 @@ def _training(name: str) -> tuple[nn.Module, optim.Optimizer, Callable[..., Any]
 
 
 def _batches(name: str, n: int) -> list[tuple[Any, Any]]:
+    """``n`` batches; floating ones in the default dtype (the model's)."""
     rng = np.random.default_rng(1)
-    return [MODELS[name][1](rng) for _ in range(n)]
+    dtype = ag.get_default_dtype()
+    cast = lambda t: t.astype(dtype) if np.issubdtype(t.dtype, np.floating) else t  # noqa: E731
+    return [tuple(cast(t) for t in MODELS[name][1](rng)) for _ in range(n)]
 
 
 def _assert_same_state(model: nn.Module, twin: nn.Module) -> None:
@@ -154,9 +169,10 @@ def _assert_same_state(model: nn.Module, twin: nn.Module) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_a_compiled_training_step_equals_the_eager_one_bit_for_bit(name):
+def test_a_compiled_training_step_equals_the_eager_one_bit_for_bit(name, dtype):
     model, _, step = _training(name)
     twin, _, twin_step = _training(name)
+    assert all(p.dtype == dtype for p in model.parameters())
     fast = ag.compile(step, fullgraph=True)  # anything a replay cannot follow is an error, not a quiet fallback
     nn.init.manual_seed(7)  # the dropout masks of the compiled run ...
     losses = [fast(x, y).item() for x, y in _batches(name, 6)]
