@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _tracing
 from .._record import array_of, is_tensor
 from ..function import Function
 from ..registry import register_composite, register_op
@@ -76,15 +77,20 @@ class Embedding(Function):
 
 def _renorm(weight: Any, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
     """Scale the looked-up rows whose norm exceeds ``max_norm`` down to it, in place
-    (PyTorch's ``embedding_renorm_``: factor max_norm / (norm + 1e-7)); not recorded."""
+    (PyTorch's ``embedding_renorm_``: factor max_norm / (norm + 1e-7)); not recorded.
+
+    Every looked-up row is multiplied (by 1, exactly, when it is short enough) rather than
+    only those found too long: no branch on the values, so a compiled step (which watches
+    the weight) renormalises on every replay as eager does."""
+    if is_tensor(weight) and _tracing.recording() is not None:
+        _tracing.adopt((weight,))
     data = array_of(weight)
     rows = np.unique(indices)
     norms = np.linalg.norm(data[rows], ord=norm_type, axis=1)
-    over = norms > max_norm
-    if over.any():
-        data[rows[over]] *= (max_norm / (norms[over] + 1e-7))[:, None].astype(data.dtype)
-        if is_tensor(weight):
-            weight._increment_version()
+    factor = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    data[rows] *= factor[:, None].astype(data.dtype)
+    if is_tensor(weight):
+        weight._increment_version()
 
 
 def _embedding_args(

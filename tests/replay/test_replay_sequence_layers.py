@@ -54,7 +54,7 @@ class _Transformer(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.tokens = nn.Embedding(11, 8, padding_idx=0)
-        self.positions = nn.Embedding(6, 8)
+        self.positions = nn.Embedding(6, 8, max_norm=1.5)  # rows renormalised in place before each lookup
         self.first = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.25, batch_first=True)
         self.second = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.25, activation="gelu", batch_first=True, norm_first=True)
         self.attend = nn.MultiheadAttention(8, 2, dropout=0.25, batch_first=True)
