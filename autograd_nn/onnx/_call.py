@@ -47,7 +47,7 @@ class Session:
         self.named = named  # id(parameter or its array) -> (state_dict name, array)
         self.known: dict[int, str] = {}  # id(array) -> value name: graph inputs that are not floats, ...
         self.inputs: list[np.ndarray] = []  # the traced inputs' arrays (a constant must not be one of them)
-        self.sources: dict[Dim, tuple[str, int]] = {}  # a dynamic size -> (graph input, axis) that has it
+        self.sources: dict[Dim, list[tuple[str, int, str]]] = {}  # a dynamic size -> (input, axis, dim name)s
         self.symbols: dict[Dim, str] = {}  # a dynamic size -> the name of that input axis
         self._shapes: dict[tuple[str, int], str] = {}
         self.keep: list[Any] = []  # recordings of decompositions: their arrays stay alive (ids stay unique)
@@ -113,12 +113,20 @@ class Session:
         return self.graph.op("Concat", *pieces, axis=0, dtype=np.int64)
 
     def _size(self, dim: Dim) -> str:
+        """A 1-element int64 value: the size of the graph input axis that has size ``dim``."""
         if dim not in self.sources:
             raise ExportError(
                 f"export: a size of {dim[0]} in the traced graph changes with the dynamic axes, but no graph "
                 "input has an axis of that size; give that size its own input, or export without dynamic_axes"
             )
-        source = self.sources[dim]
+        names = sorted({symbol for _, _, symbol in self.sources[dim]})
+        if len(names) > 1:
+            raise ExportError(
+                f"export: the dynamic axes {', '.join(names)} all have size {dim[0]} in the example inputs, so "
+                "which one a size of the graph follows is ambiguous; give the example inputs different sizes "
+                "along them (or the same name in dynamic_axes, if they are one size)"
+            )
+        source = self.sources[dim][0][:2]
         if source not in self._shapes:
             name, axis = source
             shape = self.graph.op("Shape", name, dtype=np.int64)

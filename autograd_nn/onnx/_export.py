@@ -1,7 +1,7 @@
 """``export``: trace a model's forward pass and write it as an ONNX model.
 
 The steps: record ``model(*args)`` twice (``_trace``), once as given and once with the
-dynamic axes one longer; give every input, parameter and constant its ONNX value
+dynamic axes 2n + 1 long; give every input, parameter and constant its ONNX value
 (``_call.Session``); convert the recorded ops in order, each by its converter
 (``_registry.CONVERTERS``) or, for a fused op without one, through the primitives of its
 declared ``decomposition``; then name the outputs and build the model.
@@ -76,7 +76,14 @@ def export(
             raise ValueError(f"export: dynamic_axes[{name!r}] names axes {found}, but {name} has {rank} axes")
     with _eval_mode(model):
         first = record(model, inputs)
-        second = record(model, [resized(v, a) for v, a in zip(inputs, in_axes)])
+        try:
+            second = record(model, [resized(v, a) for v, a in zip(inputs, in_axes)])
+        except (ValueError, IndexError, TypeError) as error:
+            changed = "the dynamic axes grown" if any(in_axes) else "the rows of the inputs rolled by one"
+            raise ExportError(
+                f"export: the model fails on the example inputs with {changed} (to see what depends on them): "
+                f"{error}. Are all the sizes named in dynamic_axes free to change?"
+            ) from error
     out_names = _names(output_names, len(first.outputs), "output")
     unknown = sorted(set(axes) - set(in_names) - set(out_names))
     if unknown:
@@ -138,20 +145,29 @@ def _dynamic_axes(dynamic_axes: Mapping[str, Any] | None) -> dict[str, dict[int,
 
 
 class _eval_mode:
-    """Eval mode while tracing (Dropout off), each sub-module's own mode restored after."""
+    """While tracing: eval mode (Dropout off), and every floating-point parameter and buffer
+    requiring grad, so that ops on frozen weights and buffers (``pe[:steps]``) are recorded
+    too; each module's mode and each tensor's flag are restored after."""
 
     def __init__(self, model: Any) -> None:
         if not callable(model):
             raise TypeError(f"export: model must be an nn.Module or a function, got {type(model).__name__}")
-        self.modes = [(m, m.training) for m in model.modules()] if isinstance(model, Module) else []
+        is_module = isinstance(model, Module)
+        self.modes = [(m, m.training) for m in model.modules()] if is_module else []
+        tensors = [*model.parameters(), *model.buffers()] if is_module else []
+        self.frozen = [t for t in tensors if not t.requires_grad and t.dtype.kind == "f"]
 
     def __enter__(self) -> None:
         for module, _ in self.modes:
             module.training = False
+        for tensor in self.frozen:
+            tensor.requires_grad = True
 
     def __exit__(self, *exc: object) -> None:
         for module, mode in self.modes:
             module.training = mode
+        for tensor in self.frozen:
+            tensor.requires_grad = False
 
 
 def _named_arrays(model: Any) -> dict[int, tuple[str, np.ndarray]]:
@@ -196,7 +212,7 @@ def _bind_inputs(
             symbol = axes.get(name, {}).get(axis, axes.get(name, {}).get(axis - array.ndim))
             dims.append(n1 if symbol is None else symbol)
             if n1 != n2:
-                session.sources.setdefault((n1, n2), (name, axis))
+                session.sources.setdefault((n1, n2), []).append((name, axis, str(dims[-1])))
                 session.symbols.setdefault((n1, n2), str(dims[-1]))
         signatures.append(Signature(name, array.dtype, tuple(dims)))
     return signatures

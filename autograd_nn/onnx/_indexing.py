@@ -37,14 +37,28 @@ def _items(index: Any, rank: int, where: Any) -> list[Any]:
     return expanded[:at] + fill + expanded[at + 1 :]
 
 
-def _slice_bounds(item: slice, size: tuple[int, int]) -> tuple[int, int, int] | None:
+def _bound(value: Any, twin: Any, default: int, op: Any) -> Any:
+    """One end of a slice: an int, or (first, second) when it follows the dynamic axes."""
+    if value is None and twin is None:
+        return default
+    if value is None or twin is None or value == twin:
+        if value is None or twin is None:
+            raise op.fail("a slice bound that is None for some inputs only has no ONNX form")
+        return int(value)
+    return int(value), int(twin)  # x[:, :n] with n = x.shape[1]: read from the input's shape
+
+
+def _slice_bounds(item: slice, twin: slice, size: tuple[int, int], op: Any) -> tuple[Any, Any, int] | None:
     """(start, end, step) for ONNX Slice, or None when the slice takes the whole axis."""
     step = 1 if item.step is None else int(item.step)
+    if step != (1 if twin.step is None else int(twin.step)):
+        raise op.fail(f"the step of the slice {item} changes with the input, which ONNX cannot express")
     if item.start is None and item.stop is None and step == 1:
         return None
-    if size[0] != size[1]:  # a dynamic axis: keep the open ends open
-        start = (0 if step > 0 else _LAST) if item.start is None else int(item.start)
-        stop = (_LAST if step > 0 else _FIRST) if item.stop is None else int(item.stop)
+    if size[0] != size[1] or (item.start, item.stop) != (twin.start, twin.stop):
+        # a dynamic axis or bound: keep the open ends open, and read a varying bound from the input
+        start = _bound(item.start, twin.start, 0 if step > 0 else _LAST, op)
+        stop = _bound(item.stop, twin.stop, _LAST if step > 0 else _FIRST, op)
         return start, stop, step
     start, stop, step = item.indices(size[0])
     if len(range(start, stop, step)) == 0:
@@ -70,13 +84,15 @@ def _getitem(g: Any, op: Any) -> str:
             position += 1
             continue
         if isinstance(item, slice):
-            bounds = _slice_bounds(item, dims[axis])
+            bounds = _slice_bounds(item, twin, dims[axis], op)
             if bounds is not None:
                 for found, bound in zip((starts, ends, steps, axes), (*bounds, axis)):
                     found.append(bound)
             position += 1
         elif isinstance(item, (int, np.integer)) and not arrays:
             i = int(item)
+            if i != twin:
+                raise op.fail(f"the index {i} changes with the input, which a constant index cannot express")
             for found, bound in zip((starts, ends, steps, axes), (i, i + 1 if i != -1 else _LAST, 1, axis)):
                 found.append(bound)
             squeeze.append(axis)
@@ -87,7 +103,10 @@ def _getitem(g: Any, op: Any) -> str:
         axis += 1
     x = op.input(0)
     if starts:
-        x = g.op("Slice", x, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps), dtype=op.dtype)
+        bounds = [
+            g.ints(b) if all(isinstance(v, int) for v in b) else op.session.shape_value(b) for b in (starts, ends)
+        ]
+        x = g.op("Slice", x, *bounds, g.ints(axes), g.ints(steps), dtype=op.dtype)
     if advanced:
         if unsqueeze:
             raise op.fail("an index that mixes None with integer arrays has no ONNX form here; index in two steps")

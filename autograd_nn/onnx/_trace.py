@@ -128,16 +128,19 @@ def pair(first: Recording, second: Recording | None, what: str) -> Pairing:
 
 
 def resized(value: Any, axes: Sequence[int]) -> Any:
-    """``value`` with one more entry along each of ``axes`` (entries repeat cyclically), or,
-    with no axes, its first axis of length ≥ 2 rolled by one: an input the model accepts
-    whose sizes or values differ from ``value``'s."""
+    """``value`` with each of ``axes`` grown from n to 2n + 1 entries (repeating cyclically),
+    or, with no axes, its first axis of length ≥ 2 rolled by one: an input the model accepts
+    whose sizes or values differ from ``value``'s.
+
+    2n + 1 rather than n + 1, so that a size computed from n changes too (n // 2 is the same
+    for n = 6 and 7, not for 6 and 13), and equal sizes grow alike (a batch axis of two inputs)."""
     data = value.data if isinstance(value, Tensor) else value
     if not isinstance(data, np.ndarray) or data.ndim == 0:
         return value
     if axes:
         for axis in axes:
             size = data.shape[axis]
-            data = np.take(data, np.arange(size + 1) % max(size, 1), axis=axis)
+            data = np.take(data, np.arange(2 * size + 1) % max(size, 1), axis=axis)
         return data
     for axis, size in enumerate(data.shape):
         if size >= 2:

@@ -5,6 +5,7 @@ writes ONNX that ONNX Runtime runs and ``state_dict`` files PyTorch loads."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import cli_reference as ref
@@ -146,6 +147,15 @@ def test_export_refusals(run, tmp_path, capsys, arguments, message):
     assert message in capsys.readouterr().err
     assert (tmp_path / "existing.safetensors").read_bytes() == b"keep me"
     assert main(["export", str(checkpoint), "--torch", str(tmp_path / "existing.safetensors"), "--force"]) == 0
+
+
+def test_export_onnx_without_the_onnx_package_says_how_to_install_it(run, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if it were not installed
+    checkpoint = run / "runs" / "bike-sharing" / "model.safetensors"
+    assert main(["export", str(checkpoint), "--onnx", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "--onnx needs the onnx package" in err and "pip install 'autograd-nn[onnx]'" in err
+    assert not (tmp_path / "m.onnx").exists()
 
 
 def test_export_of_a_missing_checkpoint_says_so(tmp_path, capsys):

@@ -91,3 +91,17 @@ class ElmanRNN(nn.Module):
             h = (self.ih(x[:, t]) + self.hh(h)).tanh()
             states.append(h)
         return ag.stack(states, axis=1), h
+
+
+class PositionalLinear(nn.Module):
+    """x + pe[:steps] (a buffer sliced to the input's length), then a Linear whose weight is frozen."""
+
+    def __init__(self, width: int = 8, longest: int = 50):
+        super().__init__()
+        positions = np.arange(longest)[:, None] / 10_000 ** (np.arange(width)[None, :] / width)
+        self.register_buffer("pe", ag.tensor(np.sin(positions).astype(np.float32)))
+        self.linear = nn.Linear(width, width, dtype="float32")
+        self.linear.weight.requires_grad_(False)
+
+    def forward(self, x):
+        return self.linear(x + self.pe[: x.shape[1]])

@@ -77,8 +77,8 @@ def test_an_op_call_describes_the_recorded_op(rng):
         weights = np.arange(3, dtype=np.float32)
         mask = np.array([1.0, 0.0, 1.0], dtype=np.float32)
         proto = export(lambda t: Scale.apply(t, weights, k=3.0, mask=mask), (x,), dynamic_axes={"input": [0]})
-        assert seen["n"] == 2 and seen["shapes"] == [(4, 3), (3,)] and seen["dims"] == [(4, 5), (3, 3)]
-        assert seen["raw"] is weights and seen["out"] == [(4, 5), (3, 3)] and seen["k"] == 3.0
+        assert seen["n"] == 2 and seen["shapes"] == [(4, 3), (3,)] and seen["dims"] == [(4, 9), (3, 3)]
+        assert seen["raw"] is weights and seen["out"] == [(4, 9), (3, 3)] and seen["k"] == 3.0
         assert (seen["name"], seen["dtype"], seen["shape"]) == ("Scale", np.float32, (4, 3))
         other = rng.random((6, 3), dtype=np.float32)
         np.testing.assert_allclose(run(proto, other)[0], other * weights * 3 * mask, rtol=1e-6)

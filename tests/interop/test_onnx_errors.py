@@ -110,8 +110,36 @@ def test_a_forward_that_branches_on_the_input_is_refused():
 def test_a_parameter_that_follows_the_input_is_refused():
     with pytest.raises(ExportError, match="the Concatenate .* its parameter axis depends on the input"):
         export(
-            lambda x: ag.concatenate([x, x], axis=int(x.shape[0]) - 3), (np.ones((3, 2)),), dynamic_axes={"input": [0]}
+            lambda x: ag.concatenate([x, x], axis=min(x.shape[0] - 3, 1)),
+            (np.ones((3, 2)),),
+            dynamic_axes={"input": [0]},
         )
+
+
+def test_a_model_that_fails_when_a_dynamic_axis_grows_is_explained():
+    def fixed(x):
+        return x + ag.tensor(np.ones((3, 2)))  # the batch is 3, whatever dynamic_axes says
+
+    with pytest.raises(
+        ExportError, match="the model fails on the example inputs with the dynamic axes grown"
+    ) as caught:
+        export(fixed, (np.ones((3, 2)),), dynamic_axes={"input": [0]})
+    assert isinstance(caught.value.__cause__, ValueError)
+
+
+def test_a_size_computed_from_a_dynamic_one_is_not_frozen():
+    """n // 2 is the same for n = 6 and n = 7: the second recording grows n to 2n + 1, so the
+    half-length slice is seen to change, and refused rather than frozen at 3."""
+    with pytest.raises(ExportError, match="a size of 3 in the traced graph changes with the dynamic axes"):
+        export(lambda x: x[:, : x.shape[1] // 2], (np.ones((2, 6)),), dynamic_axes={"input": [1]})
+
+
+def test_a_size_read_from_one_of_two_equal_dynamic_axes_is_ambiguous():
+    with pytest.raises(ExportError, match="the dynamic axes batch, steps all have size 4 in the example inputs"):
+        export(
+            lambda x: x.sum(axis=2) + ag.tensor(np.zeros(x.shape[1])), (np.ones((4, 4, 2)),),
+            dynamic_axes={"input": {0: "batch", 1: "steps"}},
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize(

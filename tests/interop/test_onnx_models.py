@@ -134,6 +134,18 @@ def test_an_unrolled_rnn_whose_first_state_follows_the_batch(tmp_path, rng):
     np.testing.assert_array_equal(states[:, -1], last)
 
 
+def test_a_buffer_sliced_to_the_inputs_length_follows_it(rng):
+    """pe[: x.shape[1]] is recorded (buffers and frozen weights require grad while tracing),
+    and its end is read from the input's shape; the flags are restored after."""
+    model = models.PositionalLinear()
+    proto = export(model, (rng.random((2, 5, 8), dtype=np.float32),), dynamic_axes={"input": {0: "batch", 1: "steps"}})
+    assert {"pe", "linear.weight", "linear.bias"} <= {t.name for t in proto.graph.initializer}
+    assert not model.pe.requires_grad and not model.linear.weight.requires_grad and model.linear.bias.requires_grad
+    for shape in ((3, 11, 8), (1, 50, 8)):
+        x = rng.random(shape, dtype=np.float32)
+        np.testing.assert_allclose(run(proto, x)[0], expected(model, x)[0], rtol=RTOL, atol=ATOL)
+
+
 def test_linear_on_a_batch_of_sequences_is_a_matmul(rng):
     layer = nn.Linear(3, 2, dtype="float32")
     proto = export(layer, rng.random((2, 4, 3), dtype=np.float32), dynamic_axes={"input": [0, 1]})

@@ -218,3 +218,10 @@ def test_a_new_layer_registers_in_one_line():
         register_layer(int, "Linear")
     with pytest.raises(TypeError, match="theirs must be the name of a torch.nn class"):
         register_layer(Swish, "torch.nn.SiLU")
+
+
+def test_a_module_cycle_is_refused_not_followed_forever():
+    looped = torch.nn.Sequential(torch.nn.Tanh())
+    looped.add_module("again", looped)
+    with pytest.raises(RuntimeError, match="a Sequential contains itself"):
+        ag.from_torch(looped)
