@@ -22,9 +22,13 @@ class Optimizer:
     """Base class: holds ``param_groups`` (dicts with ``'params'`` and hyperparameters)
     and ``state`` (a dict keyed by parameter). Subclasses implement ``_update``.
 
-    ``params`` is an iterable of parameters, or of dicts for per-group options::
+    ``params`` is an iterable of parameters (``model.parameters()``), of ``(name, parameter)``
+    pairs (``model.named_parameters()``: the names are kept in each group's
+    ``'param_names'``), or of dicts for per-group options::
 
         SGD([{"params": model[0].parameters()}, {"params": model[2].parameters(), "lr": 0.01}], lr=0.1)
+
+    A group's own entries override the constructor's; the constructor's fill in the rest.
     """
 
     # State entries that are counters, not arrays shaped like the parameter.
@@ -54,7 +58,20 @@ class Optimizer:
             raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry")
         group = dict(param_group)
         params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(
+                f"{name}: parameters must come in an ordered collection (a list), not a set: a set's order changes "
+                "between runs, and so would the optimizer's state_dict"
+            )
         params = [params] if isinstance(params, Tensor) else list(params)
+        named = [isinstance(p, tuple) for p in params]
+        if any(named):  # model.named_parameters(): keep the names, as PyTorch does in 'param_names'
+            if not all(named) or any(len(p) != 2 for p in params):
+                raise ValueError(f"{name}: give every parameter of a group with its name, or none of them")
+            group["param_names"] = [param_name for param_name, _ in params]
+            params = [param for _, param in params]
+        if self.param_groups and ("param_names" in group) != ("param_names" in self.param_groups[0]):
+            raise ValueError(f"{name}: all parameter groups must be given with names (named_parameters()) or all without")
         for i, param in enumerate(params):
             if not isinstance(param, Tensor):
                 raise TypeError(f"{name}: parameter {i} is a {type(param).__name__}, not a Tensor")
@@ -123,7 +140,8 @@ class Optimizer:
             {**{k: v for k, v in group.items() if k != "params"}, "params": [index[id(p)] for p in group["params"]]}
             for group in self.param_groups
         ]
-        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        # a parameter whose rule keeps nothing (SGD without momentum) has no entry, as in PyTorch
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index and s}
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
@@ -162,7 +180,8 @@ class Optimizer:
                 if entry in self._scalar_state:
                     restored[entry] = np.asarray(value.data if isinstance(value, Tensor) else value).item()
                     continue
-                array = np.array(value.data if isinstance(value, Tensor) else value, dtype=param.dtype)
+                # asarray first: it reads foreign arrays (torch tensors) without numpy 2's copy= protocol
+                array = np.array(np.asarray(value.data if isinstance(value, Tensor) else value), dtype=param.dtype)
                 if array.shape != param.shape:
                     raise ValueError(
                         f"{name}: state[{index}][{entry!r}] has shape {array.shape} but parameter {index} "
@@ -190,3 +209,25 @@ def _check(name: str, **values: float) -> None:
         # numbers.Real, so numpy scalars (np.float32(0.01)) pass; bool is excluded.
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not value >= 0:
             raise ValueError(f"{name}: invalid {key} {value!r}; it must be a number ≥ 0")
+
+
+def _check_betas(name: str, betas: Any) -> tuple[float, float]:
+    """Adam-style (β₁, β₂), each in [0, 1), as a tuple."""
+    betas = tuple(betas)
+    if len(betas) != 2 or not all(
+        isinstance(b, numbers.Real) and not isinstance(b, (bool, np.bool_)) and 0 <= b < 1 for b in betas
+    ):
+        raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
+    return betas  # type: ignore[return-value]
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """start ← start + weight · (end − start), in place, with PyTorch's two formulas for
+    ``lerp_`` (the one from ``end`` for weight ≥ 0.5 keeps the result exact at weight 1)."""
+    difference = end - start
+    if abs(weight) < 0.5:
+        difference *= weight
+        start += difference
+    else:
+        difference *= 1 - weight
+        np.subtract(end, difference, out=start)

@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "versions": set(),
     "opspec": set(),
     "_atomic": set(),
+    "_default_dtype": set(),  # the default dtype of new parameters: state only, read by layers
     "registry": {"opspec"},
     "_xp": {"opspec", "registry"},
     "graph": {"_xp"},
@@ -33,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "tensor": {"_record", "_surface", "autograd", "graph", "ops", "versions"},
     "creation": {"tensor"},
     "functional": {"_surface", "creation", "ops", "registry", "tensor"},
-    "nn": {"creation", "functional", "grad_mode", "tensor"},  # nn builds on the Tensor API only
+    "nn": {"_default_dtype", "creation", "functional", "grad_mode", "tensor"},  # nn builds on the Tensor API only
     "optim": {"grad_mode", "tensor"},
     "data": {"_atomic", "creation", "tensor"},
     "checkpoint": {"_atomic", "creation", "tensor"},
@@ -49,8 +50,8 @@ ALLOWED: dict[str, set[str]] = {
     },  # fmt: skip
     "__main__": {"cli"},
     "__init__": {
-        "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional", "grad_mode", "graph",
-        "interop", "nn", "optim", "registry", "tensor",
+        "_default_dtype", "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional",
+        "grad_mode", "graph", "interop", "nn", "optim", "registry", "tensor",
     },  # fmt: skip
 }
 
