@@ -133,8 +133,9 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
             raise ValueError(
                 f"cross_entropy: class labels must be in [0, {classes}), got values in [{labels.min()}, {labels.max()}]"
             )
-        target = np.zeros(input.shape, dtype=input.dtype)
-        target[np.arange(n), labels] = 1
+        # one-hot rows by comparison, not by writing into zeros: a compiled step then sees
+        # them made from the labels (a write into a fresh np.zeros it could not follow)
+        target = (labels[:, None] == np.arange(classes)).astype(input.dtype)
     elif target.ndim == 1:
         raise TypeError(
             f"cross_entropy: class labels must be integers, got dtype {target.dtype} for target of shape "
