@@ -2,7 +2,7 @@
 ``Sequential``, ``ModuleList``/``ModuleDict``/``ParameterList``/``ParameterDict``, ``Linear``,
 ``Flatten``/``Unflatten``, activations, ``Dropout``, losses, normalisation
 (``BatchNorm1d/2d``, ``LayerNorm``, ``GroupNorm``, ``RMSNorm``), ``Embedding``, recurrent
-layers (``RNN``, ``LSTM``, ``GRU``), ``MultiheadAttention``, ``TransformerEncoderLayer``,
+layers (``RNN``, ``LSTM``, ``GRU``), ``MultiheadAttention``, ``TransformerEncoderLayer``/``TransformerEncoder``,
 ``nn.init`` and ``nn.utils`` (gradient clipping).
 
 Built on the Tensor API only; see ``docs/models.md`` and ``docs/sequence_layers.md``.
@@ -24,12 +24,12 @@ from .module import IncompatibleKeys, Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from .parameter import Parameter
 from .rnn import GRU, LSTM, RNN, RNNBase
-from .transformer import TransformerEncoderLayer
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "GRU",
     "GroupNorm", "Identity", "IncompatibleKeys", "LSTM", "LayerNorm", "LeakyReLU", "Linear", "MSELoss", "Module",
     "ModuleDict", "ModuleList", "MultiheadAttention", "Parameter", "ParameterDict", "ParameterList", "RMSNorm", "RNN",
-    "RNNBase", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "TransformerEncoderLayer", "Unflatten", "init",
+    "RNNBase", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "init",
     "utils",
 ]  # fmt: skip

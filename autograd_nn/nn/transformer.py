@@ -1,9 +1,11 @@
 """``TransformerEncoderLayer``: self-attention and a feed-forward block, each with a
-residual connection and LayerNorm (after it, or before it with ``norm_first``), PyTorch's
-layer with its sub-module names, so ``state_dict``s move unchanged."""
+residual connection and LayerNorm (after it, or before it with ``norm_first``), and
+``TransformerEncoder``, a stack of copies of one; PyTorch's layers with their sub-module
+names, so ``state_dict``s move unchanged."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +14,7 @@ from ..tensor import Tensor
 from .activation import Dropout
 from .attention import MultiheadAttention
 from .linear import Linear
+from .lists import ModuleList
 from .module import Module
 from .normalization import LayerNorm
 
@@ -66,3 +69,36 @@ class TransformerEncoderLayer(Module):
 
     def _feed_forward_block(self, x: Any) -> Tensor:
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` applied in turn (``layers.0``, ``layers.1``,
+    …), then ``norm`` if given: PyTorch's ``nn.TransformerEncoder``. As in PyTorch the
+    copies are deep copies, so every layer starts from the same weights.
+
+    ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)`` passes the masks
+    to every layer. ``enable_nested_tensor`` and ``mask_check`` (PyTorch's inference fast
+    path) are accepted and change nothing.
+    """
+
+    def __init__(
+        self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
+        enable_nested_tensor: bool = True, mask_check: bool = True,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        if not isinstance(encoder_layer, Module):
+            raise TypeError(f"TransformerEncoder: encoder_layer must be an nn.Module, got {type(encoder_layer).__name__}")
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"TransformerEncoder: num_layers must be a positive int, got {num_layers!r}")
+        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+        self.enable_nested_tensor, self.mask_check = bool(enable_nested_tensor), bool(mask_check)
+
+    def forward(
+        self, src: Any, mask: Any = None, src_key_padding_mask: Any = None, is_causal: bool | None = None
+    ) -> Tensor:
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        return x if self.norm is None else self.norm(x)

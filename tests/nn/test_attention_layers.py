@@ -94,6 +94,40 @@ def test_transformer_encoder_layer_matches_pytorch(norm_first, activation):
     compare(ours, theirs, [x, causal, padding], call=lambda m, x, mask, pad: m(x, src_mask=mask, src_key_padding_mask=pad))
 
 
+@pytest.mark.parametrize("norm", [False, True])
+def test_transformer_encoder_stack_matches_pytorch(norm):
+    torch = torch_module()
+    options = {"dim_feedforward": 16, "dropout": 0.0, "batch_first": True}
+    torch.manual_seed(0)
+    theirs = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(E, HEADS, dtype=torch.float64, **options), 3,
+        norm=torch.nn.LayerNorm(E, dtype=torch.float64) if norm else None, enable_nested_tensor=False,
+    )  # fmt: skip
+    with torch.no_grad():  # the copies start equal in both libraries: make each layer its own
+        for p in theirs.parameters():
+            p.add_(torch.tensor(RNG.standard_normal(tuple(p.shape)) * 0.3))
+    ours = nn.TransformerEncoder(nn.TransformerEncoderLayer(E, HEADS, **options), 3, norm=nn.LayerNorm(E) if norm else None)
+    x = RNG.standard_normal((N, L, E))
+    padding = np.zeros((N, L), dtype=bool)
+    padding[1, -2:] = True
+    causal = np.triu(np.ones((L, L), dtype=bool), 1)
+    theirs.train()
+    compare(ours, theirs, [x, causal, padding], call=lambda m, x, mask, pad: m(x, mask=mask, src_key_padding_mask=pad))
+
+
+def test_transformer_encoder_copies_its_layer_and_refuses_bad_arguments():
+    layer = nn.TransformerEncoderLayer(E, HEADS, dim_feedforward=16)
+    stack = nn.TransformerEncoder(layer, 2)
+    first, second = stack.layers
+    assert first is not layer and first.linear1.weight is not second.linear1.weight  # deep copies ...
+    np.testing.assert_array_equal(first.linear1.weight.data, layer.linear1.weight.data)  # ... of the same weights
+    assert stack.num_layers == 2 and stack.norm is None and len(list(stack.parameters())) == 2 * len(list(layer.parameters()))
+    with pytest.raises(ValueError, match="num_layers must be a positive int, got 0"):
+        nn.TransformerEncoder(layer, 0)
+    with pytest.raises(TypeError, match="encoder_layer must be an nn.Module"):
+        nn.TransformerEncoder("layer", 2)
+
+
 def test_transformer_encoder_layer_dropout_and_activation_modules():
     layer = nn.TransformerEncoderLayer(E, HEADS, dim_feedforward=16, activation=nn.Tanh())
     assert isinstance(dict(layer.named_children())["activation"], nn.Tanh)
