@@ -99,6 +99,33 @@ def dtype(request):
     ag.set_default_dtype(before)
 
 
+class _Options(nn.Module):
+    """The less common settings: a bidirectional two-layer LSTM from given initial states,
+    a GRU with dropout between layers, cross-attention with bias_kv, add_zero_attn and
+    other key/value widths, per-head weights, embeddings scaled by frequency, and the
+    functional instance_norm, normalize and scaled_dot_product_attention (causal, dropout)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+        self.gru = nn.GRU(8, 3, num_layers=2, dropout=0.3)
+        self.cross = nn.MultiheadAttention(6, 2, dropout=0.2, add_bias_kv=True, add_zero_attn=True, kdim=3, vdim=8)
+        self.table = nn.Embedding(7, 6, scale_grad_by_freq=True)
+        self.head = nn.Linear(6, 2)
+
+    def forward(self, x: Any) -> Any:
+        batch = x.shape[0]
+        h0 = (x[:, 0, :1] * 0 + 0.5).reshape((1, batch, 1)).broadcast_to((4, batch, 4)) * 1.0
+        seq, _ = self.lstm(x, (h0, h0 * -1.0))  # (B, T, 8)
+        seq = F.instance_norm(seq.swapaxes(1, 2)).swapaxes(1, 2)
+        recurrent, _ = self.gru(seq.swapaxes(0, 1))  # time-major: (T, B, 3)
+        queries = self.table(np.arange(12).reshape(2, 6) % 7)[:1].broadcast_to((batch, 6, 6)) * 1.0
+        attended, weights = self.cross(queries, recurrent.swapaxes(0, 1), seq, average_attn_weights=False)
+        q = F.normalize(attended, dim=-1).reshape((batch, 6, 2, 3)).swapaxes(1, 2)
+        mixed = F.scaled_dot_product_attention(q, q, q, dropout_p=0.2, is_causal=True, rng=nn.init.default_generator())
+        return self.head(mixed.swapaxes(1, 2).reshape((batch, 6, 6))).mean(axis=1) + weights.sum() * 1e-3
+
+
 def _lstm_batch(rng: np.random.Generator) -> tuple[Any, Any]:
     return ag.tensor(rng.normal(size=(4, 6, 3))), ag.tensor(rng.normal(size=(4, 2)))
 
@@ -130,6 +157,7 @@ MODELS: dict[str, tuple[Callable[[], nn.Module], Callable[..., Any], Callable[..
     "gru_rnn": (_Recurrent, _recurrent_batch, _mse),
     "transformer": (_Transformer, _token_batch, _next_token),
     "batchnorm": (_BatchNormModel, _bn_batch, _mse),
+    "options": (_Options, _lstm_batch, _mse),
 }
 
 
