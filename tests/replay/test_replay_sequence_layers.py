@@ -251,3 +251,19 @@ def test_eval_mode_records_again_and_then_uses_the_running_statistics():
         return losses + model.bn.running_mean.data.tolist() + [model.bn.num_batches_tracked.item()]
 
     assert scenario(compiled=True) == scenario(compiled=False)
+
+
+def test_replays_follow_a_new_seed_of_nns_generator_as_eager_steps_do():
+    def scenario(compiled: bool) -> list[float]:
+        _, _, step = _training("transformer")
+        run = ag.compile(step, fullgraph=True) if compiled else step
+        losses = []
+        for k, (x, y) in enumerate(_batches("transformer", 8)):
+            if k in (0, 5):  # re-seeding mid-run: the dropout masks start again from seed 3
+                nn.init.manual_seed(3)
+            losses.append(run(x, y).item())
+        if compiled:
+            assert run.replays >= 4, run.history
+        return losses
+
+    assert scenario(compiled=True) == scenario(compiled=False)
