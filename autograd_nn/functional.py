@@ -18,6 +18,7 @@ import numpy as np
 from . import _tracing
 from ._surface import public_functions
 from .creation import as_tensor
+from .ops._random import uniform
 from .ops.loss import BinaryCrossEntropy, MseLoss
 from .registry import builtin_specs, register_composite
 from .tensor import Tensor
@@ -60,8 +61,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
         return x
     if p == 1:
         return x * np.zeros(x.shape, dtype=x.dtype)
-    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    keep = (_tracing.draw(generator.random, x.shape) >= p).astype(x.dtype)
+    keep = (uniform(rng, x.shape) >= p).astype(x.dtype)  # (a compiled step draws afresh, as eager)
     return x * (keep / np.asarray(1 - p, dtype=x.dtype))
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tracing
 from ..registry import register_composite
+from ._random import uniform
 
 # −λα of SELU: the value a dropped unit takes before the affine correction.
 _SATURATION = 1.7580993408473766
@@ -49,8 +49,7 @@ def alpha_dropout(
         return input
     if p == 1:
         return input * np.zeros(input.shape, dtype=input.dtype)  # PyTorch: all zeros when every unit is dropped
-    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    keep = _tracing.draw(generator.random, input.shape) >= p  # a compiled step draws afresh
+    keep = uniform(rng, input.shape) >= p  # (a compiled step draws afresh, as eager)
     a, b = _affine_constants(p)
     scale = np.where(keep, a, 0.0).astype(input.dtype)
     shift = np.where(keep, b, b - _SATURATION * a).astype(input.dtype)

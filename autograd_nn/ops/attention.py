@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tracing
 from .._record import array_of, is_tensor
 from ..registry import register_composite
+from ._random import uniform
 from .activation import Softmax
 from .linalg import Matmul
 
@@ -124,7 +124,6 @@ def scaled_dot_product_attention(
     if dropout_p > 0:  # as F.dropout: zero each weight with probability p, scale the rest by 1/(1 − p)
         if not 0 <= dropout_p <= 1:
             raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}")
-        generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        keep = _tracing.draw(generator.random, weights.shape) >= dropout_p  # a compiled step draws afresh
+        keep = uniform(rng, weights.shape) >= dropout_p  # (a compiled step draws afresh, as eager)
         weights = weights * (keep / max(1 - dropout_p, 1e-300)).astype(dtype)
     return Matmul.apply(weights, value)

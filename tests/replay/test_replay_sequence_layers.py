@@ -267,3 +267,25 @@ def test_replays_follow_a_new_seed_of_nns_generator_as_eager_steps_do():
         return losses
 
     assert scenario(compiled=True) == scenario(compiled=False)
+
+
+def test_dropouts_given_a_seed_replay_the_seeds_masks_as_eager_calls_do():
+    w = ag.tensor(np.linspace(0.5, 2.0, 12), requires_grad=True)
+
+    def step(x):
+        h = (x * w).reshape((2, 2, 3))
+        y = F.dropout(h, 0.5, rng=5) + F.alpha_dropout(h, 0.3, training=True, rng=6)
+        z = F.scaled_dot_product_attention(y, y, h, dropout_p=0.5, rng=7)
+        loss = (z * z).sum()
+        loss.backward()
+        return loss, w.grad
+
+    fast = ag.compile(step, fullgraph=True)
+    xs = [ag.tensor(np.random.default_rng(k).normal(size=12)) for k in range(5)]
+    got = [(loss.item(), grad.data.copy()) for loss, grad in (fast(x) for x in xs)]
+    w.grad = None
+    want = [(loss.item(), grad.data.copy()) for loss, grad in (step(x) for x in xs)]
+    for (a, g), (b, h) in zip(got, want):
+        assert a == b
+        np.testing.assert_array_equal(g, h)
+    assert fast.replays >= 2, fast.history
