@@ -63,9 +63,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
     if isinstance(rng, np.random.Generator):
         generator = rng
     else:  # a seed: a generator made for this call, which a replay could not make again
-        _tracing.refuse(
-            "dropout with rng given as a seed or None", "pass a numpy.random.Generator, or use nn.Dropout"
-        )
+        _tracing.refuse("dropout with rng given as a seed or None", "pass a numpy.random.Generator, or use nn.Dropout")
         generator = np.random.default_rng(rng)
     keep = (_tracing.draw(generator.random, x.shape) >= p).astype(x.dtype)
     return x * (keep / np.asarray(1 - p, dtype=x.dtype))

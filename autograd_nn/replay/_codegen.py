@@ -50,7 +50,14 @@ def _readable_name(fn: Any) -> str | None:
     elif owner is not None and not isinstance(owner, type(np)):
         return None  # a bound method of some object: keep the neutral fN name
     name = name.strip("_")
-    return name if name.isidentifier() and not name[0].isdigit() and not (len(name) > 1 and name[0] in "slcf" and name[1:].isdigit()) else None
+    return (
+        name
+        if name.isidentifier()
+        and not name[0].isdigit()
+        and not (len(name) > 1 and name[0] in "slcf" and name[1:].isdigit())
+        else None
+    )
+
 
 class Miss(Exception):
     """A guard failed: the program does not apply to this call."""
@@ -228,7 +235,9 @@ def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode
             w.lines.append(f"o = {ref}()  # a tensor the step uses still holds the same array")
             w.lines.append(f"if o is not None and o.data is not {array}: raise Miss")
         elif kind == "grad":
-            w.lines.append(f"if {w.bind('c', guard[1])}.grad is not {w.bind('c', guard[2])}: raise Miss  # .grad as found")
+            w.lines.append(
+                f"if {w.bind('c', guard[1])}.grad is not {w.bind('c', guard[2])}: raise Miss  # .grad as found"
+            )
         else:  # ("read", what, read, value)
             what = " ".join(str(guard[1]).split())
             w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss  # {what}")
