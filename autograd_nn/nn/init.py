@@ -34,11 +34,10 @@ _default = np.random.default_rng()
 
 
 def manual_seed(seed: int | None) -> np.random.Generator:
-    """Re-seed the default generator of ``nn`` (init functions, ``Linear``, ``Dropout``).
-
-    The generator is re-seeded in place (its stream becomes ``default_rng(seed)``'s), as
-    PyTorch's ``manual_seed`` re-seeds its one default generator: whatever holds it (a
-    compiled step's replays, which draw their dropout masks from it) follows the new seed."""
+    """Re-seed the default generator of ``nn`` (init functions, ``Linear``, ``Dropout``)
+    and return it. As ``torch.manual_seed``, it re-seeds the generator in place: every
+    holder of it (a layer, a compiled step's replay) draws the new stream, which is
+    ``np.random.default_rng(seed)``'s."""
     _default.bit_generator.state = np.random.default_rng(seed).bit_generator.state
     return _default
 
