@@ -44,9 +44,9 @@ def edge_line(tail: str, head: str, attrs: dict[str, str]) -> str:
 
 
 def value_label(value: np.ndarray) -> str:
-    """An array's values for a label: ``= [1, 2]``, or the summary ``‖·‖=…`` of a big one."""
+    """An array's values for a label: ``= [1, 2]``, or the summary ``RMS=…`` of a big one."""
     text = values_text(value)
-    return text if text.startswith("‖") else "= " + text
+    return text if text.startswith("RMS") else "= " + text
 
 
 def small(text: str) -> str:

@@ -46,7 +46,7 @@ def number(x: float) -> str:
 
 
 def values_text(a: np.ndarray) -> str:
-    """The full values of a tiny array, else ``‖·‖ … min … max …``."""
+    """The full values of a tiny array, else ``RMS=… min=… max=…``."""
     a = np.asarray(a)
     if a.size <= TINY:
         if a.ndim == 0:
@@ -59,11 +59,12 @@ def values_text(a: np.ndarray) -> str:
 
 
 def stats_text(a: np.ndarray) -> str:
-    """``‖·‖=3.2 min=-0.1 max=0.4`` (Frobenius norm over all elements)."""
+    """``RMS=0.2 min=-0.1 max=0.4``: the root mean square, the one magnitude every label,
+    edge, legend and colour uses (comparable across tensors of any size)."""
     a = np.asarray(a, dtype=np.float64)
     if a.size == 0:
         return "empty"
-    return f"‖·‖={number(norm(a))} min={number(float(a.min()))} max={number(float(a.max()))}"
+    return f"RMS={number(rms(a))} min={number(float(a.min()))} max={number(float(a.max()))}"
 
 
 def norm(a: Any) -> float:

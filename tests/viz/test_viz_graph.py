@@ -83,7 +83,7 @@ def test_drawing_backward_changes_nothing_in_the_graph_or_the_tensors():
     hidden.register_hook(lambda g: calls.append(g))
     out = (hidden + b).sum()
     viz.draw_backward(out)
-    viz.explain_backward(out, file=None)
+    viz.explain_backward(out)
     assert hidden.grad is None and w.grad is None and calls == []
     out.backward()  # the graph was not freed by drawing
     np.testing.assert_array_equal(w.grad.data, x.data)
@@ -249,7 +249,7 @@ def test_values_text_formats_tiny_tensors_in_full():
     assert number(0.000123456) == "0.0001235"
 
 
-def test_six_elements_are_shown_in_full_and_seven_as_norm_min_and_max():
+def test_six_elements_are_shown_in_full_and_seven_as_rms_min_and_max():
     six = ag.tensor([1.0, -2.0, 3.0, 4.0, 5.0, 6.0], requires_grad=True)
     seven = ag.tensor([-3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0], requires_grad=True)
     found = nodes(viz.draw_forward(six.sum() + seven.sum(), params={"six": six, "seven": seven}).source)
@@ -257,7 +257,7 @@ def test_six_elements_are_shown_in_full_and_seven_as_norm_min_and_max():
         re.match(r"<b>(\w+)</b>", label).group(1): label for label, _ in found.values() if label.startswith("<b>s")
     }
     assert "= [1, -2, 3, 4, 5, 6]" in labels["six"]
-    assert "‖·‖=5 min=-3 max=4" in labels["seven"]  # √(9 + 16) = 5
+    assert "RMS=1.89 min=-3 max=4" in labels["seven"]  # √((9 + 16)/7)
 
 
 def test_an_op_that_saves_its_output_shows_that_value():

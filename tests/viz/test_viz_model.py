@@ -42,8 +42,8 @@ def test_backward_model_view_shows_each_layers_delta():
     a1 = 1 / (1 + np.exp(-(x @ W1.T + b1)))
     d2 = 2 * (a1 @ W2.T + b2 - y) / len(y)
     d1 = (d2 @ W2) * a1 * (1 - a1)
-    norm_printed = float(re.search(r"δ¹ = ∂C/∂z¹: ‖·‖=(\S+)", found["layer0"]).group(1))
-    assert norm_printed == float(f"{np.linalg.norm(d1):.4g}")
+    rms_printed = float(re.search(r"δ¹ = ∂C/∂z¹: RMS=(\S+)", found["layer0"]).group(1))
+    assert rms_printed == float(f"{np.sqrt(np.mean(d1**2)):.4g}")
     assert f"∂C/∂b²: [{float(d2.sum()):.4g}]" in found["layer1"]
     assert model.layers[0].weight.grad is None
 

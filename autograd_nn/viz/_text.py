@@ -1,0 +1,148 @@
+"""What each block computes and how its δ flows back, written with the graph's names.
+
+``forward_text`` is the right-hand side of ``zˡ = …``; ``vjp_text`` is one input's share
+of δ (the block's vector-Jacobian product for that input) given how the block's own δ
+is written. The post's layers get the post's formulas; every other op gets its declared
+formula (its docstring's first line), with the graph's symbols put in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..registry import spec_of_function
+from ._blocks import Block
+from ._format import shape_text
+from ._formula import formula_of, substitute
+from ._names import Names
+from ._patterns import scale_text
+
+
+def group(text: str) -> str:
+    """``text`` in parentheses when it is more than one symbol."""
+    return f"({text})" if " " in text else text
+
+
+def powered(symbol: str) -> str:
+    """``symbol`` ready for a superscript after it: ``(z²)ᵀ``, but ``kᵀ``."""
+    return f"({symbol})" if " " in symbol or any(c in symbol for c in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ˡ") else symbol
+
+
+# ------------------------------------------------------------------- forward
+def forward_text(block: Block, names: Names) -> str:
+    """The block's output in terms of its inputs: ``a⁰ · (W¹)ᵀ + b¹``, ``σ(z¹)``, …"""
+    kind, info = block.kind, block.info
+    operand = [names.operand(block, i) for i in range(len(block.inputs))]
+    if kind == "affine":
+        a, w = operand[0], operand[1]
+        body = {"a·Wᵀ": f"{a} · {powered(w)}ᵀ", "a·W": f"{a} · {w}", "W·a": f"{w} · {a}"}[info["form"]]
+        return body + (f" + {operand[2]}" if len(operand) > 2 else "")
+    if kind == "activation":
+        return f"{info['f']}({operand[0]})"
+    if kind == "dropout":
+        return (
+            f"{operand[0]} ⊙ m, m ∈ {{0, {info['scale']:.4g}}}: dropout, p = {info['p']:.4g} "
+            f"({info['zeroed']} of {info['size']} zeroed)"
+        )
+    if kind == "residual":
+        return f"{operand[0]} + {operand[1]}: residual, skip connection from {operand[info['skip']]}"
+    if kind == "attention":
+        q, k, v = operand
+        keys = f"{powered(k)}ᵀ" if info["transposed"] else k
+        masked = " + mask" if info["masked"] else ""
+        return f"softmax({q} {keys}{scale_text(info['scale'], info['d'])}{masked}) {v}: attention, d = {info['d']}"
+    if kind == "loss" and not info.get("declared"):
+        return info["cost"]
+    return _declared_forward(block, names, operand)
+
+
+def _declared_forward(block: Block, names: Names, operand: list[str]) -> str:
+    node = block.out
+    formula = formula_of(node.fn)
+    if formula is not None and len(formula.variables) == len(operand):
+        symbols = dict(zip(formula.variables, operand))
+        symbols[formula.out] = names.symbol(node)
+        text = substitute(formula.forward, symbols, {})
+        if text is not None:
+            return text
+    return f"{node.name}({', '.join(operand)})"
+
+
+# --------------------------------------------------------------- backward
+def vjp_text(block: Block, slot: int, names: Names, delta: str, reduced: dict[tuple[int, int], Any]) -> str:
+    """Input ``slot``'s share of δ through ``block``, whose own δ is written ``delta``."""
+    kind, info = block.kind, block.info
+    operand = [names.operand(block, i) for i in range(len(block.inputs))]
+    d = group(delta)
+    if kind == "affine":
+        a, w, form = operand[0], operand[1], info["form"]
+        if slot == 0:
+            return {"a·Wᵀ": f"{d} · {w}", "a·W": f"{d} · {powered(w)}ᵀ", "W·a": f"{powered(w)}ᵀ {d}"}[form]
+        if slot == 1:
+            return {"a·Wᵀ": f"{powered(delta)}ᵀ · {a}", "a·W": f"{powered(a)}ᵀ · {d}", "W·a": f"{d} · {powered(a)}ᵀ"}[form]
+        bias = block.inputs[2]
+        return f"Σ over the batch of {delta}" if tuple(bias.shape) != block.out.shape else delta
+    if kind == "activation":
+        return f"{d} ⊙ {info['f']}'({operand[0]})"
+    if kind == "dropout":
+        return f"{d} ⊙ m"
+    if kind == "residual":
+        return delta + (" (the skip)" if slot == info["skip"] else "")
+    if kind == "attention":
+        return _attention_vjp(block, slot, names, d, operand)
+    if kind == "loss" and not info.get("declared"):
+        return info["delta"] if slot == 0 else info.get("target_delta", "?")
+    text = _declared_vjp(block, slot, names, delta, operand)
+    shape = reduced.get((id(block.out), slot))
+    if shape is not None and len(block.nodes) == 1:
+        text += f", summed from {shape_text(shape)} to {shape_text(_shape(block.inputs[slot]))}"
+    return text
+
+
+def _shape(edge: Any) -> tuple[int, ...]:
+    return tuple(edge.shape) if edge is not None else ()
+
+
+def _declared_vjp(block: Block, slot: int, names: Names, delta: str, operand: list[str]) -> str:
+    node = block.out
+    formula = formula_of(node.fn)
+    if formula is not None and slot in formula.entries and len(formula.variables) == len(operand):
+        symbols = dict(zip(formula.variables, operand))
+        symbols[formula.out] = names.symbol(node)
+        own = {formula.out: delta}
+        deltas = dict(own)
+        for i, (variable, expression) in formula.entries.items():  # "δy = −δŷ": the other entry, once
+            if i != slot:
+                other = substitute(expression, symbols, own)
+                if other is not None:
+                    deltas[variable] = f"({other})"
+        text = substitute(formula.entries[slot][1], symbols, deltas)
+        if text is not None:
+            return text
+    spec = spec_of_function(node.fn)
+    rule = spec.formula.partition(";")[2].strip() if spec is not None else ""
+    return f"the derivative {node.name} declares for input {slot}" + (f" ({rule})" if rule else "")
+
+
+def _attention_vjp(block: Block, slot: int, names: Names, d: str, operand: list[str]) -> str:
+    info = block.info
+    q, k, v = operand
+    p, s = names.symbol(info["probabilities"]), names.delta(info["scores"])
+    scale = scale_text(info["scale"], info["d"])
+    if slot == 2:
+        return f"{powered(p)}ᵀ · {d}"
+    if slot == 0:
+        return f"{group(s)} · {k}{scale}" if info["transposed"] else f"{group(s)} · {powered(k)}ᵀ{scale}"
+    return f"({s})ᵀ · {q}{scale}" if info["transposed"] else f"{powered(q)}ᵀ · {group(s)}{scale}"
+
+
+def attention_steps(block: Block, names: Names, delta: str) -> list[tuple[str, str, Any]]:
+    """The δ inside an attention block: at its softmax output P and at the scores S."""
+    info = block.info
+    probabilities, scores = info["probabilities"], info["scores"]
+    v = names.operand(block, 2)
+    p, dp = names.symbol(probabilities), names.delta(probabilities)
+    return [
+        (dp, f"{group(delta)} · ({v})ᵀ", probabilities),
+        (names.delta(scores), f"{p} ⊙ ({dp} − Σ {group(dp)} ⊙ {p})  (softmax's row-wise δ)", scores),
+    ]
