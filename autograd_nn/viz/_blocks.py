@@ -84,9 +84,16 @@ def constant_slot(node: Node) -> int | None:
     return slots[0] if len(slots) == 1 and len(node.parents) == 2 else None
 
 
+_ROLES: dict[Any, str | None] = {}
+
+
 def role_of(node: Node) -> str | None:
-    spec = spec_of_function(node.fn)
-    return spec.role if spec is not None else None
+    """The op's declared ``role`` (``"layer"``, ``"activation"``, ``"loss"``), or None."""
+    fn = node.fn
+    if fn not in _ROLES:
+        spec = spec_of_function(fn)
+        _ROLES[fn] = spec.role if spec is not None else None
+    return _ROLES[fn]
 
 
 def saved_input(node: Node, slot: int) -> np.ndarray | None:

@@ -45,9 +45,10 @@ class Step:
     shape: tuple[int, ...] = ()
     edge: Any = field(default=None, repr=False, compare=False)
     ops: tuple[str, ...] = ()
+    note: str = ""  # the caller's name for the tensor, when it is not the symbol
 
     def __str__(self) -> str:
-        head = f"{self.symbol} ({shape_text(self.shape)}) = {self.formula}"
+        head = f"{self.symbol} ({shape_text(self.shape)}) = {self.formula}" + (f" [{self.note}]" if self.note else "")
         if self.ops:
             head = f"{head:<{_OPS_COLUMN}}  [{', '.join(self.ops)}]"
         if self.value is None:
@@ -125,8 +126,8 @@ def _forward(blocks: list[Block], names: Names, loss: Tensor) -> list[Step]:
             steps.append(Step(symbol, text, None, block.out.shape, block.out, tuple(block.ops)))
             continue
         user = names.user.get(id(block.out))
-        label = f" [{user}]" if user and user != symbol else ""
-        steps.append(Step(symbol, forward_text(block, names) + label, None, block.out.shape, block.out, tuple(block.ops)))
+        note = user if user and user != symbol else ""
+        steps.append(Step(symbol, forward_text(block, names), None, block.out.shape, block.out, tuple(block.ops), note))
     return steps
 
 
@@ -175,8 +176,8 @@ def _backward(blocks: list[Block], names: Names, grads: Gradients, loss: Tensor,
             seen.add(id(edge))
             if min(position[id(b)] for b, _ in consumers[id(edge)]) == k:
                 user = names.user.get(id(edge))
-                label = f" [{user}]" if user and user != names.symbol(edge) else ""
-                steps.append(Step(names.delta(edge), formula(edge) + label, grads.get(edge), tuple(edge.shape), edge))
+                note = user if user and user != names.symbol(edge) else ""
+                steps.append(Step(names.delta(edge), formula(edge), grads.get(edge), tuple(edge.shape), edge, (), note))
     if type(top) is not Node:  # the root is a leaf: the seed is all there is
         steps.append(Step(names.delta(top), "1 (the seed)", grads.get(top), tuple(top.shape), top))
     return steps

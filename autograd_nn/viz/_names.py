@@ -47,12 +47,13 @@ class Names:
         self.of: dict[int, str] = {}
         self.user: dict[int, str] = {}
         self.layer: dict[int, int] = {}  # id(block) → l, for the post's layers
+        self.parameters: set[int] = set()  # the leaves that are some layer's Wˡ, bˡ, …
         self.z: dict[int, int] = {}  # id(node of zˡ) → l
         self.prediction: Any = None
         self.data: tuple[Block, Any] | None = None  # layer 1 and its input a⁰
         self._constants: dict[tuple[int, int], str] = {}
         self._unnamed_constants = 0
-        self._arrays: list[tuple[np.ndarray, str]] = []
+        self._arrays: list[tuple[np.ndarray, str]] = []  # constants named so far, by their array
         self._tensor_data = [(name, t.data) for name, t in tensors.items()]
         for name, t in params.items():
             self.user[id(t)] = name
@@ -80,6 +81,7 @@ class Names:
                 if is_leaf(edge) and id(edge) not in self.of:
                     letter = _PARAMETER_LETTERS.get(variable, variable)
                     self.of[id(edge)] = f"{letter}{ell}"
+                    self.parameters.add(id(edge))
             if number_ == 1:
                 self.data = (block, block.inputs[0])
                 if is_leaf(block.inputs[0]):
@@ -107,6 +109,8 @@ class Names:
         for block in self.blocks:
             if block.kind == "loss":
                 self.prediction = block.inputs[0]
+            if block.kind == "dropout":
+                self._arrays.append((block.info["mask"], "m"))
             if block.kind == "attention":
                 attention += 1
                 self.of[id(block.info["probabilities"])] = f"P{sub(attention)}"
@@ -171,6 +175,10 @@ class Names:
         if value is not None and value.size > 1:
             self._arrays.append((value, name))
         return name
+
+    def array_name(self, value: Any) -> str | None:
+        """The name a constant array got (``a⁰``, ``y``, ``m``, ``c₁``), or None."""
+        return self._seen(value)
 
     def _seen(self, value: Any) -> str | None:
         """The name already given to this very array (one input read by several ops)."""

@@ -134,7 +134,10 @@ def dropout(node: Node, cutter: Cutter) -> Block | None:
     if len(kept) != 2 or kept[0] != 0 or not kept[1] > 1:
         return None
     scale = float(kept[1])
-    info = {"p": 1 - 1 / scale, "scale": scale, "zeroed": int(np.count_nonzero(mask == 0)), "size": int(mask.size)}
+    info = {
+        "p": 1 - 1 / scale, "scale": scale, "zeroed": int(np.count_nonzero(mask == 0)), "size": int(mask.size),
+        "mask": mask,
+    }  # fmt: skip
     return Block("dropout", node, [node], [data], [None], info)
 
 

@@ -94,6 +94,7 @@ def test_every_printed_value_is_the_engines_delta(family):
     loss, _ = FAMILIES[family]()
     e = viz.explain_backward(loss)
     text = repr(e)
+    assert isinstance(e, viz.Explanation) and all(isinstance(s, viz.Step) for s in e.steps + e.forward)
     assert e.steps and all(s.value is not None and s.edge is not None for s in e.steps)
     for step in e.steps:
         expected = engine_delta(loss, step.edge)
@@ -141,7 +142,8 @@ def test_dropout_appears_by_name_and_the_hidden_layer_is_not_the_input():
     assert [s.symbol for s in e.forward] == ["a⁰", "z¹", "a¹", "h₁", "z²", "ŷ", "C"]
     assert re.fullmatch(r"a¹ ⊙ m, m ∈ \{0, 2\}: dropout, p = 0\.5 \(\d+ of 40 zeroed\)", forward["h₁"].formula)
     assert e.step("∂C/∂a¹").formula == "∂C/∂h₁ ⊙ m" and e.step("δ¹").formula == "∂C/∂a¹ ⊙ relu'(z¹)"
-    assert e.step("∂C/∂W²").formula == "(δ²)ᵀ · h₁ [3.weight]"  # layer 2 reads the dropped-out h₁
+    assert e.step("∂C/∂W²").formula == "(δ²)ᵀ · h₁"  # layer 2 reads the dropped-out h₁
+    assert e.step("∂C/∂W²").note == "3.weight" and "(δ²)ᵀ · h₁ [3.weight]" in str(e.step("∂C/∂W²"))
     # by hand: the mask Dropout drew from its generator, δ through it and through ReLU
     model, x, y = made["model"], made["x"], made["y"]
     W1, b1, W2, b2 = (p.data for p in model.parameters())
