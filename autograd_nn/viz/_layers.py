@@ -118,7 +118,7 @@ class LayerDrawing:
     explanation: Explanation | None
     root: Any
     has_loss: bool
-    input_shape: tuple[int, ...] | None
+    input_shape: str | None
     values: dict[int, Any] = field(default_factory=dict)  # what the graph still knows of each output
     keys: dict[int, str] = field(default_factory=dict)  # id(edge) → the node drawing it
 
@@ -137,7 +137,7 @@ class LayerDrawing:
         if self.names.data is not None and self.input_shape is not None:
             data = self.names.data
             self.keys[id(data[1]) if data[1] is not None else 0] = "input"
-            body.append(f"\tinput [label=<<b>a{sup(0)} = x</b><br/>{shape_text(self.input_shape)}> {_style('saved')}]\n")
+            body.append(f"\tinput [label=<<b>a{sup(0)} = x</b><br/>{self.input_shape}> {_style('saved')}]\n")
         for k, run in enumerate(self._runs()):
             key = f"layer{k}"
             for g in run:

@@ -21,7 +21,7 @@ from ..tensor import Tensor
 from ._blocks import cut, is_leaf
 from ._draw import _Cluster, _drawing
 from ._explain import RECOGNISERS, Explanation, explain
-from ._format import escape
+from ._format import escape, shape_text
 from ._layers import LayerDrawing, group_blocks, module_names
 from ._names import Names
 from ._naming import Naming
@@ -88,14 +88,13 @@ def draw_model(
     return LayerDrawing(groups, names, grads, explanation, root, loss is not None, first, values).build(legend)
 
 
-def _input_shape(blocks: list[Any], names: Names, data: Any) -> tuple[int, ...] | None:
+def _input_shape(blocks: list[Any], names: Names, data: Any) -> str | None:
+    """``128×56 float32``: the network's input a⁰ = x, where the graph knows it."""
     if names.data is None:
         return None
     block = names.data[0]
-    if is_leaf(data):
-        return tuple(data.shape)
-    value = block.constants[0] if block.constants else None
-    return tuple(value.shape) if value is not None else None
+    value = data if is_leaf(data) else (block.constants[0] if block.constants else None)
+    return f"{shape_text(tuple(value.shape))} {value.dtype}" if value is not None else None
 
 
 def render_model_graphs(
