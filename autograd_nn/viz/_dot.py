@@ -44,10 +44,14 @@ def edge_line(tail: str, head: str, attrs: dict[str, str]) -> str:
     return f"\t{tail} -> {head} [{attrs_text(attrs)}]\n" if attrs else f"\t{tail} -> {head}\n"
 
 
-def value_label(value: np.ndarray) -> str:
-    """An array's values for a label: ``= [1, 2]``, or the summary ``RMS=…`` of a big one."""
+def value_rows(value: np.ndarray) -> list[str]:
+    """An array's values as label rows: ``= [1, 2]``, or a big one's ``RMS=…`` then its range
+    (two short rows keep the node narrow)."""
     text = values_text(value)
-    return text if text.startswith("RMS") else "= " + text
+    if not text.startswith("RMS="):
+        return [small("= " + text)]
+    magnitude, _, spread = text.partition(" ")
+    return [small(magnitude), small(spread)]
 
 
 def small(text: str) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 from ..graph import Node
 from ..tensor import Tensor
 from ._chains import chain_inputs, chain_title, find_chains, inner_leaf_count
-from ._dot import GRAPH_ATTRS, REDUCE_COLOUR, STYLES, attrs_text, edge_line, small, value_label
+from ._dot import GRAPH_ATTRS, REDUCE_COLOUR, STYLES, attrs_text, edge_line, small, value_rows
 from ._format import UNKNOWN_COLOUR, MagnitudeScale, dtype_text, escape, number, rms, shape_text, values_text
 from ._glyphs import picture_text
 from ._legend import legend_lines
@@ -154,7 +154,7 @@ class _Drawing:
         if self.grads is None:
             value = self.values.get(id(node))
             if value is not None:
-                rows.append(small(value_label(value)))
+                rows.extend(value_rows(value))
         else:
             rows.extend(self._delta_lines(node, False))
         lines = [f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(self._fill(node, kind))}]\n"]
@@ -180,7 +180,7 @@ class _Drawing:
             return f'\t{key} [label="constant" {attrs_text(STYLES["constant"])}]\n'
         rows = [f"<b>{escape(self.naming.constant(value))}</b>", f"{shape_text(value.shape)} {value.dtype} constant"]
         if self.grads is None:
-            rows.append(small(value_label(value)))
+            rows.extend(value_rows(value))
         return f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(STYLES['saved'])}]\n"
 
     def _edge_attrs(self, node: Node, i: int, label: str) -> dict[str, str]:
@@ -202,7 +202,7 @@ class _Drawing:
         kind = "loss" if leaf is self.index.root else "parameter" if self.naming.is_parameter(leaf) else "leaf"
         rows = [f"<b>{escape(self.naming.display(leaf) or 'leaf')}</b>", f"{shape_text(leaf.shape)} {dtype_text(leaf.dtype)}"]
         if self.grads is None:
-            rows.append(small(value_label(leaf.data)))
+            rows.extend(value_rows(leaf.data))
         else:
             rows.extend(self._delta_lines(leaf, True))
         return f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(self._fill(leaf, kind))}]\n"

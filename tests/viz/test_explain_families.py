@@ -18,6 +18,7 @@ import autograd_nn as ag
 import autograd_nn.functional as F
 from autograd_nn import nn, viz
 from autograd_nn.graph import Node
+from autograd_nn.registry import register_op
 from autograd_nn.viz._format import values_text
 from autograd_nn.viz._walk import index_graph
 
@@ -76,9 +77,55 @@ def logistic():
     return F.binary_cross_entropy_with_logits(model(x), y), {"model": model, "x": x, "y": y}
 
 
+def lstm_step():
+    """One step of an LSTM cell written with primitives (until nn's recurrent layers land)."""
+    rng = np.random.default_rng(8)
+    n, d, h = 3, 4, 5
+    W_ih = ag.tensor(rng.normal(scale=0.4, size=(4 * h, d)), requires_grad=True)
+    W_hh = ag.tensor(rng.normal(scale=0.4, size=(4 * h, h)), requires_grad=True)
+    bias = ag.tensor(np.zeros(4 * h), requires_grad=True)
+    x, h0, c0 = (ag.tensor(rng.normal(size=s)) for s in ((n, d), (n, h), (n, h)))
+    gates = x @ W_ih.T + h0 @ W_hh.T + bias
+    i, f, g, o = gates[:, :h].sigmoid(), gates[:, h : 2 * h].sigmoid(), gates[:, 2 * h : 3 * h].tanh(), gates[:, 3 * h :].sigmoid()
+    c1 = f * c0 + i * g
+    h1 = o * c1.tanh()
+    return F.mse_loss(h1, np.zeros((n, h))), {"W_ih": W_ih, "W_hh": W_hh}
+
+
+class Stretch(ag.Function):
+    """z = x ⋆ w + b;  δx = δz ⋆ᵀ w,  δw = Σ x ⋆ δz,  δb = Σ δz
+
+    A stand-in for a layer op declared ``role="layer"`` (as a convolution will be): an
+    elementwise scale and shift of each channel, its formula written the way a conv's is.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        return x * w + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        return grad * w, (grad * x).sum(axis=0), grad.sum(axis=0)
+
+
+register_op(reference=lambda x, w, b: x * w + b, shapes="same", role="layer")(Stretch)
+
+
+def declared_layer():
+    """A network whose first layer is an op that declares ``role="layer"`` (the opt-in a
+    convolution, a norm or an embedding uses): named, numbered and explained by its formula."""
+    rng = np.random.default_rng(9)
+    w, b = ag.tensor(rng.normal(size=4), requires_grad=True), ag.tensor(rng.normal(size=4), requires_grad=True)
+    W2 = ag.tensor(rng.normal(size=(1, 4)), requires_grad=True)
+    hidden = Stretch.apply(ag.tensor(rng.normal(size=(6, 4))), w, b).tanh()
+    return F.mse_loss(hidden @ W2.T, np.zeros((6, 1))), {"w": w, "b": b, "W2": W2}
+
+
 FAMILIES = {
     "mlp-dropout": mlp_with_dropout, "residual": residual_block, "attention": attention_block, "hand-built": hand_built,
-    "cross-entropy": classifier, "logistic": logistic,
+    "cross-entropy": classifier, "logistic": logistic, "lstm-step": lstm_step, "declared-layer": declared_layer,
 }  # fmt: skip
 
 
@@ -249,3 +296,24 @@ def test_explaining_changes_nothing():
     assert all(p.grad is None for p in made["model"].parameters())
     loss.backward()  # the graph is still whole
     assert all(p.grad is not None for p in made["model"].parameters())
+
+
+def test_a_layer_op_that_declares_its_role_is_numbered_and_explained_by_its_own_formula():
+    """How a new layer opts in (docs/visualising.md): ``role="layer"`` and its docstring formula."""
+    loss, made = declared_layer()
+    e = viz.explain_backward(loss)
+    forward = {s.symbol: s for s in e.forward}
+    assert forward["z¹"].formula == "a⁰ ⋆ W¹ + b¹" and forward["z¹"].ops == ("Stretch",)
+    assert forward["a¹"].formula == "tanh(z¹)" and forward["z²"].formula == "a¹ · (W²)ᵀ"
+    assert e.step("∂C/∂W¹").formula == "Σ a⁰ ⋆ δ¹" and e.step("∂C/∂b¹").formula == "Σ δ¹"
+    assert e.step("δ¹").formula == "(δ² · W²) ⊙ tanh'(z¹)"
+    picture = viz.draw_model(lambda x: x, np.zeros(1)).source  # any callable model draws
+    assert "forward pass" in picture
+
+
+def test_an_lstm_step_from_primitives_gets_a_line_for_each_gate():
+    loss, made = lstm_step()
+    e = viz.explain_backward(loss, params=made)
+    ops = [op for s in e.forward for op in s.ops]
+    assert ops.count("Sigmoid") == 3 and ops.count("Tanh") == 2 and ops.count("GetItem") == 4
+    assert e.step("∂C/∂W¹").note == "W_ih" and e.step("∂C/∂W²").note == "W_hh"  # both projections are layers

@@ -257,7 +257,7 @@ def test_six_elements_are_shown_in_full_and_seven_as_rms_min_and_max():
         re.match(r"<b>(\w+)</b>", label).group(1): label for label, _ in found.values() if label.startswith("<b>s")
     }
     assert "= [1, -2, 3, 4, 5, 6]" in labels["six"]
-    assert "RMS=1.89 min=-3 max=4" in labels["seven"]  # √((9 + 16)/7)
+    assert "RMS=1.89</font><br/><font point-size=\"9\">min=-3 max=4" in labels["seven"]  # √((9 + 16)/7)
 
 
 def test_an_op_that_saves_its_output_shows_that_value():
