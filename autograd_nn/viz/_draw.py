@@ -54,6 +54,7 @@ class _Drawing:
     max_nodes: int | None
     magnitudes: dict[int, float] = field(default_factory=dict)
     edges: list[str] = field(default_factory=list)
+    spine: set[int] = field(default_factory=set)
 
     def build(self, title: str, legend: bool) -> Graph:
         index = self.index
@@ -70,6 +71,7 @@ class _Drawing:
             if owner is not None and id(owner) in where:
                 where[id(node)] = where[id(owner)]
         chain_of, chains = find_chains(index, self.max_nodes, kept=set(where))  # clustered ops stay
+        self.spine = _spine(index) if not chains else set()
         drawn_chains: set[int] = set()
         for node in index.nodes:
             home = self.clusters[where[id(node)]].lines if id(node) in where else body
@@ -157,7 +159,10 @@ class _Drawing:
                 rows.extend(value_rows(value))
         else:
             rows.extend(self._delta_lines(node, False))
-        lines = [f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(self._fill(node, kind))}]\n"]
+        style = self._fill(node, kind)
+        if id(node) in self.spine:
+            style["group"] = "spine"  # Graphviz keeps a group in one straight column
+        lines = [f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(style)}]\n"]
         if len(parents) < 2:
             slots = [""] * len(parents)
         for i, parent in enumerate(parents):
@@ -236,6 +241,22 @@ class _Drawing:
         for parent in chain_inputs(run, self.index):
             self.edges.append(edge_line(self._drawn_key(parent, chain_of), key, edge_attrs))
         return lines
+
+
+def _spine(index: GraphIndex) -> set[int]:
+    """The ops of the longest path down to the root (the data's way through the network),
+    drawn as one straight column so side inputs hang beside it instead of stepping the
+    picture sideways layer after layer."""
+    depth: dict[int, int] = {}
+    for node in index.nodes:  # topological order: parents first
+        depth[id(node)] = 1 + max((depth.get(id(p), 0) for p in index.parents(node) if type(p) is Node), default=0)
+    spine: set[int] = set()
+    node = index.root_node
+    while type(node) is Node:
+        spine.add(id(node))
+        parents = [p for p in index.parents(node) if type(p) is Node]
+        node = max(parents, key=lambda p: depth[id(p)]) if parents else None
+    return spine
 
 
 def _drawing(

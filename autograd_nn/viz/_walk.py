@@ -48,8 +48,12 @@ class GraphIndex:
         return self.ids[id(self.resolve(edge))]
 
     def resolve(self, edge: Any) -> Any:
-        """The drawn edge for ``edge``: itself, or what an unfused view draws in its place."""
-        return self.alias.get(id(edge), edge) if self.alias else edge
+        """The drawn edge for ``edge``: itself, or what an unfused view draws in its place (a
+        stand-in leaf stands for an edge that may itself be a fused node: follow both)."""
+        alias = self.alias
+        while alias and edge is not None and id(edge) in alias:
+            edge = alias[id(edge)]
+        return edge
 
     def constant(self, node: Node, slot: int) -> np.ndarray | None:
         """The value of a constant input of an unfused view's op, where it is known."""
@@ -59,7 +63,7 @@ class GraphIndex:
         """``node.parents``, as the index draws them."""
         if not self.alias:
             return node.parents
-        return tuple(self.alias.get(id(p), p) for p in node.parents)
+        return tuple(self.resolve(p) for p in node.parents)
 
     @property
     def root_node(self) -> Any:
