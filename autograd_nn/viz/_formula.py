@@ -33,6 +33,7 @@ class Formula:
     forward: str  # the right-hand side of the forward part
     entries: dict[int, tuple[str, str]] = field(default_factory=dict)  # slot → (variable, δ expression)
     variables: tuple[str, ...] = ()  # the input variables, by slot
+    rules: tuple[tuple[str, str], ...] = ()  # every ``δv = expression`` as written, matched or not
 
 
 def _is_identifier(char: str) -> bool:
@@ -124,7 +125,7 @@ def parse(text: str, arguments: list[str]) -> Formula | None:
         variables = tuple(name for name, _ in named)
     else:
         variables = tuple(arguments)
-    return Formula(out_name, rhs.strip(), entries, variables)
+    return Formula(out_name, rhs.strip(), entries, variables, tuple(named))
 
 
 def _needs_parentheses(symbol: str) -> bool:

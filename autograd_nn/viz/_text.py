@@ -119,9 +119,17 @@ def _declared_vjp(block: Block, slot: int, names: Names, delta: str, operand: li
         text = substitute(formula.entries[slot][1], symbols, deltas)
         if text is not None:
             return text
+    # The declared derivative, verbatim, with what its letters stand for here: never renamed.
+    if formula is not None and (slot in formula.entries or len(formula.rules) == 1):
+        variable, expression = formula.entries.get(slot) or formula.rules[0]
+        bindings = [f"{v} = {o}" for v, o in zip(formula.variables, operand)] if len(formula.variables) == len(operand) else []
+        if not bindings:
+            bindings = [f"{variable} = its input {slot} ({operand[slot]})"]
+        bindings.append(f"δ{formula.out} = {delta}")
+        return f"{node.name}'s δ{variable} = {expression}, with {', '.join(bindings)}"
     spec = spec_of_function(node.fn)
     rule = spec.formula.partition(";")[2].strip() if spec is not None else ""
-    return f"the derivative {node.name} declares for input {slot}" + (f" ({rule})" if rule else "")
+    return f"the derivative {node.name} declares for its input {slot}" + (f": {rule}" if rule else "")
 
 
 def _attention_vjp(block: Block, slot: int, names: Names, d: str, operand: list[str]) -> str:

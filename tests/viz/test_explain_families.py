@@ -77,6 +77,15 @@ def logistic():
     return F.binary_cross_entropy_with_logits(model(x), y), {"model": model, "x": x, "y": y}
 
 
+def shared_intermediate():
+    """A product used twice (a layer's matmul read by the bias add and by a penalty): no block
+    may hide it, since its δ has two terms."""
+    rng = np.random.default_rng(10)
+    W, b = ag.tensor(rng.normal(size=(3, 2)), requires_grad=True), ag.tensor(rng.normal(size=2), requires_grad=True)
+    product = ag.tensor(rng.normal(size=(4, 3))) @ W
+    return (product + b).tanh().sum() + 0.1 * (product * product).sum(), {"W": W, "b": b}
+
+
 def lstm_step():
     """One step of an LSTM cell written with primitives (until nn's recurrent layers land)."""
     rng = np.random.default_rng(8)
@@ -126,6 +135,7 @@ def declared_layer():
 FAMILIES = {
     "mlp-dropout": mlp_with_dropout, "residual": residual_block, "attention": attention_block, "hand-built": hand_built,
     "cross-entropy": classifier, "logistic": logistic, "lstm-step": lstm_step, "declared-layer": declared_layer,
+    "shared-intermediate": shared_intermediate,
 }  # fmt: skip
 
 
@@ -158,6 +168,7 @@ def test_every_recorded_op_is_named_by_exactly_one_forward_line(family):
     recorded = Counter(node.name for node in index_graph(loss).nodes)
     named = Counter(op for step in e.forward for op in step.ops)
     assert named == recorded
+    assert "?" not in repr(e)  # every tensor a line mentions has a name
     covered = [id(n) for block in e.blocks for n in block.nodes]
     assert sorted(covered) == sorted(id(n) for n in index_graph(loss).nodes)  # each node in one block
     for step in e.forward:
@@ -247,6 +258,7 @@ def test_a_hand_built_graph_gets_one_declared_line_per_op():
     assert forward[:3] == [("h₁", "a ⊙ b"), ("h₂", "Σₐₓᵢₛ h₁"), ("h₃", "h₂ + c₁")]  # Add keeps no constant
     assert ("h₄", "tanh(h₃)") in forward and ("h₅", "sin h₃") in forward
     assert e.step("∂C/∂h₃").formula == "∂C/∂h₄ ⊙ tanh'(h₃) + ∂C/∂h₅ · cos h₃"  # tanh and sin both read h₃
+    assert forward[-1] == ("C", "h₇ + h₁₀")  # a sum of two branches that share nothing is no residual
     b_line = e.step("∂C/∂b").formula
     assert b_line == "∂C/∂h₁ ⊙ a, summed from 2×3 to 3"  # the engine's broadcast sum, said
     a, b = made["a"].data, made["b"].data
@@ -317,3 +329,18 @@ def test_an_lstm_step_from_primitives_gets_a_line_for_each_gate():
     ops = [op for s in e.forward for op in s.ops]
     assert ops.count("Sigmoid") == 3 and ops.count("Tanh") == 2 and ops.count("GetItem") == 4
     assert e.step("∂C/∂W¹").note == "W_ih" and e.step("∂C/∂W²").note == "W_hh"  # both projections are layers
+
+
+def test_a_constant_product_is_not_mistaken_for_dropout():
+    w = ag.tensor(np.ones((2, 3)), requires_grad=True)
+    scaled = viz.explain_backward((w * np.array([[0.5, 3.0, 0.5], [3.0, 0.5, 3.0]])).sum())
+    assert scaled.forward[0].formula == "w₁ ⊙ c₁" and "dropout" not in repr(scaled)
+    masked = viz.explain_backward((w * np.array([[0.0, 2.0, 0.0], [2.0, 2.0, 0.0]])).sum())
+    assert masked.forward[0].formula == "w₁ ⊙ m, m ∈ {0, 2}: dropout, p = 0.5 (3 of 6 zeroed)"
+
+
+def test_a_shared_intermediate_keeps_its_own_line():
+    loss, made = shared_intermediate()
+    e = viz.explain_backward(loss, params=made)
+    assert [s.formula for s in e.forward][1:3] == ["a⁰ · W¹", "z¹ + b"]  # the matmul alone: it is read twice
+    assert e.step("δ¹").formula == "∂C/∂h₁ + ∂C/∂h₄ ⊙ z¹ + ∂C/∂h₄ ⊙ z¹"  # the bias add, and z¹ ⊙ z¹

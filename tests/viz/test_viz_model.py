@@ -103,6 +103,8 @@ def test_the_unfused_op_graph_shows_the_path_that_carries_delta_back():
     transposes = [label for label in labels(unfused).values() if label.startswith("<b>Transpose")]
     assert any(f"RMS={rms(dW1.data):.4g}" in label for label in transposes)
     assert "Σ 4×3 → 3" in unfused and "<b>y</b>" in unfused  # the target is named, not "constant"
+    spine = sorted(re.findall(r'^\t+op\d+ \[label=<<b>(\w+)[^>]*>.* group="spine"', unfused, re.M))
+    assert spine == sorted(["Transpose", "Matmul", "Add", "Sigmoid", "Matmul", "Add", "Sub", "Mul", "Mean"])  # one column
 
 
 def test_a_residual_model_draws_its_skip_connection():
