@@ -303,7 +303,7 @@ MUTATIONS: list[Mutation] = [
       '        delta = "2(ŷ − y)/n"', '        delta = "(ŷ − y)/n"', VIZ, "the printed δ² formula drops the 2"),
     # ------------------------------------------------- viz: the truthful renderer (issue 14)
     M("viz-formula-superscript-substituted", "autograd_nn/viz/_formula.py",
-      "    if _superscript_letters(expression) & (set(symbols) | set(deltas)):\n        return None",
+      "    if superscript_letters(expression) & (set(symbols) | set(deltas)):\n        return None",
       "    if False:\n        return None", VIZ, "eᶻ is written e^z with z renamed in the base only"),
     M("viz-formula-entries-swapped", "autograd_nn/viz/_formula.py",
       "        entries = {i: (a, by_name[a]) for i, a in enumerate(arguments)}",

@@ -47,7 +47,7 @@ def _is_identifier(char: str) -> bool:
     return category.startswith("L") or char == "_"
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
     """``text`` cut into names and single other characters (nothing is lost: ``"".join``)."""
     out: list[str] = []
     i = 0
@@ -64,7 +64,7 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-def _superscript_letters(text: str) -> set[str]:
+def superscript_letters(text: str) -> set[str]:
     """The letters written as superscripts in ``text`` (``eᶻ`` → {"z"})."""
     found = set()
     for char in text:
@@ -82,10 +82,14 @@ def formula_of(fn: type) -> Formula | None:
     """The parsed formula of the op ``fn`` (a Function subclass), or None if it has none."""
     if fn in _FORMULAS:
         return _FORMULAS[fn]
-    spec = spec_of_function(fn)
-    text = spec.formula if spec is not None else (fn.__doc__ or "").strip().split("\n")[0]
-    _FORMULAS[fn] = parsed = parse(text, _argument_names(fn))
+    _FORMULAS[fn] = parsed = parse(formula_line(fn), _argument_names(fn))
     return parsed
+
+
+def formula_line(fn: type) -> str:
+    """The op's formula as declared: its spec's, else its docstring's first line."""
+    spec = spec_of_function(fn)
+    return spec.formula if spec is not None else (fn.__doc__ or "").strip().split("\n")[0]
 
 
 def _argument_names(fn: type) -> list[str]:
@@ -96,6 +100,26 @@ def _argument_names(fn: type) -> list[str]:
     return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
+def split_outside_brackets(text: str, separator: str = ";") -> list[str]:
+    """``text`` cut at each ``separator`` that is not inside (), [] or {}: the LSTM's
+    ``[hₜ; cₜ] for t = 1…T: …;  δ …`` has one forward part, not two."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif char == separator and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
+def declared_rule(text: str) -> str:
+    """The derivative part of a formula line (all after its forward part), as written."""
+    return ";".join(split_outside_brackets(text)[1:]).strip()
+
+
 def parse(text: str, arguments: list[str]) -> Formula | None:
     """Split ``"z = x + y;  δx = δz,  δy = δz   (remark)"`` into a ``Formula``.
 
@@ -103,17 +127,19 @@ def parse(text: str, arguments: list[str]) -> Formula | None:
     ``x`` in ``forward``), else by position when there is one entry per input.
     """
     text = re.split(r"\s{3,}\(", text, maxsplit=1)[0]  # drop a trailing remark: "   (…)"
-    forward, _, rest = text.partition(";")
+    forward, *rest = split_outside_brackets(text)
     out, equals, rhs = forward.partition(" = ")
-    if not equals or not _tokens(out.strip()):
+    if not equals or not tokens(out.strip()):
         return None
-    out_name = _tokens(out.strip())[0]
-    out_name = "".join(c for c in out_name if "SUBSCRIPT" not in unicodedata.name(c, ""))  # sᵢ → s
+    if len(tokens(out.strip())) == 1 and _is_identifier(out.strip()[0]):
+        out_name = "".join(c for c in out.strip() if "SUBSCRIPT" not in unicodedata.name(c, ""))  # sᵢ → s
+    else:  # "[hₜ; cₜ] for t = …": no one output variable; the whole forward part describes it
+        out_name, rhs = "", forward
     named: list[tuple[str, str]] = []
-    for part in rest.split(";"):
+    for part in rest:
         for entry in re.split(r",\s+(?=δ)", part.strip()):
             lhs, eq, expr = entry.partition(" = ")
-            if eq and lhs.startswith("δ") and len(_tokens(lhs)) == 1:
+            if eq and lhs.startswith("δ") and len(tokens(lhs)) == 1:
                 named.append((lhs[1:], expr.strip()))
     by_name = {name: expr for name, expr in named}
     entries: dict[int, tuple[str, str]] = {}
@@ -136,11 +162,11 @@ def substitute(expression: str, symbols: dict[str, str], deltas: dict[str, str])
     """``expression`` with each variable replaced by its symbol (``symbols``) and each ``δv``
     by ``deltas[v]``; None if a replaced variable also appears as a superscript (``eᶻ``:
     replacing ``z`` would leave the exponent behind)."""
-    if _superscript_letters(expression) & (set(symbols) | set(deltas)):
+    if superscript_letters(expression) & (set(symbols) | set(deltas)):
         return None
-    tokens = _tokens(expression)
+    parts = tokens(expression)
     out: list[str] = []
-    for k, token in enumerate(tokens):
+    for k, token in enumerate(parts):
         replacement = None
         if token.startswith("δ") and token[1:] in deltas:
             replacement, is_delta = deltas[token[1:]], True
@@ -149,10 +175,10 @@ def substitute(expression: str, symbols: dict[str, str], deltas: dict[str, str])
         if replacement is None:
             out.append(token)
             continue
-        after = next((t for t in tokens[k + 1 :] if t != " "), "")
-        before = next((t for t in reversed(tokens[:k]) if t != " "), "")
-        following = tokens[k + 1][:1] if k + 1 < len(tokens) else ""
-        if (following in _SUPERSCRIPT_DIGITS or _superscript_letters(following)) and _needs_parentheses(replacement):
+        after = next((t for t in parts[k + 1 :] if t != " "), "")
+        before = next((t for t in reversed(parts[:k]) if t != " "), "")
+        following = parts[k + 1][:1] if k + 1 < len(parts) else ""
+        if (following in _SUPERSCRIPT_DIGITS or superscript_letters(following)) and _needs_parentheses(replacement):
             replacement = f"({replacement})"
         elif is_delta and "/" in replacement and (
             (after and after[0] not in _OPERATORS_AFTER) or (before and before[-1] not in _OPERATORS_BEFORE)

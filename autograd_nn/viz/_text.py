@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..registry import spec_of_function
 from ._blocks import Block
-from ._format import shape_text
-from ._formula import formula_of, substitute
+from ._format import parameter_text, shape_text
+from ._formula import declared_rule, formula_line, formula_of, substitute, superscript_letters, tokens
 from ._names import Names
 from ._patterns import scale_text
 
@@ -26,6 +25,20 @@ def group(text: str) -> str:
 def powered(symbol: str) -> str:
     """``symbol`` ready for a superscript after it: ``(z²)ᵀ``, but ``kᵀ``."""
     return f"({symbol})" if " " in symbol or any(c in symbol for c in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ˡ") else symbol
+
+
+def parameters(node: Any, expression: str) -> dict[str, str]:
+    """The op's keyword parameters that ``expression`` names as ``(name)`` or ``[name]``,
+    written out: ``x.reshape(shape)`` → ``h₃.reshape(4, 27)``, ``x[index]`` → ``z¹[:, 0:4]``."""
+    out = {}
+    parts = tokens(expression)
+    for k in range(1, len(parts) - 1):
+        name = parts[k]
+        if name in node.params and (parts[k - 1], parts[k + 1]) in (("(", ")"), ("[", "]")):
+            text = parameter_text(node.params[name])
+            if text is not None:
+                out[name] = text
+    return out
 
 
 # ------------------------------------------------------------------- forward
@@ -59,13 +72,21 @@ def forward_text(block: Block, names: Names) -> str:
 def _declared_forward(block: Block, names: Names, operand: list[str]) -> str:
     node = block.out
     formula = formula_of(node.fn)
-    if formula is not None and len(formula.variables) == len(operand):
-        symbols = dict(zip(formula.variables, operand))
-        symbols[formula.out] = names.symbol(node)
+    call = f"{node.name}({', '.join(operand)})"
+    if formula is None:
+        return call
+    mentioned = set(tokens(formula.forward)) | superscript_letters(formula.forward)
+    used = [(v, o) for v, o in zip(formula.variables, operand) if v in mentioned]
+    if len(formula.variables) == len(operand) and used:
+        symbols = {**parameters(node, formula.forward), **dict(zip(formula.variables, operand))}
+        if formula.out:
+            symbols[formula.out] = names.symbol(node)
         text = substitute(formula.forward, symbols, {})
         if text is not None:
             return text
-    return f"{node.name}({', '.join(operand)})"
+        return f"{formula.forward}, with {', '.join(f'{v} = {o}' for v, o in used)}"  # eᶻ: z left as written
+    # The formula does not name the op's inputs: say which they are.
+    return f"{call}: {formula.forward}" if formula.forward else call
 
 
 # --------------------------------------------------------------- backward
@@ -107,7 +128,7 @@ def _declared_vjp(block: Block, slot: int, names: Names, delta: str, operand: li
     node = block.out
     formula = formula_of(node.fn)
     if formula is not None and slot in formula.entries and len(formula.variables) == len(operand):
-        symbols = dict(zip(formula.variables, operand))
+        symbols = {**parameters(node, formula.entries[slot][1]), **dict(zip(formula.variables, operand))}
         symbols[formula.out] = names.symbol(node)
         own = {formula.out: delta}
         deltas = dict(own)
@@ -127,8 +148,7 @@ def _declared_vjp(block: Block, slot: int, names: Names, delta: str, operand: li
             bindings = [f"{variable} = its input {slot} ({operand[slot]})"]
         bindings.append(f"δ{formula.out} = {delta}")
         return f"{node.name}'s δ{variable} = {expression}, with {', '.join(bindings)}"
-    spec = spec_of_function(node.fn)
-    rule = spec.formula.partition(";")[2].strip() if spec is not None else ""
+    rule = declared_rule(formula_line(node.fn))
     return f"the derivative {node.name} declares for its input {slot}" + (f": {rule}" if rule else "")
 
 

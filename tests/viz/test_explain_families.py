@@ -132,10 +132,55 @@ def declared_layer():
     return F.mse_loss(hidden @ W2.T, np.zeros((6, 1))), {"w": w, "b": b, "W2": W2}
 
 
+class RunningSums(ag.Function):
+    """[sₜ; pₜ] for t = 1…T: sₜ = sₜ₋₁ + xₜ, pₜ = sₜ ⊙ w;  δ by the running sums taken backwards (δx = δs summed from t on)
+
+    A stand-in for a recurrent op (an LSTM's ``[hₜ; cₜ]``): its formula names no input as
+    a plain variable and has a ``;`` inside brackets. Not registered: the text comes from
+    the docstring, as it does for any user's Function.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w):
+        s = np.cumsum(x, axis=0)
+        ctx.save_for_backward(s, w)
+        return np.stack([s, s * w])
+
+    @staticmethod
+    def backward(ctx, grad):
+        s, w = ctx.saved_tensors
+        g = grad[0] + grad[1] * w
+        return np.cumsum(g[::-1], axis=0)[::-1], (grad[1] * s).sum(axis=0)
+
+
+class PairMax(ag.Function):
+    """z = the larger of each pair of rows;  δx = δz routed to the larger row of each pair"""
+
+    @staticmethod
+    def forward(ctx, x):
+        pairs = x.reshape(x.shape[0] // 2, 2, *x.shape[1:])
+        ctx.first, ctx.shape = pairs[:, 0] >= pairs[:, 1], x.shape
+        return np.where(ctx.first, pairs[:, 0], pairs[:, 1])
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros((ctx.shape[0] // 2, 2) + ctx.shape[1:])
+        out[:, 0], out[:, 1] = np.where(ctx.first, grad, 0), np.where(ctx.first, 0, grad)
+        return out.reshape(ctx.shape)
+
+
+def user_functions():
+    """Two Functions of the user's own (a scan over time, a pooling) and some indexing."""
+    rng = np.random.default_rng(11)
+    x, w = ag.tensor(rng.normal(size=(4, 3)), requires_grad=True), ag.tensor(rng.normal(size=3), requires_grad=True)
+    states = RunningSums.apply(x, w)
+    return (PairMax.apply(states[1].reshape(4, 3)) ** 2).mean(), {"x": x, "w": w}
+
+
 FAMILIES = {
     "mlp-dropout": mlp_with_dropout, "residual": residual_block, "attention": attention_block, "hand-built": hand_built,
     "cross-entropy": classifier, "logistic": logistic, "lstm-step": lstm_step, "declared-layer": declared_layer,
-    "shared-intermediate": shared_intermediate,
+    "shared-intermediate": shared_intermediate, "user-functions": user_functions,
 }  # fmt: skip
 
 
@@ -344,3 +389,24 @@ def test_a_shared_intermediate_keeps_its_own_line():
     e = viz.explain_backward(loss, params=made)
     assert [s.formula for s in e.forward][1:3] == ["a⁰ · W¹", "z¹ + b"]  # the matmul alone: it is read twice
     assert e.step("δ¹").formula == "∂C/∂h₁ + ∂C/∂h₄ ⊙ z¹ + ∂C/∂h₄ ⊙ z¹"  # the bias add, and z¹ ⊙ z¹
+
+
+def test_a_users_functions_are_written_with_their_own_formulas_and_inputs():
+    loss, made = user_functions()
+    e = viz.explain_backward(loss, params=made)
+    forward = [s.formula for s in e.forward]
+    assert forward[0] == "[sₜ; pₜ] for t = 1…T: sₜ = sₜ₋₁ + xₜ, pₜ = sₜ ⊙ w"  # one forward part: ";" in brackets
+    assert forward[1:3] == ["h₁[1]", "h₂.reshape(4, 3)"]  # the op's parameters written out
+    assert forward[3] == "PairMax(h₃): the larger of each pair of rows"  # the formula names no input: say which
+    assert forward[4] == "xʸ, with x = h₄, y = 2"  # xʸ cannot be rewritten: what x and y are, said
+    assert e.step("∂C/∂h₃").formula == "(∂C/∂h₄) routed to the larger row of each pair"
+    rule = "δ by the running sums taken backwards (δx = δs summed from t on)"  # verbatim, brackets kept
+    assert e.step("∂C/∂x").formula == f"the derivative RunningSums declares for its input 0: {rule}"
+    # by hand: C = mean(max-of-pairs(cumsum(x) ⊙ w)²)
+    x, w = made["x"].data, made["w"].data
+    p = np.cumsum(x, axis=0) * w
+    first = p[0::2] >= p[1::2]
+    d_p = np.zeros_like(p)
+    d_p[0::2], d_p[1::2] = np.where(first, 2 * p[0::2] / 6, 0), np.where(first, 0, 2 * p[1::2] / 6)
+    np.testing.assert_allclose(e.step("∂C/∂w").value, (d_p * np.cumsum(x, axis=0)).sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(e.step("∂C/∂x").value, np.cumsum((d_p * w)[::-1], axis=0)[::-1], rtol=1e-12)

@@ -116,7 +116,7 @@ def test_graphs_without_layers_fall_back_to_one_line_per_op():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     e = viz.explain_backward((x * x).exp().sum())
     assert [s.symbol for s in e.steps] == ["∂C/∂C", "∂C/∂h₂", "∂C/∂h₁", "∂C/∂w₁"]
-    assert [s.formula for s in e.forward] == ["w₁ ⊙ w₁", "Exp(h₁)", "Σₐₓᵢₛ h₂"]
+    assert [s.formula for s in e.forward] == ["w₁ ⊙ w₁", "eᶻ, with z = h₁", "Σₐₓᵢₛ h₂"]
     assert [s.ops for s in e.forward] == [("Mul",), ("Exp",), ("Sum",)]
     assert e.step("∂C/∂h₁").formula == "∂C/∂h₂ · h₂"  # Exp's declared δz = δa · a
     assert e.step("∂C/∂w₁").formula == "∂C/∂h₁ ⊙ w₁ + ∂C/∂h₁ ⊙ w₁"  # Mul read w₁ twice
