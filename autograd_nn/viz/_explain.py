@@ -84,9 +84,11 @@ class Explanation:
 
 
 def explain(
-    loss: Tensor, *, params: Any = None, tensors: dict[str, Tensor] | None = None, gradient: Any = None
+    loss: Tensor, *, params: Any = None, tensors: dict[str, Tensor] | None = None, gradient: Any = None,
+    inputs: list[Tensor] | None = None,
 ) -> tuple[Explanation, Names, Gradients]:
-    """The ``Explanation`` of ``loss``, the names it uses and the engine's δs."""
+    """The ``Explanation`` of ``loss``, the names it uses and the engine's δs (``inputs``:
+    the model's inputs, where the caller knows them)."""
     if not isinstance(loss, Tensor):
         raise TypeError(f"explain_backward: expected a Tensor, got {type(loss).__name__}")
     index = index_graph(loss)
@@ -97,7 +99,7 @@ def explain(
             "before backward(), or pass retain_graph=True to backward()"
         )
     blocks = cut(index, RECOGNISERS)
-    names = Names(blocks, loss, named_tensors(params), dict(tensors or {}))
+    names = Names(blocks, loss, named_tensors(params), dict(tensors or {}), inputs)
     out = Explanation(blocks=blocks)
     out.forward = _forward(blocks, names, loss)
     out.steps = _backward(blocks, names, grads, loss, gradient)

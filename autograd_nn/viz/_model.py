@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from ..creation import as_tensor
+from ..graph import Node
 from ..tensor import Tensor
 from ._blocks import cut, is_leaf
 from ._draw import _Cluster, _drawing
 from ._explain import RECOGNISERS, Explanation, explain
 from ._format import escape, shape_text
 from ._layers import LayerDrawing, group_blocks, module_names
-from ._names import Names
+from ._names import Names, sub
 from ._naming import Naming
 from ._render import Graph, RendererNotFoundError
 from ._walk import index_graph, known_values, named_tensors, sweep
@@ -50,10 +51,18 @@ def draw_model(
     colours it by the RMS of δ. ``expand=True`` draws the op graph instead, one cluster
     per layer; ``fused=False`` draws each fused op (Linear, MseLoss) as the primitives it
     declares. More than 12 layers: runs of identical layers are collapsed.
+
+    A tuple ``x`` holds several inputs (``model(*x)``: attention's query, key, value);
+    a model that returns a tuple (``nn.LSTM``'s ``output, (h, c)``) is drawn, and its loss
+    taken, from the first element. The inputs are named ``x`` (``x₁``, ``x₂``, … for several).
     """
-    output = model(as_tensor(x))
+    inputs = [as_tensor(v) for v in (x if isinstance(x, tuple) else (x,))]
+    output = model(*inputs)
+    if isinstance(output, (tuple, list)) and output and isinstance(output[0], Tensor):
+        output = output[0]  # PyTorch's convention: (output, state) or (output, weights)
     if not isinstance(output, Tensor):
         raise TypeError(f"draw_model: the model returned {type(output).__name__}, not a Tensor")
+    tensors = {"x": inputs[0]} if len(inputs) == 1 else {f"x{sub(k + 1)}": t for k, t in enumerate(inputs)}
     loss = None
     if loss_fn is not None and y is not None:
         loss = loss_fn(output, y)
@@ -63,11 +72,11 @@ def draw_model(
     params = named_tensors(model) if hasattr(model, "named_parameters") else {}
     explanation: Explanation | None = None
     if backward:
-        explanation, names, grads = explain(root, params=params)
+        explanation, names, grads = explain(root, params=params, tensors=tensors, inputs=inputs)
         blocks = explanation.blocks
     else:
         blocks = cut(index_graph(root), RECOGNISERS)
-        names, grads = Names(blocks, root, params, {}), None
+        names, grads = Names(blocks, root, params, tensors, inputs), None
     groups = group_blocks(blocks, names)
     modules = module_names(model)
     for g in groups:
@@ -89,8 +98,9 @@ def draw_model(
 
 
 def _input_shape(blocks: list[Any], names: Names, data: Any) -> str | None:
-    """``128×56 float32``: the network's input a⁰ = x, where the graph knows it."""
-    if names.data is None:
+    """``128×56 float32``: the network's input a⁰ = x, where the graph knows it (layer 1
+    reads a leaf or a constant; after a conv, a reshape, … its input is no longer x)."""
+    if names.data is None or type(data) is Node:
         return None
     block = names.data[0]
     value = data if is_leaf(data) else (block.constants[0] if block.constants else None)

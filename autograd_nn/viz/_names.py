@@ -42,8 +42,14 @@ class Names:
     a constant input; ``user[id(edge)]`` holds the caller's own name where it differs.
     """
 
-    def __init__(self, blocks: list[Block], root: Tensor, params: dict[str, Tensor], tensors: dict[str, Tensor]):
+    def __init__(
+        self, blocks: list[Block], root: Tensor, params: dict[str, Tensor], tensors: dict[str, Tensor],
+        inputs: list[Tensor] | None = None,
+    ):  # fmt: skip
+        """``inputs``: the model's inputs where the caller knows them (``draw_model``); then
+        layer 1's input is called a⁰ = x only if it is one of them."""
         self.blocks = blocks
+        self._inputs = inputs
         self.of: dict[int, str] = {}
         self.user: dict[int, str] = {}
         self.layer: dict[int, int] = {}  # id(block) → l, for the post's layers
@@ -82,7 +88,7 @@ class Names:
                     letter = _PARAMETER_LETTERS.get(variable, variable)
                     self.of[id(edge)] = f"{letter}{ell}"
                     self.parameters.add(id(edge))
-            if number_ == 1:
+            if number_ == 1 and self._reads_an_input(block):
                 self.data = (block, block.inputs[0])
                 if is_leaf(block.inputs[0]):
                     self.of[id(block.inputs[0])] = f"a{sup(0)}"
@@ -91,6 +97,16 @@ class Names:
                 users = [b for b in self.blocks if any(e is block.inputs[0] for e in b.inputs)]
                 if users == [block]:
                     self.of[id(block.out)] = f"a{sup(self.z[id(block.inputs[0])])}"
+
+    def _reads_an_input(self, block: Block) -> bool:
+        """Whether layer 1's input may be called x: always, unless the inputs are known and it is none of them."""
+        if self._inputs is None:
+            return True
+        edge = block.inputs[0]
+        if edge is not None:
+            return any(edge is t for t in self._inputs)
+        value = block.constants[0] if block.constants else None
+        return value is not None and any(value.shape == t.shape and np.shares_memory(value, t.data) for t in self._inputs)
 
     def parameter_variables(self, block: Block) -> list[str]:
         """The formula's names for a layer's inputs after the first (``W``, ``b``)."""
@@ -193,8 +209,9 @@ class Names:
         if value is None:
             return None
         for name, data in self._tensor_data:
-            if data.shape == value.shape and np.shares_memory(data, value):
-                return name
+            for view, written in ((data, name), (data.T, f"{name}ᵀ")):  # key.T computed outside the graph
+                if view.shape == value.shape and view.strides == value.strides and np.shares_memory(view, value):
+                    return written
         return None
 
     def is_zl(self, edge: Any) -> bool:

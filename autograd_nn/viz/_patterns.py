@@ -201,7 +201,10 @@ def attention(node: Node, cutter: Cutter) -> Block | None:
         keys, info["transposed"] = keys.parents[0], True
     else:
         info["transposed"] = False
-    return Block("attention", node, inside, [query, keys, values], [None, None, None], info)
+    scores_matmul = edge
+    constants = [saved_input(scores_matmul, 0), saved_input(scores_matmul, 1), saved_input(node, 1)]
+    inputs = [query, keys, values]
+    return Block("attention", node, inside, inputs, [c if e is None else None for c, e in zip(constants, inputs)], info)
 
 
 def _scaled(edge: Any, info: dict[str, Any], cutter: Cutter, inside: list[Node]) -> Any:

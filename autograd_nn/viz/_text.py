@@ -77,7 +77,7 @@ def _declared_forward(block: Block, names: Names, operand: list[str]) -> str:
         return call
     mentioned = set(tokens(formula.forward)) | superscript_letters(formula.forward)
     used = [(v, o) for v, o in zip(formula.variables, operand) if v in mentioned]
-    if len(formula.variables) == len(operand) and used:
+    if len(formula.variables) == len(operand) and len(used) == len(operand):
         symbols = {**parameters(node, formula.forward), **dict(zip(formula.variables, operand))}
         if formula.out:
             symbols[formula.out] = names.symbol(node)
@@ -85,7 +85,7 @@ def _declared_forward(block: Block, names: Names, operand: list[str]) -> str:
         if text is not None:
             return text
         return f"{formula.forward}, with {', '.join(f'{v} = {o}' for v, o in used)}"  # eᶻ: z left as written
-    # The formula does not name the op's inputs: say which they are.
+    # The formula does not name each of the op's inputs: say which they are, in order.
     return f"{call}: {formula.forward}" if formula.forward else call
 
 

@@ -174,7 +174,7 @@ def user_functions():
     rng = np.random.default_rng(11)
     x, w = ag.tensor(rng.normal(size=(4, 3)), requires_grad=True), ag.tensor(rng.normal(size=3), requires_grad=True)
     states = RunningSums.apply(x, w)
-    return (PairMax.apply(states[1].reshape(4, 3)) ** 2).mean(), {"x": x, "w": w}
+    return (PairMax.apply(states[1].reshape(4, 3)) ** 2).mean(), {"inputs": x, "scale": w}
 
 
 FAMILIES = {
@@ -395,18 +395,19 @@ def test_a_users_functions_are_written_with_their_own_formulas_and_inputs():
     loss, made = user_functions()
     e = viz.explain_backward(loss, params=made)
     forward = [s.formula for s in e.forward]
-    assert forward[0] == "[sₜ; pₜ] for t = 1…T: sₜ = sₜ₋₁ + xₜ, pₜ = sₜ ⊙ w"  # one forward part: ";" in brackets
+    # one forward part (the ";" is in brackets); x appears only as xₜ, so the inputs are said in order
+    assert forward[0] == "RunningSums(inputs, scale): [sₜ; pₜ] for t = 1…T: sₜ = sₜ₋₁ + xₜ, pₜ = sₜ ⊙ w"
     assert forward[1:3] == ["h₁[1]", "h₂.reshape(4, 3)"]  # the op's parameters written out
     assert forward[3] == "PairMax(h₃): the larger of each pair of rows"  # the formula names no input: say which
     assert forward[4] == "xʸ, with x = h₄, y = 2"  # xʸ cannot be rewritten: what x and y are, said
     assert e.step("∂C/∂h₃").formula == "(∂C/∂h₄) routed to the larger row of each pair"
     rule = "δ by the running sums taken backwards (δx = δs summed from t on)"  # verbatim, brackets kept
-    assert e.step("∂C/∂x").formula == f"the derivative RunningSums declares for its input 0: {rule}"
+    assert e.step("∂C/∂inputs").formula == f"the derivative RunningSums declares for its input 0: {rule}"
     # by hand: C = mean(max-of-pairs(cumsum(x) ⊙ w)²)
-    x, w = made["x"].data, made["w"].data
+    x, w = made["inputs"].data, made["scale"].data
     p = np.cumsum(x, axis=0) * w
     first = p[0::2] >= p[1::2]
     d_p = np.zeros_like(p)
     d_p[0::2], d_p[1::2] = np.where(first, 2 * p[0::2] / 6, 0), np.where(first, 0, 2 * p[1::2] / 6)
-    np.testing.assert_allclose(e.step("∂C/∂w").value, (d_p * np.cumsum(x, axis=0)).sum(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(e.step("∂C/∂x").value, np.cumsum((d_p * w)[::-1], axis=0)[::-1], rtol=1e-12)
+    np.testing.assert_allclose(e.step("∂C/∂scale").value, (d_p * np.cumsum(x, axis=0)).sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(e.step("∂C/∂inputs").value, np.cumsum((d_p * w)[::-1], axis=0)[::-1], rtol=1e-12)

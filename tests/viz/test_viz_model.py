@@ -151,3 +151,47 @@ def test_render_model_graphs_writes_dot_always(tmp_path, monkeypatch):
     )
     assert all(p.read_text().startswith("digraph") for p in paths)
     assert any("apt-get install graphviz" in str(w.message) for w in caught)
+
+
+class PairAttention(nn.Module):
+    """Attention over (query, key, value) that returns (output, weights), as nn.MultiheadAttention does."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(3, 2)
+
+    def forward(self, query, key, value):
+        weights = ag.softmax(query @ key.T, axis=-1)
+        return self.out(weights @ value), weights
+
+
+def test_several_inputs_and_a_tuple_output_draw_from_the_first_element():
+    rng = np.random.default_rng(12)
+    nn.init.manual_seed(4)
+    model, q, kv, y = PairAttention(), rng.normal(size=(4, 3)), rng.normal(size=(5, 3)), rng.normal(size=(4, 2))
+    query = ag.tensor(q, requires_grad=True)
+    found = labels(viz.draw_model(model, (query, kv, kv), y, F.mse_loss, backward=True).source)
+    text = " ".join(found.values())
+    assert "softmax(x₁ x₂ᵀ) x₂: attention, d = 3" in text  # the inputs by position; key and value are one array
+    assert "z¹ (4×2) = h₁ · (W¹)ᵀ + b¹" in text and "the loss C" in text
+    assert "input" not in found  # layer 1 reads the attention's output, not an input
+    constant = labels(viz.draw_model(model, (q, kv, kv), y, F.mse_loss).source)  # attention not recorded
+    assert "input" not in constant and "z¹ (4×2) = c₁ · (W¹)ᵀ + b¹" in " ".join(constant.values())
+    W, b = model.out.weight.data, model.out.bias.data
+    s = q @ kv.T
+    p = np.exp(s - s.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    d1 = 2 * ((p @ kv) @ W.T + b - y) / y.size
+    assert f"δ¹: RMS={rms(d1):.4g}" in text  # the engine's δ of the first output's loss
+
+
+def test_the_input_box_is_drawn_only_when_layer_one_reads_x():
+    nn.init.manual_seed(5)
+    x, y = np.random.default_rng(13).normal(size=(4, 2, 3)), np.zeros((4, 1))
+    layer = nn.Linear(6, 1)
+    flat = labels(viz.draw_model(lambda t: layer(t.reshape(4, 6)), x, y, F.mse_loss).source)
+    assert "input" not in flat  # layer 1 reads x reshaped, not x: no "a⁰ = x 4×6" box
+    leaf = labels(viz.draw_model(lambda t: layer(t.reshape(4, 6)), ag.tensor(x, requires_grad=True), y, F.mse_loss).source)
+    assert "input" not in leaf and "h₁ (4×6) = x.reshape(4, 6)" in " ".join(leaf.values())  # x named by what it is
+    plain = labels(viz.draw_model(nn.Linear(3, 1), x[:, 0], y, F.mse_loss).source)
+    assert plain["input"].startswith("<b>a⁰ = x</b><br/>4×3 float64")
