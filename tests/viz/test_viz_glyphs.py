@@ -28,7 +28,7 @@ from autograd_nn.viz import _render
 from autograd_nn.viz._glyphs import FONT, PICTURE_GLYPHS, picture_text, unsupported
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_explain_families import FAMILIES  # noqa: E402
+from test_explain_families import FAMILIES, PairMax, RunningSums  # noqa: E402
 from viz_fakes import bike_network  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -45,6 +45,10 @@ def views():
     yield "ops-backward-unfused", viz.draw_model(real, xr, yr, F.mse_loss, backward=True, expand=True, fused=False)
     yield "ops-forward-unfused", viz.draw_model(real, xr, yr, F.mse_loss, expand=True, fused=False)
     yield "model-backward-dropout", viz.draw_model(real, xr, yr, F.mse_loss, backward=True)
+    w = ag.tensor([0.5, -1.0, 2.0], requires_grad=True)  # a user's ops, formulas with sₜ₋₁, xʸ
+    scan = lambda t: PairMax.apply(RunningSums.apply(t, w)[1]) ** 2  # noqa: E731
+    xs = np.random.default_rng(1).normal(size=(4, 3))
+    yield "model-backward-user-functions", viz.draw_model(scan, xs, np.zeros((2, 3)), F.mse_loss, backward=True)
     for family, build in FAMILIES.items():
         loss, _ = build()
         yield f"{family}-forward", viz.draw_forward(loss)
@@ -60,6 +64,12 @@ def test_labels_use_only_the_characters_every_renderer_can_draw(view):
     assert unsupported(source) == set(), view
     assert "⊙" not in source and "⋆" not in source  # written ◦ and * in pictures
     assert f'fontname="{FONT}"' in source
+
+
+def test_a_character_outside_the_set_is_drawn_by_its_compatibility_form_where_it_has_one():
+    assert picture_text("hₜ₋₁ ᵦ ﬁ 𝑥") == "hₜ₋₁ β fi x"  # a layer's docstring may use any character
+    assert picture_text("∇") == "∇" and unsupported("∇") == {"∇"}  # no drawable form: left for the test to name
+    assert "sₜ₋₁ + xₜ" in VIEWS["model-backward-user-functions"].source
 
 
 def test_symbols_the_fonts_lack_are_replaced_by_their_nearest_glyph():
