@@ -128,6 +128,8 @@ class Names:
             if block.kind == "dropout":
                 self._arrays.append((block.info["mask"], "m"))
             if block.kind == "attention":
+                if block.info.get("dropout"):
+                    self._arrays.append((block.info["dropout"]["mask"], "m"))
                 attention += 1
                 self.of[id(block.info["probabilities"])] = f"P{sub(attention)}"
                 self.of[id(block.info["scores"])] = f"S{sub(attention)}"

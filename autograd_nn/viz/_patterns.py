@@ -170,11 +170,17 @@ def _reaches(start: Any, target: Any) -> bool:
 
 # ------------------------------------------------------------------ attention
 def attention(node: Node, cutter: Cutter) -> Block | None:
-    """``o = softmax(q kᵀ · s [+ mask]) v`` built from primitives (scaled dot-product attention)."""
+    """``o = softmax(q kᵀ · s [+ mask]) v`` built from primitives (scaled dot-product attention),
+    with dropout on the weights when training (``(softmax(…) ⊙ m) v``)."""
     if not is_op(node, "matmul") or not cutter.free(node):
         return None
     probabilities, values = node.parents
     inside = [node]
+    dropped = dropout(probabilities, cutter) if type(probabilities) is Node else None
+    mask = None
+    if dropped is not None and cutter.private(probabilities, inside):  # dropout on the weights (training)
+        inside.append(probabilities)
+        probabilities, mask = dropped.inputs[0], dropped.info
     if not is_op(probabilities, "softmax") or not cutter.private(probabilities, inside):
         return None
     axis = probabilities.params.get("axis", -1)
@@ -183,6 +189,7 @@ def attention(node: Node, cutter: Cutter) -> Block | None:
     inside.append(probabilities)
     scores = probabilities.parents[0]
     info: dict[str, Any] = {"probabilities": probabilities, "scores": scores, "masked": False, "scale": 1.0}
+    info["dropout"] = mask
     edge = scores
     if is_op(edge, "add") and constant_slot(edge) is not None and cutter.private(edge, inside):
         info["masked"] = True

@@ -63,7 +63,11 @@ def forward_text(block: Block, names: Names) -> str:
         q, k, v = operand
         keys = f"{powered(k)}ᵀ" if info["transposed"] else k
         masked = " + mask" if info["masked"] else ""
-        return f"softmax({q} {keys}{scale_text(info['scale'], info['d'])}{masked}) {v}: attention, d = {info['d']}"
+        weights = f"softmax({q} {keys}{scale_text(info['scale'], info['d'])}{masked})"
+        dropped = info.get("dropout")
+        if dropped is None:
+            return f"{weights} {v}: attention, d = {info['d']}"
+        return f"({weights} ⊙ m) {v}: attention, d = {info['d']}, dropout on the weights, p = {dropped['p']:.4g}"
     if kind == "loss" and not info.get("declared"):
         return info["cost"]
     return _declared_forward(block, names, operand)
@@ -158,7 +162,7 @@ def _attention_vjp(block: Block, slot: int, names: Names, d: str, operand: list[
     p, s = names.symbol(info["probabilities"]), names.delta(info["scores"])
     scale = scale_text(info["scale"], info["d"])
     if slot == 2:
-        return f"{powered(p)}ᵀ · {d}"
+        return f"({p} ⊙ m)ᵀ · {d}" if info.get("dropout") else f"{powered(p)}ᵀ · {d}"
     if slot == 0:
         return f"{group(s)} · {k}{scale}" if info["transposed"] else f"{group(s)} · {powered(k)}ᵀ{scale}"
     return f"({s})ᵀ · {q}{scale}" if info["transposed"] else f"{powered(q)}ᵀ · {group(s)}{scale}"
@@ -170,7 +174,8 @@ def attention_steps(block: Block, names: Names, delta: str) -> list[tuple[str, s
     probabilities, scores = info["probabilities"], info["scores"]
     v = names.operand(block, 2)
     p, dp = names.symbol(probabilities), names.delta(probabilities)
+    through = f"({group(delta)} · ({v})ᵀ) ⊙ m" if info.get("dropout") else f"{group(delta)} · ({v})ᵀ"
     return [
-        (dp, f"{group(delta)} · ({v})ᵀ", probabilities),
+        (dp, through, probabilities),
         (names.delta(scores), f"{p} ⊙ ({dp} − Σ {group(dp)} ⊙ {p})  (softmax's row-wise δ)", scores),
     ]

@@ -56,6 +56,16 @@ def attention_block():
     return F.mse_loss(attended @ W["o"], target), {"tokens": tokens.data, "W": W, "target": target}
 
 
+def attention_with_dropout():
+    """Attention as nn.MultiheadAttention trains it: dropout on the weights, between softmax and v."""
+    rng = np.random.default_rng(14)
+    tokens = ag.tensor(rng.normal(size=(6, 4)))
+    W = {k: ag.tensor(rng.normal(scale=0.5, size=(4, 4)), requires_grad=True) for k in "qkv"}
+    q, k, v = tokens @ W["q"], tokens @ W["k"], tokens @ W["v"]
+    weights = F.dropout(ag.softmax(q @ k.T / 2.0, axis=-1), 0.25, rng=3)
+    return F.mse_loss(weights @ v, np.zeros((6, 4))), {"tokens": tokens.data, "W": W}
+
+
 def hand_built():
     a = ag.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], requires_grad=True)
     b = ag.tensor([0.3, -0.2, 0.1], requires_grad=True)
@@ -179,6 +189,7 @@ def user_functions():
 
 FAMILIES = {
     "mlp-dropout": mlp_with_dropout, "residual": residual_block, "attention": attention_block, "hand-built": hand_built,
+    "attention-dropout": attention_with_dropout,
     "cross-entropy": classifier, "logistic": logistic, "lstm-step": lstm_step, "declared-layer": declared_layer,
     "shared-intermediate": shared_intermediate, "user-functions": user_functions,
 }  # fmt: skip
@@ -411,3 +422,22 @@ def test_a_users_functions_are_written_with_their_own_formulas_and_inputs():
     d_p[0::2], d_p[1::2] = np.where(first, 2 * p[0::2] / 6, 0), np.where(first, 0, 2 * p[1::2] / 6)
     np.testing.assert_allclose(e.step("∂C/∂scale").value, (d_p * np.cumsum(x, axis=0)).sum(axis=0), rtol=1e-12)
     np.testing.assert_allclose(e.step("∂C/∂inputs").value, np.cumsum((d_p * w)[::-1], axis=0)[::-1], rtol=1e-12)
+
+
+def test_attention_with_dropout_on_its_weights_is_still_attention():
+    loss, made = attention_with_dropout()
+    e = viz.explain_backward(loss)
+    block = next(s for s in e.forward if "attention" in s.formula)
+    assert block.formula == "(softmax(z¹ (z²)ᵀ/√d) ⊙ m) z³: attention, d = 4, dropout on the weights, p = 0.25"
+    assert block.ops == ("Transpose", "Matmul", "Div", "Softmax", "Mul", "Matmul")
+    assert e.step("∂C/∂P₁").formula == "(∂C/∂ŷ · (z³)ᵀ) ⊙ m" and e.step("δ³").formula == "(P₁ ⊙ m)ᵀ · ∂C/∂ŷ"
+    # by hand, with the mask dropout drew (seed 3): δv = (P ⊙ m)ᵀ δo, δP = (δo vᵀ) ⊙ m
+    x, W = made["tokens"], {k: t.data for k, t in made["W"].items()}
+    q, k, v = x @ W["q"], x @ W["k"], x @ W["v"]
+    s = q @ k.T / 2.0
+    p = np.exp(s - s.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    mask = (np.random.default_rng(3).random((6, 6)) >= 0.25) / 0.75
+    d_out = 2 * ((p * mask) @ v) / 24
+    np.testing.assert_allclose(e.step("δ³").value, (p * mask).T @ d_out, rtol=1e-12)
+    np.testing.assert_allclose(e.step("∂C/∂P₁").value, (d_out @ v.T) * mask, rtol=1e-12)
