@@ -6,11 +6,12 @@ block (an affine map, or an op declared ``role="layer"``) with the activation th
 its zˡ; dropout, residual additions, attention, the loss and any other op are nodes of
 their own, drawn by their names. Each layer shows Wˡ, bˡ, zˡ and aˡ with real shapes and,
 in the backward view, its δ formula and value (``δ¹ = (δ² · W²) ◦ σ'(z¹)``) from the
-same read-only sweep. Nothing of the model is changed.
+same read-only sweep. Nothing of the model is changed: a module runs as a private copy.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +58,7 @@ def draw_model(
     taken, from the first element. The inputs are named ``x`` (``x₁``, ``x₂``, … for several).
     """
     inputs = [as_tensor(v) for v in (x if isinstance(x, tuple) else (x,))]
+    model = _copy_of(model)
     output = model(*inputs)
     if isinstance(output, (tuple, list)) and output and isinstance(output[0], Tensor):
         output = output[0]  # PyTorch's convention: (output, state) or (output, weights)
@@ -95,6 +97,18 @@ def draw_model(
     first = _input_shape(blocks, names, data)
     values = known_values(index_graph(root), {})
     return LayerDrawing(groups, names, grads, explanation, root, loss is not None, first, values).build(legend)
+
+
+def _copy_of(model: Any) -> Any:
+    """A private copy of a module to run, so drawing leaves the model as it was: a
+    Dropout's generator does not advance, a BatchNorm's running statistics do not move.
+    A plain callable (or a module that cannot be copied) runs as it is."""
+    if not hasattr(model, "named_parameters"):
+        return model
+    try:
+        return copy.deepcopy(model)
+    except Exception:  # noqa: BLE001 - a module holding a lock or a file: run the original
+        return model
 
 
 def _input_shape(blocks: list[Any], names: Names, data: Any) -> str | None:

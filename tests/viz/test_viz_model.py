@@ -195,3 +195,29 @@ def test_the_input_box_is_drawn_only_when_layer_one_reads_x():
     assert "input" not in leaf and "h₁ (4×6) = x.reshape(4, 6)" in " ".join(leaf.values())  # x named by what it is
     plain = labels(viz.draw_model(nn.Linear(3, 1), x[:, 0], y, F.mse_loss).source)
     assert plain["input"].startswith("<b>a⁰ = x</b><br/>4×3 float64")
+
+
+class Counting(nn.Module):
+    """A layer that keeps a running statistic in a buffer, as BatchNorm does in training."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 1)
+        self.register_buffer("seen", ag.tensor(np.zeros(1)))
+
+    def forward(self, x):
+        self.seen.data += len(x)
+        return self.fc(x)
+
+
+def test_drawing_a_model_leaves_it_as_it_was():
+    nn.init.manual_seed(6)
+    model = nn.Sequential(Counting(), nn.Dropout(0.5, generator=np.random.default_rng(8)), nn.Linear(1, 1))
+    state = {k: v.data.copy() for k, v in model.state_dict().items()}
+    draws = model[1].generator.bit_generator.state
+    x, y = np.random.default_rng(9).normal(size=(4, 3)), np.zeros((4, 1))
+    for kw in ({}, {"backward": True}, {"backward": True, "expand": True, "fused": False}):
+        viz.draw_model(model, x, y, F.mse_loss, **kw)
+    assert model[1].generator.bit_generator.state == draws  # the dropout mask was drawn on a copy
+    assert all(np.array_equal(v.data, state[k]) for k, v in model.state_dict().items())  # the buffer did not move
+    assert all(p.grad is None for p in model.parameters())
