@@ -57,6 +57,7 @@ def is_leaf(edge: Any) -> bool:
 
 
 _PRIMITIVES: dict[str, Any] = {}
+_OWN_PACKAGE = __name__.split(".")[0] + "."  # "autograd_nn.", or the name another checkout is loaded under
 
 
 def primitive(name: str) -> Any:
@@ -65,7 +66,7 @@ def primitive(name: str) -> Any:
     if fn is None:
         for key, spec in OP_REGISTRY.items():
             surface = spec.surface
-            if key.startswith("autograd_nn.") and spec.kind == "primitive" and name in surface.functions + surface.methods:
+            if key.startswith(_OWN_PACKAGE) and spec.kind == "primitive" and name in surface.functions + surface.methods:
                 fn = _PRIMITIVES[name] = spec.function
                 break
         else:
