@@ -84,6 +84,8 @@ def _print_timed(workload: str, dtype: str, result: dict[str, Any]) -> None:
             if check["eager_because"]:
                 extra += f"; GAVE UP, ran eagerly: {check['eager_because']}"
         same = "bit for bit" if difference == 0 else f"to {difference:.1e}"
+        if difference and compiled in check.get("compiled_vs_eager_abs", {}):
+            same += f" (max |Δθ| {check['compiled_vs_eager_abs'][compiled]:.1e})"
         print(f"{indent}({compiled} = {EAGER_OF[compiled]} {same}, every call{extra})")
     tc = result.get("torch_compile")
     if tc and tc["ok"]:
