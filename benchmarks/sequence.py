@@ -179,9 +179,9 @@ def print_rows(workload: str, dtype: str, result: dict[str, Any], paired_ratio: 
         ratio = f"{row['x_torch']:6.2f}×" if row["x_torch"] else "      –"
         note = {"autograd_nn fwd": "forward only", "torch fwd": "forward only", "numpy GEMMs only": "floor: BLAS"}
         print(
-            f"{title:<30}{dtype:<9}{name:<19}{row['seconds'] * 1e6:10.2f} µs{'':>9}{ratio:>9}{row['faults']:8.1f}"
+            f"{title:<30}{dtype:<9}{name:<22}{row['seconds'] * 1e6:10.2f} µs{'':>9}{ratio:>9}{row['faults']:8.1f}"
             f"  {note.get(name, '')}"
         )
         title = ""
     if result["max_rel_diff_updates"] is not None:
-        print(f"{'':<30}{'':<9}{'(updates agree to':<19}{result['max_rel_diff_updates']:>13.1e})")
+        print(f"{'':<30}{'':<9}{'(updates agree to':<22}{result['max_rel_diff_updates']:>13.1e})")
