@@ -98,7 +98,7 @@ class Convolution(Function):
         cols = im2col(x, w.shape[2:], stride, padding, dilation, groups)
         ctx.save_for_backward(x, w)
         _keep_geometry(ctx, stride, padding, dilation, groups)
-        ctx.cols = cols  # the columns δw needs; freed with ctx after backward
+        ctx.cols = cols  # the columns δw needs; freed with ctx after backward (unless retain_graph)
         return _convolve(cols, x.shape, w, b, stride, padding, dilation)
 
     @staticmethod
@@ -113,7 +113,6 @@ class Convolution(Function):
                 grad_w = _weight_grad(ctx.cols, grad, x.shape[1] // ctx.groups, w.shape[2:])
             else:  # create_graph: recorded, so δw is differentiable in x and δz
                 grad_w = ctx.xp.convolution_weight_grad(x, grad, kernel=w.shape[2:], **_geometry(ctx))
-        ctx.cols = None
         if len(needs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, (reduce_channels(grad, len(ctx.stride)) if needs[2] else None)
