@@ -194,3 +194,23 @@ def dropout2d(draw: Any) -> Drawn:
     st = _st()
     spatial = tuple(draw(st.integers(1, 2)) for _ in range(draw(st.integers(1, 2))))
     return [_lead(draw) + spatial], {}
+
+
+def _offsets(draw: Any, shape: tuple[int, ...], kernel: tuple[int, ...]) -> np.ndarray:
+    count = math.prod(shape)
+    values = draw(_st().lists(_st().integers(0, math.prod(kernel) - 1), min_size=count, max_size=count))
+    return np.array(values, dtype=np.uint8).reshape(shape)
+
+
+def window_scatter(draw: Any) -> Drawn:
+    g = _windows(draw, draw(_st().integers(1, 2)), dilation=True, ceil=True)
+    out = _lead(draw) + _out(g)
+    params = {k: g[k] for k in ("size", "kernel", "stride", "padding", "dilation")}
+    return [out], {"arg": _offsets(draw, out, g["kernel"]), **params}
+
+
+def window_gather(draw: Any) -> Drawn:
+    g = _windows(draw, draw(_st().integers(1, 2)), dilation=True, ceil=True)
+    lead = _lead(draw)
+    params = {k: g[k] for k in ("kernel", "stride", "padding", "dilation")}
+    return [lead + g["size"]], {"arg": _offsets(draw, lead + _out(g), g["kernel"]), **params}

@@ -344,3 +344,27 @@ def pixel_shuffle(x: Any, upscale_factor: int) -> Any:
     for c, i, j, a, b in np.ndindex(channels // (r * r), r, r, h, w):
         z[..., c, a * r + i, b * r + j] = x[..., c * r * r + i * r + j, a, b]
     return z
+
+
+def window_scatter(g: Any, *, arg: Any, size: Ints, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> Any:
+    """x_pad[window o's position + arg[o]'s offset · d] += g[o], then the padding cropped."""
+    d = len(kernel)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, padding))
+    x = np.zeros(g.shape[: g.ndim - d] + padded, dtype=g.dtype)
+    for position in np.ndindex(*g.shape):
+        lead, o = position[: g.ndim - d], position[g.ndim - d :]
+        k = np.unravel_index(arg[position], kernel)
+        x[lead + tuple(a * s + b * dl for a, b, s, dl in zip(o, k, stride, dilation))] += g[position]
+    return _crop(x, padding, size)
+
+
+def window_gather(x: Any, *, arg: Any, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> Any:
+    """z[o] = x_pad[window o's position + arg[o]'s offset · d] (zero padding)."""
+    d = len(kernel)
+    xp = _padded(x, padding)
+    z = np.zeros(arg.shape, dtype=x.dtype)
+    for position in np.ndindex(*arg.shape):
+        lead, o = position[: arg.ndim - d], position[arg.ndim - d :]
+        k = np.unravel_index(arg[position], kernel)
+        z[position] = xp[lead + tuple(a * s + b * dl for a, b, s, dl in zip(o, k, stride, dilation))]
+    return z

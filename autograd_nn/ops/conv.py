@@ -18,7 +18,8 @@ import numpy as np
 from ..function import Function
 from ..registry import register_op
 from . import _draw, _naive
-from ._windows import Ints, Pairs, channels_first, col2im, im2col, out_shape, reduce_channels
+from ._scratch import scratch
+from ._windows import Ints, Pairs, batch_first, channels_first, col2im, im2col, out_shape, reduce_channels
 
 
 def convolution(
@@ -26,22 +27,15 @@ def convolution(
     groups: int,
 ) -> np.ndarray:  # fmt: skip
     """z[n, o] = Σ_c,k w[o, c, k] · x_pad[n, g·C/G + c, s·i + d·k] (+ b[o]): cross-correlation, as PyTorch."""
-    return _convolve(im2col(x, w.shape[2:], stride, padding, dilation, groups), x.shape, w, b, stride, padding,
-                     dilation)  # fmt: skip
-
-
-def _convolve(
-    cols: np.ndarray, x_shape: Ints, w: np.ndarray, b: Any, stride: Ints, padding: Pairs, dilation: Ints
-) -> Any:
-    groups = cols.shape[0]
-    out = out_shape(x_shape[2:], w.shape[2:], stride, padding, dilation)
+    cols = im2col(x, w.shape[2:], stride, padding, dilation, groups)
     z = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)  # one GEMM per group
-    z = z.reshape((w.shape[0], x_shape[0]) + out)
+    out = out_shape(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    z = z.reshape((w.shape[0],) + out + (x.shape[0],))  # (C_out, *out, N)
     if b is not None:
         z += np.reshape(b, (-1,) + (1,) * (len(out) + 1))
-    # NOTE: the GEMM writes channel-major (C_out, N, *out); returned as a (N, C_out, *out)
-    # view, so the backward's δz in the same layout needs no copy (channels_first).
-    return z.swapaxes(0, 1)
+    # NOTE: returned as a (N, C_out, *out) view of the GEMM's batch-last output, so δz in the
+    # same layout (elementwise ops keep it) reaches the backward GEMMs without a copy.
+    return batch_first(z)
 
 
 def convolution_transpose(
@@ -51,8 +45,10 @@ def convolution_transpose(
     """x = Σ over windows of wᵀ δz: the adjoint of ``convolution`` in x, for an x of spatial shape ``size``."""
     n, c_out = g.shape[:2]
     kernel = w.shape[2:]
-    weight = w.reshape(groups, c_out // groups, -1)
-    cols = np.matmul(weight.transpose(0, 2, 1), channels_first(g, groups))  # (G, C/G · K, N · out)
+    weight = w.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
+    rows = channels_first(g, groups)
+    cols = scratch((groups, weight.shape[1], rows.shape[2]), np.result_type(weight, rows))
+    np.matmul(weight, rows, out=cols)  # (G, C/G · K, out · N): one GEMM per group
     x = col2im(cols, (n, groups * w.shape[1]) + tuple(size), kernel, stride, padding, dilation)
     if b is not None:
         x = x + np.reshape(b, (-1,) + (1,) * len(kernel))
@@ -63,13 +59,9 @@ def convolution_weight_grad(
     x: np.ndarray, g: np.ndarray, *, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints, groups: int
 ) -> np.ndarray:
     """δw[o, c, k] = Σ_n,i δz[n, o, i] · x_pad[n, g·C/G + c, s·i + d·k]: the adjoint of ``convolution`` in w."""
-    return _weight_grad(im2col(x, kernel, stride, padding, dilation, groups), g, x.shape[1] // groups, kernel)
-
-
-def _weight_grad(cols: np.ndarray, g: np.ndarray, channels: int, kernel: Ints) -> np.ndarray:
-    groups = cols.shape[0]
-    dw = np.matmul(channels_first(g, groups), cols.transpose(0, 2, 1))  # (G, C_out/G, C/G · K)
-    return dw.reshape((g.shape[1], channels) + tuple(kernel))
+    cols = im2col(x, kernel, stride, padding, dilation, groups)
+    dw = np.matmul(channels_first(g, groups), cols.transpose(0, 2, 1))  # (G, C_out/G, C/G · K): one GEMM
+    return dw.reshape((g.shape[1], x.shape[1] // groups) + tuple(kernel))
 
 
 def _geometry(ctx: Any) -> dict[str, Any]:
@@ -87,19 +79,19 @@ class Convolution(Function):
     """z = x ⋆ w + b;  δx = δz ⋆ᵀ w (transposed convolution),  δw = x ⋆ δz,  δb = Σ δz
 
     x (N, C, *L), w (C_out, C/groups, *k), b (C_out,) or absent. Forward copies the
-    windows once (im2col) and multiplies them by w in one GEMM; a plain backward reuses
-    those columns for δw (one more GEMM) and adds δx back by kernel offset (col2im).
+    windows once (im2col) and multiplies them by w in one GEMM. Backward copies them again
+    for δw (one GEMM) rather than keeping them: columns are prod(k) times the input's
+    size, and holding them from forward to backward doubled the peak memory of a CNN
+    step. δx is one GEMM and an add by kernel offset (col2im).
     """
 
     @staticmethod
     def forward(
         ctx: Any, x: Any, w: Any, b: Any = None, *, stride: Ints, padding: Pairs, dilation: Ints, groups: int
     ) -> Any:
-        cols = im2col(x, w.shape[2:], stride, padding, dilation, groups)
         ctx.save_for_backward(x, w)
         _keep_geometry(ctx, stride, padding, dilation, groups)
-        ctx.cols = cols  # the columns δw needs; freed with ctx after backward (unless retain_graph)
-        return _convolve(cols, x.shape, w, b, stride, padding, dilation)
+        return convolution(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
@@ -109,10 +101,7 @@ class Convolution(Function):
         if needs[0]:
             grad_x = ctx.xp.convolution_transpose(grad, w, size=x.shape[2:], **_geometry(ctx))
         if needs[1]:
-            if isinstance(grad, np.ndarray):  # a plain backward: forward's columns, no second im2col
-                grad_w = _weight_grad(ctx.cols, grad, x.shape[1] // ctx.groups, w.shape[2:])
-            else:  # create_graph: recorded, so δw is differentiable in x and δz
-                grad_w = ctx.xp.convolution_weight_grad(x, grad, kernel=w.shape[2:], **_geometry(ctx))
+            grad_w = ctx.xp.convolution_weight_grad(x, grad, kernel=w.shape[2:], **_geometry(ctx))
         if len(needs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, (reduce_channels(grad, len(ctx.stride)) if needs[2] else None)

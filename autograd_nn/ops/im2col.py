@@ -48,8 +48,8 @@ def unfold(x: np.ndarray, *, kernel_size: Ints, dilation: Ints, padding: Ints, s
         raise ValueError(f"unfold: input must have shape (N, C, H, W), got {np.shape(x)}")
     n = x.shape[0]
     _windows_of("unfold", x.shape[2:], kernel_size, dilation, padding, stride)
-    cols = im2col(x, kernel_size, stride, tuple((p, p) for p in padding), dilation, 1)[0]  # (C·K, N·L)
-    return cols.reshape(cols.shape[0], n, -1).swapaxes(0, 1)
+    cols = im2col(x, kernel_size, stride, tuple((p, p) for p in padding), dilation, 1)[0]  # (C·K, L·N), scratch
+    return np.moveaxis(cols.reshape(cols.shape[0], -1, n), -1, 0).copy()  # (N, C·K, L), ours to return
 
 
 def fold(
@@ -65,7 +65,7 @@ def fold(
         )
     n, c = cols.shape[0], cols.shape[1] // k
     pairs = tuple((p, p) for p in padding)
-    return col2im(cols.swapaxes(0, 1), (n, c) + tuple(output_size), kernel_size, stride, pairs, dilation)
+    return col2im(np.moveaxis(cols, 0, -1), (n, c) + tuple(output_size), kernel_size, stride, pairs, dilation)
 
 
 @register_op(

@@ -1,13 +1,14 @@
-"""Pooling primitives: max pooling, and the gather/scatter pair it (and adaptive max
-pooling, nearest and bilinear interpolation) differentiates through; average pooling and
-its adjoint.
+"""Pooling primitives: max pooling and the window scatter/gather pair it differentiates
+through; the plane gather/scatter pair of indexed reads (``return_indices``, adaptive max
+pooling, interpolation); average pooling and its adjoint.
 
 Every window is read through strided slices of the padded input, one slice per kernel
 offset (``_windows.offsets``): a pool over k×k windows is k² vectorised passes over
 the output, whatever the image size. Max pooling keeps, for every output, the flat index
-of its maximum within the input plane (what ``return_indices`` gives, as PyTorch); its
-derivative scatters δ back to those positions (``PlaneScatter``), whose derivative in
-turn gathers (``PlaneGather``): the pair is closed under differentiation.
+of its maximum within its window (one byte); its derivative adds δ back at those offsets
+(``WindowScatter``), whose derivative in turn reads them (``WindowGather``): the pair is
+closed under differentiation. ``PlaneGather``/``PlaneScatter`` do the same by flat index
+within the input plane (what PyTorch's ``return_indices`` gives).
 """
 
 from __future__ import annotations
@@ -20,34 +21,123 @@ import numpy as np
 from ..function import Function
 from ..registry import register_op
 from . import _draw_pool, _naive
-from ._windows import Ints, Pairs, offsets, out_shape, pad, unpad
+from ._windows import Ints, Pairs, offsets, out_shape, pad, unpad, zeros_laid_out_as
 
 
-def max_pool_indices(x: np.ndarray, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> tuple[Any, Any]:
-    """(maxima, flat index of each maximum in its unpadded input plane), windows over the
-    trailing ``len(kernel)`` axes. Ties go to the first element of the window in C order,
-    and a nan wins (as PyTorch)."""
+def window_argmax(x: np.ndarray, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> tuple[Any, Any]:
+    """(maxima, kernel offset of each maximum) over windows of the trailing ``len(kernel)``
+    axes. Ties go to the first offset in C order, and a nan wins (the last one), as PyTorch."""
     d = len(kernel)
     out = out_shape(x.shape[-d:], kernel, stride, padding, dilation)
     padded = pad(x, padding, -np.inf)
-    best = arg = None
-    for number, where in offsets(kernel, stride, dilation, out):
-        candidate = padded[(Ellipsis, *where)]
-        if best is None:
-            best, arg = candidate.copy(), np.zeros(candidate.shape, dtype=np.intp)
-            continue
-        better = candidate > best
-        better |= np.isnan(candidate)
-        np.copyto(best, candidate, where=better)
-        arg[better] = number
-    flat = np.zeros(arg.shape, dtype=np.int64)
-    for axis, position in enumerate(np.unravel_index(arg, kernel)):
-        shape = [1] * arg.ndim
-        shape[arg.ndim - d + axis] = out[axis]
-        start = (np.arange(out[axis]) * stride[axis] - padding[axis][0]).reshape(shape)
-        flat *= x.shape[x.ndim - d + axis]
-        flat += start + position * dilation[axis]
-    return best, flat
+    reads = [padded[(Ellipsis, *where)] for _, where in offsets(kernel, stride, dilation, out)]
+    best = reads[0].copy(order="K")  # keeps the input's layout (batch-last after a convolution)
+    for candidate in reads[1:]:
+        np.maximum(best, candidate, out=best)
+    arg = np.zeros_like(best, dtype=np.uint8 if len(reads) < 256 else np.intp)
+    # NOTE: masked writes (np.where, copyto(where=)) cost ~10× plain arithmetic here, so the
+    # first offset that reaches the maximum is found by arithmetic: descending, each hit sets
+    # arg to k (arg − (arg − k), exact even where uint8 wraps around).
+    for k in range(len(reads) - 1, -1, -1):
+        arg -= (reads[k] == best) * (arg - np.asarray(k, dtype=arg.dtype))
+    if np.isnan(best).any():  # rare: give each nan window the last nan's offset
+        for k, candidate in enumerate(reads):
+            arg = np.where(np.isnan(candidate), k, arg)
+    return best, arg
+
+
+def flat_index(arg: np.ndarray, size: Ints, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> Any:
+    """The flat index in its (unpadded) input plane of the element at each window's offset
+    ``arg``: PyTorch's ``return_indices``. Window start plus the offset's displacement."""
+    d = len(kernel)
+    out = arg.shape[arg.ndim - d :]
+    plane_strides = [math.prod(size[axis + 1 :]) for axis in range(d)]
+    start = np.zeros(out, dtype=np.int64)
+    for axis in range(d):
+        shape = [1] * d
+        shape[axis] = out[axis]
+        start = start + ((np.arange(out[axis]) * stride[axis] - padding[axis][0]) * plane_strides[axis]).reshape(shape)
+    moves = np.zeros(kernel, dtype=np.int64)
+    for axis in range(d):
+        shape = [1] * d
+        shape[axis] = kernel[axis]
+        moves = moves + (np.arange(kernel[axis]) * dilation[axis] * plane_strides[axis]).reshape(shape)
+    return start + moves.ravel()[arg]
+
+
+def max_pool_indices(x: np.ndarray, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> tuple[Any, Any]:
+    """(maxima, flat index of each maximum in its unpadded input plane)."""
+    best, arg = window_argmax(x, kernel, stride, padding, dilation)
+    return best, flat_index(arg, x.shape[-len(kernel) :], kernel, stride, padding, dilation)
+
+
+def window_scatter(
+    g: np.ndarray, *, arg: np.ndarray, size: Ints, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints
+) -> np.ndarray:
+    """x_pad[window o at offset arg[o]] += g[o], then the padding cropped: max pooling's δx."""
+    d = len(kernel)
+    if np.argsort(g.strides).tolist() != np.argsort(arg.strides).tolist():
+        # NOTE: δz arrives batch-first from a flatten, while arg is batch-last after a
+        # convolution: one copy into arg's layout, so every pass below and the δ it hands
+        # on (to a ReLU saved batch-last) run over contiguous memory: ~4× faster on B6.
+        relaid = np.empty_like(arg, dtype=g.dtype)
+        relaid[...] = g
+        g = relaid
+    padded = zeros_laid_out_as(g, g.shape[:-d] + tuple(n + lo + hi for n, (lo, hi) in zip(size, padding)))
+    finite = bool(np.isfinite(g).all())  # then g · [arg = k] is exact, and ~10× faster than np.where
+    for number, where in offsets(kernel, stride, dilation, g.shape[-d:]):
+        target = padded[(Ellipsis, *where)]
+        target += g * (arg == number) if finite else np.where(arg == number, g, 0)
+    return unpad(padded, padding, size)
+
+
+def window_gather(
+    x: np.ndarray, *, arg: np.ndarray, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints
+) -> np.ndarray:
+    """z[o] = x_pad[window o at offset arg[o]] (zero padding): the adjoint of ``window_scatter``."""
+    d = len(kernel)
+    padded = pad(x, padding)
+    z = np.zeros(arg.shape, dtype=x.dtype)
+    for number, where in offsets(kernel, stride, dilation, arg.shape[-d:]):
+        z = np.where(arg == number, padded[(Ellipsis, *where)], z)
+    return z
+
+
+@register_op(
+    reference=_naive.window_scatter, shapes=_draw_pool.window_scatter, derivative=window_scatter,
+    xp_name="window_scatter",
+)  # fmt: skip
+class WindowScatter(Function):
+    """x_pad[window o, offset arg[o]] += g[o];  δg = δx read at the same offsets (window_gather)"""
+
+    @staticmethod
+    def forward(
+        ctx: Any, g: Any, *, arg: Any, size: Ints, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints
+    ) -> Any:
+        ctx.geometry = {"arg": arg, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+        return window_scatter(g, size=size, **ctx.geometry)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return ctx.xp.window_gather(grad, **ctx.geometry)
+
+
+@register_op(
+    reference=_naive.window_gather, shapes=_draw_pool.window_gather, derivative=window_gather,
+    xp_name="window_gather",
+)  # fmt: skip
+class WindowGather(Function):
+    """z[o] = x_pad[window o, offset arg[o]];  δx = δz added back at those offsets (window_scatter)"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, arg: Any, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> Any:
+        ctx.size = x.shape[x.ndim - len(kernel) :]
+        ctx.geometry = {"arg": arg, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+        return window_gather(x, **ctx.geometry)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return ctx.xp.window_scatter(grad, size=ctx.size, **ctx.geometry)
 
 
 def plane_gather(x: np.ndarray, *, index: np.ndarray, dims: int) -> np.ndarray:
@@ -80,13 +170,14 @@ class MaxPool(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> Any:
-        z, ctx.index = max_pool_indices(x, kernel, stride, padding, dilation)
-        ctx.size = x.shape[-len(kernel) :]
+        z, ctx.arg = window_argmax(x, kernel, stride, padding, dilation)  # one byte per output
+        ctx.geometry = {"size": x.shape[-len(kernel) :], "kernel": kernel, "stride": stride, "padding": padding,
+                        "dilation": dilation}  # fmt: skip
         return z
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        return ctx.xp.plane_scatter(grad, index=ctx.index, size=ctx.size)
+        return ctx.xp.window_scatter(grad, arg=ctx.arg, **ctx.geometry)
 
 
 @register_op(
@@ -132,7 +223,7 @@ def avg_pool(x: np.ndarray, *, kernel: Ints, stride: Ints, padding: Pairs, divis
     z = None
     for _, where in offsets(kernel, stride, ones, out):
         window = padded[(Ellipsis, *where)]
-        z = window.copy() if z is None else np.add(z, window, out=z)
+        z = window.copy(order="K") if z is None else np.add(z, window, out=z)
     z /= divisor
     return z
 
@@ -142,7 +233,7 @@ def avg_pool_adjoint(g: np.ndarray, *, size: Ints, kernel: Ints, stride: Ints, p
     d = len(kernel)
     ones = (1,) * d
     share = g / divisor
-    padded = np.zeros(g.shape[:-d] + tuple(n + lo + hi for n, (lo, hi) in zip(size, padding)), dtype=share.dtype)
+    padded = zeros_laid_out_as(share, g.shape[:-d] + tuple(n + lo + hi for n, (lo, hi) in zip(size, padding)))
     for _, where in offsets(kernel, stride, ones, g.shape[-d:]):
         padded[(Ellipsis, *where)] += share
     return unpad(padded, padding, size)
