@@ -91,6 +91,19 @@ def test_max_pool_indices_are_pytorchs_flat_plane_indices_and_ties_go_to_the_fir
     np.testing.assert_array_equal(index, [[[[1, 1], [3, 7]]]])  # the first maximum of each window, in C order
 
 
+def test_a_nan_wins_its_pooling_window_as_in_pytorch():
+    x = np.array([[[[1.0, np.nan, 3.0, 2.0], [np.nan, 0.0, 1.0, 5.0]]]])
+    z, index = F.max_pool2d(x, 2, return_indices=True)
+    t, t_index = T.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(z.data, t.numpy())  # nan where a window holds one
+    np.testing.assert_array_equal(index, t_index.numpy())  # the last nan, as PyTorch's scan leaves it
+    pooled_input = ag.tensor(x, requires_grad=True)
+    F.max_pool2d(pooled_input, 2).sum().backward()
+    expected = torch.tensor(x, requires_grad=True)
+    T.max_pool2d(expected, 2).sum().backward()
+    np.testing.assert_array_equal(pooled_input.grad.data, expected.grad.numpy())
+
+
 def test_second_derivatives_through_a_small_cnn():
     rng = np.random.default_rng(4)
     x = ag.tensor(rng.standard_normal((1, 1, 6, 6)), requires_grad=True)
@@ -155,3 +168,36 @@ def test_the_convolution_writes_batch_last_so_its_gradient_needs_no_copy():
 def test_bad_arguments_are_refused_with_a_message_naming_the_op(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_scratch_columns_never_leak_into_what_an_op_returns():
+    # im2col writes into a per-thread buffer that the next convolution overwrites: nothing
+    # a user holds (an unfold's columns, a gradient) may be a view of it.
+    x = _random(2, 3, 6, 6)
+    columns = F.unfold(x, 3)
+    kept = columns.data.copy()
+    F.conv2d(ag.tensor(_random(2, 3, 9, 9, seed=5)), _random(4, 3, 3, 3))  # reuses the buffer
+    np.testing.assert_array_equal(columns.data, kept)
+    w = ag.tensor(_random(4, 3, 3, 3), requires_grad=True)
+    F.conv2d(ag.tensor(x), w).sum().backward()
+    first = w.grad.data.copy()
+    F.conv2d(ag.tensor(_random(2, 3, 7, 7, seed=6)), _random(4, 3, 3, 3)).sum()
+    np.testing.assert_array_equal(w.grad.data, first)
+    expected = T.conv2d(torch.tensor(x), torch.ones(4, 3, 3, 3, dtype=torch.float64)).sum().item()
+    assert np.isclose(F.conv2d(ag.tensor(x), np.ones((4, 3, 3, 3))).sum().item(), expected)
+
+
+def test_convolutions_in_threads_do_not_share_a_scratch_buffer():
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [(_random(4, 2, 12, 12, seed=s), _random(3, 2, 3, 3, seed=s + 10)) for s in range(8)]
+    expected = [T.conv2d(torch.tensor(x), torch.tensor(w)).numpy() for x, w in cases]
+
+    def run(case):
+        x, w = case
+        return [F.conv2d(ag.tensor(x), w).data.copy() for _ in range(20)]
+
+    with ThreadPoolExecutor(4) as pool:
+        for results, want in zip(pool.map(run, cases), expected):
+            for got in results:
+                np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
