@@ -4,6 +4,8 @@ derivatives through a small CNN, the memory layout the GEMM writes, and refusals
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -176,12 +178,12 @@ def test_scratch_columns_never_leak_into_what_an_op_returns():
     x = _random(2, 3, 6, 6)
     columns = F.unfold(x, 3)
     kept = columns.data.copy()
-    F.conv2d(ag.tensor(_random(2, 3, 9, 9, seed=5)), _random(4, 3, 3, 3))  # reuses the buffer
+    F.conv2d(ag.tensor(_random(2, 3, 5, 5, seed=5)), _random(4, 3, 3, 3))  # fewer columns: the same buffer, rewritten
     np.testing.assert_array_equal(columns.data, kept)
     w = ag.tensor(_random(4, 3, 3, 3), requires_grad=True)
     F.conv2d(ag.tensor(x), w).sum().backward()
     first = w.grad.data.copy()
-    F.conv2d(ag.tensor(_random(2, 3, 7, 7, seed=6)), _random(4, 3, 3, 3)).sum()
+    F.conv2d(ag.tensor(_random(2, 3, 5, 5, seed=6)), _random(4, 3, 3, 3)).sum()
     np.testing.assert_array_equal(w.grad.data, first)
     expected = T.conv2d(torch.tensor(x), torch.ones(4, 3, 3, 3, dtype=torch.float64)).sum().item()
     assert np.isclose(F.conv2d(ag.tensor(x), np.ones((4, 3, 3, 3))).sum().item(), expected)
@@ -190,14 +192,18 @@ def test_scratch_columns_never_leak_into_what_an_op_returns():
 def test_convolutions_in_threads_do_not_share_a_scratch_buffer():
     from concurrent.futures import ThreadPoolExecutor
 
-    cases = [(_random(4, 2, 12, 12, seed=s), _random(3, 2, 3, 3, seed=s + 10)) for s in range(8)]
+    # columns of a few MB: numpy releases the GIL while it copies them and multiplies, so
+    # threads sharing one buffer would overwrite each other's columns mid-product
+    cases = [(_random(8, 4, 40, 40, seed=s), _random(6, 4, 3, 3, seed=s + 10)) for s in range(4)]
     expected = [T.conv2d(torch.tensor(x), torch.tensor(w)).numpy() for x, w in cases]
+    barrier = threading.Barrier(len(cases))
 
     def run(case):
         x, w = case
-        return [F.conv2d(ag.tensor(x), w).data.copy() for _ in range(20)]
+        barrier.wait()
+        return [F.conv2d(ag.tensor(x), w).data.copy() for _ in range(10)]
 
-    with ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(len(cases)) as pool:
         for results, want in zip(pool.map(run, cases), expected):
             for got in results:
                 np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
