@@ -163,7 +163,7 @@ class Conv2d(_Conv):
     """z = x ⋆ w + b over two spatial axes: input (N, C_in, H, W) or (C_in, H, W) → (N, C_out, H_out, W_out).
 
     PyTorch's ``nn.Conv2d``: weight (out_channels, in_channels/groups, kH, kW), bias
-    (out_channels,), drawn as PyTorch draws them (kaiming_uniform_ with a=√5). im2col and
+    (out_channels,), drawn as PyTorch draws them (``kaiming_uniform_`` with a=√5). im2col and
     one matrix product per group (``F.conv2d``).
 
     >>> from autograd_nn import nn

@@ -122,7 +122,7 @@ class AdaptiveAvgPool1d(_Adaptive):
 
 
 class AdaptiveAvgPool2d(_Adaptive):
-    """z = mean over adaptive windows: (N, C, H, W) → (N, C, *output_size) for any H, W
+    """z = mean over adaptive windows: (N, C, H, W) → ``(N, C, *output_size)`` for any H, W
     (``AdaptiveAvgPool2d(1)``: global average pooling; a None entry keeps that axis)."""
 
     def forward(self, input: Any) -> Tensor:
@@ -130,7 +130,7 @@ class AdaptiveAvgPool2d(_Adaptive):
 
 
 class AdaptiveMaxPool2d(_Adaptive):
-    """z = max over adaptive windows: (N, C, H, W) → (N, C, *output_size); ``return_indices`` as MaxPool2d."""
+    """z = max over adaptive windows: (N, C, H, W) → ``(N, C, *output_size)``; ``return_indices`` as MaxPool2d."""
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__(output_size)

@@ -87,8 +87,8 @@ def _convolve(dims: int) -> Callable[..., Any]:
 
     conv.__name__ = conv.__qualname__ = op
     conv.__doc__ = (
-        f"z = x ⋆ w + b: {dims}-D cross-correlation (PyTorch's ``F.{op}``), input (N, C, *L) or (C, *L), "
-        "weight (C_out, C/groups, *k).\n\n"
+        f"z = x ⋆ w + b: {dims}-D cross-correlation (PyTorch's ``F.{op}``), input ``(N, C, *L)`` or ``(C, *L)``, "
+        "weight ``(C_out, C/groups, *k)``.\n\n"
         "``stride``, ``dilation``: ints or tuples; ``padding``: an int or tuple (zeros on both sides), "
         "``'valid'`` (none) or ``'same'`` (output as large as the input; stride 1); ``groups`` splits the "
         "channels into independent convolutions."
@@ -128,7 +128,7 @@ def _convolve_transpose(dims: int) -> Callable[..., Any]:
     conv_transpose.__name__ = conv_transpose.__qualname__ = op
     conv_transpose.__doc__ = (
         f"x = z ⋆ᵀ w + b: {dims}-D transposed convolution (PyTorch's ``F.{op}``), the adjoint of "
-        f"``conv{dims}d`` in its input; weight (C_in, C_out/groups, *k).\n\n"
+        f"``conv{dims}d`` in its input; weight ``(C_in, C_out/groups, *k)``.\n\n"
         "Output size (L − 1)·stride − 2·padding + dilation·(k − 1) + output_padding + 1 per axis."
     )
     return conv_transpose

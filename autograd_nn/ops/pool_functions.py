@@ -78,7 +78,7 @@ def _max_pool(dims: int) -> Callable[..., Any]:
 
     max_pool.__name__ = max_pool.__qualname__ = op
     max_pool.__doc__ = (
-        f"z = max over each window: {dims}-D max pooling (PyTorch's ``F.{op}``), input (N, C, *L) or (C, *L).\n\n"
+        f"z = max over each window: {dims}-D max pooling (PyTorch's ``F.{op}``), input ``(N, C, *L)`` or ``(C, *L)``.\n\n"
         "``stride`` defaults to ``kernel_size``; padding (at most half the kernel) reads as −∞; ``ceil_mode`` "
         "keeps a last partial window; ``return_indices`` also gives each maximum's flat index in its input plane "
         "(an int64 ndarray, as ``argmax`` gives; PyTorch's indices)."
