@@ -1,17 +1,22 @@
 """Neural-network building blocks with PyTorch's names: ``Module``, ``Parameter``,
-``Sequential``, ``Linear``, convolutions, pooling, activations, ``Dropout``, losses and ``nn.init``.
+``Sequential``, ``ModuleList``/``ModuleDict``/``ParameterList``/``ParameterDict``, ``Linear``,
+``Flatten``/``Unflatten``, convolutions, pooling, activations, ``Dropout``/``Dropout2d``, losses,
+``nn.init`` and ``nn.utils`` (gradient clipping).
 
 Built on the Tensor API only; see ``docs/models.md``.
 """
 
 from __future__ import annotations
 
-from . import init
+from . import init, utils
 from .activation import Dropout, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .container import Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .dicts import ModuleDict, ParameterDict
 from .dropout import Dropout2d
+from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
+from .lists import ModuleList, ParameterList
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import IncompatibleKeys, Module
 from .parameter import Parameter
@@ -20,6 +25,7 @@ from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Av
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d",
     "BCEWithLogitsLoss", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "CrossEntropyLoss",
-    "Dropout", "Dropout2d", "Identity", "IncompatibleKeys", "LeakyReLU", "Linear", "MSELoss", "MaxPool1d",
-    "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "init",
+    "Dropout", "Dropout2d", "Flatten", "Identity", "IncompatibleKeys", "LeakyReLU", "Linear", "MSELoss",
+    "MaxPool1d", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
+    "ParameterList", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unflatten", "init", "utils",
 ]  # fmt: skip

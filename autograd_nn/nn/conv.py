@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._default_dtype import resolve_float_dtype
 from ..tensor import Tensor
 from . import init
+from ._checks import check_input_dtype
 from .module import Module
 from .parameter import Parameter
 
@@ -30,21 +32,6 @@ def _per_axis(layer: str, name: str, value: Any, dims: int, minimum: int) -> tup
     ):
         raise ValueError(f"{layer}: {name} must be an int ≥ {minimum} or a tuple of {dims} such ints, got {value!r}")
     return tuple(int(v) for v in values)
-
-
-def input_dtype(input: Any) -> np.dtype:
-    """The dtype ``input`` has (or will have as a Tensor)."""
-    return input.dtype if isinstance(input, (Tensor, np.ndarray)) else np.asarray(input).dtype
-
-
-def check_input_dtype(layer: Module, input: Any, dtype: np.dtype) -> None:
-    """As PyTorch, a layer refuses input of another dtype than its weights (no silent promotion)."""
-    got = input_dtype(input)
-    if got != dtype:
-        raise TypeError(
-            f"{layer!r}: input has dtype {got} but the layer's weights are {dtype}; convert the input "
-            f"(x.astype(np.{dtype})) or build the layer with dtype={got.name!r}"
-        )
 
 
 class _ConvNd(Module):
@@ -73,9 +60,7 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding_mode={padding_mode!r} is not supported; only 'zeros'")
         if device not in (None, "cpu"):
             raise ValueError(f"{name}: autograd_nn runs on numpy, on the CPU; got device={device!r}")
-        dtype = np.dtype(np.float64 if dtype is None else dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"{name}: dtype must be a floating-point type, got {dtype}")
+        dtype = resolve_float_dtype(dtype, name)
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size = _per_axis(name, "kernel_size", kernel_size, dims, 1)
         self.stride = _per_axis(name, "stride", stride, dims, 1)
@@ -114,7 +99,7 @@ class _ConvNd(Module):
                 f"{self!r}: input has shape {shape}; expected (N, {self.in_channels}, *spatial) or "
                 f"({self.in_channels}, *spatial) with {self.dims} spatial axes"
             )
-        check_input_dtype(self, input, self.weight.dtype)
+        check_input_dtype(self, input if hasattr(input, "dtype") else np.asarray(input), self.weight.dtype)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -153,7 +138,7 @@ class Conv1d(_Conv):
 
     PyTorch's ``nn.Conv1d``: weight (out_channels, in_channels/groups, kernel_size), bias
     (out_channels,), drawn as PyTorch draws them. ``padding``: an int, a tuple, 'valid' or
-    'same'; only ``padding_mode='zeros'``. ``dtype`` defaults to float64 (as ``nn.Linear``).
+    'same'; only ``padding_mode='zeros'``. ``dtype`` defaults to ``ag.get_default_dtype()`` (as ``nn.Linear``).
     """
 
     dims = 1

@@ -162,10 +162,10 @@ def test_default_initialisation_is_pytorchs_bound_one_over_root_fan_in():
 
 def test_a_layer_refuses_input_of_another_dtype_naming_itself_and_both_dtypes():
     layer = nn.Conv2d(1, 2, 3, dtype=np.float32)
-    with pytest.raises(TypeError, match=r"Conv2d\(1, 2, kernel_size=\(3, 3\).*input has dtype float64 but the layer's weights are float32"):
+    with pytest.raises(TypeError, match=r"Conv2d\(1, 2, kernel_size=\(3, 3\).*input has dtype float64 but the layer's parameters are float32"):
         layer(np.zeros((1, 1, 5, 5)))
     assert layer(np.zeros((1, 1, 5, 5), dtype=np.float32)).dtype == np.float32
-    with pytest.raises(TypeError, match=r"ConvTranspose1d.*input has dtype float32 but the layer's weights are float64"):
+    with pytest.raises(TypeError, match=r"ConvTranspose1d.*input has dtype float32 but the layer's parameters are float64"):
         nn.ConvTranspose1d(1, 1, 2)(np.zeros((1, 1, 4), dtype=np.float32))
 
 
@@ -188,7 +188,7 @@ def test_a_layer_refuses_input_with_the_wrong_channels_or_rank():
         (lambda: nn.Conv1d(2, 2, 3, padding_mode="mirror"), "padding_mode must be one of"),
         (lambda: nn.Conv2d(2, 2, (3, 0)), r"kernel_size must be an int ≥ 1 or a tuple of 2 such ints, got \(3, 0\)"),
         (lambda: nn.Conv2d(2, 2, 3, device="cuda"), "on the CPU; got device='cuda'"),
-        (lambda: nn.Conv2d(2, 2, 3, dtype=np.int32), "dtype must be a floating-point type"),
+        (lambda: nn.Conv2d(2, 2, 3, dtype=np.int32), "only floating-point dtypes are supported"),
     ],
 )
 def test_convolution_layers_refuse_bad_arguments(build, message):
