@@ -900,7 +900,7 @@ MUTATIONS: list[Mutation] = [
     M("pixel-shuffle-order", "autograd_nn/ops/resample.py",
       "moved = blocks.transpose((*range(n), n, n + 3, n + 1, n + 4, n + 2))",
       "moved = blocks.transpose((*range(n), n, n + 3, n + 2, n + 4, n + 1))", CONV, "pixel_shuffle swaps the sub-pixel axes"),
-    M("dropout2d-elementwise", "autograd_nn/ops/resample.py",
+    M("dropout2d-elementwise", "autograd_nn/functional.py",
       "    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)", "    mask_shape = input.shape", CONV,
       "dropout2d drops elements, not whole channels"),
     M("example-digits-cnn-never-steps", "examples/digits_cnn.py",

@@ -10,6 +10,14 @@ convolution should not pin its memory for the life of the process).
 
 A scratch array is valid until the next ``scratch`` call on the same thread: take one,
 use it, and let it go before any other op runs.
+
+Under ``autograd_nn.compile``'s recording the buffer is never used. A recording sees an
+array only through numpy calls on the arrays it watches (an ndarray subclass); writes into
+this buffer, which it did not see being made, would reach a replay as a constant read by
+reference, holding whatever the thread's last convolution left there. So while ``like`` (an
+array of the op's) is watched, the array comes from ``np.empty_like(like, ...)``, a call the
+recording writes down: every replay makes (or reuses) its own buffer, and the copy into it
+and the products written into it are recorded with it.
 """
 
 from __future__ import annotations
@@ -25,9 +33,12 @@ LIMIT = 64 * 2**20  # bytes
 _local = threading.local()
 
 
-def scratch(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """An uninitialised array of ``shape`` and ``dtype`` in this thread's scratch buffer."""
+def scratch(shape: tuple[int, ...], dtype: Any, like: np.ndarray) -> np.ndarray:
+    """An uninitialised C-contiguous array of ``shape`` and ``dtype`` in this thread's scratch
+    buffer, or, when ``like`` is watched by a recording, a new one the recording sees made."""
     dtype = np.dtype(dtype)
+    if type(like) is not np.ndarray:  # watched (autograd_nn.compile is recording): see the module docstring
+        return np.empty_like(like, dtype=dtype, order="C", shape=shape)
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > LIMIT:
         return np.empty(shape, dtype=dtype)

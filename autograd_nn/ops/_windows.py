@@ -11,6 +11,12 @@ Ow), so ``im2col`` (the window view, copied once into the matrix the weight mult
 and ``col2im`` (its adjoint: ``prod(kernel)`` strided adds, never a loop over pixels and
 never ``np.add.at``) move long runs: 4–6× faster than batch-first on LeNet's layers. The
 tensors users see keep PyTorch's shape (N, C, *L), as views of that memory.
+
+Every array here is made from the op's own arrays (``np.zeros_like(x, shape=...)``, not
+``np.zeros``) and every view through a numpy function (``sliding_window_view``, not
+``as_strided``, which returns a plain array): under ``autograd_nn.compile`` the recording
+watches the op's arrays and sees only what is made from them that way, so a replay
+recomputes all of it instead of reading the first call's values.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ._scratch import scratch
 
@@ -71,7 +77,7 @@ def pad(x: np.ndarray, padding: Pairs, value: float = 0.0, first: int | None = N
     spatial = x.shape[first : first + d]
     shape = list(x.shape)
     shape[first : first + d] = [n + lo + hi for n, (lo, hi) in zip(spatial, padding)]
-    out = np.full(shape, value, dtype=x.dtype)
+    out = np.full_like(x, value, shape=shape)
     kept = [n + min(hi, 0) for n, (_, hi) in zip(spatial, padding)]
     target = _spatial(x.ndim, first, [slice(lo, lo + k) for k, (lo, _) in zip(kept, padding)])
     out[target] = x[_spatial(x.ndim, first, [slice(0, k) for k in kept])]
@@ -87,7 +93,7 @@ def unpad(padded: np.ndarray, padding: Pairs, size: Ints, first: int | None = No
         return padded[_spatial(padded.ndim, first, [slice(lo, lo + n) for n, (lo, _) in zip(size, padding)])]
     shape = list(padded.shape)
     shape[first : first + d] = size
-    out = np.zeros(shape, dtype=padded.dtype)
+    out = np.zeros_like(padded, shape=shape)
     kept = [n + min(hi, 0) for n, (_, hi) in zip(size, padding)]
     source = _spatial(padded.ndim, first, [slice(lo, lo + k) for k, (lo, _) in zip(kept, padding)])
     out[_spatial(padded.ndim, first, [slice(0, k) for k in kept])] = padded[source]
@@ -108,13 +114,15 @@ def zeros_laid_out_as(like: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """Zeros of ``shape`` whose axes lie in memory in the order ``like``'s do (batch-last
     stays batch-last), so elementwise work between the two runs over contiguous memory."""
     order = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])  # outermost first
-    return np.zeros([shape[axis] for axis in order], dtype=like.dtype).transpose(np.argsort(order))
+    return np.zeros_like(like, shape=[shape[axis] for axis in order], order="C").transpose(np.argsort(order))
 
 
 def batch_last(x: np.ndarray) -> np.ndarray:
     """(N, C, *L) as a contiguous (C, *L, N) array: free when ``x`` is a view of such memory
-    (what convolutions return), one copy otherwise."""
-    return np.ascontiguousarray(np.moveaxis(x, 0, -1))
+    (what convolutions return), one copy otherwise (``copy``, not ``np.ascontiguousarray``,
+    whose copy a recording could not see)."""
+    moved = np.moveaxis(x, 0, -1)
+    return moved if moved.flags.c_contiguous else moved.copy()
 
 
 def batch_first(y: np.ndarray) -> np.ndarray:
@@ -135,15 +143,12 @@ def im2col(x: np.ndarray, kernel: Ints, stride: Ints, padding: Pairs, dilation: 
     d = len(kernel)
     out = out_shape(x.shape[2:], kernel, stride, padding, dilation)
     padded = pad(batch_last(x), padding, first=1)  # (C, *Lp, N)
-    steps = padded.strides[1 : 1 + d]
-    windows = as_strided(
-        padded,
-        (c, *kernel, *out, n),
-        (padded.strides[0], *(t * dl for t, dl in zip(steps, dilation)), *(t * s for t, s in zip(steps, stride)),
-         padded.strides[-1]),
-        writeable=False,
-    )  # fmt: skip
-    cols = scratch((groups, c // groups * math.prod(kernel), math.prod(out) * n), x.dtype)
+    extent = tuple(dl * (k - 1) + 1 for k, dl in zip(kernel, dilation))
+    spans = sliding_window_view(padded, extent, axis=tuple(range(1, 1 + d)))  # (C, *starts, N, *extent): a view
+    picked = spans[(slice(None), *(slice(None, None, s) for s in stride), slice(None),
+                    *(slice(None, None, dl) for dl in dilation))]  # fmt: skip
+    windows = picked.transpose(0, *range(d + 2, 2 * d + 2), *range(1, d + 2))  # (C, *kernel, *out, N)
+    cols = scratch((groups, c // groups * math.prod(kernel), math.prod(out) * n), x.dtype, x)
     np.copyto(cols.reshape(windows.shape), windows)
     return cols
 
@@ -159,7 +164,7 @@ def col2im(cols: np.ndarray, shape: Ints, kernel: Ints, stride: Ints, padding: P
     spatial = shape[2:]
     out = out_shape(spatial, kernel, stride, padding, dilation)
     blocks = cols.reshape((c, math.prod(kernel)) + out + (n,))
-    padded = np.zeros((c, *(s + lo + hi for s, (lo, hi) in zip(spatial, padding)), n), dtype=cols.dtype)
+    padded = np.zeros_like(cols, shape=(c, *(s + lo + hi for s, (lo, hi) in zip(spatial, padding)), n), order="C")
     for number, where in offsets(kernel, stride, dilation, out):
         padded[(slice(None), *where)] += blocks[:, number]
     return batch_first(unpad(padded, padding, spatial, first=1))

@@ -62,7 +62,7 @@ def flat_index(arg: np.ndarray, size: Ints, kernel: Ints, stride: Ints, padding:
         shape = [1] * d
         shape[axis] = kernel[axis]
         moves = moves + (np.arange(kernel[axis]) * dilation[axis] * plane_strides[axis]).reshape(shape)
-    return start + moves.ravel()[arg]
+    return start + np.take(moves.ravel(), arg)  # np.take, not moves[arg]: a recording sees it
 
 
 def max_pool_indices(x: np.ndarray, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> tuple[Any, Any]:

@@ -1,5 +1,5 @@
-"""Resampling images: ``interpolate`` (nearest, linear, bilinear, area), ``pixel_shuffle``,
-and ``dropout2d`` (whole channels dropped), with PyTorch's names and arithmetic.
+"""Resampling images: ``interpolate`` (nearest, linear, bilinear, area) and ``pixel_shuffle``,
+with PyTorch's names and arithmetic (``dropout2d`` draws its masks, so it is in ``functional``).
 
 Interpolation gathers input elements by their flat index in each plane (``PlaneGather``,
 whose derivative scatters δ back) and mixes them with constant weights, so it is
@@ -128,32 +128,3 @@ def pixel_shuffle(input: Any, upscale_factor: int) -> Any:
     blocks = input.reshape((*lead, c // (r * r), r, r, h, w))
     moved = blocks.transpose((*range(n), n, n + 3, n + 1, n + 4, n + 2))
     return moved.reshape((*lead, c // (r * r), h * r, w * r))
-
-
-@register_composite(
-    arity=1, shapes=_draw_pool.dropout2d, params={"p": (0.0, 0.25, 0.5), "rng": (7,)},
-    reference=lambda x, p, rng: x * (np.random.default_rng(rng).random(x.shape[:2] + (1,) * (x.ndim - 2)) >= p)
-    / (1 - p), functional="dropout2d",
-)  # fmt: skip
-def dropout2d(
-    input: Any,
-    p: float = 0.5,
-    training: bool = True,
-    inplace: bool = False,
-    rng: np.random.Generator | int | None = None,
-) -> Any:
-    """Zero each channel (a whole (H, W) map of a (N, C, H, W) input) with probability ``p``
-    and scale the rest by 1/(1 − p), as PyTorch's ``F.dropout2d`` (a 3-D input is read as
-    (N, C, L), as PyTorch does). ``inplace`` is accepted and has no effect."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: input must have shape (N, C, H, W) (or (N, C, L)), got {input.shape}")
-    if not training or p == 0:
-        return input
-    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
-    if p == 1:
-        return input * np.zeros(mask_shape, dtype=input.dtype)
-    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    keep = (generator.random(mask_shape) >= p).astype(input.dtype)
-    return input * (keep / np.asarray(1 - p, dtype=input.dtype))
