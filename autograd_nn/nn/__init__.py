@@ -1,6 +1,6 @@
 """Neural-network building blocks with PyTorch's names: ``Module``, ``Parameter``,
 ``Sequential``, ``ModuleList``/``ModuleDict``/``ParameterList``/``ParameterDict``, ``Linear``,
-``Flatten``/``Unflatten``, convolutions, pooling, activations, ``Dropout``/``Dropout2d``, losses,
+``Flatten``/``Unflatten``, convolutions, pooling, resampling (``Upsample``, ``PixelShuffle``), activations, ``Dropout``/``Dropout2d``, losses,
 ``nn.init`` and ``nn.utils`` (gradient clipping).
 
 Built on the Tensor API only; see ``docs/models.md``.
@@ -21,11 +21,13 @@ from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import IncompatibleKeys, Module
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .resample import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d",
     "BCEWithLogitsLoss", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "CrossEntropyLoss",
     "Dropout", "Dropout2d", "Flatten", "Identity", "IncompatibleKeys", "LeakyReLU", "Linear", "MSELoss",
     "MaxPool1d", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
-    "ParameterList", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unflatten", "init", "utils",
+    "ParameterList", "PixelShuffle", "PixelUnshuffle", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d", "init", "utils",
 ]  # fmt: skip

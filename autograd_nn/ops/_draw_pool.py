@@ -190,6 +190,14 @@ def pixel_shuffle(draw: Any) -> Drawn:
     return [shape], {"upscale_factor": r}
 
 
+def pixel_unshuffle(draw: Any) -> Drawn:
+    st = _st()
+    r = draw(st.integers(1, 2))
+    lead = (draw(st.integers(1, 2)),) if draw(st.booleans()) else ()
+    shape = lead + (draw(st.integers(1, 2)), draw(st.integers(1, 2)) * r, draw(st.integers(1, 2)) * r)
+    return [shape], {"downscale_factor": r}
+
+
 def dropout2d(draw: Any) -> Drawn:
     st = _st()
     spatial = tuple(draw(st.integers(1, 2)) for _ in range(draw(st.integers(1, 2))))

@@ -346,6 +346,16 @@ def pixel_shuffle(x: Any, upscale_factor: int) -> Any:
     return z
 
 
+def pixel_unshuffle(x: Any, downscale_factor: int) -> Any:
+    """z[..., c·r² + i·r + j, h, w] = x[..., c, h·r + i, w·r + j]."""
+    r = downscale_factor
+    *lead, channels, h, w = x.shape
+    z = np.zeros((*lead, channels * r * r, h // r, w // r), dtype=x.dtype)
+    for c, i, j, a, b in np.ndindex(channels, r, r, h // r, w // r):
+        z[..., c * r * r + i * r + j, a, b] = x[..., c, a * r + i, b * r + j]
+    return z
+
+
 def window_scatter(g: Any, *, arg: Any, size: Ints, kernel: Ints, stride: Ints, padding: Pairs, dilation: Ints) -> Any:
     """x_pad[window o's position + arg[o]'s offset · d] += g[o], then the padding cropped."""
     d = len(kernel)

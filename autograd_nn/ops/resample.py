@@ -1,5 +1,6 @@
-"""Resampling images: ``interpolate`` (nearest, linear, bilinear, area) and ``pixel_shuffle``,
-with PyTorch's names and arithmetic (``dropout2d`` draws its masks, so it is in ``functional``).
+"""Resampling images: ``interpolate`` (nearest, linear, bilinear, area), ``pixel_shuffle`` and
+``pixel_unshuffle``, with PyTorch's names and arithmetic (``dropout2d``, which draws its
+masks, is in ``functional``).
 
 Interpolation gathers input elements by their flat index in each plane (``PlaneGather``,
 whose derivative scatters δ back) and mixes them with constant weights, so it is
@@ -128,3 +129,23 @@ def pixel_shuffle(input: Any, upscale_factor: int) -> Any:
     blocks = input.reshape((*lead, c // (r * r), r, r, h, w))
     moved = blocks.transpose((*range(n), n, n + 3, n + 1, n + 4, n + 2))
     return moved.reshape((*lead, c // (r * r), h * r, w * r))
+
+
+@register_composite(
+    reference=_naive.pixel_unshuffle, shapes=_draw_pool.pixel_unshuffle, functional="pixel_unshuffle",
+)  # fmt: skip
+def pixel_unshuffle(input: Any, downscale_factor: int) -> Any:
+    """(*, C, H·r, W·r) → (*, C·r², H, W), the inverse of ``pixel_shuffle``:
+    z[…, c·r² + i·r + j, h, w] = x[…, c, h·r + i, w·r + j]."""
+    r = downscale_factor
+    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 1:
+        raise ValueError(f"pixel_unshuffle: downscale_factor must be a positive int, got {r!r}")
+    if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
+        raise ValueError(
+            f"pixel_unshuffle: input must have shape (*, C, H·{r}, W·{r}) for downscale_factor {r}, got {input.shape}"
+        )
+    *lead, c, h, w = input.shape
+    n = len(lead)
+    blocks = input.reshape((*lead, c, h // r, r, w // r, r))
+    moved = blocks.transpose((*range(n), n, n + 2, n + 4, n + 1, n + 3))
+    return moved.reshape((*lead, c * r * r, h // r, w // r))

@@ -1,4 +1,4 @@
-"""Convolution, pooling and channel-dropout layers against PyTorch's, with the same
+"""Convolution, pooling, resampling and channel-dropout layers against PyTorch's, with the same
 state_dict: outputs, input gradients and parameter gradients in float64 (rtol 1e-8);
 and what holds without PyTorch: gradcheck/gradgradcheck through the layers on small
 shapes, PyTorch's default initialisation bounds (derived by hand), reprs and refusals."""
@@ -14,7 +14,11 @@ import autograd_nn as ag
 from autograd_nn import nn
 from autograd_nn.testing import gradcheck, gradgradcheck
 
-torch = pytest.importorskip("torch")  # installed in CI (.ci/run): there this test must run
+try:
+    import torch
+except ImportError:  # the parity tests skip; CI installs torch (.ci/run), where a skip fails the run
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 
 RTOL, ATOL = 1e-8, 1e-12
 
@@ -62,6 +66,7 @@ CONV_CASES = [
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # PyTorch's own note
 @pytest.mark.parametrize(("name", "args", "kwargs", "shape"), CONV_CASES, ids=lambda v: str(v))
+@needs_torch
 def test_convolution_layers_equal_pytorchs(name, args, kwargs, shape):
     torch.manual_seed(0)
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
@@ -69,6 +74,7 @@ def test_convolution_layers_equal_pytorchs(name, args, kwargs, shape):
     assert repr(ours) == repr(theirs)
 
 
+@needs_torch
 def test_conv_transpose_output_size_picks_the_output_padding_as_pytorch():
     torch.manual_seed(1)
     ours, theirs = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
@@ -102,12 +108,36 @@ POOL_CASES = [
 
 
 @pytest.mark.parametrize(("name", "args", "kwargs", "shape"), POOL_CASES, ids=lambda v: str(v))
+@needs_torch
 def test_pooling_layers_equal_pytorchs(name, args, kwargs, shape):
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     _compare(ours, theirs, shape)
     assert repr(ours) == repr(theirs)
 
 
+RESAMPLE_CASES = [
+    ("Upsample", (), {"scale_factor": 2}, (2, 3, 4, 5)),
+    ("Upsample", (), {"size": (7, 4), "mode": "bilinear"}, (2, 3, 4, 5)),
+    ("Upsample", (), {"scale_factor": (1.5, 2), "mode": "bilinear", "align_corners": True}, (2, 2, 4, 3)),
+    ("Upsample", (), {"scale_factor": 2.5, "mode": "linear", "recompute_scale_factor": True}, (2, 3, 5)),
+    ("Upsample", (), {"size": (3, 2), "mode": "area"}, (2, 3, 7, 5)),
+    ("UpsamplingNearest2d", (), {"size": 9}, (2, 1, 4, 5)),
+    ("UpsamplingBilinear2d", (), {"scale_factor": 2}, (2, 2, 3, 4)),
+    ("PixelShuffle", (2,), {}, (2, 8, 3, 4)),
+    ("PixelShuffle", (3,), {}, (9, 2, 3)),  # unbatched
+    ("PixelUnshuffle", (2,), {}, (2, 3, 4, 6)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize(("name", "args", "kwargs", "shape"), RESAMPLE_CASES, ids=lambda v: str(v))
+def test_resampling_layers_equal_pytorchs(name, args, kwargs, shape):
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    _compare(ours, theirs, shape)
+    assert repr(ours) == repr(theirs)
+
+
+@needs_torch
 def test_a_pytorch_cnn_state_dict_loads_unchanged_and_computes_the_same():
     torch.manual_seed(2)
     theirs = torch.nn.Sequential(
@@ -231,3 +261,27 @@ def test_pooling_layers_keep_pytorchs_attributes_and_refuse_what_pytorch_refuses
         nn.AvgPool1d(3)(np.zeros((1, 1, 2)))
     with pytest.raises(ValueError, match=r"max_pool1d: input must have shape \(N, C, \*spatial\) or \(C, \*spatial\)"):
         nn.MaxPool1d(2)(np.zeros(4))
+
+
+def test_pixel_unshuffle_inverts_pixel_shuffle_and_upsample_refuses_what_interpolate_refuses():
+    x = ag.tensor(np.arange(2 * 8 * 3 * 4, dtype=np.float64).reshape(2, 8, 3, 4))
+    shuffled = nn.PixelShuffle(2)(x)
+    assert shuffled.shape == (2, 2, 6, 8)
+    assert shuffled.data[0, 1, 3, 5] == x.data[0, 1 * 4 + 1 * 2 + 1, 1, 2]  # z[c, h·r + i, w·r + j] = x[c·r² + i·r + j, h, w]
+    np.testing.assert_array_equal(nn.PixelUnshuffle(2)(shuffled).data, x.data)
+    with pytest.raises(ValueError, match=r"pixel_unshuffle: input must have shape \(\*, C, H·2, W·2\).*got \(2, 8, 3, 4\)"):
+        nn.PixelUnshuffle(2)(x)
+    with pytest.raises(ValueError, match="interpolate: give exactly one of size and scale_factor"):
+        nn.Upsample()(x)
+    with pytest.raises(ValueError, match="interpolate: mode 'bilinear' needs a 4-D input"):
+        nn.Upsample(scale_factor=2, mode="bilinear")(ag.tensor(np.zeros((1, 2, 3))))
+
+
+def test_convolution_layers_take_the_default_dtype_unless_given_one():
+    ag.set_default_dtype(np.float32)
+    try:
+        layers = [nn.Conv2d(1, 2, 3), nn.ConvTranspose1d(2, 1, 2), nn.Conv1d(1, 1, 1, dtype=np.float64)]
+    finally:
+        ag.set_default_dtype(np.float64)
+    assert [(m.weight.dtype, m.bias.dtype) for m in layers] == [(np.float32, np.float32)] * 2 + [(np.float64,) * 2]
+    assert nn.Conv2d(1, 2, 3).weight.dtype == np.float64
