@@ -163,6 +163,13 @@ def adaptive(dims: int, *, batched_only: bool = False) -> Any:
     return draw_case
 
 
+def adaptive_max(draw: Any) -> Drawn:
+    """The AdaptiveMaxPool op's cases: adaptive_max_pool2d's, None entries resolved."""
+    shapes, params = adaptive(2, batched_only=True)(draw)
+    spatial = shapes[0][-2:]
+    return shapes, {"output_size": tuple(n if o is None else o for o, n in zip(params["output_size"], spatial))}
+
+
 def interpolate(draw: Any) -> Drawn:
     """A mode that fits the input's rank, and a size or a scale factor (up or down)."""
     st = _st()

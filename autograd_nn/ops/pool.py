@@ -161,6 +161,55 @@ def plane_scatter(g: np.ndarray, *, index: np.ndarray, size: Ints) -> np.ndarray
     return x.astype(g.dtype, copy=False).reshape(lead + tuple(size))
 
 
+def adaptive_windows(length: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's adaptive windows along one axis: [⌊o·L/O⌋, ⌈(o+1)·L/O⌉) for o < O, as (start, end)."""
+    o = np.arange(out)
+    return (o * length) // out, ((o + 1) * length + out - 1) // out
+
+
+def adaptive_max_indices(x: np.ndarray, out: Ints) -> np.ndarray:
+    """Flat index, in each input plane, of the maximum of every adaptive window (ties: the
+    first in C order). A max over a box is a max along each axis in turn: last axis first."""
+    d = len(out)
+    spatial = x.shape[-d:]
+    values, chosen = x, []
+    for axis in reversed(range(d)):
+        at = x.ndim - d + axis
+        start, end = adaptive_windows(spatial[axis], out[axis])
+        width = int((end - start).max())
+        offsets = np.arange(width)
+        index = np.minimum(start[:, None] + offsets, spatial[axis] - 1)  # (O, K)
+        taken = np.take(values, index, axis=at)  # (..., O, K, ...)
+        valid = (offsets < (end - start)[:, None]).reshape((out[axis], width) + (1,) * (values.ndim - at - 1))
+        taken = np.where(valid, taken, -np.inf)
+        arg = np.expand_dims(np.argmax(taken, axis=at + 1), at + 1)
+        values = np.take_along_axis(taken, arg, axis=at + 1).squeeze(at + 1)
+        position = arg.squeeze(at + 1) + start.reshape((-1,) + (1,) * (values.ndim - at - 1))
+        chosen = [np.take_along_axis(c, position, axis=at) for c in chosen]
+        chosen.insert(0, position)
+    return np.ravel_multi_index(tuple(chosen), spatial).astype(np.int64)
+
+
+@register_op(reference=_naive.adaptive_max_pool2d, shapes=_draw_pool.adaptive_max, distinct=True)
+class AdaptiveMaxPool(Function):
+    """z = max over PyTorch's adaptive windows;  δx = δz scattered to each window's argmax (plane_scatter)
+
+    The argmax is found once, in forward, as a flat index per plane (``adaptive_max_indices``),
+    and the maxima gathered by it; an op of its own (not a gather by an index computed from
+    the values) so that ONNX export can write it as the windows' maxima.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, output_size: Ints) -> Any:
+        ctx.index = adaptive_max_indices(x, output_size)
+        ctx.size = x.shape[x.ndim - len(output_size) :]
+        return plane_gather(x, index=ctx.index, dims=len(output_size))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return ctx.xp.plane_scatter(grad, index=ctx.index, size=ctx.size)
+
+
 @register_op(reference=_naive.max_pool, shapes=_draw_pool.max_pool, distinct=True)
 class MaxPool(Function):
     """z = max over each window;  δx = δz scattered to each window's argmax (ties: the first)

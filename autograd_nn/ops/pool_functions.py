@@ -12,7 +12,7 @@ import numpy as np
 from ..registry import register_composite
 from . import _draw_pool, _naive
 from ._windows import Ints, Pairs, per_axis
-from .pool import AvgPool, MaxPool, PlaneGather, max_pool_indices
+from .pool import AdaptiveMaxPool, AvgPool, MaxPool, adaptive_max_indices, adaptive_windows, max_pool_indices
 
 
 def _batched(op: str, input: Any, dims: int) -> bool:
@@ -65,11 +65,9 @@ def _max_pool(dims: int) -> Callable[..., Any]:
         kernel, stride_, pairs, dilation_, _ = pool_geometry(
             op, x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode
         )
-        if return_indices:
+        z = MaxPool.apply(x, kernel=kernel, stride=stride_, padding=pairs, dilation=dilation_)
+        if return_indices:  # the argmax once more, as flat indices (the op keeps kernel offsets)
             _, index = max_pool_indices(x.data, kernel, stride_, pairs, dilation_)
-            z = PlaneGather.apply(x, index=index, dims=dims)
-        else:
-            z = MaxPool.apply(x, kernel=kernel, stride=stride_, padding=pairs, dilation=dilation_)
         if unbatched:
             z = z.reshape(z.shape[1:])
         if not return_indices:
@@ -139,12 +137,6 @@ def _avg_pool(dims: int) -> Callable[..., Any]:
     return avg_pool
 
 
-def adaptive_windows(length: int, out: int) -> tuple[np.ndarray, np.ndarray]:
-    """PyTorch's adaptive windows along one axis: [⌊o·L/O⌋, ⌈(o+1)·L/O⌉) for o < O, as (start, end)."""
-    o = np.arange(out)
-    return (o * length) // out, ((o + 1) * length + out - 1) // out
-
-
 def _averaging_matrix(length: int, out: int, dtype: Any) -> np.ndarray:
     start, end = adaptive_windows(length, out)
     positions = np.arange(length)
@@ -187,29 +179,6 @@ def _adaptive_avg_pool(dims: int) -> Callable[..., Any]:
     return adaptive_avg_pool
 
 
-def adaptive_max_indices(x: np.ndarray, out: Ints) -> np.ndarray:
-    """Flat index, in each input plane, of the maximum of every adaptive window (ties: the
-    first in C order). A max over a box is a max along each axis in turn: last axis first."""
-    d = len(out)
-    spatial = x.shape[-d:]
-    values, chosen = x, []
-    for axis in reversed(range(d)):
-        at = x.ndim - d + axis
-        start, end = adaptive_windows(spatial[axis], out[axis])
-        width = int((end - start).max())
-        offsets = np.arange(width)
-        index = np.minimum(start[:, None] + offsets, spatial[axis] - 1)  # (O, K)
-        taken = np.take(values, index, axis=at)  # (..., O, K, ...)
-        valid = (offsets < (end - start)[:, None]).reshape((out[axis], width) + (1,) * (values.ndim - at - 1))
-        taken = np.where(valid, taken, -np.inf)
-        arg = np.expand_dims(np.argmax(taken, axis=at + 1), at + 1)
-        values = np.take_along_axis(taken, arg, axis=at + 1).squeeze(at + 1)
-        position = arg.squeeze(at + 1) + start.reshape((-1,) + (1,) * (values.ndim - at - 1))
-        chosen = [np.take_along_axis(c, position, axis=at) for c in chosen]
-        chosen.insert(0, position)
-    return np.ravel_multi_index(tuple(chosen), spatial).astype(np.int64)
-
-
 @register_composite(
     reference=_naive.adaptive_max_pool2d, shapes=_draw_pool.adaptive(2, batched_only=True), distinct=True,
     functional="adaptive_max_pool2d",
@@ -219,11 +188,10 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
     ``return_indices`` also gives each maximum's flat index in its input plane (an int64 ndarray)."""
     _batched("adaptive_max_pool2d", input, 2)
     out = _output_size("adaptive_max_pool2d", output_size, input.shape[-2:])
-    index = adaptive_max_indices(input.data, out)
-    z = PlaneGather.apply(input, index=index, dims=2)
+    z = AdaptiveMaxPool.apply(input, output_size=out)
     if not return_indices:
         return z
-    return z, index
+    return z, adaptive_max_indices(input.data, out)
 
 
 max_pool1d = register_composite(
