@@ -15,9 +15,9 @@ Under ``autograd_nn.compile``'s recording the buffer is never used. A recording 
 array only through numpy calls on the arrays it watches (an ndarray subclass); writes into
 this buffer, which it did not see being made, would reach a replay as a constant read by
 reference, holding whatever the thread's last convolution left there. So while ``like`` (an
-array of the op's) is watched, the array comes from ``np.empty_like(like, ...)``, a call the
-recording writes down: every replay makes (or reuses) its own buffer, and the copy into it
-and the products written into it are recorded with it.
+array of the op's) is watched, ``scratch`` returns None and the op computes the plain way
+(``windows.copy()``, ``np.matmul`` without ``out=``): calls the recording writes down and a
+replay turns into buffers of its own, allocated once.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ LIMIT = 64 * 2**20  # bytes
 _local = threading.local()
 
 
-def scratch(shape: tuple[int, ...], dtype: Any, like: np.ndarray) -> np.ndarray:
+def scratch(shape: tuple[int, ...], dtype: Any, like: np.ndarray) -> np.ndarray | None:
     """An uninitialised C-contiguous array of ``shape`` and ``dtype`` in this thread's scratch
-    buffer, or, when ``like`` is watched by a recording, a new one the recording sees made."""
+    buffer; None when ``like`` is watched by a recording (see the module docstring)."""
     dtype = np.dtype(dtype)
-    if type(like) is not np.ndarray:  # watched (autograd_nn.compile is recording): see the module docstring
-        return np.empty_like(like, dtype=dtype, order="C", shape=shape)
+    if type(like) is not np.ndarray:  # watched: autograd_nn.compile is recording this call
+        return None
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > LIMIT:
         return np.empty(shape, dtype=dtype)

@@ -148,7 +148,10 @@ def im2col(x: np.ndarray, kernel: Ints, stride: Ints, padding: Pairs, dilation: 
     picked = spans[(slice(None), *(slice(None, None, s) for s in stride), slice(None),
                     *(slice(None, None, dl) for dl in dilation))]  # fmt: skip
     windows = picked.transpose(0, *range(d + 2, 2 * d + 2), *range(1, d + 2))  # (C, *kernel, *out, N)
-    cols = scratch((groups, c // groups * math.prod(kernel), math.prod(out) * n), x.dtype, x)
+    shape = (groups, c // groups * math.prod(kernel), math.prod(out) * n)
+    cols = scratch(shape, x.dtype, x)
+    if cols is None:  # a recording: a copy, which a replay makes into a buffer it keeps
+        return windows.copy().reshape(shape)
     np.copyto(cols.reshape(windows.shape), windows)
     return cols
 

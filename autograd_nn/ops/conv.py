@@ -48,7 +48,7 @@ def convolution_transpose(
     weight = w.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)
     rows = channels_first(g, groups)
     cols = scratch((groups, weight.shape[1], rows.shape[2]), np.result_type(weight, rows), rows)
-    np.matmul(weight, rows, out=cols)  # (G, C/G · K, out · N): one GEMM per group
+    cols = np.matmul(weight, rows, out=cols)  # (G, C/G · K, out · N): one GEMM per group
     x = col2im(cols, (n, groups * w.shape[1]) + tuple(size), kernel, stride, padding, dilation)
     if b is not None:
         x = x + np.reshape(b, (-1,) + (1,) * len(kernel))
