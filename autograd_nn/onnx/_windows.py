@@ -69,22 +69,24 @@ def _convolution(g: Any, op: Any) -> str:
 
 @register_converter(ops.ConvolutionTranspose)
 def _convolution_transpose(g: Any, op: Any) -> str:
-    """ConvTranspose without bias, zero rows added at the end up to the output size (what a
-    negative "after" pad crops in the convolution, no window reaches), then the bias."""
+    """The full ConvTranspose (no pads, no bias), sliced from each axis's "before" pad to the
+    output size, zero rows padded at the end where no window reaches (what a negative "after"
+    pad crops in the convolution), then the bias. Slicing, rather than ONNX's pads, keeps every
+    intermediate size positive (ONNX Runtime refuses an empty one)."""
     stride, dilation, padding = op.param("stride"), op.param("dilation"), op.param("padding")
     kernel, size = op.input_shape(1)[2:], op.param("size")
     d = len(kernel)
     grad, w, *bias = op.inputs(op.dtype)
-    after, extra = [], []
-    for n, o, k, s, dl, (lo, hi) in zip(size, op.input_shape(0)[2:], kernel, stride, dilation, padding):
-        after.append(max(hi, 0))
-        extra.append(n - (s * (o - 1) + dl * (k - 1) + 1 - lo - max(hi, 0)))
-    if any(e < 0 for e in extra):
-        raise op.fail(f"no ConvTranspose gives the output size {tuple(size)}")
-    x = g.op(
-        "ConvTranspose", grad, w, strides=list(stride), dilations=list(dilation),
-        pads=[int(lo) for lo, _ in padding] + after, group=int(op.param("groups")), dtype=op.dtype,
-    )  # fmt: skip
+    starts, ends, extra = [], [], []
+    for n, o, k, s, dl, (lo, _) in zip(size, op.input_shape(0)[2:], kernel, stride, dilation, padding):
+        full = s * (o - 1) + dl * (k - 1) + 1
+        take = max(0, min(n, full - lo))
+        starts.append(min(lo, full))
+        ends.append(min(lo, full) + take)
+        extra.append(n - take)
+    x = g.op("ConvTranspose", grad, w, strides=list(stride), dilations=list(dilation), group=int(op.param("groups")),
+             dtype=op.dtype)  # fmt: skip
+    x = g.op("Slice", x, g.ints(starts), g.ints(ends), g.ints(list(range(2, 2 + d))), dtype=op.dtype)
     if any(extra):
         x = g.op("Pad", x, g.ints([0] * (d + 2) + [0, 0] + extra), dtype=op.dtype)
     if bias:
