@@ -892,7 +892,7 @@ MUTATIONS: list[Mutation] = [
       "divisor_override has no effect"),
     M("avgpool-adjoint-undivided", "autograd_nn/ops/pool.py", "    share = g / divisor\n", "    share = g * 1.0\n",
       CONV, "δx of average pooling is not divided by the window size"),
-    M("adaptive-window-end-floor", "autograd_nn/ops/pool_functions.py",
+    M("adaptive-window-end-floor", "autograd_nn/ops/pool.py",
       "return (o * length) // out, ((o + 1) * length + out - 1) // out", "return (o * length) // out, ((o + 1) * length) // out",
       CONV, "adaptive windows end at ⌊(o+1)L/O⌋ instead of PyTorch's ceiling: they no longer overlap"),
     M("interpolate-align-corners-ignored", "autograd_nn/ops/resample.py", "    if align_corners:\n", "    if False:\n",
