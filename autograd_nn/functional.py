@@ -3,7 +3,7 @@
 Every op declared with a function name appears here, generated from the registry
 (``exp``, ``sigmoid``, ``matmul``, ``linear``, ``sum``, ``where``, …); the top-level
 ``autograd_nn.exp`` and friends are the same functions. Defined here, as composites of
-those ops, are the losses and ``dropout``; they follow PyTorch's names, argument order
+those ops, are the losses, ``dropout`` and ``dropout2d``; they follow PyTorch's names, argument order
 ``(input, target)`` and ``reduction='mean' | 'sum' | 'none'``.
 
 Functions accept Tensors, ndarrays, lists and scalars.
@@ -18,6 +18,7 @@ import numpy as np
 from . import _tracing
 from ._surface import public_functions
 from .creation import as_tensor
+from .ops import _draw_pool
 from .ops._random import uniform
 from .ops.loss import BinaryCrossEntropy, MseLoss
 from .registry import builtin_specs, register_composite
@@ -63,6 +64,32 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
         return x * np.zeros(x.shape, dtype=x.dtype)
     keep = (uniform(rng, x.shape) >= p).astype(x.dtype)  # (a compiled step draws afresh, as eager)
     return x * (keep / np.asarray(1 - p, dtype=x.dtype))
+
+
+@register_composite(
+    arity=1, shapes=_draw_pool.dropout2d, params={"p": (0.0, 0.25, 0.5), "rng": (7,)},
+    reference=lambda x, p, rng: x * (np.random.default_rng(rng).random(x.shape[:2] + (1,) * (x.ndim - 2)) >= p)
+    / (1 - p),
+)  # fmt: skip
+def dropout2d(
+    input: Any, p: float = 0.5, training: bool = True, inplace: bool = False,
+    rng: np.random.Generator | int | None = None,
+) -> Tensor:  # fmt: skip
+    """Zero each channel (a whole (H, W) map of a (N, C, H, W) input) with probability ``p``
+    and scale the rest by 1/(1 − p), as PyTorch's ``F.dropout2d`` (a 3-D input is read as
+    (N, C, L), as PyTorch does). ``inplace`` is accepted and has no effect; ``rng`` as ``dropout``."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    input = as_tensor(input)
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: input must have shape (N, C, H, W) (or (N, C, L)), got {input.shape}")
+    if not training or p == 0:
+        return input
+    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    if p == 1:
+        return input * np.zeros(mask_shape, dtype=input.dtype)
+    keep = (uniform(rng, mask_shape) >= p).astype(input.dtype)  # (a compiled step draws afresh, as eager)
+    return input * (keep / np.asarray(1 - p, dtype=input.dtype))
 
 
 # --- losses ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+import cnn
 import sequence
 from checks import EAGER_OF
 
@@ -37,6 +38,8 @@ def print_report(results: dict[str, Any]) -> None:
                 _print_b5(dtype, result)
             elif workload in sequence.WORKLOADS:
                 sequence.print_rows(workload, dtype, result, paired_ratio)
+            elif workload in cnn.WORKLOADS:
+                cnn.print_rows(workload, dtype, result, paired_ratio)
         print()
 
 
