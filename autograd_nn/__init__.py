@@ -12,6 +12,7 @@ Tensor([2., 4., 6.])
 from __future__ import annotations
 
 from . import functional, nn, optim
+from ._default_dtype import get_default_dtype, set_default_dtype
 from .anomaly import AnomalyError
 from .autograd import grad, increment_version
 from .checkpoint import load, save
@@ -50,8 +51,8 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AnomalyError", "Context", "Function", "GraphFreedError", "Node", "RemovableHandle", "Tensor", "as_tensor",
-    "detect_anomaly", "enable_grad", "functional", "grad", "increment_version", "is_anomaly_enabled",
-    "is_grad_enabled", "load", "nn", "no_grad", "optim", "register_op", "save", "set_detect_anomaly",
-    "set_grad_enabled", "tensor",
+    "detect_anomaly", "enable_grad", "functional", "get_default_dtype", "grad", "increment_version", "is_anomaly_enabled",
+    "is_grad_enabled", "load", "nn", "no_grad", "optim", "register_op", "save", "set_default_dtype",
+    "set_detect_anomaly", "set_grad_enabled", "tensor",
 ]  # fmt: skip
 __all__ += sorted(functional.TOP_LEVEL)  # the generated array functions

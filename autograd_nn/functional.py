@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _tracing
 from ._surface import public_functions
 from .creation import as_tensor
 from .ops.loss import BinaryCrossEntropy, MseLoss
@@ -60,7 +61,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
     if p == 1:
         return x * np.zeros(x.shape, dtype=x.dtype)
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    keep = (generator.random(x.shape) >= p).astype(x.dtype)
+    keep = (_tracing.random(generator, x.shape) >= p).astype(x.dtype)
     return x * (keep / np.asarray(1 - p, dtype=x.dtype))
 
 
@@ -120,7 +121,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(f"cross_entropy: input must be logits of shape (N, C), got shape {input.shape}")
     log_p = input.log_softmax(axis=1)
     if not isinstance(target, Tensor):
-        target = np.asarray(target)
+        target = np.asanyarray(target)
     if np.issubdtype(target.dtype, np.integer):
         labels = target.data if isinstance(target, Tensor) else target
         n, classes = input.shape
@@ -159,7 +160,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
     """ℓ = softplus(z) − z·y = −[y ln σ(z) + (1 − y) ln(1 − σ(z))], stable for any z."""
     input = as_tensor(input)
     _same_shape(input, target, "binary_cross_entropy_with_logits")
-    target = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=input.dtype)
+    target = _tracing.as_array(target.data if isinstance(target, Tensor) else target, input.dtype)
     return _reduce(input.softplus() - input * target, reduction, "binary_cross_entropy_with_logits")
 
 
@@ -172,7 +173,7 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
     """ℓ = −[y ln p + (1 − y) ln(1 − p)] for probabilities p ∈ [0, 1] (logs clamped at −100)."""
     input = as_tensor(input)
     _same_shape(input, target, "binary_cross_entropy")
-    target = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=input.dtype)
+    target = _tracing.as_array(target.data if isinstance(target, Tensor) else target, input.dtype)
     return _reduce(BinaryCrossEntropy.apply(input, target=target), reduction, "binary_cross_entropy")
 
 

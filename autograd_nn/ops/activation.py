@@ -53,7 +53,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (a,) = ctx.saved_tensors
-        return grad * np.asarray(a > 0)
+        return grad * np.asanyarray(a > 0)
 
 
 @register_op(
@@ -86,7 +86,7 @@ class LeakyRelu(Function):
 
     @staticmethod
     def forward(ctx: Any, z: Any, *, negative_slope: float = 0.01) -> Any:
-        positive = np.asarray(z > 0)
+        positive = np.asanyarray(z > 0)
         ctx.positive, ctx.negative_slope = positive, negative_slope
         return np.where(positive, z, z * negative_slope)
 

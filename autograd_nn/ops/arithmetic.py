@@ -124,7 +124,7 @@ class Pow(Function):
         grad_y = None
         if need_y:
             # NOTE: 0ʸ is 0 for y > 0 whatever ln 0 says; mask it as PyTorch does.
-            grad_y = grad * z * ctx.xp.log(ctx.xp.where(np.asarray(x == 0), 1, x))
+            grad_y = grad * z * ctx.xp.log(ctx.xp.where(np.asanyarray(x == 0), 1, x))
         return grad_x, grad_y
 
 
@@ -174,8 +174,8 @@ class Sign(Function):
 
 def _tie_weights(x: Any, y: Any, dtype: np.dtype) -> np.ndarray:
     """1 where x wins, ½ where x and y tie, 0 where y wins: ties split the gradient."""
-    wins = np.asarray(x > y, dtype=dtype)
-    wins += np.asarray(x == y, dtype=dtype) * 0.5
+    wins = np.asanyarray(x > y, dtype=dtype)
+    wins += np.asanyarray(x == y, dtype=dtype) * 0.5
     return wins
 
 
@@ -216,7 +216,7 @@ class Minimum(Function):
 
 def _where_args(condition: Any, x: Any, y: Any) -> tuple[tuple[Any, Any], dict[str, Any]]:
     """numpy's order: where(condition, x, y); the condition is a constant mask."""
-    return (x, y), {"condition": np.asarray(array_of(condition), dtype=bool)}
+    return (x, y), {"condition": np.asanyarray(array_of(condition), dtype=bool)}
 
 
 @register_op(
@@ -269,9 +269,9 @@ class Clip(Function):
         low, high = ctx.bounds
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
-            inside &= np.asarray(x >= low)
+            inside &= np.asanyarray(x >= low)
         if high is not None:
-            inside &= np.asarray(x <= high)
+            inside &= np.asanyarray(x <= high)
         return grad * inside
 
 

@@ -70,7 +70,7 @@ class MseLoss(Function):
     def forward(ctx: Any, x: Any, y: Any, *, reduction: str = "mean") -> Any:
         squares = np.subtract(x, y)
         if type(squares) is not np.ndarray:  # 0-d operands give a numpy scalar
-            squares = np.asarray(squares)
+            squares = np.asanyarray(squares)
         ctx.save_for_backward(x, y)
         np.square(squares, out=squares)  # a fresh buffer of ours: square it in place
         n = squares.size

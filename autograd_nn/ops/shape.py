@@ -43,7 +43,7 @@ def plain_index(index: Any) -> Any:
 
 def _plain_index_item(item: Any) -> Any:
     if isinstance(item, list):
-        return np.asarray(item)
+        return np.asanyarray(item)
     return array_of(item)
 
 
@@ -180,7 +180,7 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, *, shape: tuple[int, ...], index: Any) -> Any:
         ctx.index = index
-        return index_add(shape, index, np.asarray(x))
+        return index_add(shape, index, np.asanyarray(x))
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
