@@ -123,7 +123,7 @@ MUTATIONS = [
      "    if versions.is_shared(target.data):", "    if False:", CORE,
      "a recorded write into shared memory silently changes the other tensor"),
     ("core-inplace-never-recorded", INP,
-     "    recorded = grad_mode.current() & grad_mode.GRAD and (", "    recorded = False and (", CORE,
+     "    recorded = mode & grad_mode.GRAD and (", "    recorded = False and (", CORE,
      "in-place ops drop out of the graph"),
     ("core-inplace-operand-ignored", INP,
      "        target.requires_grad or any(is_tensor(o) and o.requires_grad for o in others)",
