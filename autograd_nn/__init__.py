@@ -29,7 +29,9 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .graph import Context, Node, RemovableHandle
+from .interop import from_torch, to_torch
 from .registry import register_op
+from .replay import CompileError, CompileWarning, compile
 from .tensor import Tensor
 
 __version__ = "0.1.0"
@@ -37,11 +39,11 @@ __version__ = "0.1.0"
 # The array functions (exp, sigmoid, sum, where, concatenate, …), generated from the op registry.
 globals().update(functional.TOP_LEVEL)
 
-_LAZY_SUBPACKAGES = ("data", "testing", "viz")
+_LAZY_SUBPACKAGES = ("data", "onnx", "testing", "viz")
 
 
 def __getattr__(name: str) -> object:
-    # data, testing and viz load on first use, so `import autograd_nn` stays quick.
+    # data, onnx, testing and viz load on first use, so `import autograd_nn` stays quick.
     if name in _LAZY_SUBPACKAGES:
         import importlib
 
@@ -50,9 +52,10 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "AnomalyError", "Context", "Function", "GraphFreedError", "Node", "RemovableHandle", "Tensor", "as_tensor",
-    "detect_anomaly", "enable_grad", "functional", "get_default_dtype", "grad", "increment_version", "is_anomaly_enabled",
-    "is_grad_enabled", "load", "nn", "no_grad", "optim", "register_op", "save", "set_default_dtype",
-    "set_detect_anomaly", "set_grad_enabled", "tensor",
+    "AnomalyError", "CompileError", "CompileWarning", "Context", "Function", "GraphFreedError", "Node",
+    "RemovableHandle", "Tensor", "as_tensor", "compile", "detect_anomaly", "enable_grad", "from_torch", "functional",
+    "get_default_dtype", "grad", "increment_version", "is_anomaly_enabled", "is_grad_enabled", "load", "nn",
+    "no_grad", "optim", "register_op", "save", "set_default_dtype", "set_detect_anomaly", "set_grad_enabled",
+    "tensor", "to_torch",
 ]  # fmt: skip
 __all__ += sorted(functional.TOP_LEVEL)  # the generated array functions

@@ -33,6 +33,8 @@ _GRAD = grad_mode.GRAD
 _ANOMALY = grad_mode.ANOMALY
 _TRACE = grad_mode.TRACE
 _adopt = _tracing.adopt
+_KEEP_INPUTS = grad_mode.KEEP_INPUTS
+_NOTE = grad_mode.ANOMALY | grad_mode.KEEP_INPUTS
 _new = object.__new__
 # Shared needs_input_grad tuples: one allocation (and one object for the cyclic GC) fewer per op.
 _NEEDS_ONE = (True,)
@@ -118,8 +120,11 @@ def make(fn, view):
         # when needed (Node.saved_sources): exact, because every saved value is alive and
         # every input slot holds its own array object (see _distinct).
         node.ids = IDS if ctx.saved_tensors else ()
-        if mode & _ANOMALY:  # anomaly mode only: off, it costs nothing
-            node.trace = forward_trace(node)
+        if mode & _NOTE:  # anomaly or keep-inputs mode only: off, they cost nothing
+            if mode & _ANOMALY:
+                node.trace = forward_trace(node)
+            if mode & _KEEP_INPUTS:  # every input, constants too (an exporter reads them; see Node.inputs)
+                node.inputs = tuple(ARRAYS)
         return out
 
     return run

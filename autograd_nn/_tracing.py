@@ -59,10 +59,11 @@ def made(array: np.ndarray) -> np.ndarray:
     return array if rec is None else rec.made(array)
 
 
-def random(generator: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """``generator.random(shape)``, which a replay draws afresh from the same generator."""
+def draw(sample: Callable[..., np.ndarray], *args: Any, **kwargs: Any) -> np.ndarray:
+    """``sample(*args, **kwargs)``, a generator's bound method (``rng.random``,
+    ``rng.standard_normal``), which a replay calls afresh: new draws from the same generator."""
     rec = recording()
-    return generator.random(shape) if rec is None else rec.random(generator, shape)
+    return sample(*args, **kwargs) if rec is None else rec.draw(sample, args, kwargs)
 
 
 def note_grad(leaf: Any, read: bool) -> None:

@@ -61,7 +61,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
     if p == 1:
         return x * np.zeros(x.shape, dtype=x.dtype)
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    keep = (_tracing.random(generator, x.shape) >= p).astype(x.dtype)
+    keep = (_tracing.draw(generator.random, x.shape) >= p).astype(x.dtype)
     return x * (keep / np.asarray(1 - p, dtype=x.dtype))
 
 

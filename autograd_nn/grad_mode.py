@@ -3,9 +3,12 @@
 Both are bits of one ``ContextVar``, so the recorder reads a single value per op: bit
 ``GRAD`` says whether operations on tensors that require grad are recorded, bit
 ``ANOMALY`` whether the recorder keeps each op's source line and the reverse sweep
-checks every derivative for nan and inf. A ``ContextVar`` starts at its default in
-every new thread, so ``no_grad`` in one thread never changes what another records,
-and the engine's own switch during backward (``create_graph``) is per thread too.
+checks every derivative for nan and inf. Bit ``TRACE`` says a compiled function is
+recording (``autograd_nn.compile``), bit ``KEEP_INPUTS`` that each node keeps the values
+its forward received, constants included (``Node.inputs``), for exporters
+(``autograd_nn.onnx``). A ``ContextVar`` starts at its default in every new thread, so
+``no_grad`` in one thread never changes what another records, and the engine's own
+switch during backward (``create_graph``) is per thread too.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any, TypeVar
 GRAD = 1
 ANOMALY = 2
 TRACE = 4  # a compiled function is recording (see ``autograd_nn._tracing``)
+KEEP_INPUTS = 8  # each node keeps what its forward received (``Node.inputs``), for exporters
 
 _MODE: ContextVar[int] = ContextVar("autograd_nn.mode", default=GRAD)
 

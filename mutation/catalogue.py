@@ -40,6 +40,11 @@ CLI = ("tests/app/test_cli.py", "tests/app/test_cli_options.py", "tests/app/test
 CORE_API = ("tests/core/test_tensor_api.py", "tests/core/test_ops.py", "tests/core/test_stability.py")
 CORE = ("tests/core",)
 TRAINING = ("tests/app/test_training.py",)
+ONNX_MODELS = ("tests/interop/test_onnx_models.py",)
+ONNX_OPS = ("tests/interop/test_onnx_ops.py",)
+ONNX_ERRORS = ("tests/interop/test_onnx_errors.py",)
+TORCH_BRIDGE = ("tests/interop/test_torch_bridge.py",)
+CLI_EXPORT = ("tests/app/test_cli_export.py",)
 
 M = Mutation
 MUTATIONS: list[Mutation] = [
@@ -840,6 +845,76 @@ MUTATIONS: list[Mutation] = [
     M("training-last-batch-loss", "autograd_nn/training.py",
       "        history.train.append(total / batches)", "        history.train.append(loss.item())", TRAINING,
       "the epoch's train loss is its last batch, not the mean"),
+    # ---------------------------------------------------------- bridges: ONNX and PyTorch
+    M("bridges-keep-inputs-mode-keeps-nothing", "autograd_nn/_record.py",
+      "_NOTE = grad_mode.ANOMALY | grad_mode.KEEP_INPUTS", "_NOTE = grad_mode.ANOMALY", ("tests/core/test_keep_inputs_mode.py",),
+      "keep-inputs mode records no constants, so exports lose every scalar and frozen weight"),
+    M("bridges-gemm-untransposed", "autograd_nn/onnx/_structure.py",
+      'g.op("Gemm", x, w, *bias, transB=1, dtype=op.dtype)', 'g.op("Gemm", x, w, *bias, transB=0, dtype=op.dtype)',
+      ONNX_MODELS, "Linear exported as x W + b instead of x Wᵀ + b"),
+    M("bridges-reshape-bakes-batch", "autograd_nn/onnx/_structure.py",
+      "            target.append(0)", "            target.append(dim[0])", ONNX_MODELS,
+      "a reshape freezes the traced batch size, so dynamic axes break"),
+    M("bridges-constants-unchecked", "autograd_nn/onnx/_call.py",
+      "        if not self.pairing.paired or same(raw, other):", "        if True:", ONNX_ERRORS,
+      "a constant computed from the input is baked in silently"),
+    M("bridges-no-dynamic-zeros", "autograd_nn/onnx/_call.py",
+      "            if a.flat[0] == b.flat[0]:", "            if False:", ONNX_MODELS,
+      "an RNN's zero first state, shaped like the batch, cannot be exported with a dynamic batch"),
+    M("bridges-detached-input-unnamed", "autograd_nn/onnx/_call.py",
+      "            if any(np.may_share_memory(raw, x) for x in self.inputs):", "            if False:", ONNX_ERRORS,
+      "the input used through .detach() is not named as the cause"),
+    M("bridges-parameter-names-lost", "autograd_nn/onnx/_call.py",
+      "            self.values[key] = self.graph.initializer(array, name)",
+      "            self.values[key] = self.graph.initializer(array)", ONNX_MODELS,
+      "initialisers lose their state_dict names"),
+    M("bridges-softmax-last-axis", "autograd_nn/onnx/_elementwise.py",
+      'axis=int(op.param("axis")), dtype=op.dtype)', "axis=-1, dtype=op.dtype)", ONNX_OPS,
+      "softmax over another axis is exported over the last"),
+    M("bridges-leaky-relu-default-slope", "autograd_nn/onnx/_elementwise.py",
+      'alpha=float(op.param("negative_slope"))', "alpha=0.01", ONNX_OPS, "LeakyRelu exported with ONNX's default slope"),
+    M("bridges-reductions-keep-dims", "autograd_nn/onnx/_structure.py",
+      'keepdims = int(bool(op.param("keepdims")))', "keepdims = 1", ONNX_OPS,
+      "every reduction keeps its reduced axes"),
+    M("bridges-reversed-slice-drops-first", "autograd_nn/onnx/_indexing.py",
+      "        stop = _FIRST", "        stop = -1", ONNX_OPS, "x[::-1] loses element 0 (-1 means the last to ONNX)"),
+    M("bridges-gathered-axes-misplaced", "autograd_nn/onnx/_indexing.py",
+      "    if front > 0 and picked == list(range(front, front + len(picked))):", "    if False:", ONNX_OPS,
+      "adjacent index arrays put their axes first, not where numpy puts them"),
+    M("bridges-exports-in-training-mode", "autograd_nn/onnx/_export.py",
+      "            module.training = False", "            module.training = module.training", ONNX_MODELS,
+      "dropout is active while tracing"),
+    M("bridges-unsupported-not-named", "autograd_nn/onnx/_export.py",
+      "    _refuse_unsupported(first)\n", "", ONNX_ERRORS, "an op without a converter is not named with the way to add one"),
+    M("bridges-grown-by-one", "autograd_nn/onnx/_trace.py",
+      "np.arange(2 * size + 1)", "np.arange(size + 1)", ONNX_ERRORS,
+      "the second recording grows a dynamic axis by one, so n // 2 looks constant and is frozen"),
+    M("bridges-buffers-not-recorded", "autograd_nn/onnx/_export.py",
+      "            tensor.requires_grad = True", "            pass", ONNX_MODELS,
+      "ops on buffers and frozen weights are not recorded, so pe[:steps] is frozen at the traced length"),
+    M("bridges-slice-bounds-not-compared", "autograd_nn/onnx/_indexing.py",
+      "    if size[0] != size[1] or (item.start, item.stop) != (twin.start, twin.stop):", "    if size[0] != size[1]:",
+      ONNX_MODELS, "a slice end that follows the input's length is frozen at the traced one"),
+    M("bridges-to-torch-default-dtype", "autograd_nn/interop/_convert.py",
+      'kwargs["dtype"] = torch.from_numpy(np.zeros(0, dtype=params[0].dtype)).dtype', 'kwargs["dtype"] = torch.float32',
+      TORCH_BRIDGE,
+      "to_torch makes float32 layers of float64 ones"),
+    M("bridges-requires-grad-not-carried", "autograd_nn/interop/_convert.py",
+      "        targets[name].requires_grad_(bool(param.requires_grad))", "        pass", TORCH_BRIDGE,
+      "frozen parameters thaw when converted"),
+    M("bridges-training-mode-not-carried", "autograd_nn/interop/_convert.py",
+      "        modes[name].training = bool(module.training)", "        pass", TORCH_BRIDGE,
+      "a converted model is always in training mode"),
+    M("bridges-leaky-relu-slope-dropped", "autograd_nn/interop/_layers.py",
+      '{"negative_slope": m.negative_slope, "inplace": bool(m.inplace)}', '{"inplace": bool(m.inplace)}', TORCH_BRIDGE,
+      "LeakyReLU's slope is lost on the way"),
+    M("bridges-checkpoint-holds-the-optimizer", "autograd_nn/cli/_train.py",
+      "    checkpoint.save(model.state_dict(), ckpt, metadata=metadata)",
+      '    checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, ckpt, metadata=metadata)',
+      CLI_EXPORT, "model.safetensors no longer loads strictly into torch.nn.Sequential"),
+    M("bridges-cli-onnx-fixed-batch", "autograd_nn/cli/_export.py",
+      "                dynamic_axes={ONNX_INPUT: {0: \"batch\"}, ONNX_OUTPUT: {0: \"batch\"}},", "                dynamic_axes=None,",
+      CLI_EXPORT, "autograd-nn export --onnx fixes the batch at the traced size"),
 ]  # fmt: skip
 
 

@@ -42,12 +42,18 @@ ALLOWED: dict[str, set[str]] = {
     "viz": {"_atomic", "creation", "engine", "grad_mode", "graph", "registry", "tensor"},  # reads graphs only
     "testing": {"__init__", "_surface", "autograd", "creation", "function", "functional", "opspec", "registry", "tensor"},
     "training": {"creation", "data", "functional", "grad_mode", "nn", "optim", "tensor"},
-    "cli": {"__init__", "_atomic", "checkpoint", "creation", "data", "functional", "grad_mode", "tensor", "training", "viz"},
-    "compile": {"_tracing", "creation", "grad_mode", "tensor", "versions"},  # replays what the core records
+    # reads recorded graphs, never changes them; the keep-inputs mode bit is the only thing it sets
+    "onnx": {"_atomic", "_shapes", "grad_mode", "graph", "nn", "ops", "registry", "tensor"},
+    "interop": {"nn"},  # from_torch / to_torch: the nn modules and their state_dicts only
+    "cli": {
+        "__init__", "_atomic", "checkpoint", "creation", "data", "functional", "grad_mode", "onnx", "tensor", "training",
+        "viz",
+    },  # fmt: skip
+    "replay": {"_tracing", "creation", "grad_mode", "tensor", "versions"},  # autograd_nn.compile: replays what the core records
     "__main__": {"cli"},
     "__init__": {
-        "_default_dtype", "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional", "grad_mode", "graph", "nn",
-        "optim", "registry", "tensor",
+        "_default_dtype", "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional",
+        "grad_mode", "graph", "interop", "nn", "optim", "registry", "replay", "tensor",
     },  # fmt: skip
 }
 
