@@ -34,9 +34,11 @@ _default = np.random.default_rng()
 
 
 def manual_seed(seed: int | None) -> np.random.Generator:
-    """Re-seed the default generator of ``nn`` (init functions, ``Linear``, ``Dropout``)."""
-    global _default
-    _default = np.random.default_rng(seed)
+    """Re-seed the default generator of ``nn`` (init functions, ``Linear``, ``Dropout``)
+    and return it. As ``torch.manual_seed``, it re-seeds the generator in place: every
+    holder of it (a layer, a compiled step's replay) draws the new stream, which is
+    ``np.random.default_rng(seed)``'s."""
+    _default.bit_generator.state = np.random.default_rng(seed).bit_generator.state
     return _default
 
 
