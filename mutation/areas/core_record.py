@@ -60,7 +60,7 @@ MUTATIONS = [
      '_CHECK_KIND = """if data.dtype.kind != "f":', '_CHECK_KIND = """if data.dtype.kind == "?":', CORE,
      "a Function returning integers gives an output that requires grad"),
     ("core-record-constant-view-not-marked", REC,
-     "    if data.base is not None or _is_one_of(data, arrays):\n        versions.mark_shared(data)",
+     "    if view and (data.base is not None or _is_one_of(data, arrays)):\n        versions.mark_shared(data)",
      "    if False:\n        versions.mark_shared(data)", CORE,
      "a view taken under no_grad does not mark the memory shared"),
     ("core-record-grad-mode-ignored", REC,
