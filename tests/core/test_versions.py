@@ -49,3 +49,17 @@ def test_a_view_of_a_strided_window_view_is_traced_to_the_memory_it_reads():
     with pytest.raises(RuntimeError, match=r"it is at version 1; expected version 0"):
         y.backward()
     assert w.grad is None
+
+
+def test_a_tensor_over_a_numpy_view_refuses_a_recorded_write():
+    """``as_tensor`` of a slice shares memory with the tensor over the whole array: a recorded
+    in-place write through the slice would change the whole one behind its gradient's back."""
+    memory = np.zeros(3)
+    whole, part = ag.as_tensor(memory), ag.as_tensor(memory[:2])
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"add_: this tensor \(shape \(2,\)\) shares its memory"):
+        part.add_(w)
+    np.testing.assert_array_equal(memory, [0.0, 0.0, 0.0])  # refused before writing
+    part.add_(1.0)  # nothing recorded: allowed, and counted against the one memory
+    np.testing.assert_array_equal(whole.data, [1.0, 1.0, 0.0])
+    assert whole._version == part._version == 1
