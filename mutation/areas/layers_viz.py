@@ -10,7 +10,8 @@ WALK = "autograd_nn/viz/_walk.py"
 
 MUTATIONS = [
     ("optim-step-version-not-bumped", "autograd_nn/optim/optimizer.py",
-     "                param._increment_version()  # written in place", "                pass  # written in place", OPTIM,
+     "                param._increment_version()  # written in place", "                pass  # written in place",
+     (*OPTIM, "tests/core/test_inplace.py"),
      "a graph recorded before optimizer.step() backpropagates through the new weights silently"),
     ("optim-zero-grad-version-not-bumped", "autograd_nn/optim/optimizer.py",
      "                    param.grad.data[...] = 0\n                    param.grad._increment_version()",
