@@ -23,7 +23,7 @@ def stable_sigmoid(z: np.ndarray) -> np.ndarray:
 
 @register_op(
     reference=lambda z: 1 / (1 + np.exp(-z)), domain=(-8, 8), functions="sigmoid", methods="sigmoid",
-    derivative=stable_sigmoid,
+    derivative=stable_sigmoid, role="activation",
 )  # fmt: skip
 class Sigmoid(Function):
     """a = σ(z);  δz = δa · a · (1 − a)"""
@@ -40,7 +40,7 @@ class Sigmoid(Function):
         return grad * a * (1 - a)
 
 
-@register_op(reference=lambda z: z * (z > 0), kinks=[0.0], functions="relu", methods="relu")
+@register_op(reference=lambda z: z * (z > 0), kinks=[0.0], functions="relu", methods="relu", role="activation")
 class Relu(Function):
     """a = max(z, 0);  δz = δa · [z > 0]"""
 
@@ -57,7 +57,8 @@ class Relu(Function):
 
 
 @register_op(
-    reference=lambda z: 1 - 2 / (np.exp(2 * z) + 1), domain=(-4, 4), functions="tanh", methods="tanh", ufuncs=np.tanh
+    reference=lambda z: 1 - 2 / (np.exp(2 * z) + 1), domain=(-4, 4), functions="tanh", methods="tanh", ufuncs=np.tanh,
+    role="activation",
 )
 class Tanh(Function):
     """a = tanh z;  δz = δa · (1 − a²)"""
@@ -80,6 +81,7 @@ class Tanh(Function):
     params={"negative_slope": (0.0, 0.01, 0.2, 1.5)},
     functions="leaky_relu",
     methods="leaky_relu",
+    role="activation",
 )
 class LeakyRelu(Function):
     """a = z if z > 0 else s·z;  δz = δa if z > 0 else s·δa"""
@@ -95,7 +97,9 @@ class LeakyRelu(Function):
         return ctx.xp.where(ctx.positive, grad, grad * ctx.negative_slope)
 
 
-@register_op(reference=lambda z: np.log1p(np.exp(z)), domain=(-8, 8), functions="softplus", methods="softplus")
+@register_op(
+    reference=lambda z: np.log1p(np.exp(z)), domain=(-8, 8), functions="softplus", methods="softplus", role="activation"
+)
 class Softplus(Function):
     """a = ln(1 + eᶻ);  δz = δa · σ(z)"""
 

@@ -17,6 +17,7 @@ _EPS = 1e-12  # as PyTorch: the gradient's denominator p(1 − p) is at least th
     reference=lambda p, target: -(target * np.log(p) + (1 - target) * np.log(1 - p)),
     domain=(0.02, 0.98),
     params={"target": "probabilities"},
+    role="loss",
 )
 class BinaryCrossEntropy(Function):
     """ℓ = −[y ln p + (1 − y) ln(1 − p)];  δp = δℓ · (p − y) / (p (1 − p))
@@ -57,6 +58,7 @@ def _mse_primitives(x: Any, y: Any, reduction: str = "mean") -> Any:
     params={"reduction": ("mean", "sum")},
     reference=lambda x, y, reduction: getattr(np, reduction)((x - y) ** 2),
     decomposition=_mse_primitives,
+    role="loss",
 )
 class MseLoss(Function):
     """C = (1/n) Σ (ŷ − y)²  (or Σ for reduction='sum');  δŷ = δC · 2(ŷ − y)/n,  δy = −δŷ

@@ -32,7 +32,7 @@ MUTATIONS = [
      "        grad.data[...] = 0\n        grad._increment_version()", "        grad.data[...] = 0", NN,
      "model.zero_grad(set_to_none=False) zeroes a .grad that a graph saved, unnoticed"),
     ("viz-index-latest-first", WALK,
-     "        nodes.sort(key=lambda n: n.seq)", "        nodes.sort(key=lambda n: -n.seq)", VIZ,
+     "        nodes.sort(key=lambda n: order[id(n)])", "        nodes.sort(key=lambda n: order[id(n)], reverse=True)", VIZ,
      "the ops are numbered from the loss back, so a picture's ids change with the graph's size"),
     ("viz-freed-graph-shows-nothing", WALK,
      "    of = {id(leaf): leaf.grad.data for leaf in index.leaves if leaf.grad is not None}", "    of = {}", VIZ,
