@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+import sequence
 from checks import EAGER_OF
 
 NAME = 22  # width of the implementation column
@@ -34,6 +35,8 @@ def print_report(results: dict[str, Any]) -> None:
                 _print_b4(dtype, result)
             elif workload == "B5":
                 _print_b5(dtype, result)
+            elif workload in sequence.WORKLOADS:
+                sequence.print_rows(workload, dtype, result, paired_ratio)
         print()
 
 

@@ -4,7 +4,8 @@
 
 B1 per-op overhead (a chain of (4,)-tensor ops), B2 the post's 56-200-1 sigmoid network,
 B3 a 784-512-512-10 ReLU classifier, B4 a 10⁶-op chain, B5 peak memory of a B3 step at
-batch 4096; float32 and float64; one BLAS thread. See benchmarks/README.md.
+batch 4096, B7 an LSTM step, B8 a transformer-encoder step (sequence.py); float32 and
+float64; one BLAS thread. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ import frameworks  # noqa: E402
 import harness  # noqa: E402
 import numpy as np  # noqa: E402
 import report  # noqa: E402
+import sequence  # noqa: E402
 import specs  # noqa: E402
 
-WORKLOADS = ("B1", "B2", "B3", "B4", "B5")
+WORKLOADS = ("B1", "B2", "B3", "B4", "B5", *sequence.WORKLOADS)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -329,6 +331,8 @@ def main(argv: list[str] | None = None) -> None:
                 results[dtype][workload] = run_mlp(getattr(specs, workload), dtype, args, torch_ok)
             elif workload == "B4":
                 results[dtype]["B4"] = run_b4(dtype, args, torch_ok)
+            elif workload in sequence.WORKLOADS:
+                results[dtype][workload] = sequence.run(workload, dtype, args, torch_ok)
             else:
                 results[dtype]["B5"] = run_b5(dtype, args, torch_ok)
     results_all = {
