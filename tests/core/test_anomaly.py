@@ -95,3 +95,11 @@ def test_finite_gradients_pass_and_the_engine_sees_no_observer_when_off():
     out = leaf * 3.0
     grads = run_backward([out.grad_fn], [np.ones(1)], retain_graph=False, create_graph=False)
     assert grads[id(leaf)][1].tolist() == [3.0]
+
+
+def test_check_nan_false_lets_a_nan_through_as_pytorch_does():
+    x = ag.tensor([-1.0, 4.0], requires_grad=True)
+    with ag.detect_anomaly(check_nan=False), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x.sqrt().sum().backward()
+    assert np.isnan(x.grad.data[0]) and x.grad.data[1] == 0.25  # ½ / √4

@@ -93,3 +93,14 @@ def test_node_hooks_return_a_removable_handle():
     handle.remove()
     y.backward()
     assert seen == [1.0] and x.grad.item() == 6.0
+
+
+def test_a_handle_used_as_a_context_manager_removes_its_hook_on_exit():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    with x.register_hook(lambda g: seen.append(g.copy())):
+        (x * 3).sum().backward()
+    (x * 5).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.data, [8.0, 8.0])

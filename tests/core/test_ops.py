@@ -372,6 +372,17 @@ def test_where_and_clip(rng):
     np.testing.assert_array_equal(x.clip(a_min=0).data, [0, 0, 0.5, 2])
 
 
+@pytest.mark.parametrize(
+    ("a_min", "a_max", "expected"),
+    [(-1.0, 1.0, [1, 2, 3, 0, 0]), (0.0, None, [0, 2, 3, 0, 5]), (None, 0.0, [1, 2, 0, 4, 0])],
+)
+def test_clip_passes_the_gradient_at_its_bounds(a_min, a_max, expected):
+    """PyTorch's clamp: δx = δz · [lo ≤ x ≤ hi], the bounds included (x = −1, 0, 1 sit on them)."""
+    x = ag.tensor([-1.0, 0.0, 1.0, -3.0, 3.0], requires_grad=True)
+    x.clip(a_min, a_max).backward(ag.tensor([1.0, 2.0, 3.0, 4.0, 5.0]))
+    np.testing.assert_array_equal(x.grad.data, expected)
+
+
 def test_comparisons_return_plain_boolean_arrays():
     x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
     for result in (x < 2, x <= 2, x > 2, x >= 2, x == 2, x != 2, 2 < x, np.array([1, 1, 1]) < x):

@@ -157,3 +157,31 @@ def test_named_parameters_keep_their_names_in_the_groups():
 def test_a_set_of_parameters_is_refused():
     with pytest.raises(TypeError, match="ordered collection .* not a set"):
         optim.SGD([{"params": {_param([1.0])}}])
+
+
+def test_zero_grad_in_place_is_seen_by_a_graph_that_saved_the_grad():
+    """``zero_grad(set_to_none=False)`` writes zeros into ``.grad`` in place: a graph that saved
+    that gradient must refuse to backpropagate, as after any in-place write."""
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    uses_grad = (w.grad * w).sum()  # saves w.grad = 2w for ∂/∂w
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(w.grad.data, [0.0, 0.0])
+    with pytest.raises(RuntimeError, match=r"it is at version 1; expected version 0"):
+        uses_grad.backward()
+
+
+def test_zero_grad_leaves_a_differentiable_grad_and_its_graph_alone():
+    """After ``backward(create_graph=True)`` ``.grad`` is part of a graph; ``zero_grad`` (not to
+    None) gives the parameter fresh zeros and leaves that tensor, and its graph, intact."""
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w * w).sum().backward(create_graph=True)
+    g = w.grad  # 3w², differentiable
+    opt.zero_grad(set_to_none=False)
+    assert w.grad is not g and w.grad.grad_fn is None
+    np.testing.assert_array_equal(w.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(g.data, [3.0, 12.0])
+    (second,) = ag.grad(g.sum(), [w])
+    np.testing.assert_array_equal(second.data, [6.0, 12.0])  # d(3w²)/dw = 6w

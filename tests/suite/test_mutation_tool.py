@@ -78,3 +78,15 @@ def test_the_catalogue_is_well_formed():
         assert m.why and m.tests, m.id
         for test in m.tests:
             assert (ROOT / test.split("::")[0]).exists(), f"{m.id}: no test path {test}"
+
+
+def test_every_mutation_applies_to_the_code_as_it_is():
+    """No stale or ambiguous entry: each one's text occurs exactly once in its file. When code
+    moves on, re-target its entries (new text, same bug): ``mutation/run.py --list`` shows them."""
+    problems = []
+    for m in runner.load_catalogue(ROOT / "mutation" / "catalogue.py"):
+        path = ROOT / m.file
+        count = path.read_text(encoding="utf-8").count(m.old) if path.is_file() else 0
+        if count != 1:
+            problems.append(f"{m.id}: {'stale' if count == 0 else f'ambiguous ({count} matches)'} in {m.file}")
+    assert not problems, "\n".join(problems)

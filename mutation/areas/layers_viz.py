@@ -1,0 +1,50 @@
+"""Deliberate bugs where nn, optim and viz meet the rebuilt core (version counters, zeroed
+gradients, the read-only sweep): (id, file, old text, new text, tests, why)."""
+
+from __future__ import annotations
+
+NN = ("tests/nn",)
+OPTIM = ("tests/optim",)
+VIZ = ("tests/viz",)
+WALK = "autograd_nn/viz/_walk.py"
+
+MUTATIONS = [
+    ("optim-step-version-not-bumped", "autograd_nn/optim/optimizer.py",
+     "                param._increment_version()  # written in place", "                pass  # written in place",
+     (*OPTIM, "tests/core/test_inplace.py"),
+     "a graph recorded before optimizer.step() backpropagates through the new weights silently"),
+    ("optim-zero-grad-version-not-bumped", "autograd_nn/optim/optimizer.py",
+     "                    param.grad.data[...] = 0\n                    param.grad._increment_version()",
+     "                    param.grad.data[...] = 0", OPTIM,
+     "optimizer.zero_grad() zeroes a .grad that a create_graph graph saved, unnoticed"),
+    ("optim-zero-grad-writes-recorded-grad", "autograd_nn/optim/optimizer.py",
+     "                elif param.grad.grad_fn is not None or not param.grad.data.flags.writeable:",
+     "                elif False:", OPTIM,
+     "optimizer.zero_grad() writes zeros into a .grad that is part of a graph (create_graph)"),
+    ("nn-load-state-dict-version-not-bumped", "autograd_nn/nn/_state.py",
+     "        targets[key]._increment_version()  # a graph recorded before the load",
+     "        pass  # a graph recorded before the load", (*NN, "tests/core/test_inplace.py"),
+     "a graph recorded before load_state_dict backpropagates through the loaded weights"),
+    ("nn-init-version-not-bumped", "autograd_nn/nn/init.py",
+     "    tensor._increment_version()  # a graph that saved the old values", "    pass  # a graph that saved the old values",
+     NN, "re-initialising a weight in place leaves graphs that saved it usable"),
+    ("nn-zero-grad-version-not-bumped", "autograd_nn/nn/module.py",
+     "        grad.data[...] = 0\n        grad._increment_version()", "        grad.data[...] = 0", NN,
+     "model.zero_grad(set_to_none=False) zeroes a .grad that a graph saved, unnoticed"),
+    ("viz-index-latest-first", WALK,
+     "        nodes.sort(key=lambda n: order[id(n)])", "        nodes.sort(key=lambda n: order[id(n)], reverse=True)", VIZ,
+     "the ops are numbered from the loss back, so a picture's ids change with the graph's size"),
+    ("viz-freed-graph-shows-nothing", WALK,
+     "    of = {id(leaf): leaf.grad.data for leaf in index.leaves if leaf.grad is not None}", "    of = {}", VIZ,
+     "after backward freed the graph, the picture forgets the leaves' .grad"),
+    ("viz-freed-state-unsaid", WALK,
+     '        grads.state = "freed"', '        grads.state = "stored"', VIZ,
+     "a freed graph is drawn as if backward had simply not run"),
+    ("viz-root-leaf-has-no-delta", WALK,
+     "    if root.grad_fn is None:\n        of[id(root)] = seed", "    if False:\n        of[id(root)] = seed", VIZ,
+     "drawing the backward view of a leaf shows no δ for it"),
+    ("viz-seed-dtype-kept", WALK,
+     "    seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)",
+     "    seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)", VIZ,
+     "an integer gradient= is swept as integers (δ truncated)"),
+]  # fmt: skip
