@@ -15,7 +15,7 @@ from . import functional, nn, optim
 from .anomaly import AnomalyError
 from .autograd import grad, increment_version
 from .checkpoint import load, save
-from .creation import as_tensor, tensor
+from .creation import arange, as_tensor, empty, eye, full, linspace, one_hot, ones, tensor, unravel_index, zeros
 from .engine import GraphFreedError
 from .function import Function
 from .grad_mode import (
@@ -28,6 +28,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .graph import Context, Node, RemovableHandle
+from .random import manual_seed, normal, rand, randint, randn, randperm, uniform
 from .registry import register_op
 from .tensor import Tensor
 
@@ -53,5 +54,8 @@ __all__ = [
     "detect_anomaly", "enable_grad", "functional", "grad", "increment_version", "is_anomaly_enabled",
     "is_grad_enabled", "load", "nn", "no_grad", "optim", "register_op", "save", "set_detect_anomaly",
     "set_grad_enabled", "tensor",
+    # making tensors (creation.py, random.py)
+    "arange", "empty", "eye", "full", "linspace", "manual_seed", "normal", "one_hot", "ones", "rand", "randint",
+    "randn", "randperm", "uniform", "unravel_index", "zeros",
 ]  # fmt: skip
 __all__ += sorted(functional.TOP_LEVEL)  # the generated array functions

@@ -108,7 +108,7 @@ class Div(Function):
     operators=("__pow__", "__rpow__"), inplace=("pow_", "__ipow__"), ufuncs=np.power,
 )  # fmt: skip
 class Pow(Function):
-    """z = xʸ;  δx = δz · y · xʸ⁻¹,  δy = δz · z · ln x"""
+    """z = xʸ;  δx = δz · y · xʸ⁻¹,  δy = δz · z · ln x   (δx = 0 where y = 0; δy = 0 where x = 0 ≤ y)"""
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
@@ -120,11 +120,18 @@ class Pow(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         x, y, z = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        grad_x = grad * y * x ** (y - 1) if need_x else None
-        grad_y = None
+        where, at_zero = ctx.xp.where, np.asarray(x == 0)
+        grad_x = grad_y = None
+        if need_x:
+            # NOTE: x⁰ = 1 has slope 0 everywhere, also at x = 0, where y · xʸ⁻¹ = 0 · ∞ is nan
+            # (PyTorch masks it too). The base is replaced there, not the result, so that the
+            # derivative of this formula (create_graph) has no nan either.
+            base = where(at_zero & np.asarray(y == 0), 1, x)
+            grad_x = grad * y * base ** (y - 1)
         if need_y:
-            # NOTE: 0ʸ is 0 for y > 0 whatever ln 0 says; mask it as PyTorch does.
-            grad_y = grad * z * ctx.xp.log(ctx.xp.where(np.asarray(x == 0), 1, x))
+            # NOTE: 0ʸ = 0 for every y > 0 (and 0⁰ = 1): the slope in y is 0 there whatever
+            # ln 0 says, as PyTorch has it; for y < 0, 0ʸ = ∞ and so is the slope.
+            grad_y = grad * z * ctx.xp.log(where(at_zero & np.asarray(y >= 0), 1, x))
         return grad_x, grad_y
 
 
@@ -143,7 +150,7 @@ class Neg(Function):
 
 @register_op(
     reference=lambda x: np.where(x < 0, -x, x), kinks=[0.0], functions=("abs", "absolute"), methods="abs",
-    operators="__abs__", ufuncs=np.absolute,
+    operators="__abs__", ufuncs=(np.absolute, np.fabs), derivative=np.abs,
 )  # fmt: skip
 class Abs(Function):
     """z = abs(x);  δx = δz · sign(x)   (0 at x = 0)"""

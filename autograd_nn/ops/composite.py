@@ -17,20 +17,38 @@ from ..registry import register_composite
 from .shape import Concatenate, Reshape
 
 
-@register_composite(reference=np.var, shapes="ddof", functions="var", methods="var")
-def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """σ² = (1/(n − ddof)) Σ (x − x̄)², numpy's definition (``ddof=0``: divide by n)."""
-    count = math.prod(x.shape[a] for a in normalize_axes(axis, x.ndim, "var"))
+def _variance(x: Any, axis: Any, ddof: int, keepdims: bool, name: str) -> Any:
+    count = math.prod(x.shape[a] for a in normalize_axes(axis, x.ndim, name))
     deviation = x - x.mean(axis=axis, keepdims=True)
     # A Python float keeps float32 float32; n − ddof ≤ 0 gives inf/nan, as numpy does.
     scale = 1.0 / (count - ddof) if count > ddof else math.inf
     return (deviation * deviation).sum(axis=axis, keepdims=keepdims) * scale
 
 
-@register_composite(reference=np.std, shapes="ddof", distinct=True, functions="std", methods="std")
+def _ddof_args(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, unbiased: Any = None,
+               correction: Any = None, **aliases: Any) -> tuple[tuple[Any], dict[str, Any]]:  # fmt: skip
+    """numpy's (x, axis, ddof, keepdims); PyTorch's ``unbiased=True`` is ``ddof=1`` and its
+    ``correction=c`` is ``ddof=c`` (only the default differs: numpy's ddof is 0)."""
+    axis, keepdims = aliases.pop("dim", axis), aliases.pop("keepdim", keepdims)
+    if aliases:
+        raise TypeError(f"var/std: unexpected argument(s) {sorted(aliases)}")
+    if unbiased is not None:
+        ddof = int(bool(unbiased))
+    if correction is not None:
+        ddof = correction
+    return (x,), {"axis": axis, "ddof": ddof, "keepdims": keepdims}
+
+
+@register_composite(reference=np.var, shapes="ddof", functions="var", methods="var", parse=_ddof_args)
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    """σ² = (1/(n − ddof)) Σ (x − x̄)², numpy's definition (``ddof=0``: divide by n)."""
+    return _variance(x, axis, ddof, keepdims, "var")
+
+
+@register_composite(reference=np.std, shapes="ddof", distinct=True, functions="std", methods="std", parse=_ddof_args)
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """σ = √var(x), numpy's definition (``ddof=0``; PyTorch's default ``unbiased`` is ``ddof=1``)."""
-    return var(x, axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+    return _variance(x, axis, ddof, keepdims, "std").sqrt()
 
 
 @register_composite(reference=np.squeeze, shapes="squeeze", functions="squeeze", methods="squeeze")
@@ -75,6 +93,48 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
     order = list(range(x.ndim))
     order[axis1], order[axis2] = order[axis2], order[axis1]
     return x.transpose(order)
+
+
+def _moveaxis_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    ndim = len(shape)
+    count = draw(st.integers(1, ndim))
+    source = draw(st.permutations(range(ndim)))[:count]
+    destination = draw(st.permutations(range(-ndim, 0)))[:count]
+    if count == 1 and draw(st.booleans()):
+        return [shape], {"source": source[0], "destination": destination[0]}
+    return [shape], {"source": tuple(source), "destination": tuple(destination)}
+
+
+@register_composite(
+    reference=np.moveaxis, shapes=_moveaxis_shapes, arity=1, functions=("moveaxis", "movedim"),
+    methods=("moveaxis", "movedim"), derivative=np.moveaxis,
+)  # fmt: skip
+def moveaxis(x: Any, source: Any, destination: Any) -> Any:
+    """Move axes ``source`` to positions ``destination``, the others keeping their order, as ``np.moveaxis``."""
+    sources = normalize_axes_in_order(source, x.ndim, "moveaxis")
+    destinations = normalize_axes_in_order(destination, x.ndim, "moveaxis")
+    if len(sources) != len(destinations):
+        raise ValueError(f"moveaxis: source {source!r} and destination {destination!r} must have the same length")
+    order = [a for a in range(x.ndim) if a not in sources]
+    for place, axis in sorted(zip(destinations, sources)):
+        order.insert(place, axis)
+    return x.transpose(order)
+
+
+def normalize_axes_in_order(axis: Any, ndim: int, name: str) -> list[int]:
+    """``axis`` (an int or a sequence of them) as non-negative ints, in the order given."""
+    axes = list(axis) if isinstance(axis, (tuple, list)) else [axis]
+    out = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"{name}: axis {a!r} is out of bounds for an array of dimension {ndim}")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: repeated axis in {axis!r}")
+    return out
 
 
 @register_composite(reference=lambda *xs, axis: np.stack(xs, axis=axis), shapes="stack", functions="stack")

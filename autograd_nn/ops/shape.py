@@ -188,7 +188,8 @@ class IndexAdd(Function):
 
 
 @register_op(
-    reference=lambda *xs, axis: np.concatenate(xs, axis), shapes="concatenate", functions=("concatenate", "concat")
+    reference=lambda *xs, axis: np.concatenate(xs, axis), shapes="concatenate", functions=("concatenate", "concat", "cat"),
+    derivative=np.concatenate,
 )
 class Concatenate(Function):
     """z = concatenate(xs, axis);  δxᵢ = the slice of δz that xᵢ occupies"""

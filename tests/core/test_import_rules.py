@@ -32,8 +32,9 @@ ALLOWED: dict[str, set[str]] = {
     "autograd": {"_record", "_surface", "anomaly", "engine", "grad_mode", "graph", "versions"},
     "tensor": {"_record", "_surface", "autograd", "graph", "ops", "versions"},
     "creation": {"tensor"},
+    "random": {"creation", "tensor"},
     "functional": {"_surface", "creation", "ops", "registry", "tensor"},
-    "nn": {"creation", "functional", "grad_mode", "tensor"},  # nn builds on the Tensor API only
+    "nn": {"creation", "functional", "grad_mode", "random", "tensor"},  # nn builds on the Tensor API only
     "optim": {"grad_mode", "tensor"},
     "data": {"_atomic", "creation", "tensor"},
     "checkpoint": {"_atomic", "creation", "tensor"},
@@ -44,7 +45,7 @@ ALLOWED: dict[str, set[str]] = {
     "__main__": {"cli"},
     "__init__": {
         "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional", "grad_mode", "graph", "nn",
-        "optim", "registry", "tensor",
+        "optim", "random", "registry", "tensor",
     },  # fmt: skip
 }
 
