@@ -7,7 +7,31 @@ Built on the Tensor API only; see ``docs/models.md``.
 from __future__ import annotations
 
 from . import init
-from .activation import Dropout, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Dropout,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+)  # fmt: skip
 from .container import Sequential
 from .linear import Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -18,4 +42,7 @@ __all__ = [
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Identity", "IncompatibleKeys",
     "LeakyReLU", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "Softmax", "Tanh", "init",
+    # more activations
+    "CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "LogSoftmax", "Mish", "PReLU",
+    "ReLU6", "SELU", "SiLU", "Softmin", "Softplus", "Softsign",
 ]  # fmt: skip

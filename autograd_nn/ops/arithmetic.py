@@ -205,7 +205,10 @@ class Maximum(Function):
         return grad * weight_x, grad * (1 - weight_x)
 
 
-@register_op(reference=lambda x, y: np.where(x < y, x, y), distinct=True, functions="minimum", ufuncs=np.minimum)
+@register_op(
+    reference=lambda x, y: np.where(x < y, x, y), distinct=True, functions="minimum", ufuncs=np.minimum,
+    derivative=np.minimum,
+)
 class Minimum(Function):
     """z = min(x, y);  δx = δz · [x < y],  δy = δz · [y < x];  ties split δz evenly"""
 
