@@ -18,6 +18,7 @@ from .checkpoint import load, save
 from .creation import arange, as_tensor, empty, eye, full, linspace, one_hot, ones, tensor, unravel_index, zeros
 from .engine import GraphFreedError
 from .function import Function
+from .functional import put_along_axis
 from .grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -57,5 +58,6 @@ __all__ = [
     # making tensors (creation.py, random.py)
     "arange", "empty", "eye", "full", "linspace", "manual_seed", "normal", "one_hot", "ones", "rand", "randint",
     "randn", "randperm", "uniform", "unravel_index", "zeros",
+    "put_along_axis",  # numpy's in-place write (functional.py)
 ]  # fmt: skip
 __all__ += sorted(functional.TOP_LEVEL)  # the generated array functions

@@ -17,6 +17,7 @@ import numpy as np
 
 from ._surface import public_functions
 from .creation import as_tensor
+from .ops.indexing import put_along_axis  # noqa: F401 - numpy's in-place write, a function here too
 from .ops.loss import BinaryCrossEntropy, MseLoss
 from .registry import builtin_specs, register_composite
 from .tensor import Tensor
@@ -177,4 +178,4 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
 
 
 DEFINED_HERE = sorted({s.apply.__name__ for s in builtin_specs("composite") if s.apply.__module__ == __name__})
-__all__ = sorted({*TOP_LEVEL, *_FUNCTIONAL_ONLY, *DEFINED_HERE})
+__all__ = sorted({*TOP_LEVEL, *_FUNCTIONAL_ONLY, *DEFINED_HERE, "put_along_axis"})

@@ -262,7 +262,11 @@ def _clip_args(x: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,
 @register_op(
     reference=lambda x, a_min, a_max: np.minimum(np.maximum(x, _or(a_min, -np.inf)), _or(a_max, np.inf)),
     kinks=["a_min", "a_max"], params={"a_min": (None, -1.0, -0.25), "a_max": (None, 0.5, 2.0)},
-    functions="clip", methods=("clip", "clamp"), inplace=("clip_", "clamp_"), parse=_clip_args,
+    functions=("clip", "clamp"), methods=("clip", "clamp", "clamp_min", "clamp_max"), inplace=("clip_", "clamp_"),
+    parse={"clamp_min": lambda x, min: _clip_args(x, min), "clamp_max": lambda x, max: _clip_args(x, None, max),  # noqa: A006
+           None: _clip_args},
+    arguments={"clamp_min": lambda inputs, params: ((inputs[0], params["a_min"]), {}),
+               "clamp_max": lambda inputs, params: ((inputs[0], params["a_max"]), {})},
 )  # fmt: skip
 class Clip(Function):
     """z = clip(x, lo, hi);  δx = δz · [lo ≤ x ≤ hi]"""
@@ -289,9 +293,30 @@ def _astype_args(x: Any, dtype: Any) -> tuple[tuple[Any], dict[str, Any]]:
     return (x,), {"dtype": np.dtype(dtype)}
 
 
+def _to_args(x: Any, target: Any = None, dtype: Any = None, **ignored: Any) -> tuple[tuple[Any], dict[str, Any]]:
+    """PyTorch's ``to(dtype)``, ``to(other)`` (its dtype) and ``to('cpu')`` (the only device)."""
+    if isinstance(target, str):
+        if target.split(":")[0] != "cpu":
+            raise ValueError(f"to: autograd_nn runs on the CPU (numpy) only, got device {target!r}")
+        target = None
+    target = dtype if target is None else target
+    if target is None:
+        return (x,), {"dtype": np.asarray(array_of(x)).dtype}
+    return (x,), {"dtype": np.dtype(target if isinstance(target, (type, np.dtype, str)) else target.dtype)}
+
+
+# PyTorch's casts: x.float() is float32, x.double() float64, x.half() float16, x.long() int64, ...
+_CASTS = {"float": np.float32, "double": np.float64, "half": np.float16, "long": np.int64, "int": np.int32,
+          "bool": np.bool_}  # fmt: skip
+_CAST_PARSE: dict[Any, Any] = {name: (lambda x, _t=t: ((x,), {"dtype": np.dtype(_t)})) for name, t in _CASTS.items()}
+
+
 @register_op(
-    reference=lambda x, dtype: x.astype(dtype), params={"dtype": (np.float64, np.longdouble)}, methods="astype",
-    parse=_astype_args,
+    reference=lambda x, dtype: x.astype(dtype), params={"dtype": (np.float64, np.longdouble)},
+    methods=("astype", "to", "type_as", *_CASTS),
+    parse={**_CAST_PARSE, "to": _to_args, "type_as": lambda x, other: _astype_args(x, other.dtype), None: _astype_args},
+    arguments={**{name: lambda inputs, params: ((inputs[0],), {}) for name in _CASTS},
+               "type_as": lambda inputs, params: ((inputs[0], np.zeros((), params["dtype"])), {})},
 )  # fmt: skip
 class Cast(Function):
     """z = x.astype(dtype);  δx = δz.astype(x.dtype)"""

@@ -81,10 +81,80 @@ def expand_dims(x: Any, axis: Any) -> Any:
     return Reshape.apply(x, shape=_expanded_shape(np.shape(x), axis))
 
 
-@register_composite(reference=np.ravel, functions=("flatten", "ravel"), methods=("flatten", "ravel"))
-def flatten(x: Any) -> Any:
-    """All elements in one axis, in C order (numpy's ``flatten``/``ravel``)."""
+@register_composite(reference=np.ravel, functions="ravel", methods="ravel")
+def ravel(x: Any) -> Any:
+    """All elements in one axis, in C order (numpy's ``ravel``)."""
     return Reshape.apply(x, shape=(x.size,))
+
+
+def _flatten_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=4)))
+    start = draw(st.integers(-len(shape), len(shape) - 1))
+    end = draw(st.integers(start % len(shape), len(shape) - 1)) - (len(shape) if draw(st.booleans()) else 0)
+    return [shape], {"start_dim": start, "end_dim": end}
+
+
+def _flatten_reference(x: np.ndarray, start_dim: int, end_dim: int) -> np.ndarray:
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
+
+
+@register_composite(reference=_flatten_reference, shapes=_flatten_shapes, functions="flatten", methods="flatten")
+def flatten(x: Any, start_dim: Any = 0, end_dim: int = -1) -> Any:
+    """Axes start_dim … end_dim merged into one (PyTorch's ``flatten``); with no arguments all
+    of them, numpy's ``flatten()`` (whose ``order='C'`` is accepted as the first argument)."""
+    if isinstance(start_dim, str):  # numpy's flatten(order)
+        if start_dim != "C":
+            raise ValueError(f"flatten: only order='C' is supported, got {start_dim!r}")
+        start_dim = 0
+    if x.ndim == 0:
+        return Reshape.apply(x, shape=(1,))
+    start, end = (int(normalize_axes(a, x.ndim, "flatten")[0]) for a in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+    return Reshape.apply(x, shape=x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
+
+
+def _unflatten_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    sizes = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    lead, trail = (tuple(draw(st.lists(st.integers(1, 3), max_size=1))) for _ in range(2))
+    return [lead + (math.prod(sizes),) + trail], {"dim": len(lead), "sizes": sizes}
+
+
+@register_composite(
+    reference=lambda x, dim, sizes: x.reshape(x.shape[:dim] + sizes + x.shape[dim + 1 :]), shapes=_unflatten_shapes,
+    arity=1, functions="unflatten", methods="unflatten",
+)  # fmt: skip
+def unflatten(x: Any, dim: int, sizes: Any) -> Any:
+    """Axis ``dim`` split into axes of ``sizes`` (one may be −1), PyTorch's ``unflatten``."""
+    axis = normalize_axes(dim, x.ndim, "unflatten")[0]
+    return Reshape.apply(x, shape=x.shape[:axis] + tuple(sizes) + x.shape[axis + 1 :])
+
+
+def _narrow_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    dim = draw(st.integers(0, len(shape) - 1))
+    start = draw(st.integers(0, shape[dim]))
+    return [shape], {"dim": dim, "start": start, "length": draw(st.integers(0, shape[dim] - start))}
+
+
+@register_composite(
+    reference=lambda x, dim, start, length: np.take(x, np.arange(start, start + length), axis=dim),
+    shapes=_narrow_shapes, arity=1, methods="narrow", functions="narrow",
+)  # fmt: skip
+def narrow(x: Any, dim: int, start: int, length: int) -> Any:
+    """The ``length`` elements from ``start`` along ``dim`` (PyTorch's ``narrow``), a view."""
+    axis = normalize_axes(dim, x.ndim, "narrow")[0]
+    if not 0 <= length <= x.shape[axis] - (start % x.shape[axis] if x.shape[axis] else 0):
+        raise ValueError(f"narrow: start {start} and length {length} do not fit axis {dim} of shape {x.shape}")
+    start = start % x.shape[axis] if x.shape[axis] else 0
+    return x[(slice(None),) * axis + (slice(start, start + length),)]
 
 
 @register_composite(reference=np.swapaxes, shapes="swapaxes", arity=1, functions="swapaxes", methods="swapaxes")
