@@ -1,5 +1,5 @@
 """Neural-network building blocks with PyTorch's names: ``Module``, ``Parameter``,
-``Sequential``, ``Linear``, activations, ``Dropout``, losses and ``nn.init``.
+``Sequential``, ``Linear``, activations, ``Dropout``, losses (with PyTorch's buffers) and ``nn.init``.
 
 Built on the Tensor API only; see ``docs/models.md``.
 """
@@ -34,7 +34,22 @@ from .activation import (
 )  # fmt: skip
 from .container import Sequential
 from .linear import Identity, Linear
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CosineSimilarity,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    PairwiseDistance,
+    SmoothL1Loss,
+    TripletMarginLoss,
+)
 from .module import IncompatibleKeys, Module
 from .parameter import Parameter
 
@@ -45,4 +60,7 @@ __all__ = [
     # more activations
     "CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "LogSoftmax", "Mish", "PReLU",
     "ReLU6", "SELU", "SiLU", "Softmin", "Softplus", "Softsign",
+    # more losses, similarities and distances
+    "BCELoss", "CosineEmbeddingLoss", "CosineSimilarity", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
+    "NLLLoss", "PairwiseDistance", "SmoothL1Loss", "TripletMarginLoss",
 ]  # fmt: skip
