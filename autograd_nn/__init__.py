@@ -12,6 +12,7 @@ Tensor([2., 4., 6.])
 from __future__ import annotations
 
 from . import functional, nn, optim
+from ._default_dtype import get_default_dtype, set_default_dtype
 from .anomaly import AnomalyError
 from .autograd import grad, increment_version
 from .checkpoint import load, save
@@ -29,8 +30,10 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .graph import Context, Node, RemovableHandle
+from .interop import from_torch, to_torch
 from .random import manual_seed, normal, rand, randint, randn, randperm, uniform
 from .registry import register_op
+from .replay import CompileError, CompileWarning, compile
 from .tensor import Tensor
 
 __version__ = "0.1.0"
@@ -38,11 +41,11 @@ __version__ = "0.1.0"
 # The array functions (exp, sigmoid, sum, where, concatenate, …), generated from the op registry.
 globals().update(functional.TOP_LEVEL)
 
-_LAZY_SUBPACKAGES = ("data", "testing", "viz")
+_LAZY_SUBPACKAGES = ("data", "onnx", "testing", "viz")
 
 
 def __getattr__(name: str) -> object:
-    # data, testing and viz load on first use, so `import autograd_nn` stays quick.
+    # data, onnx, testing and viz load on first use, so `import autograd_nn` stays quick.
     if name in _LAZY_SUBPACKAGES:
         import importlib
 
@@ -51,10 +54,11 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "AnomalyError", "Context", "Function", "GraphFreedError", "Node", "RemovableHandle", "Tensor", "as_tensor",
-    "detect_anomaly", "enable_grad", "functional", "grad", "increment_version", "is_anomaly_enabled",
-    "is_grad_enabled", "load", "nn", "no_grad", "optim", "register_op", "save", "set_detect_anomaly",
-    "set_grad_enabled", "tensor",
+    "AnomalyError", "CompileError", "CompileWarning", "Context", "Function", "GraphFreedError", "Node",
+    "RemovableHandle", "Tensor", "as_tensor", "compile", "detect_anomaly", "enable_grad", "from_torch", "functional",
+    "get_default_dtype", "grad", "increment_version", "is_anomaly_enabled", "is_grad_enabled", "load", "nn",
+    "no_grad", "optim", "register_op", "save", "set_default_dtype", "set_detect_anomaly", "set_grad_enabled",
+    "tensor", "to_torch",
     # making tensors (creation.py, random.py)
     "arange", "empty", "eye", "full", "linspace", "manual_seed", "normal", "one_hot", "ones", "rand", "randint",
     "randn", "randperm", "uniform", "unravel_index", "zeros",

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import grad_mode, versions
+from . import _tracing, grad_mode, versions
 from ._record import array_of, is_tensor, record
 from .opspec import OpSpec
 
@@ -28,7 +28,10 @@ def apply_inplace(spec: OpSpec, name: str, target: Any, inputs: tuple[Any, ...],
     """Compute ``spec``'s op on ``inputs`` (``inputs[0]`` is ``target``) into ``target``."""
     fn = spec.function
     others = inputs[1:]
-    recorded = grad_mode.current() & grad_mode.GRAD and (
+    mode = grad_mode.current()
+    if mode & grad_mode.TRACE:
+        _tracing.adopt(inputs)
+    recorded = mode & grad_mode.GRAD and (
         target.requires_grad or any(is_tensor(o) and o.requires_grad for o in others)
     )
     if not recorded:
@@ -37,7 +40,7 @@ def apply_inplace(spec: OpSpec, name: str, target: Any, inputs: tuple[Any, ...],
             _write(name, target, lambda: direct(target.data, *[array_of(o) for o in others], **params))
         else:
             result = record(fn, (target.detach(), *others), params)
-            _write(name, target, lambda: _copy_into(name, target, np.asarray(array_of(result))))
+            _write(name, target, lambda: _copy_into(name, target, np.asanyarray(array_of(result))))
         versions.note_write(target.data)
         return target
     _refuse_unsafe(name, target)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import grad_mode, versions
+from . import _tracing, grad_mode, versions
 from .anomaly import forward_trace  # noqa: F401 - used by the compiled recorder (_STEPS)
 from .graph import Context, Node, NullContext  # noqa: F401 - Context and Node too
 
@@ -31,6 +31,10 @@ _tick = versions.tick
 _mode = grad_mode._MODE.get
 _GRAD = grad_mode.GRAD
 _ANOMALY = grad_mode.ANOMALY
+_TRACE = grad_mode.TRACE
+_adopt = _tracing.adopt
+_KEEP_INPUTS = grad_mode.KEEP_INPUTS
+_NOTE = grad_mode.ANOMALY | grad_mode.KEEP_INPUTS
 _new = object.__new__
 # Shared needs_input_grad tuples: one allocation (and one object for the cyclic GC) fewer per op.
 _NEEDS_ONE = (True,)
@@ -78,8 +82,10 @@ def make(fn, view):
     forward = fn.forward
 
     def run(SIGNATURE):
-        TAKE_INPUTS
         mode = _mode()
+        if mode & _TRACE:  # a compiled function is recording: it watches these arrays
+            _adopt(ADOPT)
+        TAKE_INPUTS
         if not (needed and mode & _GRAD):  # nothing to record: forward with a null context
             try:
                 raw = forward(_NULL_CTX, CALL)
@@ -93,7 +99,7 @@ def make(fn, view):
             raw = forward(ctx, CALL)
         except ValueError as error:
             raise named_error(fn, ARRAYS, error) from None
-        data = raw if type(raw) is _ndarray else np.asarray(raw)
+        data = raw if type(raw) is _ndarray else np.asanyarray(raw)
         CHECK_KIND
         node = _new(Node)
         node.fn = fn
@@ -114,8 +120,11 @@ def make(fn, view):
         # when needed (Node.saved_sources): exact, because every saved value is alive and
         # every input slot holds its own array object (see _distinct).
         node.ids = IDS if ctx.saved_tensors else ()
-        if mode & _ANOMALY:  # anomaly mode only: off, it costs nothing
-            node.trace = forward_trace(node)
+        if mode & _NOTE:  # anomaly or keep-inputs mode only: off, they cost nothing
+            if mode & _ANOMALY:
+                node.trace = forward_trace(node)
+            if mode & _KEEP_INPUTS:  # every input, constants too (an exporter reads them; see Node.inputs)
+                node.inputs = tuple(ARRAYS)
         return out
 
     return run
@@ -129,6 +138,7 @@ _CHECK_KIND = """if data.dtype.kind != "f":
 _FORMS = {
     1: {  # run(x): a tensor, no parameters
         "SIGNATURE": "x",
+        "ADOPT": "(x,)",
         "TAKE_INPUTS": """cls = x.__autograd_tensor__
         a = x.data
         edge_x = (x.grad_fn or x) if x.requires_grad else None
@@ -143,6 +153,7 @@ _FORMS = {
     },
     2: {  # run(x, y): at least one a tensor, no parameters
         "SIGNATURE": "x, y",
+        "ADOPT": "(x, y)",
         "TAKE_INPUTS": """cls = _OUTPUT_TYPES.get(type(x), _UNSEEN)
         if cls is _UNSEEN:
             cls = output_type(x)
@@ -173,6 +184,7 @@ _FORMS = {
     },
     None: {  # run(inputs, params): any number of inputs, keyword parameters
         "SIGNATURE": "inputs, params",
+        "ADOPT": "inputs",
         "TAKE_INPUTS": """arrays = []
         parents = []
         needs = []
@@ -241,7 +253,7 @@ def _constant(raw: Any, wrap: Any, arrays: Sequence[Any]) -> Any:
     """The output of an op that records nothing."""
     if wrap is None:
         return raw
-    data = raw if type(raw) is _ndarray else np.asarray(raw)
+    data = raw if type(raw) is _ndarray else np.asanyarray(raw)
     out = wrap._wrap(data)
     if data.base is not None or _is_one_of(data, arrays):
         versions.mark_shared(data)  # a view of an input: shared memory

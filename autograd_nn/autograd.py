@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _surface, grad_mode, versions
+from . import _surface, _tracing, grad_mode, versions
 from ._record import is_tensor
 from .anomaly import AnomalyObserver
 from .engine import Capture, Observer, Observers, run_backward
@@ -150,7 +150,7 @@ def _wired(node: Node, value: Any, source: int | None, wrap: Any) -> Any:
     if edge is None:
         return value
     if type(edge) is Node:
-        return wrap(np.asarray(value), edge)
+        return wrap(np.asanyarray(value), edge)
     return edge  # a leaf that requires grad: the saved array is its data
 
 
@@ -165,7 +165,7 @@ def _seed(output: Any, gradient: Any, create_graph: bool, op_name: str) -> Any:
         seed: Any = np.ones_like(output.data)
     else:
         seed = gradient.data if is_tensor(gradient) and not create_graph else gradient
-        values = np.asarray(seed.data if is_tensor(seed) else seed)
+        values = np.asanyarray(seed.data if is_tensor(seed) else seed)
         if values.dtype.kind not in "biuf":
             raise TypeError(
                 f"{op_name}: gradient must hold real numbers, got dtype {values.dtype}"
@@ -177,7 +177,7 @@ def _seed(output: Any, gradient: Any, create_graph: bool, op_name: str) -> Any:
                 f"{output.shape}; they must match"
             )
         if not is_tensor(seed):
-            seed = np.asarray(seed, dtype=output.dtype)
+            seed = _tracing.as_array(seed, output.dtype)
         elif seed.dtype != output.dtype:
             seed = seed.astype(output.dtype)
     if create_graph and not is_tensor(seed):
@@ -188,7 +188,7 @@ def _seed(output: Any, gradient: Any, create_graph: bool, op_name: str) -> Any:
 def _owned_copy(grad: Any, owned: set[int]) -> np.ndarray:
     """``grad`` as an ndarray no other gradient or caller can see: copy views,
     read-only broadcasts, and arrays already handed out in this backward."""
-    grad = np.asarray(grad)
+    grad = np.asanyarray(grad)
     if id(grad) in owned or not grad.flags.owndata or not grad.flags.writeable:
         grad = grad.copy()
     owned.add(id(grad))
@@ -196,12 +196,23 @@ def _owned_copy(grad: Any, owned: set[int]) -> np.ndarray:
 
 
 def _accumulate(leaf: Any, grad: Any, create_graph: bool, owned: set[int]) -> None:
-    """leaf.grad += δ  (a new differentiable sum under create_graph)."""
+    """leaf.grad += δ: in place, as PyTorch does (a new differentiable sum under create_graph)."""
+    previous = leaf.grad
+    if grad_mode.current() & grad_mode.TRACE:
+        _tracing.note_grad(leaf, read=True)
+        if previous is not None:
+            _tracing.adopt((previous,))
     if create_graph:
         if not is_tensor(grad):
-            grad = leaf._wrap(np.asarray(grad))
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-    elif leaf.grad is None:
+            grad = leaf._wrap(np.asanyarray(grad))
+        leaf.grad = grad if previous is None else previous + grad
+    elif previous is None:
         leaf.grad = leaf._wrap(_owned_copy(grad, owned))
     else:
-        leaf.grad.data = leaf.grad.data + np.asarray(grad)
+        total = previous.data
+        grad = np.asanyarray(grad)
+        if previous.grad_fn is None and total.flags.writeable and np.can_cast(grad.dtype, total.dtype, "same_kind"):
+            np.add(total, grad, out=total)
+            versions.note_write(total)
+        else:
+            previous.data = total + grad

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _tracing
 from .tensor import Tensor
 
 
@@ -26,7 +27,9 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
         data = data.data
     if data is None or isinstance(data, (str, bytes)):
         raise TypeError(f"tensor: cannot make a tensor from a {type(data).__name__}; give numbers or an array")
-    return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
+    if _tracing.recording() is not None and isinstance(data, np.ndarray) and type(data) is not np.ndarray:
+        return Tensor(data.astype(dtype or data.dtype), requires_grad=requires_grad)  # a watched array's copy
+    return Tensor(_tracing.made(np.array(data, dtype=dtype)), requires_grad=requires_grad)
 
 
 def as_tensor(value: Any, dtype: Any = None) -> Tensor:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _tracing
 from ._surface import public_functions
 from .creation import as_tensor
 from .ops.indexing import put_along_axis  # noqa: F401 - numpy's in-place write, a function here too
@@ -25,6 +26,7 @@ from .tensor import Tensor
 TOP_LEVEL, _FUNCTIONAL_ONLY = public_functions(as_tensor)
 globals().update(TOP_LEVEL)
 globals().update(_FUNCTIONAL_ONLY)
+
 
 @register_composite(
     arity=1,
@@ -44,7 +46,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
     if p == 1:
         return x * np.zeros(x.shape, dtype=x.dtype)
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    keep = (generator.random(x.shape) >= p).astype(x.dtype)
+    keep = (_tracing.draw(generator.random, x.shape) >= p).astype(x.dtype)
     return x * (keep / np.asarray(1 - p, dtype=x.dtype))
 
 

@@ -3,9 +3,12 @@
 Both are bits of one ``ContextVar``, so the recorder reads a single value per op: bit
 ``GRAD`` says whether operations on tensors that require grad are recorded, bit
 ``ANOMALY`` whether the recorder keeps each op's source line and the reverse sweep
-checks every derivative for nan and inf. A ``ContextVar`` starts at its default in
-every new thread, so ``no_grad`` in one thread never changes what another records,
-and the engine's own switch during backward (``create_graph``) is per thread too.
+checks every derivative for nan and inf. Bit ``TRACE`` says a compiled function is
+recording (``autograd_nn.compile``), bit ``KEEP_INPUTS`` that each node keeps the values
+its forward received, constants included (``Node.inputs``), for exporters
+(``autograd_nn.onnx``). A ``ContextVar`` starts at its default in every new thread, so
+``no_grad`` in one thread never changes what another records, and the engine's own
+switch during backward (``create_graph``) is per thread too.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any, TypeVar
 
 GRAD = 1
 ANOMALY = 2
+TRACE = 4  # a compiled function is recording (see ``autograd_nn._tracing``)
+KEEP_INPUTS = 8  # each node keeps what its forward received (``Node.inputs``), for exporters
 
 _MODE: ContextVar[int] = ContextVar("autograd_nn.mode", default=GRAD)
 
@@ -114,18 +119,16 @@ class enable_grad(_BareDecorator):
     _bit, _on = GRAD, True
 
 
-class set_grad_enabled(_ModeBit):
-    """Turn recording on or off for this thread: at once when called, undone when used
-    as a context manager exits (PyTorch's ``torch.set_grad_enabled``)."""
-
-    _bit = GRAD
+class _SetModeBit(_ModeBit):
+    """Set one mode bit at once when called; a context manager's exit undoes it, and as a
+    decorator it changes nothing until the decorated function runs (as PyTorch's)."""
 
     def __init__(self, mode: bool) -> None:
         super().__init__()
         if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled: mode must be True or False, got {mode!r}")
+            raise TypeError(f"{type(self).__name__}: mode must be True or False, got {mode!r}")
         self._on = mode
-        self._tokens.append(_MODE.set(_with_bit(GRAD, mode)))
+        self._tokens.append(_MODE.set(_with_bit(self._bit, mode)))
 
     def __enter__(self) -> None:
         pass
@@ -135,11 +138,18 @@ class set_grad_enabled(_ModeBit):
             _MODE.reset(self._tokens.pop())
 
     def __call__(self, func: F) -> F:
-        self.__exit__()  # as a decorator it changes nothing until the function runs (as PyTorch's)
+        self.__exit__()
         return super().__call__(func)
 
     def _fresh(self) -> _ModeBit:
-        return _ModeBitScope(GRAD, self._on)
+        return _ModeBitScope(self._bit, self._on)
+
+
+class set_grad_enabled(_SetModeBit):
+    """Turn recording on or off for this thread: at once when called, undone when used
+    as a context manager exits (PyTorch's ``torch.set_grad_enabled``)."""
+
+    _bit = GRAD
 
 
 class detect_anomaly(_ModeBit):
@@ -170,32 +180,11 @@ class detect_anomaly(_ModeBit):
         return _ModeBitScope(ANOMALY, self._on)
 
 
-class set_detect_anomaly(_ModeBit):
+class set_detect_anomaly(_SetModeBit):
     """Turn anomaly detection on or off for this thread: at once when called, undone when
     used as a context manager exits (PyTorch's ``torch.autograd.set_detect_anomaly``)."""
 
     _bit = ANOMALY
-
-    def __init__(self, mode: bool) -> None:
-        super().__init__()
-        if not isinstance(mode, bool):
-            raise TypeError(f"set_detect_anomaly: mode must be True or False, got {mode!r}")
-        self._on = mode
-        self._tokens.append(_MODE.set(_with_bit(ANOMALY, mode)))
-
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, *exc: object) -> None:
-        if self._tokens:
-            _MODE.reset(self._tokens.pop())
-
-    def __call__(self, func: F) -> F:
-        self.__exit__()  # as a decorator it changes nothing until the function runs
-        return super().__call__(func)
-
-    def _fresh(self) -> _ModeBit:
-        return _ModeBitScope(ANOMALY, self._on)
 
 
 class _ModeBitScope(_ModeBit):

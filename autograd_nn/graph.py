@@ -129,6 +129,7 @@ class Node:
     ids: tuple[int, ...]  # id() of each array forward received, then of its output (when it saved any)
     hooks: dict[int, Any] | None = None
     trace: Any = None  # where the op was recorded (anomaly mode)
+    inputs: tuple[Any, ...] | None = None  # what forward received, constants too (keep-inputs mode only)
 
     @property
     def name(self) -> str:

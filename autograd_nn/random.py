@@ -5,8 +5,13 @@ Every function draws from ``generator=`` (a ``numpy.random.Generator``) if given
 the default generator, which is also the one ``nn.init``, ``nn.Linear``'s initialisation and
 ``nn.Dropout`` use. It starts unseeded (like ``numpy.random.default_rng()``);
 ``manual_seed(seed)`` re-seeds it, so a program that calls it first draws the same
-numbers every run. Shapes are numpy's (``rand(2, 3)``, ``normal(size=(2, 3))``) and
+numbers every run. ``manual_seed`` re-seeds that generator in place (as ``torch.manual_seed``),
+so a generator taken earlier (``default_generator()``, a compiled step's recorded draws)
+follows the new seed. Shapes are numpy's (``rand(2, 3)``, ``normal(size=(2, 3))``) and
 PyTorch's (``rand((2, 3))``, ``randint(0, 10, (3,))``); floats are float64 by default.
+
+Every draw goes through ``_tracing.draw``, so that a compiled step (``autograd_nn.compile``)
+that makes a random tensor draws afresh, from the same generator, on every replay.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _tracing
 from .creation import shape_of
 from .tensor import Tensor
 
@@ -22,9 +28,11 @@ _default = np.random.default_rng()
 
 
 def manual_seed(seed: int | None) -> np.random.Generator:
-    """Re-seed the default generator (None: fresh entropy) and return it."""
-    global _default
-    _default = np.random.default_rng(seed)
+    """Re-seed the default generator in place (None: fresh entropy) and return it.
+
+    Its state becomes that of ``numpy.random.default_rng(seed)``: the same numbers follow.
+    """
+    _default.bit_generator.state = np.random.default_rng(seed).bit_generator.state
     return _default
 
 
@@ -55,13 +63,13 @@ def _size(name: str, size: Any) -> tuple[int, ...] | None:
 
 def rand(*shape: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False) -> Tensor:
     """Draws from U[0, 1) of the given shape: ``rand(2, 3)`` or ``rand((2, 3))``."""
-    values = generator_of("rand", generator).random(shape_of("rand", shape))
+    values = _tracing.draw(generator_of("rand", generator).random, shape_of("rand", shape))
     return _floats("rand", values, dtype, requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False) -> Tensor:
     """Draws from N(0, 1) of the given shape: ``randn(2, 3)`` or ``randn((2, 3))``."""
-    values = generator_of("randn", generator).standard_normal(shape_of("randn", shape))
+    values = _tracing.draw(generator_of("randn", generator).standard_normal, shape_of("randn", shape))
     return _floats("randn", values, dtype, requires_grad)
 
 
@@ -70,8 +78,8 @@ def normal(
     requires_grad: bool = False,
 ) -> Tensor:  # fmt: skip
     """Draws from N(loc, scale²), as ``np.random.normal(loc, scale, size)`` (PyTorch: mean, std, size)."""
-    values = generator_of("normal", generator).normal(loc, scale, _size("normal", size))
-    return _floats("normal", np.asarray(values), dtype, requires_grad)
+    values = _tracing.draw(generator_of("normal", generator).normal, loc, scale, _size("normal", size))
+    return _floats("normal", _tracing.as_array(values), dtype, requires_grad)
 
 
 def uniform(
@@ -79,8 +87,8 @@ def uniform(
     requires_grad: bool = False,
 ) -> Tensor:  # fmt: skip
     """Draws from U[low, high), as ``np.random.uniform(low, high, size)``."""
-    values = generator_of("uniform", generator).uniform(low, high, _size("uniform", size))
-    return _floats("uniform", np.asarray(values), dtype, requires_grad)
+    values = _tracing.draw(generator_of("uniform", generator).uniform, low, high, _size("uniform", size))
+    return _floats("uniform", _tracing.as_array(values), dtype, requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = np.int64, generator: Any = None) -> Tensor:
@@ -92,10 +100,10 @@ def randint(low: int, high: Any = None, size: Any = None, *, dtype: Any = np.int
         low, high = 0, low
     if not high > low:
         raise ValueError(f"randint: need low < high, got low={low}, high={high}")
-    values = generator_of("randint", generator).integers(low, high, _size("randint", size))
-    return Tensor(np.asarray(values, dtype=dtype))
+    values = _tracing.draw(generator_of("randint", generator).integers, low, high, _size("randint", size))
+    return Tensor(_tracing.as_array(values, dtype))
 
 
 def randperm(n: int, *, dtype: Any = np.int64, generator: Any = None) -> Tensor:
     """A random permutation of 0, …, n − 1 (PyTorch's ``randperm``; numpy's ``permutation``)."""
-    return Tensor(generator_of("randperm", generator).permutation(int(n)).astype(dtype))
+    return Tensor(_tracing.draw(generator_of("randperm", generator).permutation, int(n)).astype(dtype))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, ops, versions  # noqa: F401 - importing ops declares every op before the class is built
+from . import _tracing, autograd, ops, versions  # noqa: F401 - importing ops declares every op before the class is built
 from ._surface import with_registered_members
 from .graph import Node, RemovableHandle, add_hook
 
@@ -79,7 +79,7 @@ class Tensor:
             data = data.data
         if data is None or isinstance(data, (str, bytes)):
             raise TypeError(f"Tensor: cannot make a tensor from a {type(data).__name__}; give numbers or an array")
-        array = np.asarray(data, dtype=dtype)
+        array = _tracing.as_array(data, dtype)
         if array.dtype.kind not in _ALLOWED_KINDS:
             raise TypeError(
                 f"Tensor: cannot hold {array.dtype} data (made from a {type(data).__name__}); tensors hold "

@@ -28,9 +28,22 @@ Params = list[tuple[np.ndarray, np.ndarray]]
 
 # ------------------------------------------------------------------- autograd_nn
 def autograd_mlp_step(
-    spec: MLP, params: Params, x: np.ndarray, y: np.ndarray, api: str = "core", ag: ModuleType | None = None
+    spec: MLP,
+    params: Params,
+    x: np.ndarray,
+    y: np.ndarray,
+    api: str = "core",
+    ag: ModuleType | None = None,
+    compiled: bool = False,
 ) -> Callable[[], Any]:
+    """The training step; ``compiled``: the same step through ``autograd_nn.compile`` (recorded
+    on its first calls, then replayed)."""
     ag = ag or importlib.import_module("autograd_nn")
+    if compiled:
+        step = autograd_mlp_step(spec, params, x, y, api, ag)
+        fast = ag.compile(step)
+        fast.parameters = step.parameters  # type: ignore[attr-defined]
+        return fast
     if api == "nn":
         return nn_mlp_step(spec, params, x, y, ag.nn, ag.optim, ag.functional, ag.tensor, x.dtype)
     F = ag.functional
@@ -67,9 +80,11 @@ def autograd_chain(
     cycles: int = CHAIN_CYCLES,
     ag: ModuleType | None = None,
     anomaly: bool = False,
+    compiled: bool = False,
 ) -> Callable[[], Any]:
     """y ← tanh(y·c + d) ``cycles`` times, then backward; returns δx. ``anomaly=True``
-    runs the step under ``detect_anomaly()`` (what the mode costs while it is on)."""
+    runs the step under ``detect_anomaly()`` (what the mode costs while it is on);
+    ``compiled=True`` through ``autograd_nn.compile``."""
     ag = ag or importlib.import_module("autograd_nn")
     leaf = ag.tensor(x, requires_grad=True)
 
@@ -82,6 +97,8 @@ def autograd_chain(
         leaf.grad = None
         return g.data
 
+    if compiled:
+        return ag.compile(step)
     if not anomaly:
         return step
 

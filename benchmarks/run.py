@@ -83,6 +83,8 @@ def mlp_steps(spec: specs.MLP, dtype: str, args: argparse.Namespace, impls: list
             steps[impl] = floors.mlp_step(spec, copy, x, y)
         elif impl == "torch":
             steps[impl] = frameworks.torch_mlp_step(spec, copy, x, y, args.api)
+        elif impl == "autograd_nn compiled":
+            steps[impl] = frameworks.autograd_mlp_step(spec, copy, x, y, args.api, compiled=True)
         else:
             module = BASELINE if impl == "autograd_nn@base" else None
             steps[impl] = frameworks.autograd_mlp_step(spec, copy, x, y, args.api, module)
@@ -90,7 +92,11 @@ def mlp_steps(spec: specs.MLP, dtype: str, args: argparse.Namespace, impls: list
 
 
 def _impls(torch_ok: bool) -> list[str]:
-    return ["numpy", "autograd_nn"] + (["autograd_nn@base"] if BASELINE else []) + (["torch"] if torch_ok else [])
+    return (
+        ["numpy", "autograd_nn", "autograd_nn compiled"]
+        + (["autograd_nn@base"] if BASELINE else [])
+        + (["torch"] if torch_ok else [])
+    )
 
 
 def check_mlp(spec: specs.MLP, dtype: str, args: argparse.Namespace, torch_ok: bool) -> float:
@@ -119,6 +125,7 @@ def chain_steps(dtype: str, torch_ok: bool) -> dict[str, Any]:
         "numpy fwd": floors.chain_step(x, c, d, seed, backward=False),
         "autograd_nn": frameworks.autograd_chain(x, c, d, seed),
         "autograd_nn anomaly on": frameworks.autograd_chain(x, c, d, seed, anomaly=True),
+        "autograd_nn compiled": frameworks.autograd_chain(x, c, d, seed, compiled=True),
     }
     if BASELINE:
         steps["autograd_nn@base"] = frameworks.autograd_chain(x, c, d, seed, ag=BASELINE)

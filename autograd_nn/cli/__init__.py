@@ -5,6 +5,7 @@ and draw its graphs.
     autograd-nn evaluate runs/bike-sharing/model.safetensors
     autograd-nn predict runs/bike-sharing/model.safetensors      # writes runs/bike-sharing/predictions_test.csv
     autograd-nn graph runs/bike-sharing/model.safetensors        # writes runs/bike-sharing/graphs/
+    autograd-nn export runs/bike-sharing/model.safetensors --onnx model.onnx --torch torch.safetensors
 
 ``train`` without ``--data`` uses the built-in SYNTHETIC data (seeded, nothing to
 download); ``--data path/to/hour.csv`` uses the real UCI file (Fanaee-T & Gama 2013,
@@ -42,10 +43,11 @@ from ._common import (
     positive_float,
     unit_fraction,
 )
+from ._export import cmd_export
 from ._inspect import UNTRAINED_GRAPHS, cmd_evaluate, cmd_graph, cmd_predict
 from ._train import cmd_train
 
-__all__ = ["CLIError", "cmd_evaluate", "cmd_graph", "cmd_predict", "cmd_train", "main"]
+__all__ = ["CLIError", "cmd_evaluate", "cmd_export", "cmd_graph", "cmd_predict", "cmd_train", "main"]
 
 def _version() -> str:
     from .. import __version__
@@ -122,10 +124,18 @@ def _parser() -> argparse.ArgumentParser:
            type=bounded_int(1, MAX_HIDDEN), metavar="N")  # fmt: skip
     option(g, "--out", f"output folder (default: graphs/ next to the checkpoint, or {UNTRAINED_GRAPHS} for a "
            "fresh network)", type=Path, metavar="FOLDER")  # fmt: skip
+
+    x = commands.add_parser("export", help="write a checkpoint's network as ONNX and/or a plain PyTorch state_dict")
+    option(x, "checkpoint", checkpoint_help, type=Path)
+    option(x, "--onnx", "write an ONNX model here (input 'input' of shape (batch, 56), output 'output'), for "
+           "ONNX Runtime; needs the onnx extra: pip install 'autograd-nn[onnx]'", type=Path, metavar="FILE")  # fmt: skip
+    option(x, "--torch", "write the weights here as a plain state_dict with PyTorch's key names (0.weight, ...), "
+           "which torch.nn.Sequential loads with safetensors.torch.load_file", type=Path, metavar="FILE")  # fmt: skip
+    option(x, "--force", "replace files that exist", action="store_true")
     return parser
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "graph": cmd_graph}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "graph": cmd_graph, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if losses["val"] > 10 * baseline:
         say(f"note: the validation loss is {losses['val'] / baseline:.3g} times that of predicting the mean: "
             f"this run did not learn (is --lr {config.lr:g} too large?)")  # fmt: skip
-    written = [ckpt, out / "metrics.json", out / "predictions.csv"]
+    written = [ckpt, ckpt.with_name(f"optimizer{ckpt.suffix}"), out / "metrics.json", out / "predictions.csv"]
     written += plots(out, history, model, data)
     if not args.no_graphs:
         written += render_graphs(model, data, out / "graphs", config.batch_size)
@@ -162,7 +162,10 @@ def _write_run(
         "config": json.dumps(config.__dict__),
         "epochs_completed": str(completed),
     }
-    checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, ckpt, metadata=metadata)
+    # The model's state_dict alone, with PyTorch's key names ("0.weight"), so the file loads strictly into
+    # torch.nn.Sequential; the optimizer's state (to continue training) in its own file beside it.
+    checkpoint.save(optimizer.state_dict(), out / f"optimizer{suffix}", metadata={"model": ckpt.name})
+    checkpoint.save(model.state_dict(), ckpt, metadata=metadata)
     metrics = {
         "losses": losses, "mean_predictor_val": baseline, "history": {"train": history.train, "val": history.val},
         "epochs_completed": completed, "interrupted": completed < config.epochs,

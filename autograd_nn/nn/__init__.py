@@ -1,12 +1,14 @@
 """Neural-network building blocks with PyTorch's names: ``Module``, ``Parameter``,
-``Sequential``, ``Linear``, activations, ``Dropout``, losses (with PyTorch's buffers) and ``nn.init``.
+``Sequential``, ``ModuleList``/``ModuleDict``/``ParameterList``/``ParameterDict``, ``Linear``,
+``Flatten``/``Unflatten``, activations, ``Dropout``, losses (with PyTorch's buffers), ``nn.init``
+and ``nn.utils`` (gradient clipping).
 
 Built on the Tensor API only; see ``docs/models.md``.
 """
 
 from __future__ import annotations
 
-from . import init
+from . import init, utils
 from .activation import (
     CELU,
     ELU,
@@ -33,7 +35,10 @@ from .activation import (
     Tanh,
 )  # fmt: skip
 from .container import Sequential
+from .dicts import ModuleDict, ParameterDict
+from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
+from .lists import ModuleList, ParameterList
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -54,9 +59,9 @@ from .module import IncompatibleKeys, Module
 from .parameter import Parameter
 
 __all__ = [
-    "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Identity", "IncompatibleKeys",
-    "LeakyReLU", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Tanh", "init",
+    "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "IncompatibleKeys",
+    "LeakyReLU", "Linear", "MSELoss", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict",
+    "ParameterList", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unflatten", "init", "utils",
     # more activations
     "CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "LogSoftmax", "Mish", "PReLU",
     "ReLU6", "SELU", "SiLU", "Softmin", "Softplus", "Softsign",

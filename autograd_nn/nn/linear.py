@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._default_dtype import resolve_float_dtype
 from ..tensor import Tensor
 from . import init
+from ._checks import check_input_dtype
 from .module import Module
 from .parameter import Parameter
 
@@ -27,7 +29,10 @@ class Linear(Module):
     or any ``nn.init`` function to choose otherwise, e.g. the post's
     ``init.lecun_normal_(layer.weight)``.
 
-    ``dtype`` defaults to float64, numpy's default float (PyTorch's is float32).
+    ``dtype`` defaults to ``ag.get_default_dtype()``: float64, numpy's default float, unless
+    ``ag.set_default_dtype`` changed it (PyTorch's is float32). The input must have the
+    parameters' dtype (a float32 layer refuses float64 input, as in PyTorch); change a
+    model's dtype with ``model.to(dtype)``, ``model.float()`` or ``model.double()``.
 
     >>> import numpy as np
     >>> from autograd_nn import nn
@@ -43,9 +48,7 @@ class Linear(Module):
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {value!r}")
-        dtype = np.dtype(np.float64 if dtype is None else dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"Linear: dtype must be a floating-point type, got {dtype}")
+        dtype = resolve_float_dtype(dtype, "Linear")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
@@ -63,9 +66,12 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def forward(self, input: Any) -> Tensor:
-        shape = np.shape(input.data if isinstance(input, Tensor) else input)
+        if not isinstance(input, Tensor):
+            input = np.asanyarray(input)
+        shape = input.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: input has shape {shape}; its last axis must have size {self.in_features}")
+        check_input_dtype(self, input, self.weight.dtype)
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -46,14 +46,14 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """ℓ = |ŷ − y|; see ``functional.l1_loss``."""
+    """ℓ = abs(ŷ − y); see ``functional.l1_loss``."""
 
     def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """ℓ = ½d²/β for |d| < β, else |d| − ½β; see ``functional.smooth_l1_loss``."""
+    """ℓ = ½d²/β for abs(d) < β, else abs(d) − ½β; see ``functional.smooth_l1_loss``."""
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
         super().__init__(reduction)
@@ -64,7 +64,7 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """ℓ = ½d² for |d| < δ, else δ(|d| − ½δ); see ``functional.huber_loss``."""
+    """ℓ = ½d² for abs(d) < δ, else δ(abs(d) − ½δ); see ``functional.huber_loss``."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)

@@ -10,29 +10,19 @@ depth first, so parameter order, state_dict keys and optimizer state line up.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from .. import _tracing, grad_mode
 from ..tensor import Tensor
+from ._cast import cast_floating, parse_to
+from ._changes import Registry as _Registry
+from ._changes import changed as _changed
+from ._changes import changes
+from ._state import IncompatibleKeys, collect_state, join, load_state
 from ._tree import module_repr, refuse_cycle
 from .parameter import Parameter
-
-
-class IncompatibleKeys(NamedTuple):
-    """What ``load_state_dict(strict=False)`` skipped, as in PyTorch."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
-def _listing(keys: list[str], limit: int = 5) -> str:
-    shown = ", ".join(repr(k) for k in keys[:limit])
-    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
 class Module:
@@ -64,17 +54,20 @@ class Module:
     _modules: dict[str, Module | None]
 
     def __init__(self) -> None:
+        _changed()
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", {})
-        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_parameters", _Registry())
+        object.__setattr__(self, "_buffers", _Registry())
         object.__setattr__(self, "_non_persistent_buffers", set())
-        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_modules", _Registry())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the module's output; subclasses define it, and calling the module runs it."""
         raise NotImplementedError(f"{type(self).__name__}: a Module subclass must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if grad_mode.current() & grad_mode.TRACE:  # a compiled step is recording this call
+            _tracing.guard("the attributes of nn modules (training mode, layers, rates, ...)", changes)
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------- registration
@@ -100,6 +93,7 @@ class Module:
         self._non_persistent_buffers.discard(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        _changed()
         if isinstance(value, Parameter):
             self._registry("_parameters")
             self._forget(name, keep="_parameters")
@@ -142,6 +136,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        _changed()
         for registry in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(registry, ()):
                 del self.__dict__[registry][name]
@@ -226,7 +221,7 @@ class Module:
             yield name, module
             on_path.add(id(module))
             stack.append((name, module, True))
-            children = [(_join(name, key), child, False) for key, child in module._modules.items() if child is not None]
+            children = [(join(name, key), child, False) for key, child in module._modules.items() if child is not None]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -260,7 +255,7 @@ class Module:
                     if id(value) in seen:
                         continue
                     seen.add(id(value))
-                yield _join(module_prefix, name), value
+                yield join(module_prefix, name), value
 
     def named_parameters(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
@@ -324,6 +319,40 @@ class Module:
         for param in self.parameters():
             _clear_grad(param, set_to_none)
 
+    # ------------------------------------------------------------------- dtype
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Cast floating-point parameters and buffers in place: ``to(np.float32)``, ``to(tensor)``.
+
+        PyTorch's forms are accepted: ``to(dtype)``, ``to(tensor)`` (its dtype),
+        ``to(device)`` and ``to(device, dtype)``, where the device can only be ``'cpu'``.
+        Parameters stay the same objects (an optimizer built before keeps working); their
+        ``data`` and ``grad`` become cast copies. Integer buffers are left as they are.
+        Returns self.
+
+        >>> import numpy as np
+        >>> from autograd_nn import nn
+        >>> layer = nn.Linear(2, 1)
+        >>> weight = layer.weight
+        >>> layer.to(np.float32).weight is weight, weight.dtype
+        (True, dtype('float32'))
+        """
+        dtype = parse_to(args, kwargs)
+        if dtype is not None:
+            cast_floating(self, dtype)
+        return self
+
+    def float(self) -> Module:
+        """Cast floating-point parameters and buffers to float32: ``to(np.float32)``."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """Cast floating-point parameters and buffers to float64: ``to(np.float64)``."""
+        return self.to(np.float64)
+
+    def half(self) -> Module:
+        """Cast floating-point parameters and buffers to float16: ``to(np.float16)``."""
+        return self.to(np.float16)
+
     # ------------------------------------------------------------- state dict
     def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:
         """Parameters and persistent buffers by dotted name (``'0.weight'``), in registration order.
@@ -331,15 +360,7 @@ class Module:
         Values share memory with the module (as in PyTorch): ``detach()``-ed Tensors, or
         the Parameters themselves with ``keep_vars=True``. Copy them to keep a snapshot.
         """
-        state: dict[str, Tensor] = {}
-        for module_prefix, module in self.named_modules(prefix, remove_duplicate=False):
-            for name, param in module._parameters.items():
-                if param is not None:
-                    state[_join(module_prefix, name)] = param if keep_vars else param.detach()
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent_buffers:
-                    state[_join(module_prefix, name)] = buffer if keep_vars else buffer.detach()
-        return state
+        return collect_state(self, prefix, keep_vars)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values into this module's parameters and buffers, in place.
@@ -349,47 +370,7 @@ class Module:
         mismatch is always an error. On error nothing is changed, and the message names
         the first missing, unexpected or mis-shaped key.
         """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got {type(state_dict).__name__}")
-        owner = type(self).__name__
-        targets = self.state_dict(keep_vars=True)
-        missing = [key for key in targets if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in targets]
-        problems = []
-        arrays = {}
-        for key, target in targets.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if array.shape != target.shape:
-                problems.append(
-                    f"size mismatch for {key!r}: the checkpoint has shape {array.shape}, "
-                    f"this model has shape {target.shape}"
-                )
-            elif not np.can_cast(array.dtype, target.dtype, casting="same_kind"):
-                problems.append(f"dtype mismatch for {key!r}: cannot copy {array.dtype} into {target.dtype}")
-            arrays[key] = array
-        if strict:
-            if missing:
-                problems.insert(
-                    0, f"missing key {missing[0]!r} (shape {targets[missing[0]].shape}); missing: {_listing(missing)}"
-                )
-            if unexpected:
-                first = unexpected[0]
-                problems.insert(
-                    len(missing) > 0,
-                    f"unexpected key {first!r} (shape {np.shape(state_dict[first])}); unexpected: {_listing(unexpected)}",
-                )
-        if problems:
-            raise RuntimeError(
-                f"load_state_dict for {owner}: the state does not fit this model "
-                "(a checkpoint of another architecture?):\n  " + "\n  ".join(problems)
-            )
-        for key, array in arrays.items():
-            np.copyto(targets[key].data, array, casting="same_kind")
-            targets[key]._increment_version()  # a graph recorded before the load must not backpropagate
-        return IncompatibleKeys(missing, unexpected)
+        return load_state(self, state_dict, strict)
 
     # ------------------------------------------------------------------ display
     def extra_repr(self) -> str:

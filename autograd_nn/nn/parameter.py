@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._default_dtype import get_default_dtype
 from ..tensor import Tensor
 
 
@@ -27,7 +28,7 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, requires_grad: bool = True):
         if data is None:
-            data = np.empty(0)
+            data = np.empty(0, dtype=get_default_dtype())
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:

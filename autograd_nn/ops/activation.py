@@ -53,7 +53,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (a,) = ctx.saved_tensors
-        return grad * np.asarray(a > 0)
+        return grad * np.asanyarray(a > 0)
 
 
 @register_op(
@@ -87,7 +87,7 @@ class LeakyRelu(Function):
 
     @staticmethod
     def forward(ctx: Any, z: Any, *, negative_slope: float = 0.01) -> Any:
-        positive = np.asarray(z > 0)
+        positive = np.asanyarray(z > 0)
         ctx.positive, ctx.negative_slope = positive, negative_slope
         return np.where(positive, z, z * negative_slope)
 
@@ -107,7 +107,7 @@ class Softplus(Function):
     def forward(ctx: Any, z: Any, *, beta: float = 1.0, threshold: float = 20.0) -> Any:
         ctx.save_for_backward(z)
         scaled = z * beta
-        ctx.beta, ctx.linear = beta, np.asarray(scaled > threshold)
+        ctx.beta, ctx.linear = beta, np.asanyarray(scaled > threshold)
         a = np.logaddexp(0, scaled)  # NOTE: ln(1 + eᵘ) without overflow for large u
         if beta != 1:
             a /= beta

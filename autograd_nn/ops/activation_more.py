@@ -86,7 +86,7 @@ class Elu(Function):
     @staticmethod
     def forward(ctx: Any, z: Any, *, alpha: float = 1.0) -> Any:
         ctx.save_for_backward(z)
-        ctx.positive, ctx.alpha = np.asarray(z > 0), alpha
+        ctx.positive, ctx.alpha = np.asanyarray(z > 0), alpha
         # NOTE: expm1 of the negative part only: exact near 0, and no overflow for large z
         return np.where(ctx.positive, z, alpha * np.expm1(np.minimum(z, 0)))
 
@@ -129,7 +129,7 @@ def celu(z: Any, alpha: float = 1.0) -> Any:
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
     return Elu.apply(z * (1 / alpha), alpha=alpha) if alpha == 1 else Where.apply(
-        z, Elu.apply(z * (1 / alpha)) * alpha, condition=np.asarray(z.data > 0))
+        z, Elu.apply(z * (1 / alpha)) * alpha, condition=np.asanyarray(z.data > 0))
 
 
 @register_composite(reference=lambda z: z * np.tanh(np.log1p(np.exp(z))), domain=(-6, 6), functional="mish")
@@ -140,7 +140,7 @@ def mish(z: Any) -> Any:
 
 def _hard_clip(z: Any, low: float, high: float) -> Any:
     """clip(z, low, high) with slope 0 at the corners too (PyTorch's hardtanh; clip has 1 there)."""
-    inside = np.asarray((z.data > low) & (z.data < high))
+    inside = np.asanyarray((z.data > low) & (z.data < high))
     return Where.apply(z, np.clip(z.data, low, high), condition=inside)
 
 
@@ -229,7 +229,7 @@ def _prelu_reference(z: np.ndarray, weight: np.ndarray) -> np.ndarray:
 @register_composite(reference=_prelu_reference, shapes=_prelu_shapes, kinks=[0.0], functional="prelu")
 def prelu(z: Any, weight: Any) -> Any:
     """a = z if z > 0 else w·z, one learnable slope w per channel (axis 1; axis 0 of a 1-D z) or one for all"""
-    weight = weight if hasattr(weight, "shape") else np.asarray(weight)
+    weight = weight if hasattr(weight, "shape") else np.asanyarray(weight)
     count = int(np.prod(weight.shape))
     channels = (z.shape[1] if z.ndim > 1 else z.shape[0]) if z.ndim else 1
     if count != 1 and count != channels:
@@ -239,4 +239,4 @@ def prelu(z: Any, weight: Any) -> Any:
         )
     if count > 1 and z.ndim > 1:
         weight = weight.reshape((count,) + (1,) * (z.ndim - 2))
-    return Where.apply(z, z * weight, condition=np.asarray(z.data > 0))
+    return Where.apply(z, z * weight, condition=np.asanyarray(z.data > 0))

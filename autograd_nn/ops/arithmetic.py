@@ -120,18 +120,18 @@ class Pow(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         x, y, z = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        where, at_zero = ctx.xp.where, np.asarray(x == 0)
+        where, at_zero = ctx.xp.where, np.asanyarray(x == 0)
         grad_x = grad_y = None
         if need_x:
             # NOTE: x⁰ = 1 has slope 0 everywhere, also at x = 0, where y · xʸ⁻¹ = 0 · ∞ is nan
             # (PyTorch masks it too). The base is replaced there, not the result, so that the
             # derivative of this formula (create_graph) has no nan either.
-            base = where(at_zero & np.asarray(y == 0), 1, x)
+            base = where(at_zero & np.asanyarray(y == 0), 1, x)
             grad_x = grad * y * base ** (y - 1)
         if need_y:
             # NOTE: 0ʸ = 0 for every y > 0 (and 0⁰ = 1): the slope in y is 0 there whatever
             # ln 0 says, as PyTorch has it; for y < 0, 0ʸ = ∞ and so is the slope.
-            grad_y = grad * z * ctx.xp.log(where(at_zero & np.asarray(y >= 0), 1, x))
+            grad_y = grad * z * ctx.xp.log(where(at_zero & np.asanyarray(y >= 0), 1, x))
         return grad_x, grad_y
 
 
@@ -181,8 +181,8 @@ class Sign(Function):
 
 def _tie_weights(x: Any, y: Any, dtype: np.dtype) -> np.ndarray:
     """1 where x wins, ½ where x and y tie, 0 where y wins: ties split the gradient."""
-    wins = np.asarray(x > y, dtype=dtype)
-    wins += np.asarray(x == y, dtype=dtype) * 0.5
+    wins = np.asanyarray(x > y, dtype=dtype)
+    wins += np.asanyarray(x == y, dtype=dtype) * 0.5
     return wins
 
 
@@ -226,7 +226,7 @@ class Minimum(Function):
 
 def _where_args(condition: Any, x: Any, y: Any) -> tuple[tuple[Any, Any], dict[str, Any]]:
     """numpy's order: where(condition, x, y); the condition is a constant mask."""
-    return (x, y), {"condition": np.asarray(array_of(condition), dtype=bool)}
+    return (x, y), {"condition": np.asanyarray(array_of(condition), dtype=bool)}
 
 
 @register_op(
@@ -283,9 +283,9 @@ class Clip(Function):
         low, high = ctx.bounds
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
-            inside &= np.asarray(x >= low)
+            inside &= np.asanyarray(x >= low)
         if high is not None:
-            inside &= np.asarray(x <= high)
+            inside &= np.asanyarray(x <= high)
         return grad * inside
 
 
@@ -301,7 +301,7 @@ def _to_args(x: Any, target: Any = None, dtype: Any = None, **ignored: Any) -> t
         target = None
     target = dtype if target is None else target
     if target is None:
-        return (x,), {"dtype": np.asarray(array_of(x)).dtype}
+        return (x,), {"dtype": np.asanyarray(array_of(x)).dtype}
     return (x,), {"dtype": np.dtype(target if isinstance(target, (type, np.dtype, str)) else target.dtype)}
 
 

@@ -39,7 +39,7 @@ def argsort(x: np.ndarray, axis: int | None = -1, kind: str | None = None, desce
     """Indices that sort ``x`` along ``axis`` (None: flattened), as ``np.argsort``;
     ``descending=True`` (PyTorch's keyword) sorts largest first, ties in their order."""
     if descending:  # NOTE: −x keeps ties in index order, which flipping an ascending sort would not
-        return np.argsort(-np.asarray(x), axis=axis, kind="stable")
+        return np.argsort(-np.asanyarray(x), axis=axis, kind="stable")
     return np.argsort(x, axis=axis, kind=kind)
 
 

@@ -91,7 +91,7 @@ class Einsum(Function):
         ctx.labels, ctx.output, ctx.sizes = labels, output, _sizes(labels, shapes)
         ctx.save_for_backward(*operands)
         try:
-            return np.asarray(np.einsum(f"{','.join(labels)}->{output}", *operands, optimize=len(operands) > 2))
+            return np.asanyarray(np.einsum(f"{','.join(labels)}->{output}", *operands, optimize=len(operands) > 2))
         except ValueError as error:
             raise ValueError(f"einsum: {subscripts!r} with operands of shapes {shapes}: {error}") from None
 
@@ -146,7 +146,7 @@ def _axes_pair(a: Any, b: Any, axes: Any) -> tuple[list[int], list[int]]:
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """Σ over the paired axes of a and b (the last ``axes`` of a with the first of b, or two
     lists), as ``np.tensordot``: one matmul between two transposed, reshaped operands."""
-    b = b if hasattr(b, "transpose") else a.__autograd_tensor__(np.asarray(b))
+    b = b if hasattr(b, "transpose") else a.__autograd_tensor__(np.asanyarray(b))
     first, second = _axes_pair(a, b, axes)
     if len(first) != len(second) or any(a.shape[i] != b.shape[j] for i, j in zip(first, second)):
         raise ValueError(f"tensordot: axes {axes!r} do not pair up shapes {a.shape} and {b.shape}")
@@ -174,7 +174,7 @@ def _two_any(draw: Any) -> list[tuple[int, ...]]:
 @register_composite(reference=np.kron, shapes=lambda draw: (_two_any(draw), {}), functions="kron", methods="kron")
 def kron(a: Any, b: Any) -> Any:
     """The Kronecker product: blocks aᵢ · b, as ``np.kron`` (shapes padded with leading 1s to one rank)."""
-    b = b if hasattr(b, "reshape") else a.__autograd_tensor__(np.asarray(b))
+    b = b if hasattr(b, "reshape") else a.__autograd_tensor__(np.asanyarray(b))
     ndim = max(a.ndim, b.ndim)
     sa, sb = (1,) * (ndim - a.ndim) + a.shape, (1,) * (ndim - b.ndim) + b.shape
     spread_a = a.reshape(tuple(n for s in sa for n in (s, 1)))

@@ -62,7 +62,7 @@ def erf(x: Any) -> np.ndarray:
     >>> float(erf(np.array(0.5)))  # doctest: +ELLIPSIS
     0.5204998778130...
     """
-    x = np.asarray(x)
+    x = np.asanyarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     v = x.astype(np.float64)
     size = np.abs(v)

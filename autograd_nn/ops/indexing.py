@@ -20,7 +20,7 @@ from .sorting import along
 
 
 def _indices(name: str, indices: Any, x: Any) -> np.ndarray:
-    array = np.asarray(getattr(indices, "data", indices))
+    array = np.asanyarray(getattr(indices, "data", indices))
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name}: indices must be integers, got dtype {array.dtype}")
     if array.ndim != x.ndim:
@@ -96,7 +96,7 @@ def _select_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
 )  # fmt: skip
 def index_select(x: Any, axis: int, index: Any) -> Any:
     """PyTorch's ``index_select(input, dim, index)``: the slices at a 1-D ``index`` along ``axis``."""
-    index = np.asarray(getattr(index, "data", index))
+    index = np.asanyarray(getattr(index, "data", index))
     if index.ndim != 1 or index.dtype.kind not in "iu":
         raise ValueError(f"index_select: index must be a 1-D array of integers, got shape {index.shape} {index.dtype}")
     axis = normalize_axes(axis, x.ndim, "index_select")[0]
@@ -117,7 +117,7 @@ def _take_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
 @register_composite(reference=np.take, shapes=_take_shapes, arity=1, functions="take", methods="take")
 def take(x: Any, indices: Any, axis: Any = None) -> Any:
     """The elements (``axis=None``: of the flattened x) or slices along ``axis`` at ``indices``, as ``np.take``."""
-    indices = np.asarray(getattr(indices, "data", indices))
+    indices = np.asanyarray(getattr(indices, "data", indices))
     if axis is None:
         return x.reshape(-1)[indices]
     axis = normalize_axes(axis, x.ndim, "take")[0]
@@ -188,7 +188,7 @@ def _add_at(shape: tuple[int, ...], src: np.ndarray, axis: int, index: np.ndarra
 
 
 def _masked_fill_args(x: Any, mask: Any, value: Any) -> tuple[tuple[Any, Any], dict[str, Any]]:
-    return (x, value), {"mask": np.asarray(getattr(mask, "data", mask), dtype=bool)}
+    return (x, value), {"mask": np.asanyarray(getattr(mask, "data", mask), dtype=bool)}
 
 
 @register_composite(
@@ -199,7 +199,7 @@ def _masked_fill_args(x: Any, mask: Any, value: Any) -> tuple[tuple[Any, Any], d
 def masked_fill(x: Any, value: Any, mask: Any) -> Any:
     """x with ``value`` where ``mask`` is True (PyTorch's ``masked_fill(mask, value)``); δ for
     x where the mask is False, and for a tensor ``value`` where it is True."""
-    return Where.apply(value, x, condition=np.asarray(mask, dtype=bool))
+    return Where.apply(value, x, condition=np.asanyarray(mask, dtype=bool))
 
 
 def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None) -> None:
@@ -208,7 +208,7 @@ def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None) -> Non
     gradient needs it; ``scatter`` is the out-of-place form (PyTorch's argument order)."""
     if not hasattr(arr, "__autograd_tensor__"):
         raise TypeError(f"put_along_axis: writes into a Tensor in place, got a {type(arr).__name__}")
-    index = np.asarray(getattr(indices, "data", indices))
+    index = np.asanyarray(getattr(indices, "data", indices))
     if axis is None:
         if arr.ndim != 1:
             raise ValueError(f"put_along_axis: axis=None needs a 1-D tensor (numpy's rule), got shape {arr.shape}")

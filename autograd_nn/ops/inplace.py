@@ -35,7 +35,7 @@ class SetItem(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, value: Any, *, index: Any) -> Any:
-        z = np.array(x, copy=True)
+        z = np.copy(x)
         written = np.zeros(z.shape, dtype=bool)
         if not is_basic_index(index):
             counts = np.zeros(z.shape, dtype=np.intp)
@@ -107,7 +107,7 @@ class CopyFrom(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, src: Any) -> Any:
         try:
-            return np.broadcast_to(src, np.shape(x)).astype(np.asarray(x).dtype)
+            return np.broadcast_to(src, np.shape(x)).astype(np.asanyarray(x).dtype)
         except ValueError:
             raise ValueError(f"copy_: cannot broadcast a source of shape {np.shape(src)} to {np.shape(x)}") from None
 

@@ -56,7 +56,7 @@ def meshgrid(*xs: Any, indexing: str = "xy", sparse: bool = False) -> tuple[Any,
     axes swapped, numpy's default; PyTorch's default is 'ij')."""
     if indexing not in ("xy", "ij"):
         raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
-    xs = tuple(x if hasattr(x, "broadcast_to") else xs[0].__autograd_tensor__(np.asarray(x)) for x in xs)
+    xs = tuple(x if hasattr(x, "broadcast_to") else xs[0].__autograd_tensor__(np.asanyarray(x)) for x in xs)
     n = len(xs)
     sides = [x.size for x in xs]
     if indexing == "xy" and n > 1:

@@ -33,7 +33,7 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
-        x, y = np.asarray(x), np.asarray(y)
+        x, y = np.asanyarray(x), np.asanyarray(y)
         try:
             z = np.matmul(x, y)
         except ValueError:
@@ -99,7 +99,7 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, W: Any, b: Any = None) -> Any:
-        x, W = np.asarray(x), np.asarray(W)
+        x, W = np.asanyarray(x), np.asanyarray(W)
         if W.ndim != 2 or x.ndim == 0 or x.shape[-1] != W.shape[1]:
             raise ValueError(
                 f"linear: input of shape {x.shape} does not fit weight of shape {W.shape}; "

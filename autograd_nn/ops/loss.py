@@ -29,7 +29,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx: Any, p: Any, y: Any) -> Any:
         if not np.all((p >= 0) & (p <= 1)):
-            bad = np.asarray(p)[~((p >= 0) & (p <= 1))]
+            bad = np.asanyarray(p)[~((p >= 0) & (p <= 1))]
             raise ValueError(
                 f"binary_cross_entropy: input probabilities must lie in [0, 1], got {bad.size} value(s) outside "
                 f"(e.g. {bad.flat[0]:g}); apply sigmoid first, or use binary_cross_entropy_with_logits"
@@ -103,7 +103,7 @@ class MseLoss(Function):
     def forward(ctx: Any, x: Any, y: Any, *, reduction: str = "mean") -> Any:
         squares = np.subtract(x, y)
         if type(squares) is not np.ndarray:  # 0-d operands give a numpy scalar
-            squares = np.asarray(squares)
+            squares = np.asanyarray(squares)
         ctx.save_for_backward(x, y)
         np.square(squares, out=squares)  # a fresh buffer of ours: square it in place
         n = squares.size

@@ -18,7 +18,7 @@ from .sorting import along
 
 
 def _array(value: Any) -> np.ndarray:
-    return np.asarray(getattr(value, "data", value))
+    return np.asanyarray(getattr(value, "data", value))
 
 
 def _class_axis(input: Any, op_name: str) -> int:  # noqa: A002
@@ -247,12 +247,12 @@ def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = 
     (the KL divergence proper), 'mean' by the number of elements, as PyTorch."""
     same_shape(input, target, "kl_div")
     if not hasattr(target, "log"):  # a constant target: a tensor that needs no gradient
-        target = input.__autograd_tensor__(np.asarray(target, dtype=input.dtype))
+        target = input.__autograd_tensor__(np.asanyarray(target, dtype=input.dtype))
     if log_target:
         pointwise = target.exp() * (target - input)
     else:
         # NOTE: y ln y → 0 as y → 0; the log's argument is 1 there, so no 0 · (−∞) = nan
-        safe = Where.apply(target, np.ones((), input.dtype), condition=np.asarray(target.data > 0))
+        safe = Where.apply(target, np.ones((), input.dtype), condition=np.asanyarray(target.data > 0))
         pointwise = target * safe.log() - target * input
     if reduction == "batchmean":
         return pointwise.sum() * (1.0 / (input.shape[0] if input.ndim else 1))

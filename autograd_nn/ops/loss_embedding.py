@@ -78,12 +78,12 @@ def _cosine_embedding_reference(x1: np.ndarray, x2: np.ndarray, target: Any, mar
 def cosine_embedding_loss(x1: Any, x2: Any, target: Any, margin: float = 0.0, reduction: str = "mean") -> Any:
     """ℓ = 1 − cos(x₁, x₂) where y = 1, max(0, cos − margin) where y = −1, with PyTorch's
     cos = x₁·x₂ / √((‖x₁‖² + 10⁻¹²)(‖x₂‖² + 10⁻¹²)) along the last axis of (N, D) or (D,) inputs"""
-    labels = np.asarray(getattr(target, "data", target))
+    labels = np.asanyarray(getattr(target, "data", target))
     if not np.all(np.isin(labels, (-1, 1))):
         raise ValueError(f"cosine_embedding_loss: target must hold 1 or -1, got {np.unique(labels)}")
     squares1, squares2 = (x1 * x1).sum(axis=-1) + 1e-12, (x2 * x2).sum(axis=-1) + 1e-12
     cos = (x1 * x2).sum(axis=-1) / (squares1 * squares2).sqrt()
-    loss = Where.apply(1 - cos, (cos - margin).clip(a_min=0), condition=np.asarray(labels == 1))
+    loss = Where.apply(1 - cos, (cos - margin).clip(a_min=0), condition=np.asanyarray(labels == 1))
     return reduce(loss, reduction, "cosine_embedding_loss")
 
 

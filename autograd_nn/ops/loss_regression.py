@@ -12,7 +12,7 @@ from .arithmetic import Where
 from .loss import REDUCTIONS, MseLoss, reduce, reduce_reference, same_shape
 
 # The difference d = x − y stays away from 0 and from ±1 (the corners of the Huber losses):
-# x from these, y from (−0.2, 0.2), so |d| < 0.8 or |d| > 1.3, and never 0.
+# x from these, y from (−0.2, 0.2), so abs(d) < 0.8 or abs(d) > 1.3, and never 0.
 _INPUTS = ((-2.9, -1.5), (-0.6, -0.3), (0.3, 0.6), (1.5, 2.9))
 _DOMAIN = [_INPUTS, (-0.2, 0.2)]
 
@@ -45,9 +45,9 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A
 
 
 def _huber(d: Any, width: float, scale: float) -> Any:
-    """½d²/scale inside |d| < width, else width/scale · (|d| − ½width): quadratic, then linear."""
+    """½d²/scale inside abs(d) < width, else width/scale · (abs(d) − ½width): quadratic, then linear."""
     size = d.abs()
-    inside = np.asarray(np.abs(getattr(d, "data", d)) < width)
+    inside = np.asanyarray(np.abs(getattr(d, "data", d)) < width)
     return Where.apply(d * d * (0.5 / scale), (size - 0.5 * width) * (width / scale), condition=inside)
 
 
@@ -61,7 +61,7 @@ def _smooth_l1_reference(x: np.ndarray, y: np.ndarray, reduction: str, beta: flo
     functional="smooth_l1_loss",
 )  # fmt: skip
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Any:  # noqa: A002
-    """ℓ = ½d²/β for |d| < β, else |d| − ½β, with d = ŷ − y (``beta=0``: the L1 loss)"""
+    """ℓ = ½d²/β for abs(d) < β, else abs(d) − ½β, with d = ŷ − y (``beta=0``: the L1 loss)"""
     same_shape(input, target, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -80,7 +80,7 @@ def _huber_reference(x: np.ndarray, y: np.ndarray, reduction: str, delta: float)
     functional="huber_loss",
 )  # fmt: skip
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:  # noqa: A002
-    """ℓ = ½d² for |d| < δ, else δ(|d| − ½δ), with d = ŷ − y (δ · smooth_l1 with β = δ)"""
+    """ℓ = ½d² for abs(d) < δ, else δ(abs(d) − ½δ), with d = ŷ − y (δ · smooth_l1 with β = δ)"""
     same_shape(input, target, "huber_loss")
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")

@@ -51,7 +51,7 @@ class VectorNorm(Function):
         z = z.reshape(ctx.kept_shape)
         # NOTE: z = 0 only if every x = 0, where the numerator is 0 too: dividing by 1 there
         # gives the subgradient 0 instead of 0/0.
-        safe = xp.where(np.asarray(z == 0), 1, z)
+        safe = xp.where(np.asanyarray(z == 0), 1, z)
         grad = grad.reshape(ctx.kept_shape)
         if p == 2:
             return grad * x / safe
@@ -84,8 +84,8 @@ class _SingularVectorsProduct(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, g: Any) -> Any:
-        u, s, v, wide = _svd(np.asarray(a))
-        ctx.svd, ctx.g, ctx.wide = (u, s, v), np.asarray(g), wide
+        u, s, v, wide = _svd(np.asanyarray(a))
+        ctx.svd, ctx.g, ctx.wide = (u, s, v), np.asanyarray(g), wide
         product = (u * ctx.g[..., None, :]) @ v.swapaxes(-1, -2)
         return product.swapaxes(-1, -2) if wide else product
 

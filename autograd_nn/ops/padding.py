@@ -22,7 +22,7 @@ _MODES = {"constant": "constant", "edge": "edge", "replicate": "edge", "reflect"
 
 
 def _widths(pad_width: Any, ndim: int) -> np.ndarray:
-    widths = np.asarray(getattr(pad_width, "data", pad_width))
+    widths = np.asanyarray(getattr(pad_width, "data", pad_width))
     if widths.dtype.kind not in "iu" or (widths.size and widths.min() < 0):
         raise ValueError(f"pad: pad_width must be non-negative ints, got {pad_width!r}")
     try:

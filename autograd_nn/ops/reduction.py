@@ -58,7 +58,7 @@ class _Extremum(Function):
         if z.shape != ctx.kept_shape:
             z = z.reshape(ctx.kept_shape)
             grad = grad.reshape(ctx.kept_shape)
-        winners = np.asarray(x == z)
+        winners = np.asanyarray(x == z)
         share = winners / winners.sum(axis=ctx.axes, keepdims=True)
         return grad * share.astype(grad.dtype, copy=False)
 

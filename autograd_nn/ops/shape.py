@@ -26,7 +26,7 @@ def is_basic_index(index: Any) -> bool:
 
 def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray) -> np.ndarray:
     """zeros(shape) with ``values`` added at ``index``; repeated indices accumulate."""
-    out = np.zeros(shape, dtype=values.dtype)
+    out = np.zeros_like(values, shape=shape)  # values' kind of array, so a compiled step sees it made
     if is_basic_index(index):
         out[index] = values
     else:
@@ -43,7 +43,7 @@ def plain_index(index: Any) -> Any:
 
 def _plain_index_item(item: Any) -> Any:
     if isinstance(item, list):
-        return np.asarray(item)
+        return np.asanyarray(item)
     return array_of(item)
 
 
@@ -173,7 +173,7 @@ class Copy(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        return np.array(x, copy=True)
+        return np.copy(x, subok=True)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
@@ -224,7 +224,7 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, *, shape: tuple[int, ...], index: Any) -> Any:
         ctx.index = index
-        return index_add(shape, index, np.asarray(x))
+        return index_add(shape, index, np.asanyarray(x))
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:

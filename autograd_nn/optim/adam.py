@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check
+from .optimizer import Optimizer, _check, _check_betas
 
 
 class Adam(Optimizer):
@@ -42,29 +41,36 @@ class Adam(Optimizer):
     ):
         name = type(self).__name__
         _check(name, lr=lr, eps=eps, weight_decay=weight_decay)
-        if len(betas) != 2 or not all(isinstance(b, numbers.Real) and 0 <= b < 1 for b in betas):
-            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
         defaults = dict(
-            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+            lr=lr, betas=_check_betas(name, betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
             decoupled_weight_decay=decoupled_weight_decay,
         )  # fmt: skip
         super().__init__(params, defaults)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
-        lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_avg_sq"] = np.zeros_like(param)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param)
-        state["step"] += 1
-        step = state["step"]
+    def _init_state(self, param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = 0
+        state["exp_avg"] = np.zeros_like(param)
+        state["exp_avg_sq"] = np.zeros_like(param)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+
+    def _numbers(self, group: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        step, lr = state["step"] + 1, group["lr"]
+        beta1, beta2 = group["betas"]
+        return {
+            "step": step, "decay": 1 - lr * group["weight_decay"], "step_size": lr / (1 - beta1**step),
+            "bias_correction2_sqrt": math.sqrt(1 - beta2**step),
+        }  # fmt: skip
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
+    ) -> None:
+        (beta1, beta2), eps, weight_decay = group["betas"], group["eps"], group["weight_decay"]
         if group["maximize"]:
             grad = -grad
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
-                param *= 1 - lr * weight_decay
+                param *= numbers["decay"]
             else:
                 grad = grad + weight_decay * param
 
@@ -78,13 +84,12 @@ class Adam(Optimizer):
         else:
             second = v
 
-        step_size = lr / (1 - beta1**step)
         # denom = √v̂ / √(1 − β₂ᵗ) + ε, then m / denom, reusing one scratch array.
         scratch = np.sqrt(second)
-        scratch /= math.sqrt(1 - beta2**step)
+        scratch /= numbers["bias_correction2_sqrt"]
         scratch += eps
         np.divide(m, scratch, out=scratch)
-        scratch *= step_size
+        scratch *= numbers["step_size"]
         param -= scratch
 
 

@@ -9,12 +9,15 @@ references to the parameters' arrays.
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
+from .. import _tracing
 from ..tensor import Tensor
 
 
@@ -22,9 +25,13 @@ class Optimizer:
     """Base class: holds ``param_groups`` (dicts with ``'params'`` and hyperparameters)
     and ``state`` (a dict keyed by parameter). Subclasses implement ``_update``.
 
-    ``params`` is an iterable of parameters, or of dicts for per-group options::
+    ``params`` is an iterable of parameters (``model.parameters()``), of ``(name, parameter)``
+    pairs (``model.named_parameters()``: the names are kept in each group's
+    ``'param_names'``), or of dicts for per-group options::
 
         SGD([{"params": model[0].parameters()}, {"params": model[2].parameters(), "lr": 0.01}], lr=0.1)
+
+    A group's own entries override the constructor's; the constructor's fill in the rest.
     """
 
     # State entries that are counters, not arrays shaped like the parameter.
@@ -54,7 +61,20 @@ class Optimizer:
             raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry")
         group = dict(param_group)
         params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(
+                f"{name}: parameters must come in an ordered collection (a list), not a set: a set's order changes "
+                "between runs, and so would the optimizer's state_dict"
+            )
         params = [params] if isinstance(params, Tensor) else list(params)
+        named = [isinstance(p, tuple) for p in params]
+        if any(named):  # model.named_parameters(): keep the names, as PyTorch does in 'param_names'
+            if not all(named) or any(len(p) != 2 for p in params):
+                raise ValueError(f"{name}: give every parameter of a group with its name, or none of them")
+            group["param_names"] = [param_name for param_name, _ in params]
+            params = [param for _, param in params]
+        if self.param_groups and ("param_names" in group) != ("param_names" in self.param_groups[0]):
+            raise ValueError(f"{name}: all parameter groups must be given with names (named_parameters()) or all without")
         for i, param in enumerate(params):
             if not isinstance(param, Tensor):
                 raise TypeError(f"{name}: parameter {i} is a {type(param).__name__}, not a Tensor")
@@ -76,11 +96,14 @@ class Optimizer:
             for param in group["params"]:
                 if param.grad is None:
                     continue
+                _tracing.note_grad(param, read=False)
                 if set_to_none:
                     param.grad = None
                 elif param.grad.grad_fn is not None or not param.grad.data.flags.writeable:
                     param.grad = Tensor(np.zeros_like(param.data))
                 else:
+                    if _tracing.recording() is not None:
+                        _tracing.adopt((param.grad,))
                     param.grad.data[...] = 0
                     param.grad._increment_version()
 
@@ -91,6 +114,7 @@ class Optimizer:
         current grad mode).
         """
         loss = closure() if closure is not None else None
+        recording = _tracing.recording() is not None
         for index, group in enumerate(self.param_groups):
             for param in group["params"]:
                 if param.grad is None:
@@ -101,12 +125,60 @@ class Optimizer:
                         f"{type(self).__name__}.step: a parameter in group {index} has shape {param.shape} "
                         f"but its .grad has shape {grad.shape}"
                     )
-                self._update(param.data, grad, group, self.state.setdefault(param, {}))
+                state = self.state.setdefault(param, {})
+                if not self._takes_numbers:  # a rule written as _update(param, grad, group, state)
+                    if recording:
+                        _tracing.refuse(
+                            f"{type(self).__name__}._update(param, grad, group, state)",
+                            "a replay cannot follow the Python numbers such a rule keeps; write it as "
+                            "_numbers(group, state) and _update(param, grad, group, state, numbers) (see "
+                            "docs/custom_layers.md)",
+                        )
+                    self._update(param.data, grad, group, state)  # type: ignore[call-arg]
+                elif recording:
+                    _recorded_step(self, param.data, grad, group, state)
+                else:
+                    if not state:
+                        self._init_state(param.data, group, state)
+                    numbers = self._numbers(group, state)
+                    self._update(param.data, grad, group, state, numbers)
+                    self._advance(state, numbers)
                 param._increment_version()  # written in place: graphs that saved it must not backpropagate
         return loss
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+    # A step in four parts, so that a compiled training step (``autograd_nn.compile``) can replay it:
+    # ``_init_state`` makes a parameter's state on its first step; ``_numbers`` computes the Python
+    # numbers of the next step (a step size, a bias correction, the step count) from the
+    # hyperparameters and the state's numbers, and nothing else, so a replay recomputes them on
+    # every call and follows a learning-rate schedule; ``_update`` does the array arithmetic in place
+    # with them (its ``group`` lacks the entries in ``_per_step``, which only ``_numbers`` may read);
+    # ``_advance`` writes the numbers back into the state (step += 1).
+    _per_step: frozenset[str] = frozenset({"lr"})
+    _takes_numbers = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._takes_numbers = len(inspect.signature(cls._update).parameters) >= 6
+
+    def _init_state(self, param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """A parameter's state before its first step (nothing, unless the rule keeps some)."""
+
+    def _numbers(self, group: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """The Python numbers of this parameter's next step; reads, never writes."""
+        numbers: dict[str, Any] = {"lr": group["lr"]}
+        if "step" in state:
+            numbers["step"] = state["step"] + 1
+        return numbers
+
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
+    ) -> None:
         raise NotImplementedError
+
+    def _advance(self, state: dict[str, Any], numbers: dict[str, Any]) -> None:
+        """The state's numbers after the step."""
+        if "step" in numbers:
+            state["step"] = numbers["step"]
 
     # ------------------------------------------------------------- state dict
     def _params(self) -> list[Tensor]:
@@ -123,7 +195,8 @@ class Optimizer:
             {**{k: v for k, v in group.items() if k != "params"}, "params": [index[id(p)] for p in group["params"]]}
             for group in self.param_groups
         ]
-        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        # a parameter whose rule keeps nothing (SGD without momentum) has no entry, as in PyTorch
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index and s}
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
@@ -162,7 +235,8 @@ class Optimizer:
                 if entry in self._scalar_state:
                     restored[entry] = np.asarray(value.data if isinstance(value, Tensor) else value).item()
                     continue
-                array = np.array(value.data if isinstance(value, Tensor) else value, dtype=param.dtype)
+                # asarray first: it reads foreign arrays (torch tensors) without numpy 2's copy= protocol
+                array = np.array(np.asarray(value.data if isinstance(value, Tensor) else value), dtype=param.dtype)
                 if array.shape != param.shape:
                     raise ValueError(
                         f"{name}: state[{index}][{entry!r}] has shape {array.shape} but parameter {index} "
@@ -190,3 +264,61 @@ def _check(name: str, **values: float) -> None:
         # numbers.Real, so numpy scalars (np.float32(0.01)) pass; bool is excluded.
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not value >= 0:
             raise ValueError(f"{name}: invalid {key} {value!r}; it must be a number ≥ 0")
+
+
+def _recorded_step(
+    optimizer: Optimizer, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]
+) -> None:
+    """One parameter's step while a compiled function records it (``autograd_nn.compile``).
+
+    The numbers come from ``_numbers`` through the recording (a replay recomputes them),
+    the state's arrays are watched, new ones are handed over as state that outlives the
+    call, and the hyperparameters and the state's layout become guards: change one, and
+    the next call records again.
+    """
+    name = type(optimizer).__name__
+    fixed = {k: v for k, v in group.items() if k not in optimizer._per_step}
+    view = {k: _tracing.state_array(v, f"{name} state {k!r}") for k, v in state.items()}
+    if not state:
+        optimizer._init_state(param, fixed, view)
+        _hand_over(state, view, {})
+    _tracing.guard(f"the hyperparameters of {name}", lambda: [(k, v) for k, v in fixed.items() if k != "params"])
+    _tracing.guard(f"the state of {name}", lambda: _layout(state))
+    numbers = _tracing.numbers(functools.partial(optimizer._numbers, group, state), f"{name}.step", id(state))
+    before = dict(view)
+    optimizer._update(param, grad, fixed, view, numbers)
+    _hand_over(state, view, before)
+    _tracing.effect(functools.partial(optimizer._advance, state), numbers)
+
+
+def _hand_over(state: dict[str, Any], view: dict[str, Any], before: dict[str, Any]) -> None:
+    """Entries ``_init_state`` or ``_update`` added or replaced go into the real state."""
+    for key, value in view.items():
+        if before.get(key) is not value:
+            _tracing.store(state, key, value)
+
+
+def _layout(state: dict[str, Any]) -> list[Any]:
+    return [(k, id(v) if isinstance(v, np.ndarray) else type(v)) for k, v in state.items()]
+
+
+def _check_betas(name: str, betas: Any) -> tuple[float, float]:
+    """Adam-style (β₁, β₂), each in [0, 1), as a tuple."""
+    betas = tuple(betas)
+    if len(betas) != 2 or not all(
+        isinstance(b, numbers.Real) and not isinstance(b, (bool, np.bool_)) and 0 <= b < 1 for b in betas
+    ):
+        raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
+    return betas  # type: ignore[return-value]
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """start ← start + weight · (end − start), in place, with PyTorch's two formulas for
+    ``lerp_`` (the one from ``end`` for weight ≥ 0.5 keeps the result exact at weight 1)."""
+    difference = end - start
+    if abs(weight) < 0.5:
+        difference *= weight
+        start += difference
+    else:
+        difference *= 1 - weight
+        np.subtract(end, difference, out=start)

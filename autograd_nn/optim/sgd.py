@@ -43,8 +43,10 @@ class SGD(Optimizer):
         )  # fmt: skip
         super().__init__(params, defaults)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
-        lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
+    ) -> None:
+        lr, momentum, weight_decay = numbers["lr"], group["momentum"], group["weight_decay"]
         # `direction` becomes our own array as soon as anything is combined into it, so the
         # in-place steps below never touch param.grad.
         direction = -grad if group["maximize"] else grad
@@ -53,7 +55,7 @@ class SGD(Optimizer):
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = state["momentum_buffer"] = np.array(direction, dtype=param.dtype)
+                buffer = state["momentum_buffer"] = direction.astype(param.dtype, copy=True)
             else:
                 buffer *= momentum
                 buffer += (1 - group["dampening"]) * direction

@@ -41,9 +41,9 @@ def read_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
 
 
 def forward(arrays: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
-    """ŷ = σ(X W¹ᵀ + b¹) W²ᵀ + b², in float64, from the checkpoint's model tensors."""
-    W1, b1 = arrays["model.0.weight"].astype(np.float64), arrays["model.0.bias"].astype(np.float64)
-    W2, b2 = arrays["model.2.weight"].astype(np.float64), arrays["model.2.bias"].astype(np.float64)
+    """ŷ = σ(X W¹ᵀ + b¹) W²ᵀ + b², in float64, from the checkpoint's tensors (PyTorch's names)."""
+    W1, b1 = arrays["0.weight"].astype(np.float64), arrays["0.bias"].astype(np.float64)
+    W2, b2 = arrays["2.weight"].astype(np.float64), arrays["2.bias"].astype(np.float64)
     a1 = 1.0 / (1.0 + np.exp(-(X.astype(np.float64) @ W1.T + b1)))
     return a1 @ W2.T + b2
 

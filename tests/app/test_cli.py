@@ -31,7 +31,8 @@ def trained_run(tmp_path_factory) -> Path:
 
 def test_train_writes_checkpoint_metrics_plots_and_graphs(trained_run):
     names = {p.name for p in trained_run.iterdir()}
-    assert {"model.safetensors", "metrics.json", "predictions.csv", "loss_curve.png", "predictions.png"} <= names
+    assert {"model.safetensors", "optimizer.safetensors", "metrics.json", "predictions.csv", "loss_curve.png"} <= names
+    assert "predictions.png" in names
     graphs = {p.name for p in (trained_run / "graphs").iterdir()}
     assert {"model_forward.dot", "model_backward.dot", "ops_forward.dot", "ops_backward.dot"} <= graphs
     for png in ("loss_curve.png", "predictions.png"):
@@ -126,7 +127,7 @@ def test_a_reloaded_checkpoint_gives_the_saved_models_outputs(tmp_path):
     assert main(["train", "--hidden", "6", "--epochs", "2", "--seed", "4", "--out", str(tmp_path), "--no-graphs"]) == 0
     state = checkpoint.load(tmp_path / "model.safetensors")
     reloaded = build_network(data.n_features, 6, seed=99)  # other weights until loaded
-    reloaded.load_state_dict(state["model"])
+    reloaded.load_state_dict(state)  # the model's state_dict alone (the optimizer's is in optimizer.safetensors)
     with ag.no_grad():
         after = reloaded(data.test.X.astype(np.float32)).numpy()
     np.testing.assert_array_equal(after, before)  # the CLI trains exactly as the library does

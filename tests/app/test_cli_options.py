@@ -62,24 +62,26 @@ def test_help_describes_every_command_and_the_exit_status(capsys):
 # ------------------------------------------------------------------- train
 def test_train_hidden_sets_the_width(tmp_path):
     arrays, metadata, _ = saved(run_train(tmp_path, "--hidden", "7"))
-    assert arrays["model.0.weight"].shape == (7, 56) and arrays["model.2.weight"].shape == (1, 7)
+    assert arrays["0.weight"].shape == (7, 56) and arrays["2.weight"].shape == (1, 7)
     assert json.loads(metadata["architecture"])["hidden"] == 7
 
 
 def test_train_epochs_and_batch_size_set_the_number_of_steps(tmp_path):
     _, metadata, metrics = saved(run_train(tmp_path, "--epochs", "2", "--batch-size", "4000"))
     rows = len(synthetic_bike_sharing(seed=0).train)
-    state = ag.load(tmp_path / "model.safetensors")["optimizer"]["state"]
+    state = ag.load(tmp_path / "optimizer.safetensors")["state"]
     assert state[0]["step"] == 2 * math.ceil(rows / 4000)  # Adam counts its steps
     assert len(metrics["history"]["train"]) == 2 and metadata["epochs_completed"] == "2"
 
 
 def test_train_lr_reaches_the_optimizer(tmp_path):
     _, metadata, metrics = saved(run_train(tmp_path, "--lr", "0.003"))
-    tree = json.loads(metadata["autograd_nn.tree"])
+    _, optimizer_metadata = ref.read_checkpoint(tmp_path / "optimizer.safetensors")
+    tree = json.loads(optimizer_metadata["autograd_nn.tree"])
     assert '"value": 0.003' in json.dumps(tree) and metrics["config"]["lr"] == 0.003
-    loaded = ag.load(tmp_path / "model.safetensors")
-    assert loaded["optimizer"]["param_groups"][0]["lr"] == 0.003
+    assert json.loads(metadata["config"])["lr"] == 0.003
+    loaded = ag.load(tmp_path / "optimizer.safetensors")
+    assert loaded["param_groups"][0]["lr"] == 0.003
 
 
 @pytest.mark.parametrize(
@@ -97,29 +99,31 @@ def test_train_optimizer_and_momentum_choose_the_update_rule(tmp_path, options, 
     from autograd_nn.training import TrainConfig, build_network, train
 
     run_train(tmp_path, *options)
-    loaded = ag.load(tmp_path / "model.safetensors")
-    assert set().union(*(s.keys() for s in loaded["optimizer"]["state"].values())) == state_keys
-    group = loaded["optimizer"]["param_groups"][0]
+    loaded = ag.load(tmp_path / "optimizer.safetensors")
+    assert set().union(*(s.keys() for s in loaded["state"].values())) == state_keys
+    group = loaded["param_groups"][0]
     assert group.get("weight_decay") == (0.01 if kind == "adamw" else 0)
     assert group.get("momentum", 0) == (0.9 if "--momentum" in options else 0)
     momentum = 0.9 if "--momentum" in options else 0.0
     data = synthetic_bike_sharing(seed=0)
     model = build_network(56, 3)
     train(model, data, TrainConfig(hidden=3, epochs=1, optimizer=kind, momentum=momentum))
-    np.testing.assert_array_equal(loaded["model"]["0.weight"].numpy(), model[0].weight.numpy())
+    weights = ag.load(tmp_path / "model.safetensors")
+    np.testing.assert_array_equal(weights["0.weight"].numpy(), model[0].weight.numpy())
 
 
 def test_train_seed_sets_initialisation_and_shuffling(tmp_path):
-    a = saved(run_train(tmp_path / "a", "--seed", "1"))[0]["model.0.weight"]
-    b = saved(run_train(tmp_path / "b", "--seed", "1"))[0]["model.0.weight"]
-    c = saved(run_train(tmp_path / "c", "--seed", "2"))[0]["model.0.weight"]
+    a = saved(run_train(tmp_path / "a", "--seed", "1"))[0]["0.weight"]
+    b = saved(run_train(tmp_path / "b", "--seed", "1"))[0]["0.weight"]
+    c = saved(run_train(tmp_path / "c", "--seed", "2"))[0]["0.weight"]
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
 
 
 def test_train_dtype_float64(tmp_path, capsys):
     arrays, metadata, metrics = saved(run_train(tmp_path, "--dtype", "float64"))
-    assert arrays["model.0.weight"].dtype == np.float64 and arrays["optimizer.state.0.exp_avg"].dtype == np.float64
+    optimizer_arrays, _ = ref.read_checkpoint(tmp_path / "optimizer.safetensors")
+    assert arrays["0.weight"].dtype == np.float64 and optimizer_arrays["state.0.exp_avg"].dtype == np.float64
     assert json.loads(metadata["architecture"])["dtype"] == "float64"
     data = synthetic_bike_sharing(seed=0)
     # float64 all the way: the loss agrees with the float64 reference to rounding
@@ -136,8 +140,11 @@ def test_train_format_npz(tmp_path, capsys):
     assert not (tmp_path / "npz" / "model.safetensors").exists()
     npz, _, _ = saved(tmp_path / "npz", "model.npz")
     safetensors, _, _ = saved(tmp_path / "st")
-    for key in ("model.0.weight", "model.2.bias", "optimizer.state.1.exp_avg"):
+    for key in ("0.weight", "2.bias"):
         np.testing.assert_array_equal(npz[key], safetensors[key])
+    npz_optimizer, _ = ref.read_checkpoint(tmp_path / "npz" / "optimizer.npz")
+    st_optimizer, _ = ref.read_checkpoint(tmp_path / "st" / "optimizer.safetensors")
+    np.testing.assert_array_equal(npz_optimizer["state.1.exp_avg"], st_optimizer["state.1.exp_avg"])
     capsys.readouterr()
     assert main(["predict", str(tmp_path / "npz" / "model.npz"), "--out", "-"]) == 0
     assert capsys.readouterr().out == (tmp_path / "npz" / "predictions.csv").read_text()
@@ -182,11 +189,11 @@ def test_train_no_progress_turns_the_bar_into_lines(tmp_path, monkeypatch, capsy
 
 def test_train_force_writes_into_an_existing_run(tmp_path, capsys):
     run_train(tmp_path, "--seed", "1")
-    first = saved(tmp_path)[0]["model.0.weight"]
+    first = saved(tmp_path)[0]["0.weight"]
     capsys.readouterr()
     run_train(tmp_path, "--seed", "2", "--force")
     assert "already holds a run" not in capsys.readouterr().out
-    assert not np.allclose(saved(tmp_path)[0]["model.0.weight"], first)
+    assert not np.allclose(saved(tmp_path)[0]["0.weight"], first)
     assert not (tmp_path.parent / f"{tmp_path.name}-2").exists()
 
 

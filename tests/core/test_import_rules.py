@@ -19,33 +19,42 @@ ALLOWED: dict[str, set[str]] = {
     "versions": set(),
     "opspec": set(),
     "_atomic": set(),
+    "_default_dtype": set(),  # the default dtype of new parameters: state only, read by layers
     "registry": {"opspec"},
     "_xp": {"opspec", "registry"},
     "graph": {"_xp"},
     "engine": {"_shapes", "grad_mode", "graph", "versions"},
     "anomaly": {"engine", "graph"},
-    "_record": {"anomaly", "grad_mode", "graph", "versions"},
+    "_tracing": {"grad_mode"},
+    "_record": {"_tracing", "anomaly", "grad_mode", "graph", "versions"},
     "function": {"_record"},
     "ops": {"_record", "_shapes", "function", "registry"},
-    "_inplace": {"_record", "grad_mode", "opspec", "versions"},
+    "_inplace": {"_record", "_tracing", "grad_mode", "opspec", "versions"},
     "_surface": {"_inplace", "_record", "_xp", "opspec", "registry"},
-    "autograd": {"_record", "_surface", "anomaly", "engine", "grad_mode", "graph", "versions"},
-    "tensor": {"_record", "_surface", "autograd", "graph", "ops", "versions"},
-    "creation": {"tensor"},
-    "random": {"creation", "tensor"},
-    "functional": {"_surface", "creation", "ops", "registry", "tensor"},
-    "nn": {"creation", "functional", "grad_mode", "random", "tensor"},  # nn builds on the Tensor API only
-    "optim": {"grad_mode", "tensor"},
+    "autograd": {"_record", "_surface", "_tracing", "anomaly", "engine", "grad_mode", "graph", "versions"},
+    "tensor": {"_tracing", "_record", "_surface", "autograd", "graph", "ops", "versions"},
+    "creation": {"_tracing", "tensor"},
+    "random": {"_tracing", "creation", "tensor"},
+    "functional": {"_tracing", "_surface", "creation", "ops", "registry", "tensor"},
+    "nn": {"_default_dtype", "_tracing", "creation", "functional", "grad_mode", "random", "tensor"},  # nn builds on the Tensor API only
+    "optim": {"_tracing", "grad_mode", "tensor"},
     "data": {"_atomic", "creation", "tensor"},
     "checkpoint": {"_atomic", "creation", "tensor"},
     "viz": {"_atomic", "creation", "engine", "grad_mode", "graph", "registry", "tensor"},  # reads graphs only
     "testing": {"__init__", "_surface", "autograd", "creation", "function", "functional", "opspec", "registry", "tensor"},
     "training": {"creation", "data", "functional", "grad_mode", "nn", "optim", "tensor"},
-    "cli": {"__init__", "_atomic", "checkpoint", "creation", "data", "functional", "grad_mode", "tensor", "training", "viz"},
+    # reads recorded graphs, never changes them; the keep-inputs mode bit is the only thing it sets
+    "onnx": {"_atomic", "_shapes", "grad_mode", "graph", "nn", "ops", "registry", "tensor"},
+    "interop": {"nn"},  # from_torch / to_torch: the nn modules and their state_dicts only
+    "cli": {
+        "__init__", "_atomic", "checkpoint", "creation", "data", "functional", "grad_mode", "onnx", "tensor", "training",
+        "viz",
+    },  # fmt: skip
+    "replay": {"_tracing", "creation", "grad_mode", "tensor", "versions"},  # autograd_nn.compile: replays what the core records
     "__main__": {"cli"},
     "__init__": {
-        "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional", "grad_mode", "graph", "nn",
-        "optim", "random", "registry", "tensor",
+        "_default_dtype", "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional",
+        "grad_mode", "graph", "interop", "nn", "optim", "random", "registry", "replay", "tensor",
     },  # fmt: skip
 }
 

@@ -3,7 +3,8 @@ real browser renders its math offline.
 
 - Every ```python block of every ``docs/*.md`` page runs, the blocks of one page in order
   in one namespace, with the working directory in a temporary folder. A block opts out
-  only visibly, with ```python no-run.
+  only visibly, with ```python no-run. A page whose examples need optional packages
+  names them in a comment, ``<!-- requires: torch onnx -->``; without them it is skipped.
 - The site builds with ``sphinx -W --keep-going -n`` (skipped when the ``docs`` extra is
   not installed; CI installs it), lists every page, and links nothing from the network.
 - MathJax is the packaged one (sphinx-mathjax-offline, byte for byte), and headless
@@ -94,9 +95,24 @@ def test_the_worked_pages_have_runnable_examples():
     assert {"index", "quickstart", "delta_equations", "higher_order", "engine"} <= with_code
 
 
+_REQUIRES = re.compile(r"<!--\s*requires:\s*(?P<modules>[\w .]+?)\s*-->")
+
+
+def required_modules(text: str) -> list[str]:
+    """The optional packages a page's examples need, named in a comment ``<!-- requires: torch onnx -->``."""
+    return [name for match in _REQUIRES.finditer(text) for name in match["modules"].split()]
+
+
+def test_a_page_names_the_packages_its_examples_need():
+    assert required_modules("# T\n<!-- requires: torch onnxruntime -->\n") == ["torch", "onnxruntime"]
+    assert required_modules("# T\n") == []
+
+
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=lambda p: p.name)
 def test_page_examples_run(page, tmp_path, monkeypatch):
     text = page.read_text(encoding="utf-8")
+    for module in required_modules(text):  # CI installs them: there a skip fails the run
+        pytest.importorskip(module, reason=f"{page.name} needs {module} (see the page's requires comment)")
     # A page may read the shared data by the path a reader uses from the checkout's root,
     # "../shared/...": mirror that layout around the temporary working directory.
     if "../shared/" in text and not SHARED.is_dir():

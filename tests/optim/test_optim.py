@@ -370,3 +370,73 @@ def test_numpy_scalar_hyperparameters_are_accepted():
     optim.SGD([nn.Parameter(np.ones(2))], lr=np.float64(0.1), momentum=np.float32(0.9))
     with pytest.raises(ValueError, match="invalid lr True"):
         optim.SGD([nn.Parameter(np.ones(2))], lr=True)
+
+
+# -------------------------------------------- first steps in closed form (no torch needed)
+G0 = np.array([0.5, -4.0, 1e-3])
+THETA0 = np.array([1.0, -2.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        # Adagrad: G = g², so θ moves by lr · g / (|g| + ε)
+        (lambda ps: optim.Adagrad(ps, lr=0.1), THETA0 - 0.1 * G0 / (np.abs(G0) + 1e-10)),
+        # RMSprop: v = (1 − α) g², so θ moves by lr · g / (√(1 − α) |g| + ε)
+        (lambda ps: optim.RMSprop(ps, lr=0.1, alpha=0.9), THETA0 - 0.1 * G0 / (np.sqrt(0.1) * np.abs(G0) + 1e-8)),
+        # centered RMSprop: ḡ = (1 − α) g, v − ḡ² = (1 − α) α g²
+        (lambda ps: optim.RMSprop(ps, lr=0.1, alpha=0.9, centered=True),
+         THETA0 - 0.1 * G0 / (np.sqrt(0.09) * np.abs(G0) + 1e-8)),
+        # Adamax: m = (1 − β₁) g, u = |g| + ε, step lr / (1 − β₁): θ moves by lr · g / (|g| + ε)
+        (lambda ps: optim.Adamax(ps, lr=0.1), THETA0 - 0.1 * G0 / (np.abs(G0) + 1e-8)),
+        # RAdam: ρ₁ = 1 ≤ 5, so the first step is plain momentum: θ moves by lr · m̂ = lr · g
+        (lambda ps: optim.RAdam(ps, lr=0.1), THETA0 - 0.1 * G0),
+        # RAdam with weight decay: g + λθ
+        (lambda ps: optim.RAdam(ps, lr=0.1, weight_decay=0.5), THETA0 - 0.1 * (G0 + 0.5 * THETA0)),
+        # RAdamW: θ (1 − lr λ) − lr g
+        (lambda ps: optim.RAdam(ps, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True),
+         THETA0 * (1 - 0.05) - 0.1 * G0),
+    ],
+    ids=["adagrad", "rmsprop", "rmsprop_centered", "adamax", "radam", "radam_l2", "radamw"],
+)  # fmt: skip
+def test_first_step_closed_forms(make, expected):
+    param = nn.Parameter(THETA0.copy())
+    param.grad = ag.tensor(G0)
+    make([param]).step()
+    np.testing.assert_allclose(param.numpy(), expected, rtol=1e-12)
+
+
+def test_nadam_first_step_closed_form():
+    """t = 1: μ₁, μ₂ from the momentum schedule, Π₁ = μ₁, m = (1 − β₁) g, d = |g| + ε."""
+    b1, psi, lr = 0.9, 4e-3, 0.1
+    mu1, mu2 = b1 * (1 - 0.5 * 0.96 ** (1 * psi)), b1 * (1 - 0.5 * 0.96 ** (2 * psi))
+    d = np.abs(G0) + 1e-8
+    expected = THETA0 - lr * (1 - mu1) / (1 - mu1) * G0 / d - lr * mu2 / (1 - mu1 * mu2) * (1 - b1) * G0 / d
+    param = nn.Parameter(THETA0.copy())
+    param.grad = ag.tensor(G0)
+    opt = optim.NAdam([param], lr=lr)
+    opt.step()
+    np.testing.assert_allclose(param.numpy(), expected, rtol=1e-12)
+    assert opt.state[param]["mu_product"] == pytest.approx(mu1, rel=1e-15)
+
+
+def test_adagrad_lr_decay_and_rmsprop_momentum_second_steps():
+    """Two steps with the same g, by hand: Adagrad's η₂ = lr / (1 + lr_decay), G₂ = 2g²;
+    RMSprop's b₂ = μ b₁ + g / (√v₂ + ε) with v₂ = (1 − α)(1 + α) g²."""
+    param = nn.Parameter(THETA0.copy())
+    param.grad = ag.tensor(G0)
+    opt = optim.Adagrad([param], lr=0.1, lr_decay=0.5)
+    opt.step()
+    opt.step()
+    first = 0.1 * G0 / (np.abs(G0) + 1e-10)
+    second = 0.1 / 1.5 * G0 / (np.sqrt(2) * np.abs(G0) + 1e-10)
+    np.testing.assert_allclose(param.numpy(), THETA0 - first - second, rtol=1e-12)
+
+    param = nn.Parameter(THETA0.copy())
+    param.grad = ag.tensor(G0)
+    opt = optim.RMSprop([param], lr=0.1, alpha=0.9, momentum=0.5)
+    opt.step()
+    opt.step()
+    b1 = G0 / (np.sqrt(0.1) * np.abs(G0) + 1e-8)
+    b2 = 0.5 * b1 + G0 / (np.sqrt(0.1 * 1.9) * np.abs(G0) + 1e-8)
+    np.testing.assert_allclose(param.numpy(), THETA0 - 0.1 * b1 - 0.1 * b2, rtol=1e-12)

@@ -138,3 +138,22 @@ def test_a_resumed_cosine_schedule_keeps_the_rate_and_continues_from_it():
 def test_a_scheduler_needs_an_optimizer():
     with pytest.raises(TypeError, match="StepLR: expected an Optimizer, got list"):
         optim.StepLR([_param([1.0])], step_size=1)
+
+
+def test_named_parameters_keep_their_names_in_the_groups():
+    from autograd_nn import nn
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    opt = optim.Adam(model.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert opt.param_groups[0]["params"] == list(model.parameters())
+    assert opt.state_dict()["param_groups"][0]["param_names"] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    with pytest.raises(ValueError, match="all parameter groups must be given with names"):
+        opt.add_param_group({"params": [_param([1.0])]})
+    with pytest.raises(ValueError, match="every parameter of a group with its name, or none"):
+        optim.SGD([("a", _param([1.0])), _param([2.0])])
+
+
+def test_a_set_of_parameters_is_refused():
+    with pytest.raises(TypeError, match="ordered collection .* not a set"):
+        optim.SGD([{"params": {_param([1.0])}}])

@@ -2,7 +2,7 @@
 
 The public API is read from the package itself: the ``__all__`` of autograd_nn and of each
 public subpackage (functional, nn, nn.init, optim, optim.lr_scheduler, data, viz, testing,
-testing.strategies, testing.contract), and the public members (methods, properties,
+testing.strategies, testing.contract, onnx, interop), and the public members (methods, properties,
 attributes) of every public class. A name counts as tested when some test file refers to
 it: for a module-level name, through the file's own imports (``ag.sum``, ``F.relu``,
 ``from autograd_nn.nn import Linear``; or a string such as ``getattr(F, "relu")`` in a
@@ -40,7 +40,7 @@ TESTS = Path(__file__).resolve().parents[1]
 NAMESPACES = [
     "autograd_nn", "autograd_nn.functional", "autograd_nn.nn", "autograd_nn.nn.init", "autograd_nn.optim",
     "autograd_nn.optim.lr_scheduler", "autograd_nn.data", "autograd_nn.viz", "autograd_nn.testing",
-    "autograd_nn.testing.strategies", "autograd_nn.testing.contract",
+    "autograd_nn.testing.strategies", "autograd_nn.testing.contract", "autograd_nn.onnx", "autograd_nn.interop",
 ]  # fmt: skip
 
 # Classes whose members tests reach without naming the class.

@@ -1,0 +1,247 @@
+"""The program: a recording written out as one Python function of numpy calls.
+
+Like the recorder's compiled steps (``_record``), the replay is Python source, generated
+and ``exec``-ed once: each recorded call is one line (``multiply(s3, c0, out=s7)``) with
+the buffers, constants and functions bound as globals, so a replay costs the numpy calls
+and nothing between them. The source is kept (``Compiled.source()``) because it is the
+clearest explanation of what a replay does.
+
+The function starts with the guards (any one failing means "not this program": a
+``Miss``), then the calls (a check whose value differs means the call took another branch:
+``Diverged``, raised before anything outside the program was written), then the epilogue:
+the leaves' ``.grad``, version counters of what it wrote, and the results.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._plan import STATIC_VALUES, Layout
+from ._recording import Instr, Recording, Slot
+from ._tree import tree_map
+
+# Generator methods that can draw into a buffer (``out=``); others are copied in.
+_DRAWS_INTO = frozenset({"random", "standard_normal", "standard_exponential"})
+
+
+class Miss(Exception):
+    """A guard failed: the program does not apply to this call."""
+
+
+class Diverged(Exception):
+    """A value the call branches on differs from the recording's (raised before any effect)."""
+
+
+@dataclass
+class Epilogue:
+    """What a replay leaves behind besides its buffers."""
+
+    grads: list[tuple[Any, Any, Slot | None, int | None]] = field(default_factory=list)  # (leaf, tensor, slot, arg)
+    stores: list[tuple[dict[str, Any], str, Slot]] = field(default_factory=list)
+    written: list[Slot] = field(default_factory=list)  # externals and arguments written in place
+    outputs: Any = None  # the result's tree, with Out leaves
+
+
+class _Src(str):
+    """Source text that ``repr`` leaves as it is (so containers of it render as code)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class Writer:
+    """Names and lines of one generated function."""
+
+    def __init__(self, rec: Recording, layout: Layout):
+        self.rec = rec
+        self.layout = layout
+        self.globals: dict[str, Any] = {}
+        self._by_id: dict[int, str] = {}
+        self.lines: list[str] = []
+
+    def slot(self, slot: Slot) -> str:
+        return f"s{self.layout.target(slot)}"
+
+    def bind(self, prefix: str, value: Any) -> str:
+        """A global name for ``value`` (one per object)."""
+        name = self._by_id.get(id(value))
+        if name is None:
+            name = self._by_id[id(value)] = f"{prefix}{len(self._by_id)}"
+            self.globals[name] = value
+        return name
+
+    def value(self, x: Any) -> Any:
+        if isinstance(x, Slot):
+            return _Src(self.slot(x))
+        if x is None or x is Ellipsis or isinstance(x, (bool, int, str)) and type(x) in (bool, int, str):
+            return _Src(repr(x))
+        if type(x) is float and math.isfinite(x):
+            return _Src(repr(x))
+        return _Src(self.bind("c", x))
+
+    def call(self, instr: Instr, out: str | None = None) -> str:
+        fn = self.bind("f", instr.fn)
+        parts = [repr(self.value_tree(a)) for a in instr.args]
+        parts += [f"{k}={self.value_tree(v)!r}" for k, v in instr.kwargs.items()]
+        if out is not None:
+            parts.append(f"out={out}")
+        return f"{fn}({', '.join(parts)})"
+
+    def value_tree(self, tree: Any) -> Any:
+        return tree_map(self.value, tree)
+
+
+def write_numbers(w: Writer, verify: bool) -> None:
+    """The steps' Python numbers, first: they read Python state only; a True/False among
+    them decides a branch, so it is a guard."""
+    for instr in w.rec.instrs:
+        if instr.kind == "number":
+            value = w.bind("c", instr.result.value) if verify else w.call(instr)
+            w.lines.append(f"{w.slot(instr.result)} = {value}")
+        elif instr.kind == "entry":
+            w.lines.append(f"{w.slot(instr.result)} = {w.call(instr)}")
+            value = instr.result.value
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                w.lines.append(f"if {w.slot(instr.result)} != {w.value(value)!r}: raise Miss")
+
+
+def write_body(w: Writer, verify: bool) -> None:
+    """One line (or two) per instruction the layout keeps."""
+    layout = w.layout
+    write_numbers(w, verify)
+    for i, instr in enumerate(w.rec.instrs):
+        if i in layout.dropped or instr.kind in ("number", "entry"):
+            continue
+        if instr.kind == "effect":
+            if not verify:
+                w.lines.append(w.call(instr))
+            continue
+        how = layout.how.get(i, "call")
+        result = instr.result
+        if isinstance(result, tuple) and len(result) == 2 and result[0] == "check":
+            if instr.fn not in STATIC_VALUES:
+                w.lines.append(f"if {w.call(instr)} != {w.value(result[1])!r}: raise Diverged({i})")
+            continue
+        if instr.kind == "random":
+            if verify:  # the recording's draws: checking must not move the generator
+                w.lines.append(f"copyto({w.slot(result)}, {w.bind('c', result.value.copy())})")
+            elif getattr(instr.fn, "__name__", "") in _DRAWS_INTO:
+                w.lines.append(w.call(instr, out=w.slot(result)))
+            else:
+                w.lines.append(f"copyto({w.slot(result)}, {w.call(instr)})")
+            continue
+        if how == "out":
+            w.lines.append(w.call(instr, out=w.slot(result)))
+        elif how == "copy":
+            source = w.value(instr.args[0])
+            cast = ", casting='unsafe'" if instr.fn is np.ndarray.astype else ""
+            w.lines.append(f"copyto({w.slot(result)}, {source!r}{cast})")
+        elif how == "fill":
+            from ._plan import _FILLS
+
+            w.lines.append(f"{w.slot(result)}.fill({_FILLS[instr.fn]})")
+        elif result is None or (isinstance(result, Slot) and result.producer != i and instr.kind == "call"):
+            w.lines.append(w.call(instr))  # nothing new (an input handed back, as out= does)
+        elif isinstance(result, Slot):
+            w.lines.append(f"{w.slot(result)} = {w.call(instr)}")
+        else:
+            names = ", ".join(w.slot(s) for s in result)
+            w.lines.append(f"{names}, = {w.call(instr)}")
+
+
+def hoist(w: Writer, namespace: dict[str, Any]) -> None:
+    """Make the views of fixed memory once, in recording order."""
+    for i in w.layout.hoisted:
+        instr = w.rec.instrs[i]
+        call = w.call(instr)
+        for name, value in w.globals.items():
+            namespace.setdefault(name, value)
+        view = eval(call, namespace)  # noqa: S307 - our own generated call
+        owner = namespace.get(w.slot(instr.result.view_of)) if instr.result.view_of is not None else None
+        if owner is not None and not np.shares_memory(view, owner):
+            raise RuntimeError(f"compile: view {i} is not a view once rebuilt")  # a planning error, never expected
+        namespace[w.slot(instr.result)] = view
+
+
+@dataclass
+class CallShape:
+    """The arguments' arrays as the recording saw them: (is a tensor, shape, dtype, requires_grad) per leaf."""
+
+    leaves: list[tuple[bool, tuple[int, ...], np.dtype, bool]]
+    arg_slots: list[Slot | None]  # the slot each leaf's array had (None: unused)
+
+
+def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode: int) -> None:
+    w.globals["Miss"] = Miss
+    w.lines.append(f"if mode() != {mode}: raise Miss")
+    for i, (is_tensor, shape, dtype, requires_grad) in enumerate(call.leaves):
+        array = f"l{i}.data" if is_tensor else f"l{i}"
+        d = w.bind("c", dtype)
+        test = f"{array}.shape != {shape!r} or {array}.dtype != {d}"
+        if is_tensor:
+            test += f" or l{i}.requires_grad is not {requires_grad}"
+        w.lines.append(f"if {test}: raise Miss")
+        slot = call.arg_slots[i]
+        if slot is not None:
+            w.lines.append(f"{w.slot(slot)} = {array}")
+    for guard in guards:
+        kind = guard[0]
+        if kind == "external":
+            ref, array = w.bind("c", guard[1]), w.bind("c", guard[2])
+            w.lines.append(f"o = {ref}()")
+            w.lines.append(f"if o is not None and o.data is not {array}: raise Miss")
+        elif kind == "grad":
+            w.lines.append(f"if {w.bind('c', guard[1])}.grad is not {w.bind('c', guard[2])}: raise Miss")
+        else:  # ("read", what, read, value)
+            w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss")
+
+
+def write_epilogue(w: Writer, epilogue: Epilogue) -> None:
+    for slot in epilogue.written:
+        w.lines.append(f"note_write({w.slot(slot)})")
+    for leaf, tensor, slot, arg in epilogue.grads:
+        owner = f"l{arg}" if arg is not None else w.bind("c", leaf)
+        if tensor is None:
+            w.lines.append(f"{owner}.grad = None")
+        elif slot is None:
+            w.lines.append(f"{owner}.grad = {w.bind('c', tensor)}")
+        elif arg is not None:  # a new tensor each call, as the argument is
+            w.lines.append(f"{owner}.grad = wrap({w.slot(slot)}.copy())")
+        else:
+            t = w.bind("c", tensor)
+            w.lines.append(f"{t}.data = {w.slot(slot)}")
+            w.lines.append(f"{owner}.grad = {t}")
+    for state, key, slot in epilogue.stores:
+        if w.layout.role.get(w.layout.target(slot)) != "buffer":
+            w.lines.append(f"{w.bind('c', state)}[{key!r}] = {w.slot(slot)}")
+
+    def render(leaf: Any) -> Any:
+        if not isinstance(leaf, Out):
+            return w.value(leaf)
+        if leaf.kind == "tensor":
+            return _Src(f"wrap({w.slot(leaf.value)}.copy())")
+        if leaf.kind == "array":
+            return _Src(f"{w.slot(leaf.value)}.copy()")
+        if leaf.kind == "number":
+            return _Src(w.slot(leaf.value))
+        return _Src(w.bind("c", leaf.value))
+
+    w.lines.append(f"return {tree_map(render, epilogue.outputs)!r}")
+
+
+@dataclass
+class Out:
+    """A leaf of the result: a tensor, an array or a number a replay refreshes, or a constant."""
+
+    kind: str  # "tensor", "array", "number", "const"
+    value: Any
+
+
+def assemble(w: Writer, n_leaves: int, name: str) -> str:
+    params = ", ".join(f"l{i}" for i in range(n_leaves))
+    body = "\n".join("    " + line for line in w.lines) or "    pass"
+    return f"def {name}({params}):\n{body}\n"

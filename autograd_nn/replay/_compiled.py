@@ -1,0 +1,300 @@
+"""``Compiled``: record a function's calls, confirm, check, then replay.
+
+A call is looked up by the *spec* of its arguments (their structure, and every
+non-array value in it). Under one spec a program is tried after another: its guards say
+whether it applies (``Miss``), a check inside it whether the call branches the same way
+(``Diverged``). If none applies, the call is recorded: it runs eagerly, watched, and its
+eager result is the result. A recording becomes a program only when the next recording
+under the same spec and guards is the same, call for call and constant for constant (a
+constant that changed means a value the recording could not follow: that is an error,
+not a program), and the program, replayed once on copies, matches the eager call bit for
+bit.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import _tracing, grad_mode, versions
+from ._codegen import CallShape, Diverged, Epilogue, Miss, Out
+from ._errors import CompileError, CompileWarning
+from ._program import Program, build, same_recording
+from ._recording import Recording, Slot
+from ._traced import Traced, _Guarded, plain
+
+_MAX_VARIANTS = 8  # recordings kept per spec before compile gives up on a function
+
+
+class Compiled:
+    """What ``autograd_nn.compile(fn)`` returns (see its docstring)."""
+
+    def __init__(self, fn: Callable[..., Any], fullgraph: bool = False):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self.eager_because: str | None = None  #: why calls now run eagerly (None: they do not)
+        self._programs: dict[Any, list[Program]] = {}
+        self._candidates: dict[Any, list[Recording]] = {}
+        self._lock = threading.RLock()
+        self.recordings = 0  #: calls that ran eagerly, recorded
+        self.replays = 0  #: calls answered by a program
+        self.history: list[str] = []  #: why each recording happened
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        mode = grad_mode.current()
+        if mode & (grad_mode.TRACE | grad_mode.ANOMALY) or self.eager_because is not None:
+            return self.fn(*args, **kwargs)  # inside another recording, under anomaly mode, or given up
+        leaves, spec = _flatten((args, kwargs))
+        with self._lock:
+            reason = (
+                "it is the first call with these arguments"
+                if spec not in self._candidates
+                else ("a recording is confirmed by a second one")
+            )
+            for program in self._programs.get(spec, ()):
+                try:
+                    result = program.replay(*leaves)
+                except Miss:
+                    reason = "a guard changed (a shape, a module's attributes, an optimizer's settings, ...)"
+                    continue
+                except Diverged as diverged:
+                    reason = f"a value the call branches on changed (at {program.line(diverged)})"
+                    continue
+                self.replays += 1
+                return result
+            return self._record(args, kwargs, leaves, spec, mode, reason)
+
+    def programs(self) -> list[Program]:
+        """The programs made so far (each has ``.source``, the Python it replays)."""
+        return [p for group in self._programs.values() for p in group]
+
+    def source(self) -> str:
+        """The source of the latest program: what a replay runs, one numpy call per line."""
+        programs = self.programs()
+        if not programs:
+            raise RuntimeError(f"compile: {self.__name__} has no program yet (it is made on the second call)")
+        return programs[-1].source
+
+    # --------------------------------------------------------------- recording
+    def _record(self, args: Any, kwargs: Any, leaves: list[Any], spec: Any, mode: int, reason: str) -> Any:
+        rec = Recording(getattr(self.fn, "__qualname__", repr(self.fn)))
+        self.recordings += 1
+        self.history.append(reason)
+        watched_args, watched_kwargs, restore, call = _watch_arguments(rec, args, kwargs, leaves)
+        tokens = _tracing.start(rec)
+        try:
+            result = self.fn(*watched_args, **watched_kwargs)
+            epilogue = _finish(rec, result, leaves) if rec.broken is None else None
+        finally:
+            _tracing.stop(tokens)
+            rec.closed = True
+            for tensor, array in reversed(rec.adopted):
+                if isinstance(tensor.data, Traced) and tensor.data._rec is rec:
+                    tensor.data = array
+            for tensor, array in restore:
+                tensor.data = array
+        if rec.broken is not None:
+            return self._give_up(rec.broken, result)
+        assert epilogue is not None
+        _detrace(epilogue)
+        rec.settle_guards()
+        rec.key = key = (mode, tuple(_guard_values(rec)))  # type: ignore[attr-defined]
+        candidates = self._candidates.setdefault(spec, [])
+        for previous in candidates:
+            if previous.key != key:  # type: ignore[attr-defined]
+                continue
+            problem = same_recording(previous, rec)
+            if problem is None:  # two recordings agree: a program
+                candidates.remove(previous)
+                try:
+                    program = build(rec, epilogue, call, _guards(rec), mode & ~grad_mode.TRACE, len(leaves))
+                except CompileError as error:
+                    return self._give_up(str(error), result)
+                self._programs.setdefault(spec, []).insert(0, program)
+                return _outputs_of(epilogue, program)
+            if problem[0] == "constant":
+                return self._give_up(problem[1], result)
+        if len(candidates) >= _MAX_VARIANTS:
+            return self._give_up(
+                f"compile: {rec.name} recorded {len(candidates) + 1} different ways for the same arguments "
+                f"(the last time because {reason})",
+                result,
+            )
+        candidates.append(rec)
+        return _detached(result)
+
+    def _give_up(self, why: str, result: Any) -> Any:
+        """Run eagerly from now on (or, with ``fullgraph``, raise): never replay on a guess."""
+        if self.fullgraph:
+            raise CompileError(
+                why + " (this call ran eagerly to the end; its result is the error's .result)"
+            )._with_result(_detached(result))
+        self.eager_because = why
+        warnings.warn(f"{why}. {self.__name__} runs eagerly from now on", CompileWarning, stacklevel=3)
+        return _detached(result)
+
+
+def _flatten(tree: Any) -> tuple[list[Any], Any]:
+    """The call's tensors and arrays, and its spec: its structure and every other value in it."""
+    leaves: list[Any] = []
+    spec: list[Any] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        kind = type(node)
+        if kind is tuple or kind is list:
+            spec.append((kind, len(node)))
+            todo.extend(reversed(node))
+        elif kind is dict:
+            spec.append((dict, tuple(node)))
+            todo.extend(reversed(list(node.values())))
+        elif getattr(kind, "__autograd_tensor__", None) is not None or isinstance(node, np.ndarray):
+            leaves.append(node)
+            spec.append(kind)
+        else:
+            try:
+                hash(node)
+                spec.append((kind, node))
+            except TypeError:
+                spec.append((kind, id(node)))
+    return leaves, tuple(spec)
+
+
+def _watch_arguments(
+    rec: Recording, args: Any, kwargs: Any, leaves: list[Any]
+) -> tuple[Any, Any, list[tuple[Any, np.ndarray]], CallShape]:
+    """Tensors among the arguments are watched in place (their ``.data`` swapped until the
+    call ends); arrays are replaced by watched views."""
+    restore: list[tuple[Any, np.ndarray]] = []
+    shapes: list[tuple[bool, tuple[int, ...], np.dtype, bool]] = []
+    slots: list[Slot | None] = []
+    replaced: dict[int, Any] = {}
+    for leaf in leaves:
+        is_tensor = not isinstance(leaf, np.ndarray)
+        array = leaf.data if is_tensor else leaf
+        shapes.append((is_tensor, array.shape, array.dtype, bool(is_tensor and leaf.requires_grad)))
+        watched = rec.argument(plain(array) if isinstance(array, Traced) else array, "an argument")
+        slots.append(watched._slot)
+        rec.snapshots[watched._slot.index] = np.array(array)
+        if is_tensor:
+            restore.append((leaf, array))
+            leaf.data = watched
+        else:
+            replaced[id(leaf)] = watched
+    if replaced:
+        from ._tree import tree_map
+
+        args, kwargs = tree_map(lambda x: replaced.get(id(x), x) if isinstance(x, np.ndarray) else x, (args, kwargs))
+    return args, kwargs, restore, CallShape(shapes, slots)
+
+
+def _finish(rec: Recording, result: Any, leaves: list[Any]) -> Epilogue:
+    """What a replay must leave behind, read while the arrays are still watched."""
+    from ._tree import tree_map
+
+    epilogue = Epilogue()
+    arg_of = {id(leaf): i for i, leaf in enumerate(leaves)}
+
+    def output(x: Any) -> Any:
+        if getattr(type(x), "__autograd_tensor__", None) is not None:
+            data = x.data
+            if isinstance(data, Traced) and data._rec is rec and data._slot is not None:
+                data._slot.persistent = True
+                return Out("tensor", data._slot)
+            return Out("const", x)
+        if isinstance(x, Traced) and x._rec is rec and x._slot is not None:
+            x._slot.persistent = True
+            return Out("array", x._slot)
+        if isinstance(x, _Guarded) and x.rec is rec:
+            return Out("number", x.source)
+        return Out("const", x)
+
+    epilogue.outputs = tree_map(output, result)
+    for leaf in rec.leaves.values():
+        grad = leaf.grad
+        slot = None
+        if grad is not None and isinstance(grad.data, Traced) and grad.data._rec is rec:
+            slot = grad.data._slot
+            slot.persistent = True
+        epilogue.grads.append((leaf, grad, slot, arg_of.get(id(leaf))))
+    for state, key, slot in rec.state_stores:
+        slot.persistent = True
+        epilogue.stores.append((state, key, slot))
+    epilogue.written = [s for s in rec.slots if s.written and s.kind in ("external", "arg") and s.view_of is None]
+    return epilogue
+
+
+def _detrace(epilogue: Epilogue) -> None:
+    """After the call: the arrays it left in tensors and state become plain again."""
+    for _, grad, _, _ in epilogue.grads:
+        if grad is not None and isinstance(grad.data, Traced):
+            grad.data = plain(grad.data)
+    for state, key, _ in epilogue.stores:
+        if isinstance(state.get(key), Traced):
+            state[key] = plain(state[key])
+
+
+def _detached(result: Any) -> Any:
+    """The eager result as a replay returns it: tensors detached, arrays and numbers plain."""
+    from ..creation import Tensor
+    from ._tree import tree_map
+
+    def leaf(x: Any) -> Any:
+        if getattr(type(x), "__autograd_tensor__", None) is not None and isinstance(x.data, Traced):
+            return Tensor._wrap(plain(x.data).copy())
+        if isinstance(x, Traced):
+            return plain(x).copy()
+        if isinstance(x, _Guarded):
+            return int.__index__(x) if isinstance(x, int) else float.__float__(x)
+        return x
+
+    return tree_map(leaf, result)
+
+
+def _outputs_of(epilogue: Epilogue, program: Program) -> Any:
+    """The recording call's result, from the values now in the program's buffers."""
+    from ..creation import Tensor
+    from ._tree import tree_map
+
+    def leaf(x: Any) -> Any:
+        if not isinstance(x, Out):
+            return x
+        if x.kind == "tensor":
+            return Tensor._wrap(x.value.value.copy())
+        if x.kind == "array":
+            return x.value.value.copy()
+        if x.kind == "number":
+            return x.value.value
+        return x.value
+
+    return tree_map(leaf, epilogue.outputs)
+
+
+def _guard_values(rec: Recording) -> list[Any]:
+    values: list[Any] = [id(array) for _, array in rec.adopted]
+    values += [(id(leaf), id(grad)) for leaf, grad in rec.grad_guards.values()]
+    values += [(what, value) for what, _, value in rec.guards if not isinstance(value, np.ndarray)]
+    return values
+
+
+def _guards(rec: Recording) -> list[tuple[Any, ...]]:
+    import weakref
+
+    guards: list[tuple[Any, ...]] = []
+    seen: set[int] = set()
+    for tensor, array in rec.adopted:
+        if id(array) not in seen:
+            seen.add(id(array))
+            guards.append(("external", weakref.ref(tensor), array))
+    guards += [("grad", leaf, grad) for leaf, grad in rec.grad_guards.values()]
+    guards += [("read", what, read, value) for what, read, value in rec.guards if not isinstance(value, np.ndarray)]
+    return guards
+
+
+__all__ = ["Compiled", "versions"]
