@@ -151,7 +151,8 @@ def _vector_norm(x: Any, ord: Any, axis: Any, keepdims: bool) -> Any:  # noqa: A
     if ord == 1:
         return x.abs().sum(axis=axis, keepdims=keepdims)
     if ord == 0:  # the number of nonzero elements: a count, with zero gradient
-        return (x * 0).sum(axis=axis, keepdims=keepdims) + np.count_nonzero(x.data, axis=axis, keepdims=keepdims)
+        count = np.asanyarray(np.count_nonzero(x.data, axis=axis, keepdims=keepdims)).astype(x.dtype)
+        return (x * 0).sum(axis=axis, keepdims=keepdims) + count  # a count in x's dtype (float32 stays float32)
     return VectorNorm.apply(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
