@@ -91,7 +91,7 @@ def make(fn, view):
                 raw = forward(_NULL_CTX, CALL)
             except ValueError as error:
                 raise named_error(fn, ARRAYS, error) from None
-            return _constant(raw, cls, ARRAYS)
+            return _constant(raw, cls, ARRAYS, view)
         ctx = _new(Context)
         ctx.needs_input_grad = NEEDS
         ctx.saved_tensors = ()
@@ -133,7 +133,7 @@ def make(fn, view):
 # A forward that returns integers or booleans gives an output that does not require grad.
 # (Our own ops of one or two inputs return floating point for floating-point inputs.)
 _CHECK_KIND = """if data.dtype.kind != "f":
-            return _constant(raw, cls, ARRAYS)"""
+            return _constant(raw, cls, ARRAYS, view)"""
 
 _FORMS = {
     1: {  # run(x): a tensor, no parameters
@@ -249,13 +249,17 @@ def record(fn: type, inputs: Sequence[Any], params: dict[str, Any]) -> Any:
     return recorder(fn)(inputs, params)
 
 
-def _constant(raw: Any, wrap: Any, arrays: Sequence[Any]) -> Any:
-    """The output of an op that records nothing."""
-    if wrap is None:
+def _constant(raw: Any, cls: Any, arrays: Sequence[Any], view: bool) -> Any:
+    """The output of an op that records nothing (``view``: it may share an input's memory)."""
+    if cls is None:
         return raw
     data = raw if type(raw) is _ndarray else np.asanyarray(raw)
-    out = wrap._wrap(data)
-    if data.base is not None or _is_one_of(data, arrays):
+    out = _new(cls)  # the tensor protocol, as for a recorded output
+    out.data = data
+    out.grad = None
+    out.requires_grad = False
+    out.grad_fn = None
+    if view and (data.base is not None or _is_one_of(data, arrays)):
         versions.mark_shared(data)  # a view of an input: shared memory
     return out
 

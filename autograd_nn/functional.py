@@ -45,7 +45,11 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
         return x
     if p == 1:
         return x * np.zeros(x.shape, dtype=x.dtype)
-    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        generator = rng
+    else:  # a seed: a generator made for this call, which a replay could not make again
+        _tracing.refuse("dropout with rng given as a seed or None", "pass a numpy.random.Generator, or use nn.Dropout")
+        generator = np.random.default_rng(rng)
     keep = (_tracing.draw(generator.random, x.shape) >= p).astype(x.dtype)
     return x * (keep / np.asarray(1 - p, dtype=x.dtype))
 

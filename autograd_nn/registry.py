@@ -23,7 +23,7 @@ T = TypeVar("T")
 OP_REGISTRY: dict[str, OpSpec] = {}
 
 _SURFACE_KEYS = ("methods", "functions", "functional", "operators", "inplace", "properties", "ufuncs")
-_OWN_PACKAGE = "autograd_nn."
+_OWN_PACKAGE = __name__.rpartition(".")[0] + "."  # "autograd_nn.", or the name another checkout is loaded under
 
 
 def register_op(**declaration: Any) -> Callable[[type], type]:

@@ -34,7 +34,9 @@ __all__ = [
 
 def manual_seed(seed: int | None) -> np.random.Generator:
     """Re-seed the default generator (init functions, ``Linear``, ``Dropout``, and every
-    random function of autograd_nn: it is ``autograd_nn.manual_seed``)."""
+    random function of autograd_nn: it is ``autograd_nn.manual_seed``) and return it. As
+    ``torch.manual_seed``, it re-seeds the generator in place: every holder of it (a layer,
+    a compiled step's replay) draws the new stream, which is ``np.random.default_rng(seed)``'s."""
     return random.manual_seed(seed)
 
 

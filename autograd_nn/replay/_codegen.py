@@ -14,6 +14,7 @@ the leaves' ``.grad``, version counters of what it wrote, and the results.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,36 @@ from ._tree import tree_map
 
 # Generator methods that can draw into a buffer (``out=``); others are copied in.
 _DRAWS_INTO = frozenset({"random", "standard_normal", "standard_exponential"})
+
+
+# Names the generated source uses for itself (see ``_program``), which a function's name must not take.
+RESERVED = frozenset({"copyto", "note_write", "wrap", "mode", "Miss", "Diverged", "o", "replay"})
+
+
+def _readable_name(fn: Any) -> str | None:
+    """``matmul`` for np.matmul, ``ndarray_sum`` for np.ndarray.sum, ``rng_random`` for a
+    generator's method; None when no identifier of the kind would be clear."""
+    if isinstance(fn, functools.partial):  # an optimizer's numbers or effect: Adam._numbers -> Adam_numbers
+        name = getattr(fn.func, "__qualname__", None)
+        return "_".join(part.strip("_") for part in name.split(".")) if isinstance(name, str) else None
+    owner = getattr(fn, "__self__", None)
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    if isinstance(owner, np.random.Generator):
+        name = f"rng_{name}"
+    elif getattr(fn, "__objclass__", None) is np.ndarray:
+        name = f"ndarray_{name}"
+    elif owner is not None and not isinstance(owner, type(np)):
+        return None  # a bound method of some object: keep the neutral fN name
+    name = name.strip("_")
+    return (
+        name
+        if name.isidentifier()
+        and not name[0].isdigit()
+        and not (len(name) > 1 and name[0] in "slcf" and name[1:].isdigit())
+        else None
+    )
 
 
 class Miss(Exception):
@@ -67,10 +98,19 @@ class Writer:
         return f"s{self.layout.target(slot)}"
 
     def bind(self, prefix: str, value: Any) -> str:
-        """A global name for ``value`` (one per object)."""
+        """A global name for ``value`` (one per object): a function by its own name
+        (``matmul``, ``ndarray_sum``, ``rng_random``), so the source reads as numpy."""
         name = self._by_id.get(id(value))
         if name is None:
-            name = self._by_id[id(value)] = f"{prefix}{len(self._by_id)}"
+            name = f"{prefix}{len(self._by_id)}"
+            if prefix == "f":
+                readable = _readable_name(value)
+                if readable and readable not in RESERVED:
+                    name, n = readable, 1
+                    while name in self.globals:  # the same name for another object: number it
+                        n += 1
+                        name = f"{readable}_{n}"
+            self._by_id[id(value)] = name
             self.globals[name] = value
         return name
 
@@ -192,12 +232,15 @@ def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode
         kind = guard[0]
         if kind == "external":
             ref, array = w.bind("c", guard[1]), w.bind("c", guard[2])
-            w.lines.append(f"o = {ref}()")
+            w.lines.append(f"o = {ref}()  # a tensor the step uses still holds the same array")
             w.lines.append(f"if o is not None and o.data is not {array}: raise Miss")
         elif kind == "grad":
-            w.lines.append(f"if {w.bind('c', guard[1])}.grad is not {w.bind('c', guard[2])}: raise Miss")
+            w.lines.append(
+                f"if {w.bind('c', guard[1])}.grad is not {w.bind('c', guard[2])}: raise Miss  # .grad as found"
+            )
         else:  # ("read", what, read, value)
-            w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss")
+            what = " ".join(str(guard[1]).split())
+            w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss  # {what}")
 
 
 def write_epilogue(w: Writer, epilogue: Epilogue) -> None:

@@ -70,7 +70,7 @@ class Compiled:
                 return result
             return self._record(args, kwargs, leaves, spec, mode, reason)
 
-    def programs(self) -> list[Program]:
+    def programs(self) -> list[Any]:
         """The programs made so far (each has ``.source``, the Python it replays)."""
         return [p for group in self._programs.values() for p in group]
 

@@ -256,3 +256,37 @@ def test_a_chain_of_ops_replays_to_the_eager_gradient():
     for _ in range(4):
         np.testing.assert_array_equal(fast(), chain(twin))
     assert fast.replays == 2
+
+
+def test_reseeding_after_the_program_is_made_reseeds_the_replays_draws():
+    def losses(compiled: bool) -> list[float]:
+        model, _, _, step = _training("sgd", dropout=True)
+        run = ag.compile(step) if compiled else step
+        nn.init.manual_seed(11)
+        batches = _batches(8)
+        out = [run(x, y).item() for x, y in batches[:4]]
+        nn.init.manual_seed(11)  # the same masks again, from a program made before the re-seed
+        out += [run(x, y).item() for x, y in batches[:4]]
+        if compiled:
+            assert run.replays >= 5, run.history
+        return out
+
+    compiled, eager = losses(True), losses(False)
+    assert compiled == eager
+
+
+def test_functional_dropout_seeded_per_call_runs_eagerly_with_a_warning():
+    w = ag.tensor(np.linspace(-1.0, 1.0, 6), requires_grad=True)
+
+    def step(x):
+        loss = F.dropout(x * w, 0.5, rng=3).sum()  # a fresh generator from seed 3 on every call
+        loss.backward()
+        w.grad = None
+        return loss
+
+    fast = ag.compile(step)
+    x = ag.tensor(np.arange(1.0, 7.0))
+    with pytest.warns(ag.CompileWarning, match="dropout with rng given as a seed"):
+        results = [fast(x).item() for _ in range(4)]
+    assert results == [step(x).item()] * 4  # every call the same mask, as eagerly
+    assert fast.replays == 0 and "nn.Dropout" in fast.eager_because
