@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _tracing
 from ._surface import public_functions
-from .creation import as_tensor
+from .creation import as_tensor, one_hot  # noqa: F401 - PyTorch's F.one_hot, the same function as ag.one_hot
 from .ops.indexing import put_along_axis  # noqa: F401 - numpy's in-place write, a function here too
 from .registry import builtin_specs, register_composite
 from .tensor import Tensor
@@ -55,4 +55,4 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
 
 
 DEFINED_HERE = sorted({s.apply.__name__ for s in builtin_specs("composite") if s.apply.__module__ == __name__})
-__all__ = sorted({*TOP_LEVEL, *_FUNCTIONAL_ONLY, *DEFINED_HERE, "put_along_axis"})
+__all__ = sorted({*TOP_LEVEL, *_FUNCTIONAL_ONLY, *DEFINED_HERE, "one_hot", "put_along_axis"})

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import autograd_nn as ag
+import autograd_nn.functional as F
 from autograd_nn import nn
 
 
@@ -100,3 +101,8 @@ def test_one_hot_and_unravel_index():
         ag.one_hot([0.5])
     rows, cols = ag.unravel_index(ag.tensor([1, 5]), (2, 3))
     assert rows.tolist() == [0, 1] and cols.tolist() == [1, 2]
+
+
+def test_one_hot_is_in_functional_as_in_pytorch():
+    assert F.one_hot is ag.one_hot
+    assert F.one_hot(np.array([2, 0]), 3).tolist() == [[0, 0, 1], [1, 0, 0]]
