@@ -189,7 +189,7 @@ def _owned_copy(grad: Any, owned: set[int]) -> np.ndarray:
     """``grad`` as an ndarray no other gradient or caller can see: copy views,
     read-only broadcasts, and arrays already handed out in this backward."""
     grad = np.asanyarray(grad)
-    if id(grad) in owned or not grad.flags.owndata or not grad.flags.writeable:
+    if grad.base is not None or id(grad) in owned or not grad.flags.writeable:  # a view, ours already, or read-only
         grad = grad.copy()
     owned.add(id(grad))
     return grad
@@ -198,7 +198,7 @@ def _owned_copy(grad: Any, owned: set[int]) -> np.ndarray:
 def _accumulate(leaf: Any, grad: Any, create_graph: bool, owned: set[int]) -> None:
     """leaf.grad += δ: in place, as PyTorch does (a new differentiable sum under create_graph)."""
     previous = leaf.grad
-    if grad_mode.current() & grad_mode.TRACE:
+    if grad_mode._MODE.get() & grad_mode.TRACE:
         _tracing.note_grad(leaf, read=True)
         if previous is not None:
             _tracing.adopt((previous,))

@@ -27,6 +27,15 @@ DEFAULT_DOMAIN: Domain = ((-3.0, 3.0),)
 
 KINDS = ("primitive", "composite", "array")
 
+# What an op is in a network, for tools that explain graphs (``autograd_nn.viz``): its
+# ``role=``. Declared on ops whose meaning a reader of the graph cannot prove from the
+# primitives alone (a fused layer, an activation, a loss); ``None`` for everything else.
+ROLES = {
+    "layer": "a layer: input 0 is its input aˡ⁻¹, leaf inputs are its parameters (Wˡ, bˡ, …)",
+    "activation": "an elementwise nonlinearity a = f(z), so δz = δa ⊙ f'(z)",
+    "loss": "a cost C of the prediction ŷ (input 0) against a target y",
+}
+
 
 @dataclass(frozen=True)
 class Surface:
@@ -140,6 +149,10 @@ class OpSpec:
         For a fused op: the same computation written with primitives, as a function of
         Tensors. The renderer, ``explain_backward`` and exporters read it to see through
         the fusion.
+    role
+        What the op is in a network (a key of ``ROLES``: ``"layer"``, ``"activation"``,
+        ``"loss"``), or None. ``explain_backward`` and ``draw_model`` name a graph's layers
+        from it (never from class names); the formula they print is the docstring's.
     """
 
     name: str
@@ -155,6 +168,7 @@ class OpSpec:
     kind: str = "primitive"
     surface: Surface = field(default_factory=Surface)
     decomposition: Callable[..., Any] | None = None
+    role: str | None = None
 
     @property
     def formula(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from .opspec import OpSpec, Surface, op_spec
+from .opspec import ROLES, OpSpec, Surface, op_spec
 
 T = TypeVar("T")
 
@@ -35,7 +35,9 @@ def register_op(**declaration: Any) -> Callable[[type], type]:
     ``operators``, ``inplace``, ``properties``, ``ufuncs``, ``derivative``, ``parse``; see
     ``Surface``) name how autograd_nn's own ops appear; a user's op is called with
     ``apply`` and takes none. ``decomposition`` (fused ops) gives the same computation in
-    primitives. A misspelt or malformed declaration fails here, at import, naming the op.
+    primitives; ``role`` (``"layer"``, ``"activation"``, ``"loss"``: see ``opspec.ROLES``) says
+    what the op is in a network, for ``autograd_nn.viz``. A misspelt or malformed
+    declaration fails here, at import, naming the op.
     """
 
     def enrol(cls: type) -> type:
@@ -78,6 +80,9 @@ def _enrol(target: Any, kind: str, declaration: dict[str, Any], key: str | None 
     xp_name = declaration.pop("xp_name", None)
     view = bool(declaration.pop("view", False))
     decomposition = declaration.pop("decomposition", None)
+    role = declaration.pop("role", None)
+    if role is not None and role not in ROLES:
+        raise ValueError(f"register_op on {name}: role must be one of {sorted(ROLES)} or None, got {role!r}")
     key = key or f"{target.__module__}.{target.__qualname__}"
     if "name" in declaration:  # one function enrolled under several contracts (cross_entropy's targets)
         key = f"{key}[{declaration['name']}]"
@@ -100,7 +105,7 @@ def _enrol(target: Any, kind: str, declaration: dict[str, Any], key: str | None 
             "autograd_nn's own ops only; call your op with apply (or wrap it in a function)"
         )
     _check_unique(name, surface)
-    OP_REGISTRY[key] = replace(spec, kind=kind, surface=surface, decomposition=decomposition)
+    OP_REGISTRY[key] = replace(spec, kind=kind, surface=surface, decomposition=decomposition, role=role)
 
 
 def _names(key: str, value: Any) -> tuple[Any, ...]:

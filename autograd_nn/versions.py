@@ -48,6 +48,8 @@ _LOGS: dict[int, _Log] = {}
 
 def root_of(array: Any) -> Any:
     """The array that owns the memory ``array`` views (``array`` itself if it owns it)."""
+    if type(array) is np.ndarray and array.base is None:  # the common case: it owns its memory
+        return array
     while True:
         base = getattr(array, "base", None)
         if not isinstance(base, np.ndarray):

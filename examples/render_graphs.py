@@ -1,10 +1,11 @@
-"""Regenerate docs/images: the bike network's forward and backward graphs.
+"""Regenerate docs/images: the pictures the README and the docs show, with the CLI itself.
 
     python examples/render_graphs.py [out_dir]
 
-Trains the post's network (56 → 200 sigmoid → 1, MSE) for one epoch on the built-in
-synthetic data, then draws one minibatch of 128 through it. Needs a Graphviz renderer
-(``dot``, or ``pip install "autograd-nn[render]"``).
+Runs ``autograd-nn graph --expand --out docs/images``: the post's network (56 → 25 sigmoid
+→ 1, MSE) freshly initialised (seed 0), one minibatch of 128 rows of the built-in synthetic
+data, drawn as the model view and as the unfused op graph, forward and backward (DOT, SVG,
+PNG). Needs a Graphviz renderer (``dot``, or ``pip install "autograd-nn[render]"``).
 """
 
 from __future__ import annotations
@@ -12,24 +13,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import autograd_nn as ag
-from autograd_nn import viz
-from autograd_nn.data import synthetic_bike_sharing
-from autograd_nn.training import TrainConfig, build_network, train
+from autograd_nn.cli import main as autograd_nn_cli
+
+COMMAND = ["graph", "--expand", "--out"]
 
 
 def main(out_dir: str | Path = "docs/images") -> list[Path]:
-    data = synthetic_bike_sharing(seed=0)
-    config = TrainConfig(hidden=200, epochs=1, dtype="float64")
-    model = build_network(data.n_features, config.hidden, dtype=config.dtype)
-    train(model, data, config)
-    x, y = ag.tensor(data.train.X[:128]), ag.tensor(data.train.y[:128])
-    out = Path(out_dir)
-    written = []
-    for name, backward in [("bike_forward", False), ("bike_backward", True)]:
-        graph = viz.draw_model(model, x, y, ag.functional.mse_loss, backward=backward, expand=True)
-        written.append(graph.save(out / f"{name}.png"))
-    return written
+    """Run the CLI's ``graph --expand`` into ``out_dir``; returns the PNGs it wrote."""
+    status = autograd_nn_cli([*COMMAND, str(out_dir)])
+    if status != 0:
+        raise SystemExit(status)
+    return sorted(Path(out_dir).glob("*.png"))
 
 
 if __name__ == "__main__":

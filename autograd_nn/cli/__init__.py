@@ -5,6 +5,7 @@ and draw its graphs.
     autograd-nn evaluate runs/bike-sharing/model.safetensors
     autograd-nn predict runs/bike-sharing/model.safetensors      # writes runs/bike-sharing/predictions_test.csv
     autograd-nn graph runs/bike-sharing/model.safetensors        # writes runs/bike-sharing/graphs/
+    autograd-nn graph --expand                                   # a fresh network, op graphs unfused
     autograd-nn export runs/bike-sharing/model.safetensors --onnx model.onnx --torch torch.safetensors
 
 ``train`` without ``--data`` uses the built-in SYNTHETIC data (seeded, nothing to
@@ -99,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     option(t, "--format", "checkpoint format: model.safetensors (default) or model.npz",
            choices=("safetensors", "npz"), default="safetensors")  # fmt: skip
     option(t, "--no-graphs", "do not render the computation graphs", action="store_true")
+    option(t, "--expand", "draw the op graphs unfused: Linear and MseLoss as the primitives they declare "
+           "(Wᵀ, matmul, add; subtract, square, mean)", action="store_true")  # fmt: skip
     option(t, "--no-progress", "one plain line per epoch even on a terminal (where the default is a tqdm bar, "
            "if tqdm is installed)", action="store_true")  # fmt: skip
 
@@ -124,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
            type=bounded_int(1, MAX_HIDDEN), metavar="N")  # fmt: skip
     option(g, "--out", f"output folder (default: graphs/ next to the checkpoint, or {UNTRAINED_GRAPHS} for a "
            "fresh network)", type=Path, metavar="FOLDER")  # fmt: skip
+    option(g, "--expand", "draw the op graphs unfused: Linear and MseLoss as the primitives they declare "
+           "(Wᵀ, matmul, add; subtract, square, mean), so the path that carries δ back is on the picture",
+           action="store_true")  # fmt: skip
 
     x = commands.add_parser("export", help="write a checkpoint's network as ONNX and/or a plain PyTorch state_dict")
     option(x, "checkpoint", checkpoint_help, type=Path)

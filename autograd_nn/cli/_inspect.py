@@ -58,5 +58,5 @@ def cmd_graph(args: argparse.Namespace) -> None:
         raise CLIError(f"--batch-size {args.batch_size} is more than the {len(data.train)} training rows")
     if model is None:
         model = build_network(data.n_features, args.hidden if args.hidden is not None else TrainConfig().hidden)
-    written = render_graphs(model, data, out, args.batch_size)
+    written = render_graphs(model, data, out, args.batch_size, expand=args.expand)
     say("wrote:\n" + "\n".join(f"  {p}" for p in written))

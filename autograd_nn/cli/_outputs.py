@@ -119,8 +119,10 @@ def _save_figure(fig: Any, path: Path) -> Path:
     return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
 
 
-def render_graphs(model: Any, data: BikeSharing, out: Path, batch_size: int) -> list[Path]:
-    """The four graph renderings for the first ``batch_size`` training rows."""
+def render_graphs(model: Any, data: BikeSharing, out: Path, batch_size: int, expand: bool = False) -> list[Path]:
+    """Both views, forward and backward, for the first ``batch_size`` training rows: the
+    model (one node per layer, the δ recursion on each) and its op graph (``expand``:
+    with Linear and MseLoss drawn as the primitives they declare)."""
     from .. import viz
 
     dtype = model[0].weight.dtype
@@ -129,7 +131,7 @@ def render_graphs(model: Any, data: BikeSharing, out: Path, batch_size: int) -> 
     # Without a renderer, render_model_graphs writes the DOT files and warns: say it as a note.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        written = viz.render_model_graphs(model, x, y, F.mse_loss, out)
+        written = viz.render_model_graphs(model, x, y, F.mse_loss, out, fused=not expand)
     for warning in caught:
         say(f"note: {warning.message}")
     return written

@@ -127,7 +127,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     written = [ckpt, ckpt.with_name(f"optimizer{ckpt.suffix}"), out / "metrics.json", out / "predictions.csv"]
     written += plots(out, history, model, data)
     if not args.no_graphs:
-        written += render_graphs(model, data, out / "graphs", config.batch_size)
+        written += render_graphs(model, data, out / "graphs", config.batch_size, expand=args.expand)
     say("wrote:\n" + "\n".join(f"  {p}" for p in written))
     return 0
 

@@ -24,6 +24,9 @@ from ._state import IncompatibleKeys, collect_state, join, load_state
 from ._tree import module_repr, refuse_cycle
 from .parameter import Parameter
 
+_mode = grad_mode._MODE.get
+_TRACE = grad_mode.TRACE
+
 
 class Module:
     """Base class for all layers and models.
@@ -66,7 +69,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}: a Module subclass must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if grad_mode.current() & grad_mode.TRACE:  # a compiled step is recording this call
+        if _mode() & _TRACE:  # a compiled step is recording this call
             _tracing.guard("the attributes of nn modules (training mode, layers, rates, ...)", changes)
         return self.forward(*args, **kwargs)
 
@@ -130,7 +133,10 @@ class Module:
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: the registries hold the rest.
         state = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
+        parameters = state.get("_parameters")
+        if parameters is not None and name in parameters:  # the usual case: self.weight
+            return parameters[name]
+        for registry in ("_buffers", "_modules"):
             if name in state.get(registry, ()):
                 return state[registry][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")

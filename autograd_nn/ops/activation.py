@@ -23,7 +23,7 @@ def stable_sigmoid(z: np.ndarray) -> np.ndarray:
 
 @register_op(
     reference=lambda z: 1 / (1 + np.exp(-z)), domain=(-8, 8), functions="sigmoid", methods="sigmoid",
-    derivative=stable_sigmoid,
+    derivative=stable_sigmoid, role="activation",
 )  # fmt: skip
 class Sigmoid(Function):
     """a = σ(z);  δz = δa · a · (1 − a)"""
@@ -40,7 +40,7 @@ class Sigmoid(Function):
         return grad * a * (1 - a)
 
 
-@register_op(reference=lambda z: z * (z > 0), kinks=[0.0], functions="relu", methods="relu")
+@register_op(reference=lambda z: z * (z > 0), kinks=[0.0], functions="relu", methods="relu", role="activation")
 class Relu(Function):
     """a = max(z, 0);  δz = δa · [z > 0]"""
 
@@ -59,6 +59,7 @@ class Relu(Function):
 @register_op(
     reference=lambda z: 1 - 2 / (np.exp(2 * z) + 1), domain=(-4, 4), functions="tanh", methods="tanh", ufuncs=np.tanh,
     derivative=np.tanh,
+    role="activation",
 )
 class Tanh(Function):
     """a = tanh z;  δz = δa · (1 − a²)"""
@@ -81,6 +82,7 @@ class Tanh(Function):
     params={"negative_slope": (0.0, 0.01, 0.2, 1.5)},
     functions="leaky_relu",
     methods="leaky_relu",
+    role="activation",
 )
 class LeakyRelu(Function):
     """a = z if z > 0 else s·z;  δz = δa if z > 0 else s·δa"""
@@ -98,7 +100,7 @@ class LeakyRelu(Function):
 
 @register_op(
     reference=lambda z, beta, threshold: np.log1p(np.exp(beta * z)) / beta, domain=(-8, 8),
-    params={"beta": (1.0, 0.5, 2.0), "threshold": (20.0,)}, functions="softplus", methods="softplus",
+    params={"beta": (1.0, 0.5, 2.0), "threshold": (20.0,)}, functions="softplus", methods="softplus", role="activation",
 )  # fmt: skip
 class Softplus(Function):
     """a = ln(1 + e^(βz)) / β, or z where βz > threshold (PyTorch's);  δz = δa · σ(βz) (1 past the threshold)"""

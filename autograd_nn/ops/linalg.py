@@ -87,7 +87,7 @@ def _linear_primitives(x: Any, W: Any, b: Any = None) -> Any:
 
 @register_op(
     shapes=_linear_shapes, reference=lambda x, W, b: x @ W.T + b, functional="linear", parse=_linear_args,
-    decomposition=_linear_primitives,
+    decomposition=_linear_primitives, role="layer",
 )  # fmt: skip
 class Linear(Function):
     """z = x Wᵀ + b;  δx = δz W,  δW = δzᵀ x,  δb = Σ δz   (W of shape (out, in), as PyTorch)

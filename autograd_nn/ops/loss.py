@@ -18,7 +18,7 @@ def _bce_reference(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
 
-@register_op(reference=_bce_reference, shapes="same", domain=[(0.02, 0.98), (0.0, 1.0)])
+@register_op(reference=_bce_reference, shapes="same", domain=[(0.02, 0.98), (0.0, 1.0)], role="loss")
 class BinaryCrossEntropy(Function):
     """ℓ = −[y ln p + (1 − y) ln(1 − p)];  δp = δℓ · (p − y) / (p (1 − p)),  δy = δℓ · (ln(1 − p) − ln p)
 
@@ -90,6 +90,7 @@ def _mse_primitives(x: Any, y: Any, reduction: str = "mean") -> Any:
     params={"reduction": ("mean", "sum")},
     reference=lambda x, y, reduction: getattr(np, reduction)((x - y) ** 2),
     decomposition=_mse_primitives,
+    role="loss",
 )
 class MseLoss(Function):
     """C = (1/n) Σ (ŷ − y)²  (or Σ for reduction='sum');  δŷ = δC · 2(ŷ − y)/n,  δy = −δŷ

@@ -156,6 +156,12 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     along_classes = (classes,) + (1,) * (input.ndim - axis - 1)
     target_dtype = _array(target).dtype
     if np.issubdtype(target_dtype, np.integer):
+        if w is None and not label_smoothing:
+            labels, ignored = _labels(logp, target, axis, ignore_index, "cross_entropy")
+            if not ignored.any():  # −Σₖ yₖ ln softmax(z)ₖ with one-hot y: the graph explain_backward reads
+                classes_along = np.arange(classes).reshape(along_classes)
+                onehot = (np.expand_dims(labels, axis) == classes_along).astype(input.dtype)
+                return reduce(-(logp * onehot).sum(axis=axis), reduction, "cross_entropy")
         losses, per, counted = nll_parts(logp, target, w, ignore_index, "cross_entropy")
         loss = _reduce_weighted(losses, per, reduction, "cross_entropy")
         if label_smoothing == 0:
@@ -219,12 +225,11 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     same_shape(input, target, "binary_cross_entropy_with_logits")
     if not hasattr(target, "shape") or _array(target).dtype != input.dtype:
         target = _array(target).astype(input.dtype)
-    negative_part = (-input).softplus()
-    if pos_weight is None:
-        loss = input - input * target + negative_part
+    if pos_weight is None:  # softplus(z) − z·y: the graph explain_backward reads
+        loss = input.softplus() - input * target
     else:
         q = _array(pos_weight).astype(input.dtype, copy=False)
-        loss = input - input * target + negative_part * ((q - 1) * target + 1)
+        loss = input - input * target + (-input).softplus() * ((q - 1) * target + 1)
     if weight is not None:
         loss = loss * _array(weight).astype(input.dtype, copy=False)
     return reduce(loss, reduction, "binary_cross_entropy_with_logits")

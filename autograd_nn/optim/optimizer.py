@@ -125,7 +125,9 @@ class Optimizer:
                         f"{type(self).__name__}.step: a parameter in group {index} has shape {param.shape} "
                         f"but its .grad has shape {grad.shape}"
                     )
-                state = self.state.setdefault(param, {})
+                state = self.state.get(param)
+                if state is None:
+                    state = self.state[param] = {}
                 if not self._takes_numbers:  # a rule written as _update(param, grad, group, state)
                     if recording:
                         _tracing.refuse(

@@ -31,11 +31,11 @@ def find_chains(
     """
     if max_nodes is None or len(index.nodes) <= max_nodes:
         return {}, []
-    protected = kept | {id(index.root.grad_fn)}
+    protected = kept | {id(index.root_node)}
     run_of: dict[int, int] = {}
     runs: list[list[Node]] = []
     for node in index.nodes:
-        node_parents = [p for p in node.parents if type(p) is Node]
+        node_parents = [p for p in index.parents(node) if type(p) is Node]
         previous = node_parents[0] if len(node_parents) == 1 else None
         if (
             previous is not None
@@ -65,9 +65,9 @@ def chain_title(run: Sequence[Node]) -> str:
     return f"<b>({escape(pattern)}) × {repeats}</b>" + (f" + {extra}" if extra else "")
 
 
-def inner_leaf_count(run: Sequence[Node]) -> int:
+def inner_leaf_count(run: Sequence[Node], index: GraphIndex) -> int:
     """How many distinct leaves the ops of the run read."""
-    return len({id(p) for n in run for p in n.parents if p is not None and type(p) is not Node})
+    return len({id(p) for n in run for p in index.parents(n) if p is not None and type(p) is not Node})
 
 
 def chain_inputs(run: Sequence[Node], index: GraphIndex) -> list[Any]:
@@ -78,7 +78,7 @@ def chain_inputs(run: Sequence[Node], index: GraphIndex) -> list[Any]:
     seen: set[int] = set()
     inputs: list[Any] = []
     for node in run:
-        for parent in node.parents:
+        for parent in index.parents(node):
             if parent is None or id(parent) in inside or id(parent) in seen:
                 continue
             seen.add(id(parent))

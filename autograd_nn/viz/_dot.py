@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._format import escape, values_text
+from ._glyphs import FONT
 
 # One shape per kind of thing (shapes survive the backward view's colouring).
 STYLES: dict[str, dict[str, str]] = {
@@ -27,9 +28,9 @@ STYLES: dict[str, dict[str, str]] = {
 # Edges where the engine summed a broadcast gradient back to the input's shape.
 REDUCE_COLOUR = "#d62728"
 GRAPH_ATTRS = (
-    '\tgraph [rankdir=TB fontname="DejaVu Sans" fontsize=12 nodesep=0.25 ranksep=0.35]\n'
-    '\tnode [fontname="DejaVu Sans" fontsize=11 margin="0.08,0.04"]\n'
-    '\tedge [fontname="DejaVu Sans" fontsize=10 arrowsize=0.7]\n'
+    f'\tgraph [rankdir=TB fontname="{FONT}" fontsize=12 nodesep=0.25 ranksep=0.3]\n'
+    f'\tnode [fontname="{FONT}" fontsize=11 margin="0.08,0.04"]\n'
+    f'\tedge [fontname="{FONT}" fontsize=10 arrowsize=0.7]\n'
 )
 
 
@@ -43,10 +44,14 @@ def edge_line(tail: str, head: str, attrs: dict[str, str]) -> str:
     return f"\t{tail} -> {head} [{attrs_text(attrs)}]\n" if attrs else f"\t{tail} -> {head}\n"
 
 
-def value_label(value: np.ndarray) -> str:
-    """An array's values for a label: ``= [1, 2]``, or the summary ``‖·‖=…`` of a big one."""
+def value_rows(value: np.ndarray) -> list[str]:
+    """An array's values as label rows: ``= [1, 2]``, or a big one's ``RMS=…`` then its range
+    (two short rows keep the node narrow)."""
     text = values_text(value)
-    return text if text.startswith("‖") else "= " + text
+    if not text.startswith("RMS="):
+        return [small("= " + text)]
+    magnitude, _, spread = text.partition(" ")
+    return [small(magnitude), small(spread)]
 
 
 def small(text: str) -> str:

@@ -3,13 +3,15 @@
 Both draw the same nodes in the same places (edges always run from an input to the op
 that used it, so Graphviz lays both views out alike); the backward view turns the
 arrowheads round (``dir=back``: δ flows from the loss to the leaves), annotates every
-node with its gradient δ, colours it by |δ| and marks the edges where the engine summed
-a broadcast gradient back to the input's shape.
+node with its gradient δ, colours it by the RMS of δ and marks the edges where the
+engine summed a broadcast gradient back to the input's shape. ``fused=False`` draws
+each fused op (``Linear``, ``MseLoss``) as the primitives it declares, with their δ.
 
 This module owns the drawing itself: which node goes in which cluster, each node's
-label (shape, dtype, saved inputs, value or δ) and fill, and the edges. The DOT
-spelling and styles are in :mod:`._dot`, the collapsing of long chains in
-:mod:`._chains`, the legend in :mod:`._legend`.
+label and fill, and the edges. Tensors are named as ``explain_backward`` names them
+(:mod:`._names`); each line of a label has one style, so every renderer places it
+alike. The DOT spelling is in :mod:`._dot`, long chains in :mod:`._chains`, the legend
+in :mod:`._legend`, the characters a label may use in :mod:`._glyphs`.
 """
 
 from __future__ import annotations
@@ -23,21 +25,13 @@ import numpy as np
 from ..graph import Node
 from ..tensor import Tensor
 from ._chains import chain_inputs, chain_title, find_chains, inner_leaf_count
-from ._dot import GRAPH_ATTRS, REDUCE_COLOUR, STYLES, attrs_text, edge_line, small, value_label
+from ._dot import GRAPH_ATTRS, REDUCE_COLOUR, STYLES, attrs_text, edge_line, small, value_rows
 from ._format import UNKNOWN_COLOUR, MagnitudeScale, dtype_text, escape, number, rms, shape_text, values_text
+from ._glyphs import picture_text
 from ._legend import legend_lines
+from ._naming import Naming
 from ._render import Graph
-from ._walk import (
-    Gradients,
-    GraphIndex,
-    argument_names,
-    index_graph,
-    known_values,
-    named_tensors,
-    root_edge,
-    stored_gradients,
-    sweep,
-)
+from ._walk import Gradients, GraphIndex, index_graph, known_values, named_tensors, stored_gradients, sweep
 
 
 @dataclass
@@ -52,15 +46,15 @@ class _Cluster:
 @dataclass
 class _Drawing:
     index: GraphIndex
-    names: dict[int, str]
+    naming: Naming
     values: dict[int, np.ndarray]
     grads: Gradients | None
     scale: MagnitudeScale | None
-    params: set[int]
     clusters: list[_Cluster]
     max_nodes: int | None
     magnitudes: dict[int, float] = field(default_factory=dict)
     edges: list[str] = field(default_factory=list)
+    spine: set[int] = field(default_factory=set)
 
     def build(self, title: str, legend: bool) -> Graph:
         index = self.index
@@ -72,7 +66,12 @@ class _Drawing:
         for number_, cluster in enumerate(self.clusters):
             for node in cluster.nodes:
                 where[id(node)] = number_
+        for node in index.nodes:  # a decomposition's ops go where the op they unfold went
+            owner = index.owner.get(id(node))
+            if owner is not None and id(owner) in where:
+                where[id(node)] = where[id(owner)]
         chain_of, chains = find_chains(index, self.max_nodes, kept=set(where))  # clustered ops stay
+        self.spine = _spine(index) if not chains else set()
         drawn_chains: set[int] = set()
         for node in index.nodes:
             home = self.clusters[where[id(node)]].lines if id(node) in where else body
@@ -86,8 +85,7 @@ class _Drawing:
         for leaf in index.leaves:
             users = index.consumers.get(id(leaf), [])
             if users and all(chain_of.get(id(n)) is not None for n, _ in users):
-                owner = {chain_of[id(n)] for n, _ in users}
-                if len(owner) == 1:
+                if len({chain_of[id(n)] for n, _ in users}) == 1:
                     continue  # folded into its chain's label
             homes = {where.get(id(n)) for n, _ in users}
             home = self.clusters[homes.pop()].lines if len(homes) == 1 and None not in homes else body
@@ -100,8 +98,8 @@ class _Drawing:
         # Edges last, at the top level: a node first named inside a cluster stays there.
         body.extend(self.edges)
         if legend:
-            body.extend(legend_lines(self.grads, self.scale))
-        graph.body.extend(body)
+            body.extend(legend_lines(self.grads, self.scale, chains=bool(chains)))
+        graph.body.extend(picture_text(line) for line in body)
         return graph
 
     # ------------------------------------------------------------------ labels
@@ -118,7 +116,12 @@ class _Drawing:
                 return [small("δ: graph freed by backward()")]
             return [small("δ: not kept (backward has not run here)")]
         prefix = "δ" if grads.state == "computed" else ".grad"
-        lines = [f"{prefix} {escape(values_text(g))}"]
+        text = values_text(g)
+        if text.startswith("RMS="):  # two short lines: the magnitude, then the range
+            magnitude, _, spread = text.partition(" ")
+            lines = [f"{prefix} {escape(magnitude)}", small(spread)]
+        else:
+            lines = [f"{prefix} {escape(text)}"]
         uses = len(self.index.consumers.get(id(edge), ()))
         if uses > 1 and grads.state == "computed":
             lines.append(small(f"Σ over {uses} uses"))
@@ -132,58 +135,58 @@ class _Drawing:
         return style
 
     def _node_lines(self, node: Node, chain_of: dict[int, int]) -> list[str]:
-        key = self.index.key(node)
-        is_root = node is self.index.root.grad_fn
-        kind = "loss" if is_root else "op"
-        name = self.names.get(id(node))
-        title = f"<b>{escape(node.name)}</b>"
-        if name:
-            title += f"  <i>{escape(name)}</i>"
-        rows = [title, f"{shape_text(node.shape)} {dtype_text(node.dtype)}"]
+        index, naming = self.index, self.naming
+        key = index.key(node)
+        kind = "loss" if node is index.root_node else "op"
+        name = naming.display(node)
+        rows = [f"<b>{escape(node.name + ('  ' + name if name else ''))}</b>", f"{shape_text(node.shape)} {dtype_text(node.dtype)}"]
+        parents = index.parents(node)
         saved_inputs: dict[int, np.ndarray] = {}
+        slots = naming.slots(node)
         if node.saved_values:
-            names = argument_names(node)
             saved_labels = []
             for value, source in zip(node.saved_values, node.saved_sources):
                 if source is None:
                     continue
-                saved_labels.append("output" if source == -1 else names[source])
-                if source >= 0 and node.parents[source] is None and isinstance(value, np.ndarray):
+                saved_labels.append("its output" if source == -1 else naming.operand(parents[source], value, slots[source]))
+                if source >= 0 and parents[source] is None and isinstance(value, np.ndarray):
                     saved_inputs[source] = value
             if saved_labels:
                 rows.append(small("saves " + ", ".join(saved_labels)))
         if self.grads is None:
             value = self.values.get(id(node))
             if value is not None:
-                rows.append(small(value_label(value)))
+                rows.extend(value_rows(value))
         else:
             rows.extend(self._delta_lines(node, False))
-        lines = [f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(self._fill(node, kind))}]\n"]
-        argnames = argument_names(node)
-        for i, parent in enumerate(node.parents):
-            label = argnames[i] if len(node.parents) > 1 else ""
+        style = self._fill(node, kind)
+        if id(node) in self.spine:
+            style["group"] = "spine"  # Graphviz keeps a group in one straight column
+        lines = [f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(style)}]\n"]
+        if len(parents) < 2:
+            slots = [""] * len(parents)
+        for i, parent in enumerate(parents):
             if parent is None:
-                source_key = f"{key}_in{i}"
-                if i in saved_inputs:
-                    value = saved_inputs[i]
-                    rows = [f"<b>{escape(label or 'input')}</b> (constant)", f"{shape_text(value.shape)} {value.dtype}"]
-                    if self.grads is None:
-                        rows.append(small(value_label(value)))
-                    lines.append(f"\t{source_key} [label=<{'<br/>'.join(rows)}> {attrs_text(STYLES['saved'])}]\n")
-                else:
-                    lines.append(f'\t{source_key} [label="constant" {attrs_text(STYLES["constant"])}]\n')
+                value = saved_inputs.get(i)
+                lines.append(self._constant_line(f"{key}_in{i}", value if value is not None else index.constant(node, i)))
                 edge_attrs = {"style": "dashed", "color": "#999999"}
-                if label:
-                    edge_attrs["label"] = label
+                if slots[i]:
+                    edge_attrs["label"] = slots[i]
                 if self.grads is not None:
-                    edge_attrs["dir"] = "back"
-                    edge_attrs["arrowhead"] = "none"
-                    edge_attrs["arrowtail"] = "none"
-                self.edges.append(edge_line(source_key, key, edge_attrs))
+                    edge_attrs.update(dir="back", arrowhead="none", arrowtail="none")
+                self.edges.append(edge_line(f"{key}_in{i}", key, edge_attrs))
                 continue
-            parent_key = self._drawn_key(parent, chain_of)
-            self.edges.append(edge_line(parent_key, key, self._edge_attrs(node, i, label)))
+            self.edges.append(edge_line(self._drawn_key(parent, chain_of), key, self._edge_attrs(node, i, slots[i])))
         return lines
+
+    def _constant_line(self, key: str, value: np.ndarray | None) -> str:
+        """A constant input: named by what it is when the graph kept it, else grey text."""
+        if value is None:
+            return f'\t{key} [label="constant" {attrs_text(STYLES["constant"])}]\n'
+        rows = [f"<b>{escape(self.naming.constant(value))}</b>", f"{shape_text(value.shape)} {value.dtype} constant"]
+        if self.grads is None:
+            rows.extend(value_rows(value))
+        return f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(STYLES['saved'])}]\n"
 
     def _edge_attrs(self, node: Node, i: int, label: str) -> dict[str, str]:
         attrs: dict[str, str] = {}
@@ -193,7 +196,7 @@ class _Drawing:
             attrs["dir"] = "back"
             reduced = self.grads.reduced.get((id(node), i))
             if reduced is not None:
-                target = node.parents[i].shape
+                target = self.index.parents(node)[i].shape
                 attrs["label"] = (f"{label}: " if label else "") + f"Σ {shape_text(reduced)} → {shape_text(target)}"
                 attrs["color"] = attrs["fontcolor"] = REDUCE_COLOUR
                 attrs["penwidth"] = "2"
@@ -201,13 +204,10 @@ class _Drawing:
 
     def _leaf_line(self, leaf: Tensor) -> str:
         key = self.index.key(leaf)
-        kind = "parameter" if id(leaf) in self.params else "leaf"
-        if leaf is self.index.root:
-            kind = "loss"
-        name = self.names.get(id(leaf)) or "leaf"
-        rows = [f"<b>{escape(name)}</b>", f"{shape_text(leaf.shape)} {dtype_text(leaf.dtype)}"]
+        kind = "loss" if leaf is self.index.root else "parameter" if self.naming.is_parameter(leaf) else "leaf"
+        rows = [f"<b>{escape(self.naming.display(leaf) or 'leaf')}</b>", f"{shape_text(leaf.shape)} {dtype_text(leaf.dtype)}"]
         if self.grads is None:
-            rows.append(small(value_label(leaf.data)))
+            rows.extend(value_rows(leaf.data))
         else:
             rows.extend(self._delta_lines(leaf, True))
         return f"\t{key} [label=<{'<br/>'.join(rows)}> {attrs_text(self._fill(leaf, kind))}]\n"
@@ -219,7 +219,7 @@ class _Drawing:
 
     def _chain_lines(self, run: list[Node], chain_of: dict[int, int]) -> list[str]:
         key = f"chain{chain_of[id(run[0])]}"
-        leaves = inner_leaf_count(run)
+        leaves = inner_leaf_count(run, self.index)
         rows = [chain_title(run), small(f"{len(run)} ops collapsed; output {shape_text(run[-1].shape)} {run[-1].dtype}")]
         if leaves:
             rows.append(small(f"+ {leaves} {'leaf' if leaves == 1 else 'leaves'} inside"))
@@ -231,7 +231,7 @@ class _Drawing:
                 rows.append(f"δ at output {escape(values_text(known[-1][1]))}")
                 rows.append(f"δ at input {escape(values_text(known[0][1]))}")
                 magnitudes = [rms(g) for _, g in known]
-                rows.append(small(f"RMS δ from {number(min(magnitudes))} to {number(max(magnitudes))}"))
+                rows.append(small(f"RMS of δ from {number(min(magnitudes))} to {number(max(magnitudes))}"))
                 fill["fillcolor"] = self.scale.colour(known[0][1]) if self.scale else UNKNOWN_COLOUR
             else:
                 rows.extend(self._delta_lines(run[-1], False))
@@ -243,17 +243,20 @@ class _Drawing:
         return lines
 
 
-def _names(index: GraphIndex, params: dict[str, Tensor], tensors: dict[str, Tensor]) -> dict[int, str]:
-    names: dict[int, str] = {}
-    for leaf in index.leaves:
-        if leaf.name:
-            names[id(leaf)] = leaf.name
-    for name, t in params.items():
-        names[id(t)] = name
-    for name, t in tensors.items():
-        key = id(root_edge(t))
-        names[key] = f"{names[key]} = {name}" if key in names and names[key] != name else name
-    return names
+def _spine(index: GraphIndex) -> set[int]:
+    """The ops of the longest path down to the root (the data's way through the network),
+    drawn as one straight column so side inputs hang beside it instead of stepping the
+    picture sideways layer after layer."""
+    depth: dict[int, int] = {}
+    for node in index.nodes:  # topological order: parents first
+        depth[id(node)] = 1 + max((depth.get(id(p), 0) for p in index.parents(node) if type(p) is Node), default=0)
+    spine: set[int] = set()
+    node = index.root_node
+    while type(node) is Node:
+        spine.add(id(node))
+        parents = [p for p in index.parents(node) if type(p) is Node]
+        node = max(parents, key=lambda p: depth[id(p)]) if parents else None
+    return spine
 
 
 def _drawing(
@@ -265,15 +268,13 @@ def _drawing(
     clusters: list[_Cluster] | None,
     max_nodes: int | None,
     index: GraphIndex | None = None,
+    naming: Naming | None = None,
 ) -> _Drawing:
     if not isinstance(root, Tensor):
         raise TypeError(f"viz: expected a Tensor, got {type(root).__name__}")
     index = index or index_graph(root)
-    named = named_tensors(params)
     tensors = dict(tensors or {})
-    names = _names(index, named, tensors)
-    if id(root_edge(root)) not in names:
-        names[id(root_edge(root))] = "loss C" if root.size == 1 else "output"
+    naming = naming or Naming.of(root, index, named_tensors(params), tensors, max_nodes)
     scale = None
     magnitudes: dict[int, float] = {}
     if grads is not None:
@@ -281,11 +282,10 @@ def _drawing(
         scale = MagnitudeScale(list(magnitudes.values()))
     return _Drawing(
         index=index,
-        names=names,
+        naming=naming,
         values=known_values(index, tensors),
         grads=grads,
         scale=scale,
-        params={id(t) for t in named.values()},
         clusters=list(clusters or []),
         max_nodes=max_nodes,
         magnitudes=magnitudes,
@@ -299,14 +299,17 @@ def draw_forward(
     tensors: dict[str, Tensor] | None = None,
     legend: bool = True,
     max_nodes: int | None = 400,
+    fused: bool = True,
 ) -> Graph:
     """The forward graph of ``output``: tensors and ops, inputs at the top.
 
     Each op shows its output's shape and dtype, and its value where the graph still
-    knows it (leaves, ``tensors`` you pass, and arrays saved for backward); ``params``
-    (``{name: tensor}`` or a model with ``named_parameters()``) names the parameters.
-    Above ``max_nodes`` ops, chains of repeated ops are collapsed into one node each
-    (``max_nodes=None`` never collapses). The graph is only read, never changed.
+    knows it (leaves, ``tensors`` you pass, and arrays saved for backward); tensors are
+    named as ``explain_backward`` names them (zˡ, aˡ, Wˡ, x, y, hₖ, …), or by ``params``
+    (``{name: tensor}`` or a model with ``named_parameters()``) and ``tensors``.
+    ``fused=False`` draws each fused op as the primitives it declares. Above ``max_nodes``
+    ops, chains of repeated ops are collapsed into one node each (``max_nodes=None``
+    never collapses). The graph is only read, never changed.
 
     >>> import autograd_nn as ag
     >>> w = ag.tensor([1.0, 2.0], requires_grad=True)
@@ -314,7 +317,8 @@ def draw_forward(
     >>> "Mul" in g.source and "<b>w</b>" in g.source
     True
     """
-    drawing = _drawing(output, params=params, tensors=tensors, grads=None, clusters=None, max_nodes=max_nodes)
+    index = index_graph(output, unfused=not fused)
+    drawing = _drawing(output, params=params, tensors=tensors, grads=None, clusters=None, max_nodes=max_nodes, index=index)
     return drawing.build("forward graph", legend)
 
 
@@ -327,6 +331,7 @@ def draw_backward(
     stored: bool = False,
     legend: bool = True,
     max_nodes: int | None = 400,
+    fused: bool = True,
 ) -> Graph:
     """The backward pass of ``loss``: every node with its gradient δ = ∂C/∂(node).
 
@@ -335,6 +340,8 @@ def draw_backward(
     anything: ``.grad``, hooks and saved arrays are left as they were. Arrows point
     the way δ flows (loss → leaves); nodes are coloured by the RMS of δ on a log scale;
     red edges mark where a broadcast gradient was summed back to its input's shape.
+    ``fused=False`` draws each fused op as the primitives it declares, with their δ
+    (the δ the path ``Wᵀ``, ``matmul`` of ``nn.Linear`` carries back).
 
     ``stored=True`` shows instead what ``backward`` left: the leaves' ``.grad`` or
     "backward has not run". When an earlier ``backward()`` freed the graph, nodes say so
@@ -346,7 +353,7 @@ def draw_backward(
     >>> "δ [2, 4]" in g.source, w.grad is None
     (True, True)
     """
-    index = index_graph(loss)
+    index = index_graph(loss, unfused=not fused)
     grads = stored_gradients(index) if stored else sweep(index, gradient)
     drawing = _drawing(
         loss, params=params, tensors=tensors, grads=grads, clusters=None, max_nodes=max_nodes, index=index

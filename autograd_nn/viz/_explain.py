@@ -1,52 +1,69 @@
 """``explain_backward``: the δ recursion of the post, read off the actual graph.
 
-The graph is walked from the loss down; a layer is recognised where it is, not
-assumed: ``z = a·Wᵀ + b`` (PyTorch's Linear), ``z = a·W + b`` (weights stored
-in×out, as in the post's numpy code) or ``z = W·a + b`` (column vectors, the post's
-equations), each optionally followed by an elementwise activation. The printed
-numbers are the engine's own δs from a read-only sweep (``.grad`` is not touched).
+The graph is cut into blocks (:mod:`._blocks`): the layers, activations, dropouts,
+residual additions, attention blocks and the loss it provably contains, and one block
+per op for everything else. The text has one forward line per block, naming the ops it
+stands for, and one backward line per tensor that carries a δ: ``δ (shape) = the sum,
+over the blocks that read it, of their VJP``, followed by the engine's own value from a
+read-only sweep (``.grad`` is not touched). Where an activation's δ feeds one layer, its
+line folds into the next, as in the post: ``δ¹ = (δ² · W²) ⊙ σ'(z¹)``.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
 from ..graph import Node
 from ..tensor import Tensor
-from ._format import number, shape_text, stats_text, sup, values_text
-from ._walk import Gradients, GraphIndex, expanded, index_graph, named_tensors, sweep
+from ._blocks import Block, cut, is_leaf
+from ._format import number, shape_text, values_text
+from ._losses import loss as _loss
+from ._names import Names
+from ._patterns import activation, affine, attention, declared_layer, dropout, residual
+from ._text import attention_steps, forward_text, vjp_text
+from ._walk import Gradients, index_graph, named_tensors, root_edge, sweep
 
-_STDOUT = object()
-ACTIVATIONS = {"Sigmoid": "σ", "Tanh": "tanh", "Relu": "relu", "LeakyRelu": "leaky_relu", "Softplus": "softplus"}
+RECOGNISERS = [_loss, attention, affine, declared_layer, activation, dropout, residual]
+_OPS_COLUMN = 52
 
 
 @dataclass
 class Step:
-    """One line of the recursion: ``symbol (shape) = formula`` with the engine's value."""
+    """One line: ``symbol (shape) = formula`` with the engine's value (None in the forward recap).
+
+    ``edge`` is the graph's node (or leaf) the line is about: a backward line's value is
+    the δ the engine computed for it; ``ops`` names the recorded ops a forward line
+    stands for.
+    """
 
     symbol: str
     formula: str
     value: np.ndarray | None
     shape: tuple[int, ...] = ()
+    edge: Any = field(default=None, repr=False, compare=False)
+    ops: tuple[str, ...] = ()
+    note: str = ""  # the caller's name for the tensor, when it is not the symbol
 
     def __str__(self) -> str:
-        head = f"{self.symbol} ({shape_text(self.shape)}) = {self.formula}"
+        head = f"{self.symbol} ({shape_text(self.shape)}) = {self.formula}" + (f" [{self.note}]" if self.note else "")
+        if self.ops:
+            head = f"{head:<{_OPS_COLUMN}}  [{', '.join(self.ops)}]"
         if self.value is None:
             return head
-        return f"{head:<46}  {values_text(self.value) if self.value.size <= 6 else stats_text(self.value)}"
+        return f"{head:<46}  {values_text(self.value)}"
 
 
 @dataclass
 class Explanation:
-    """The recursion as ``steps`` (forward recap in ``forward``); ``str()`` is the text."""
+    """The recursion as ``steps`` (forward recap in ``forward``); its ``repr`` is the text."""
 
     forward: list[Step] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    blocks: list[Any] = field(default_factory=list, repr=False)  # the cut graph (viz._blocks.Block)
 
     def step(self, symbol: str) -> Step:
         """The backward step whose symbol is ``symbol`` (e.g. ``"δ¹"``, ``"∂C/∂W²"``)."""
@@ -57,192 +74,23 @@ class Explanation:
 
     def __str__(self) -> str:
         lines = ["forward:"] if self.forward else []
-        lines += [f"  {s.symbol} ({shape_text(s.shape)}) = {s.formula}" for s in self.forward]
+        lines += [f"  {s}" for s in self.forward]
         lines.append("backward (δˡ = ∂C/∂zˡ; values are the engine's):")
         lines += [f"  {s}" for s in self.steps]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
-
-@dataclass
-class _Layer:
-    z: Node  # the node whose output is zˡ
-    out: Node  # aˡ (the activation, or z itself for an identity layer)
-    weight: Tensor
-    bias: Tensor | None
-    source: Any  # the edge aˡ⁻¹ came from: a Node, a leaf, or None for constant data
-    source_value: np.ndarray | None
-    form: str  # "a·Wᵀ", "a·W" or "W·a"
-    activation: str | None  # "σ", "tanh", …; None for the identity
+    __repr__ = __str__
 
 
-def _leaf(edge: Any) -> bool:
-    return edge is not None and type(edge) is not Node
-
-
-def _saved_input(node: Node, i: int) -> np.ndarray | None:
-    if node.saved_values:
-        for value, source in zip(node.saved_values, node.saved_sources):
-            if source == i and isinstance(value, (np.ndarray, np.generic, int, float)):
-                return np.asarray(value)
-    return None
-
-
-def _affine(node: Any) -> _Layer | None:
-    """``z = a·Wᵀ + b`` and its variants at ``node``, or None. A fused op (nn.Linear's) is
-    read through its declared decomposition, and stands for the layer it computes."""
-    if type(node) is not Node:
-        return None
-    template = expanded(node)
-    if template is None:
-        return _affine_of_primitives(node)
-    layer = _affine_of_primitives(template)
-    if layer is not None and layer.z is template:
-        layer.z = layer.out = node
-        return layer
-    return None
-
-
-def _affine_of_primitives(node: Node) -> _Layer | None:
-    bias = None
-    matmul = node
-    if node.name == "Add":
-        x, y = node.parents
-        if type(x) is Node and x.name == "Matmul" and (y is None or _leaf(y)):
-            matmul, bias = x, y
-        elif type(y) is Node and y.name == "Matmul" and (x is None or _leaf(x)):
-            matmul, bias = y, x
-        else:
-            return None
-    elif node.name != "Matmul":
-        return None
-    left, right = matmul.parents
-    if _leaf(right) and len(right.shape) == 2:
-        weight, form, source, side = right, "a·W", left, 0
-    elif type(right) is Node and right.name == "Transpose" and _leaf(right.parents[0]) and len(right.shape) == 2:
-        weight, form, source, side = right.parents[0], "a·Wᵀ", left, 0
-    elif _leaf(left) and len(left.shape) == 2 and not _leaf(right):
-        weight, form, source, side = left, "W·a", right, 1
-    else:
-        return None
-    return _Layer(node, node, weight, bias, source, _saved_input(matmul, side), form, None)
-
-
-def _layer(node: Any) -> _Layer | None:
-    """A layer whose output aˡ is ``node``: an activation of an affine map, or the map."""
-    if type(node) is Node and node.name in ACTIVATIONS:
-        inner = _affine(node.parents[0])
-        if inner is not None:
-            inner.out, inner.activation = node, ACTIVATIONS[node.name]
-            return inner
-        return None
-    return _affine(node)
-
-
-def _cost(root: Node, prediction: Node) -> tuple[str, str, str] | None:
-    """(C's formula, ∂C/∂ŷ's formula) for squared-error costs built from primitives."""
-    factor = 1.0
-    node: Any = root
-    while type(node) is Node and node.name in ("Mul", "Div") and node.shape == ():
-        parents = node.parents
-        if sum(type(p) is Node for p in parents) != 1 or any(_leaf(p) for p in parents):
-            return None
-        i = 0 if type(parents[0]) is Node else 1
-        constant = _saved_input(node, 1 - i)
-        if constant is None or constant.size != 1:
-            return None
-        c = float(constant)
-        factor = factor * c if node.name == "Mul" else (factor / c if i == 0 else None)  # type: ignore[operator]
-        if factor is None:
-            return None
-        node = parents[i]
-    if type(node) is Node:
-        node = expanded(node) or node  # a fused loss reads as the primitives it declares
-    if type(node) is not Node or node.name not in ("Mean", "Sum") or node.shape != ():
-        return None
-    reduce_name, squared = node.name, node.parents[0]
-    if type(squared) is not Node:
-        return None
-    count = int(np.prod(squared.shape))
-    if reduce_name == "Mean":
-        factor /= count
-    x, y = squared.parents[0], squared.parents[-1]
-    if squared.name == "Mul" and x is y:
-        difference = x
-    elif squared.name == "Pow" and (e := _saved_input(squared, 1)) is not None and e.size == 1 and float(e) == 2:
-        difference = x
-    else:
-        return None
-    if type(difference) is not Node or difference.name != "Sub" or prediction not in difference.parents:
-        return None
-    if any(p is not prediction and p is not None for p in difference.parents):
-        return None
-    return _squared_error_formulas(factor, count)
-
-
-def _squared_error_formulas(factor: float, count: int) -> tuple[str, str, str]:
-    """C = factor · Σ(ŷ − y)² over ``count`` elements, in words, and ∂C/∂ŷ."""
-
-    def near(a: float, b: float) -> bool:
-        return abs(a - b) <= 1e-12 * max(abs(b), 1.0)
-
-    # C = factor · Σ(ŷ − y)², so ∂C/∂ŷ = 2 · factor · (ŷ − y).
-    if near(factor * count, 1):
-        cost = "mean((ŷ − y)²)"
-    elif near(factor * count, 0.5):
-        cost = "1/(2n) Σ(ŷ − y)²"
-    elif near(factor, 1):
-        cost = "Σ(ŷ − y)²"
-    elif near(factor, 0.5):
-        cost = "½ Σ(ŷ − y)²"
-    else:
-        cost = f"{number(factor)} · Σ(ŷ − y)²"
-    if near(2 * factor * count, 1):
-        delta = "(ŷ − y)/n"
-    elif near(2 * factor * count, 2):
-        delta = "2(ŷ − y)/n"
-    elif near(2 * factor, 1):
-        delta = "ŷ − y"
-    else:
-        delta = f"{number(2 * factor)} · (ŷ − y)"
-    n = f"n = {count}" if "n" in cost + delta else ""
-    return cost, delta, n
-
-
-def _derivative(activation: str | None, ell: int) -> str:
-    if activation is None:
-        return ""
-    if activation == "σ":
-        return f" ⊙ σ'(z{sup(ell)})"
-    return f" ⊙ {activation}'(z{sup(ell)})"
-
-
-def _backprop_through(layer: _Layer, ell: int) -> str:
-    """How δˡ⁻¹'s first factor comes out of layer l: δˡ · Wˡ, δˡ · (Wˡ)ᵀ or (Wˡ)ᵀ δˡ."""
-    if layer.form == "a·Wᵀ":
-        return f"δ{sup(ell)} · W{sup(ell)}"
-    if layer.form == "a·W":
-        return f"δ{sup(ell)} · (W{sup(ell)})ᵀ"
-    return f"(W{sup(ell)})ᵀ δ{sup(ell)}"
-
-
-def _weight_formula(layer: _Layer, ell: int) -> str:
-    a = f"a{sup(ell - 1)}"
-    if layer.form == "a·Wᵀ":
-        return f"(δ{sup(ell)})ᵀ · {a}"
-    if layer.form == "a·W":
-        return f"({a})ᵀ · δ{sup(ell)}"
-    return f"δ{sup(ell)} · ({a})ᵀ"
-
-
-def _z_formula(layer: _Layer, ell: int) -> str:
-    a, w = f"a{sup(ell - 1)}", f"W{sup(ell)}"
-    body = {"a·Wᵀ": f"{a} · ({w})ᵀ", "a·W": f"{a} · {w}", "W·a": f"{w} · {a}"}[layer.form]
-    return body + (f" + b{sup(ell)}" if layer.bias is not None else "")
-
-
-def explain(loss: Tensor, *, params: Any = None, gradient: Any = None) -> Explanation:
-    """Build the ``Explanation`` without printing it (see ``explain_backward``)."""
+def explain(
+    loss: Tensor, *, params: Any = None, tensors: dict[str, Tensor] | None = None, gradient: Any = None,
+    inputs: list[Tensor] | None = None,
+) -> tuple[Explanation, Names, Gradients]:
+    """The ``Explanation`` of ``loss``, the names it uses and the engine's δs (``inputs``:
+    the model's inputs, where the caller knows them)."""
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"explain_backward: expected a Tensor, got {type(loss).__name__}")
     index = index_graph(loss)
     grads = sweep(index, gradient)
     if grads.state != "computed":
@@ -250,121 +98,112 @@ def explain(loss: Tensor, *, params: Any = None, gradient: Any = None) -> Explan
             "explain_backward: the graph was freed by an earlier backward(); call explain_backward "
             "before backward(), or pass retain_graph=True to backward()"
         )
-    layers = _find_layers(index)
-    names = {id(t): n for n, t in named_tensors(params).items()}
-    if not layers:
-        return _generic(index, grads)
-    return _recursion(index, grads, layers, names)
+    blocks = cut(index, RECOGNISERS)
+    names = Names(blocks, loss, named_tensors(params), dict(tensors or {}), inputs)
+    out = Explanation(blocks=blocks)
+    out.forward = _forward(blocks, names, loss)
+    out.steps = _backward(blocks, names, grads, loss, gradient)
+    if not blocks or blocks[-1].kind != "loss":
+        out.notes.append("the loss was not recognised as a known cost; its δ is the seed, and each op below it is one line")
+    if blocks and all(b.kind == "op" for b in blocks):
+        out.notes.append("no layer was recognised: one line per op, each δ the VJP its consumers declare")
+    return out, names, grads
 
 
-def _find_layers(index: GraphIndex) -> list[_Layer]:
-    """The chain of layers ending at the prediction ŷ, input first."""
-    top = None
-    for node in reversed(index.nodes):  # the latest layer output is ŷ
-        top = _layer(node)
-        if top is not None:
-            break
-    layers: list[_Layer] = []
-    while top is not None:
-        layers.append(top)
-        top = _layer(top.source)
-    layers.reverse()
-    return layers
+def _forward(blocks: list[Block], names: Names, loss: Tensor) -> list[Step]:
+    steps: list[Step] = []
+    if names.data is not None and (names.data[1] is None or is_leaf(names.data[1])):
+        block, edge = names.data
+        value = block.constants[0] if edge is None else edge.data
+        shape = tuple(value.shape) if value is not None else ()
+        steps.append(Step(names.operand(block, 0), "x (the input)", None, shape, edge))
+    for block in blocks:
+        symbol = names.symbol(block.out)
+        if block.kind == "loss":
+            prediction = block.inputs[0]
+            if prediction is not None:
+                steps.append(Step("ŷ", names.symbol(prediction), None, tuple(prediction.shape), prediction))
+            n = block.info.get("n")
+            text = f"{forward_text(block, names)} = {number(float(loss.data.sum()))}" + (f"   ({n})" if n else "")
+            steps.append(Step(symbol, text, None, block.out.shape, block.out, tuple(block.ops)))
+            continue
+        user = names.user.get(id(block.out))
+        note = user if user and user != symbol else ""
+        steps.append(Step(symbol, forward_text(block, names), None, block.out.shape, block.out, tuple(block.ops), note))
+    return steps
 
 
-def _recursion(index: GraphIndex, grads: Gradients, layers: list[_Layer], names: dict[int, str]) -> Explanation:
-    out = Explanation()
-    count = len(layers)
-    first = layers[0]
-    source_shape = first.source_value.shape if first.source_value is not None else _shape_of(first.source)
-    out.forward.append(Step(f"a{sup(0)}", "x (the input)", first.source_value, source_shape))
-    for ell, layer in enumerate(layers, start=1):
-        out.forward.append(Step(f"z{sup(ell)}", _z_formula(layer, ell), None, layer.z.shape))
-        if layer.activation is not None:
-            out.forward.append(Step(f"a{sup(ell)}", f"{layer.activation}(z{sup(ell)})", None, layer.out.shape))
-    root = index.root
-    last = layers[-1]
-    top = f"a{sup(count)}" if last.activation else f"z{sup(count)}"
-    cost = _cost(root.grad_fn, last.out) if root.grad_fn is not None else None
-    out.forward.append(Step("ŷ", top, None, last.out.shape))
-    value = number(float(root.data.sum()))
-    if cost:
-        out.forward.append(Step("C", f"{cost[0]} = {value}" + (f"   ({cost[2]})" if cost[2] else ""), None, root.shape))
-        delta_hat = cost[1]
-    else:
-        loss_ops = [n.name for n in reversed(index.nodes) if n.seq > last.out.seq]
-        out.forward.append(Step("C", f"{' ∘ '.join(loss_ops) or 'ŷ'}(ŷ) = {value}", None, root.shape))
-        delta_hat = "δ through " + " → ".join(loss_ops) if loss_ops else "the seed δ"
-    if last.activation is not None:
-        out.steps.append(Step("∂C/∂ŷ", delta_hat, grads.get(last.out), last.out.shape))
-        top_formula = f"∂C/∂ŷ{_derivative(last.activation, count)}"
-    else:
-        top_formula = delta_hat
-    for ell in range(count, 0, -1):
-        layer = layers[ell - 1]
-        if ell == count:
-            formula = top_formula
+def _backward(blocks: list[Block], names: Names, grads: Gradients, loss: Tensor, gradient: Any) -> list[Step]:
+    consumers: dict[int, list[tuple[Block, int]]] = {}
+    position = {id(b): k for k, b in enumerate(blocks)}
+    for block in blocks:
+        for slot, edge in enumerate(block.inputs):
+            if edge is not None:
+                consumers.setdefault(id(edge), []).append((block, slot))
+    folded = {
+        id(b.out) for b in blocks
+        if b.kind == "activation" and len(consumers.get(id(b.out), ())) == 1
+        and consumers[id(b.out)][0][0].kind in ("affine", "layer") and b.out is not names.prediction
+    }  # fmt: skip
+    formulas: dict[int, str] = {}
+
+    def delta_of(block: Block) -> str:
+        """How the δ arriving at ``block``'s output is written (folded lines in full)."""
+        return formulas[id(block.out)] if id(block.out) in folded else names.delta(block.out)
+
+    def formula(edge: Any) -> str:
+        terms = [vjp_text(b, slot, names, delta_of(b), grads.reduced) for b, slot in consumers.get(id(edge), [])]
+        return " + ".join(terms) if terms else "0 (no δ reaches it)"
+
+    top = root_edge(loss)
+    steps: list[Step] = []
+    for k in range(len(blocks) - 1, -1, -1):
+        block = blocks[k]
+        out = block.out
+        if out is top:
+            formulas[id(out)] = "the seed δ" if gradient is not None else "1 (the seed)"
+            if block.kind != "loss":
+                steps.append(Step(names.delta(out), formulas[id(out)], grads.get(out), out.shape, out))
         else:
-            above = layers[ell]
-            formula = _backprop_through(above, ell + 1) + _derivative(layer.activation, ell)
-            if len(index.consumers.get(id(layer.out), ())) > 1:
-                formula += "  (+ its other uses)"
-        out.steps.append(Step(f"δ{sup(ell)}", formula, grads.get(layer.z), layer.z.shape))
-        w = layer.weight
-        label = f" [{names[id(w)]}]" if id(w) in names else ""
-        out.steps.append(Step(f"∂C/∂W{sup(ell)}", _weight_formula(layer, ell) + label, grads.get(w), tuple(w.shape)))
-        if layer.bias is not None:
-            b = layer.bias
-            reduced = tuple(b.shape) != layer.z.shape
-            formula = (f"Σ over the batch of δ{sup(ell)}" if reduced else f"δ{sup(ell)}") + (
-                f" [{names[id(b)]}]" if id(b) in names else ""
-            )
-            out.steps.append(Step(f"∂C/∂b{sup(ell)}", formula, grads.get(b), tuple(b.shape)))
-    if _leaf(first.source):
-        out.steps.append(Step(f"∂C/∂a{sup(0)}", _backprop_through(first, 1), grads.get(first.source), source_shape))
-    if cost is None:
-        out.notes.append("the loss was not recognised as a squared error; ∂C/∂ŷ is the engine's δ at ŷ")
-    return out
-
-
-def _shape_of(edge: Any) -> tuple[int, ...]:
-    return tuple(edge.shape) if edge is not None else ()
-
-
-def _generic(index: GraphIndex, grads: Gradients) -> Explanation:
-    """No layer pattern: list each op's δ, loss first, as the sweep met them."""
-    out = Explanation()
-    out.notes.append("no z = a·W + b layer was recognised; listing δ for every op, loss first")
-    for number_, node in reversed(list(enumerate(index.nodes))):
-        users = index.consumers.get(id(node), [])
-        formula = (
-            "the seed (∂C/∂C = 1)" if not users else " + ".join(f"via {u.name}#{index.key(u)[2:]}" for u, _ in users)
-        )
-        out.steps.append(Step(f"δ[{node.name}#{number_}]", formula, grads.get(node), node.shape))
-    return out
+            formulas[id(out)] = formula(out)
+            if id(out) not in folded:
+                steps.append(Step(names.delta(out), formulas[id(out)], grads.get(out), out.shape, out))
+        if block.kind == "attention":
+            for symbol, text, edge in attention_steps(block, names, delta_of(block)):
+                steps.append(Step(symbol, text, grads.get(edge), edge.shape, edge))
+        seen: set[int] = set()
+        for edge in block.inputs:
+            if not is_leaf(edge) or id(edge) in seen:
+                continue
+            seen.add(id(edge))
+            if min(position[id(b)] for b, _ in consumers[id(edge)]) == k:
+                user = names.user.get(id(edge))
+                note = user if user and user != names.symbol(edge) else ""
+                steps.append(Step(names.delta(edge), formula(edge), grads.get(edge), tuple(edge.shape), edge, (), note))
+    if type(top) is not Node:  # the root is a leaf: the seed is all there is
+        steps.append(Step(names.delta(top), "1 (the seed)", grads.get(top), tuple(top.shape), top))
+    return steps
 
 
 def explain_backward(
-    loss: Tensor, *, params: Any = None, gradient: Any = None, file: TextIO | None | object = _STDOUT
+    loss: Tensor, *, params: Any = None, tensors: dict[str, Tensor] | None = None, gradient: Any = None
 ) -> Explanation:
-    """Print the δ recursion the engine ran for ``loss``, in the post's notation.
+    """The δ recursion the engine runs for ``loss``, in the post's notation, as an object
+    whose ``repr`` (and ``str``) is the text: a REPL or notebook shows it once, ``print``
+    prints it, and nothing is printed behind your back.
 
-    Layers are found by walking the graph (see the module doc), so the text follows
-    whatever network built ``loss``. Each line is ``symbol (shape) = formula`` followed
-    by the engine's value (full for tiny tensors, else norm, min and max); values come
-    from a read-only sweep, so ``.grad`` and the graph are left untouched. Returns the
-    ``Explanation`` (``.steps``; ``str()`` is the text); ``file=None`` prints nothing.
+    The graph is read, not assumed (see the module doc): the layers, activations,
+    dropout masks, residual additions, attention blocks and losses it provably contains
+    are named; every other op gets one line from its declared formula. Each line is
+    ``symbol (shape) = formula`` and the engine's value (in full for up to 6 elements,
+    else RMS, min and max); ``params`` and ``tensors`` (``{name: tensor}``, or a model)
+    name what you like. ``.step(symbol)`` returns one line, with ``.value`` and ``.edge``.
 
     >>> import numpy as np, autograd_nn as ag
     >>> W = ag.tensor([[0.5, -1.0]], requires_grad=True)       # 1×2: one output, two inputs
     >>> x = ag.tensor([[1.0, 2.0]])                               # one sample
-    >>> e = explain_backward(((x @ W.T - 1.0) ** 2).mean(), file=None)
+    >>> e = explain_backward(((x @ W.T - 1.0) ** 2).mean())
     >>> print(e.step("δ¹"))
     δ¹ (1×1) = 2(ŷ − y)/n                            [-5]
     """
-    explanation = explain(loss, params=params, gradient=gradient)
-    if file is _STDOUT:
-        file = sys.stdout  # looked up now, so redirected output (pytest, contextlib) is honoured
-    if file is not None:
-        print(explanation, file=file)
-    return explanation
+    return explain(loss, params=params, tensors=tensors, gradient=gradient)[0]

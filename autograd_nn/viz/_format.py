@@ -46,7 +46,7 @@ def number(x: float) -> str:
 
 
 def values_text(a: np.ndarray) -> str:
-    """The full values of a tiny array, else ``‖·‖ … min … max …``."""
+    """The full values of a tiny array, else ``RMS=… min=… max=…``."""
     a = np.asarray(a)
     if a.size <= TINY:
         if a.ndim == 0:
@@ -59,11 +59,12 @@ def values_text(a: np.ndarray) -> str:
 
 
 def stats_text(a: np.ndarray) -> str:
-    """``‖·‖=3.2 min=-0.1 max=0.4`` (Frobenius norm over all elements)."""
+    """``RMS=0.2 min=-0.1 max=0.4``: the root mean square, the one magnitude every label,
+    edge, legend and colour uses (comparable across tensors of any size)."""
     a = np.asarray(a, dtype=np.float64)
     if a.size == 0:
         return "empty"
-    return f"‖·‖={number(norm(a))} min={number(float(a.min()))} max={number(float(a.max()))}"
+    return f"RMS={number(rms(a))} min={number(float(a.min()))} max={number(float(a.max()))}"
 
 
 def norm(a: Any) -> float:
@@ -136,3 +137,32 @@ class MagnitudeScale:
         return [
             (10 ** (self.low + (self.high - self.low) * i / (count - 1)), ramp(i / (count - 1))) for i in range(count)
         ]
+
+
+def _index_part(item: Any) -> str | None:
+    if item is None:
+        return "None"
+    if item is Ellipsis:
+        return "..."
+    if isinstance(item, slice):
+        start, stop, step = ("" if v is None else str(v) for v in (item.start, item.stop, item.step))
+        return f"{start}:{stop}" + (f":{step}" if step else "")
+    if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+        return str(int(item))
+    return None  # an index array, a mask: too long to write out
+
+
+def parameter_text(value: Any) -> str | None:
+    """A keyword parameter as a formula writes it inside parentheses or brackets
+    (``(6, 4)`` → ``6, 4``; ``(slice(1, 3), slice(None, None, 2))`` → ``1:3, ::2``);
+    None when it would not be short or exact (arrays, objects)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, np.integer, float, np.floating)):
+        return number(float(value)) if isinstance(value, (float, np.floating)) else str(int(value))
+    items = value if isinstance(value, tuple) else (value,)
+    parts = [_index_part(v) for v in items]
+    if not items or any(p is None for p in parts):
+        return None
+    text = ", ".join(parts)  # type: ignore[arg-type]
+    return text if len(text) <= 40 else None

@@ -4,8 +4,8 @@ The DOT source is always available (``graph.source``) and always written first. 
 need a layout program: the system's Graphviz ``dot`` is preferred; when it is missing,
 ``graphviz-pure`` (a self-contained Rust port of ``dot`` on PyPI, ``pip install
 "autograd-nn[render]"``, SVG and PNG only) is used. The ``graphviz`` Python package itself
-only ever runs a program called ``dot``, so ``Graph.save`` and Jupyter display go through
-``find_renderer`` instead of ``Digraph.render``.
+only ever runs a program called ``dot``, so ``Graph.save``, ``Graph.render``, ``Graph.pipe``
+and Jupyter display go through ``find_renderer`` instead.
 """
 
 from __future__ import annotations
@@ -130,6 +130,46 @@ class Graph(graphviz.Digraph):
             raise RendererNotFoundError(f"{err}. The DOT source was written to {dot_path}.") from None
         _write_atomically(path, image)
         return path
+
+    def render(
+        self,
+        filename: str | os.PathLike[str] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        *,
+        outfile: str | os.PathLike[str] | None = None,
+        **_: Any,
+    ) -> str:
+        """``graphviz.Digraph.render``'s signature and files (the source at ``filename``,
+        the image at ``filename.<format>`` or ``outfile``), laid out by ``find_renderer``,
+        so it also works with ``graphviz-pure`` alone; returns the image's path."""
+        if outfile is not None:
+            image = Path(outfile)
+            format = format or image.suffix.lstrip(".") or None
+        format = (format or self.format or "pdf").lower()
+        source = Path(directory if directory is not None else self.directory or "")
+        source /= filename if filename is not None else (self.filename or f"{self.name or 'Digraph'}.gv")
+        if outfile is None:
+            image = source.with_name(f"{source.name}.{format}")
+        elif filename is None and directory is None:
+            source = image.with_suffix(".gv")
+        _write_atomically(source, self.source.encode("utf-8"))
+        try:
+            _write_atomically(image, render_source(self.source, format))
+        except RendererNotFoundError as err:
+            raise RendererNotFoundError(f"{err}. The DOT source was written to {source}.") from None
+        if cleanup:
+            source.unlink()
+        if view:
+            graphviz.view(image)
+        return str(image)
+
+    def pipe(self, format: str | None = None, encoding: str | None = None, **_: Any) -> Any:
+        """The image as bytes (text with ``encoding``), laid out by ``find_renderer``."""
+        image = render_source(self.source, (format or self.format or "pdf").lower())
+        return image.decode(encoding) if encoding is not None else image
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:
         wanted = set(include) if include is not None else {"image/svg+xml"}

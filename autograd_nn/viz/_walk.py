@@ -34,43 +34,107 @@ class GraphIndex:
     leaves: list[Tensor]
     ids: dict[int, str]
     consumers: dict[int, list[tuple[Node, int]]]
+    # Unfused views (``index_graph(root, unfused=True)``): a fused node is drawn as its
+    # declared decomposition, recorded apart on stand-in leaves. ``alias`` maps the fused
+    # node to the decomposition's output and each stand-in leaf to the edge it stands for;
+    # ``owner`` maps each decomposition node to the recorded node it unfolds.
+    alias: dict[int, Any] = field(default_factory=dict)
+    owner: dict[int, Node] = field(default_factory=dict)
+    unfolded: list[tuple[Node, Node]] = field(default_factory=list)  # (fused node, its decomposition's output)
+    keep: list[Any] = field(default_factory=list)  # the stand-ins, alive while the index is
+    constants: dict[int, np.ndarray] = field(default_factory=dict)  # id(stand-in of a constant) → its value
 
     def key(self, edge: Any) -> str:
-        return self.ids[id(edge)]
+        return self.ids[id(self.resolve(edge))]
+
+    def resolve(self, edge: Any) -> Any:
+        """The drawn edge for ``edge``: itself, or what an unfused view draws in its place (a
+        stand-in leaf stands for an edge that may itself be a fused node: follow both)."""
+        alias = self.alias
+        while alias and edge is not None and id(edge) in alias:
+            edge = alias[id(edge)]
+        return edge
+
+    def constant(self, node: Node, slot: int) -> np.ndarray | None:
+        """The value of a constant input of an unfused view's op, where it is known."""
+        return self.constants.get(id(node.parents[slot])) if self.constants else None
+
+    def parents(self, node: Node) -> tuple[Any, ...]:
+        """``node.parents``, as the index draws them."""
+        if not self.alias:
+            return node.parents
+        return tuple(self.resolve(p) for p in node.parents)
+
+    @property
+    def root_node(self) -> Any:
+        return self.resolve(self.root.grad_fn)
 
 
-def index_graph(root: Tensor) -> GraphIndex:
-    """Collect every node and leaf reachable from ``root`` (iteratively)."""
+def index_graph(root: Tensor, unfused: bool = False) -> GraphIndex:
+    """Collect every node and leaf reachable from ``root`` (iteratively); ``unfused``
+    puts each fused op's declared decomposition in its place."""
     start = root.grad_fn
-    nodes: list[Node] = []
+    index = GraphIndex(root, [], [], {}, {})
+    nodes = index.nodes
+    order: dict[int, tuple[int, ...]] = {}
     if start is not None:
+        order[id(start)] = (start.seq,)
         seen = {id(start)}
         stack = [start]
         while stack:
             node = stack.pop()
+            if unfused:
+                found = unfolded(node)
+                if found is not None:
+                    out, stand_ins = found
+                    index.alias[id(node)] = out
+                    index.unfolded.append((node, out))
+                    index.keep.append(stand_ins)
+                    for leaf, parent in stand_ins:
+                        index.alias[id(leaf)] = parent
+                        if parent is None:
+                            index.constants[id(leaf)] = leaf.data
+                    owner = index.owner.get(id(node), node)
+                    for k, inner in enumerate(_decomposition_nodes(out, stand_ins)):
+                        order[id(inner)] = order[id(node)] + (k,)
+                        index.owner[id(inner)] = owner
+                        seen.add(id(inner))
+                        stack.append(inner)
+                    continue
             nodes.append(node)
-            for parent in node.parents:
+            for parent in index.parents(node):
                 if type(parent) is Node and id(parent) not in seen:
                     seen.add(id(parent))
+                    order.setdefault(id(parent), (parent.seq,))
                     stack.append(parent)
-        nodes.sort(key=lambda n: n.seq)
-    ids: dict[int, str] = {}
-    leaves: list[Tensor] = []
-    consumers: dict[int, list[tuple[Node, int]]] = {}
+        nodes.sort(key=lambda n: order[id(n)])
     for number, node in enumerate(nodes):
-        ids[id(node)] = f"op{number}"
+        index.ids[id(node)] = f"op{number}"
     for node in nodes:
-        for i, parent in enumerate(node.parents):
+        for i, parent in enumerate(index.parents(node)):
             if parent is None:
                 continue
-            consumers.setdefault(id(parent), []).append((node, i))
-            if type(parent) is not Node and id(parent) not in ids:
-                ids[id(parent)] = f"t{len(leaves)}"
-                leaves.append(parent)
+            index.consumers.setdefault(id(parent), []).append((node, i))
+            if type(parent) is not Node and id(parent) not in index.ids:
+                index.ids[id(parent)] = f"t{len(index.leaves)}"
+                index.leaves.append(parent)
     if start is None:  # the root is itself a leaf
-        ids[id(root)] = "t0"
-        leaves.append(root)
-    return GraphIndex(root, nodes, leaves, ids, consumers)
+        index.ids[id(root)] = "t0"
+        index.leaves.append(root)
+    return index
+
+
+def _decomposition_nodes(out: Node, stand_ins: list[tuple[Tensor, Any]]) -> list[Node]:
+    """The nodes of a decomposition recorded on stand-in leaves, in recording order."""
+    found, stack, seen = [], [out], {id(out)}
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for parent in node.parents:
+            if type(parent) is Node and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return sorted(found, key=lambda n: n.seq)
 
 
 def root_edge(t: Tensor) -> Any:
@@ -84,19 +148,20 @@ def known_values(index: GraphIndex, tensors: dict[str, Tensor]) -> dict[int, np.
     the arrays ops saved for backward (which are inputs or outputs: ``saved_sources``)
     are values of known edges.
     """
-    values: dict[int, np.ndarray] = {id(root_edge(index.root)): index.root.data}
+    values: dict[int, np.ndarray] = {id(index.resolve(root_edge(index.root))): index.root.data}
     for leaf in index.leaves:
         values[id(leaf)] = leaf.data
     for t in tensors.values():
-        values[id(root_edge(t))] = t.data
+        values[id(index.resolve(root_edge(t)))] = t.data
     for node in index.nodes:
         saved = node.saved_values
         if not saved:
             continue
+        parents = index.parents(node)
         for value, source in zip(saved, node.saved_sources):
             if source is None:
                 continue
-            edge = node if source == -1 else node.parents[source]
+            edge = node if source == -1 else parents[source]
             if edge is not None and isinstance(value, np.ndarray) and id(edge) not in values:
                 values[id(edge)] = value
     return values
@@ -158,6 +223,11 @@ def sweep(index: GraphIndex, gradient: Any = None) -> Gradients:
         of[key] = np.asarray(g)
     if root.grad_fn is None:
         of[id(root)] = seed
+    for fused, out in index.unfolded:  # outer decompositions first: each one's δ is known by now
+        delta = of.get(id(fused))
+        if delta is not None:
+            run_backward([out], [np.asarray(delta)], retain_graph=True, create_graph=False, observer=watch)
+            of.update(watch.of)
     grads = Gradients("computed", of)
     grads.reduced = watch.sums
     return grads
@@ -223,6 +293,39 @@ def named_tensors(params: Any) -> dict[str, Tensor]:
     raise TypeError(
         f"viz: params must be a mapping {{name: tensor}} or a model with named_parameters(), got {type(params).__name__}"
     )
+
+
+def unfolded(node: Node) -> tuple[Node, list[tuple[Tensor, Any]]] | None:
+    """A fused node's declared decomposition, recorded apart on stand-in leaves (one per
+    input that carries a gradient, holding the value the node saved), so a read-only
+    sweep of it stops there. Returns its output node and the (stand-in, edge) pairs;
+    None for a primitive, or when there is nothing to unfold."""
+    spec = spec_of_function(node.fn)
+    if spec is None or spec.decomposition is None:
+        return None
+    saved = {s: v for v, s in zip(node.saved_values or (), node.saved_sources) if s is not None and s >= 0}
+    inputs: list[Any] = []
+    stand_ins: list[tuple[Tensor, Any]] = []
+    for i, parent in enumerate(node.parents):
+        value = saved.get(i)
+        if parent is None:
+            if value is not None and np.asarray(value).dtype.kind == "f":
+                # a stand-in too, so the picture can still name the constant (Sub saves nothing)
+                leaf = Tensor(np.asarray(value), requires_grad=True)
+                stand_ins.append((leaf, None))
+                inputs.append(leaf)
+            else:
+                inputs.append(value if value is not None else np.zeros(()))
+            continue
+        data = parent.data if type(parent) is not Node else value
+        if data is None:
+            data = np.zeros(parent.shape, parent.dtype)
+        leaf = Tensor(np.asarray(data), requires_grad=True)
+        stand_ins.append((leaf, parent))
+        inputs.append(leaf)
+    with enable_grad():
+        out = spec.decomposition(*inputs, **node.params)
+    return (out.grad_fn, stand_ins) if out.grad_fn is not None else None
 
 
 def expanded(node: Node) -> Node | None:

@@ -290,3 +290,26 @@ def test_graph_data_option(run, tmp_path):
     arrays, _, _ = saved(run)
     data = synthetic_bike_sharing(seed=8)
     assert f"= {ref.mse(arrays, data.train.X[:2], data.train.y[:2]):.4g}>" in (out / "model_forward.dot").read_text()
+
+
+def test_graph_expand_draws_the_unfused_op_graph(tmp_path):
+    """Without --expand the op graph shows the fused nodes the network records; with it, the
+    primitives they declare: Wᵀ, the matmul that carries δ back, the bias's broadcast sum."""
+    assert main(["graph", "--hidden", "3", "--batch-size", "4", "--out", str(tmp_path / "fused")]) == 0
+    assert main(["graph", "--hidden", "3", "--batch-size", "4", "--out", str(tmp_path / "unfused"), "--expand"]) == 0
+    fused = (tmp_path / "fused" / "ops_backward.dot").read_text()
+    unfused = (tmp_path / "unfused" / "ops_backward.dot").read_text()
+    assert fused.count("<b>Linear") == 2 and "<b>MseLoss" in fused and "<b>Transpose" not in fused
+    assert unfused.count("<b>Transpose") == 2 and unfused.count("<b>Matmul") == 2 and "<b>Linear" not in unfused
+    assert "Σ 4×3 → 3" in unfused  # δ¹ summed over the batch into ∂C/∂b¹
+    for view in ("model_forward", "model_backward"):  # the layer view is the same either way
+        assert (tmp_path / "fused" / f"{view}.dot").read_text() == (tmp_path / "unfused" / f"{view}.dot").read_text()
+    assert "δ¹ (4×3) = (δ² · W²) ◦ σ'(z¹)" in (tmp_path / "unfused" / "model_backward.dot").read_text()
+
+
+def test_train_expand_writes_both_views_unfused(tmp_path):
+    args = ["train", "--epochs", "1", "--hidden", "2", "--no-progress", "--expand", "--out", str(tmp_path)]
+    assert main(args) == 0
+    names = {p.name for p in (tmp_path / "graphs").iterdir()}
+    assert {f"{v}.dot" for v in ("model_forward", "model_backward", "ops_forward", "ops_backward")} <= names
+    assert "<b>Transpose" in (tmp_path / "graphs" / "ops_forward.dot").read_text()

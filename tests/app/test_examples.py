@@ -53,15 +53,18 @@ def test_digits_example_classifies():
 
 
 def test_render_graphs_example_writes_images(tmp_path):
+    """The example is the CLI's ``graph --expand``: the pictures the README shows."""
     from autograd_nn import viz
 
     module = _load("render_graphs")
     if viz.find_renderer("png") is None:  # it returns None, never raises, when there is none
         pytest.skip("no Graphviz renderer")
     written = module.main(tmp_path)
-    assert written == [tmp_path / "bike_forward.png", tmp_path / "bike_backward.png"]
+    views = ["model_backward", "model_forward", "ops_backward", "ops_forward"]
+    assert written == [tmp_path / f"{v}.png" for v in views]
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    forward, backward = ((tmp_path / f"bike_{k}.dot").read_text() for k in ("forward", "backward"))
+    forward, backward = ((tmp_path / f"ops_{k}.dot").read_text() for k in ("forward", "backward"))
     assert "label=<forward graph>" in forward and "δ" not in forward
     assert "label=<backward pass: δ = ∂C/∂(node)>" in backward and backward.count("<br/>δ ") >= 8  # δ on every op
+    assert "<b>Transpose" in backward and "<b>Linear" not in backward  # unfused: the path δ takes back

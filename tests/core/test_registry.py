@@ -70,6 +70,22 @@ def test_a_name_belongs_to_one_op():
     assert not [k for k in OP_REGISTRY if "AnotherExp" in k]
 
 
+def test_a_role_is_one_of_the_declared_roles():
+    """``role=`` says what an op is in a network (read by viz); a misspelt role fails at import."""
+    forward = staticmethod(lambda ctx, z: np.tanh(z))
+    Squash = type("Squash", (ag.Function,), {"forward": forward, "__module__": "tests.fake"})
+    with pytest.raises(ValueError, match=r"register_op on Squash: role must be one of \['activation', 'layer', 'loss'\]"):
+        register_op(reference=np.tanh, role="activaton")(Squash)
+    assert not [k for k in OP_REGISTRY if "Squash" in k]
+    roles = {spec.name: spec.role for spec in OP_REGISTRY.values()}
+    declared = {
+        "Sigmoid": "activation", "Relu": "activation", "Tanh": "activation", "LeakyRelu": "activation",
+        "Softplus": "activation", "Linear": "layer", "MseLoss": "loss", "BinaryCrossEntropy": "loss",
+        "Exp": None, "Matmul": None, "Softmax": None,
+    }  # fmt: skip
+    assert {name: roles[name] for name in declared} == declared
+
+
 def test_a_users_op_takes_no_public_names():
     with pytest.raises(TypeError, match=r"public names \(twice\) are generated for autograd_nn's own ops only"):
 

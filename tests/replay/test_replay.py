@@ -290,3 +290,12 @@ def test_functional_dropout_seeded_per_call_runs_eagerly_with_a_warning():
         results = [fast(x).item() for _ in range(4)]
     assert results == [step(x).item()] * 4  # every call the same mask, as eagerly
     assert fast.replays == 0 and "nn.Dropout" in fast.eager_because
+
+
+def test_recordings_that_became_no_program_are_let_go():
+    model, _, _, step = _training("adam")  # the first call makes Adam's state: it records differently
+    fast = ag.compile(step)
+    for x, y in _batches(5):
+        fast(x, y)
+    assert fast.recordings == 3 and len(fast.programs()) == 1
+    assert not any(fast._candidates.values())  # no recording is kept once its spec has a program

@@ -38,11 +38,11 @@ def test_forward_view_has_the_ops_tensors_and_edges_of_the_graph():
     source = viz.draw_forward(loss, params={"w": w, "b": b}).source
     found = nodes(source)
     assert set(found) == {"op0", "op0_in1", "op1", "op2", "t0", "t1"}
-    assert found["op0"][0].startswith("<b>Mul</b><br/>2 float64")
-    assert "saves x, y" in found["op0"][0]
-    assert found["op0_in1"][0].startswith("<b>y</b> (constant)<br/>2 float64")  # the data x, saved by Mul
+    assert found["op0"][0].startswith("<b>Mul  h₁</b><br/>2 float64")  # named as explain_backward names it
+    assert "saves w, c₁" in found["op0"][0]  # by what they are, not by Mul's argument slots x, y
+    assert found["op0_in1"][0].startswith("<b>c₁</b><br/>2 float64 constant")  # the data, saved by Mul
     assert "= [3, 4]" in found["op0_in1"][0]
-    assert found["op2"][0].startswith("<b>Sum</b>  <i>loss C</i><br/>scalar float64")
+    assert found["op2"][0].startswith("<b>Sum  C</b><br/>scalar float64")
     assert "= -3</font>" in found["op2"][0]  # the root's value: 1.5·3 − 2·4 + 2·0.25
     assert found["t0"][0].startswith("<b>w</b><br/>2 float64") and "= [1.5, -2]" in found["t0"][0]
     assert 'penwidth="2"' in found["t0"][1]  # parameters have a thick border
@@ -83,7 +83,7 @@ def test_drawing_backward_changes_nothing_in_the_graph_or_the_tensors():
     hidden.register_hook(lambda g: calls.append(g))
     out = (hidden + b).sum()
     viz.draw_backward(out)
-    viz.explain_backward(out, file=None)
+    viz.explain_backward(out)
     assert hidden.grad is None and w.grad is None and calls == []
     out.backward()  # the graph was not freed by drawing
     np.testing.assert_array_equal(w.grad.data, x.data)
@@ -191,13 +191,13 @@ def test_colour_scale_is_relative_to_the_graph_and_interpolates_between_the_stop
     assert fill["quarter"] == "#e2edde"  # (226.5, 237, 221.5) rounded half to even
 
 
-def test_legend_prints_the_scale_from_the_largest_red_to_the_smallest_blue():
+def test_legend_prints_the_scale_from_the_smallest_blue_to_the_largest_red():
     big = ag.tensor([1.0, 1.0], requires_grad=True)
     small = ag.tensor([1.0, 1.0], requires_grad=True)
     source = viz.draw_backward((big * 1000.0).sum() + (small * 0.001).sum()).source
-    rows = re.findall(r'<td bgcolor="(#\w+)"[^>]*> </td><td align="left">([^<]*)</td>', source)
-    assert rows[:5] == [(RED, "1000"), ("#fdc09f", "31.62"), (YELLOW, "1"), ("#e2edde", "0.03162"), (BLUE, "0.001")]
-    assert (GREY, "δ = 0") in rows and (MAGENTA, "NaN / inf") in rows
+    rows = re.findall(r'<td bgcolor="(#\w+)" border="1"><font point-size="9"> ([^<]*) </font></td>', source)
+    assert rows[:5] == [(BLUE, "0.001"), ("#e2edde", "0.03162"), (YELLOW, "1"), ("#fdc09f", "31.62"), (RED, "1000")]
+    assert (GREY, "δ = 0") in rows and (MAGENTA, "NaN/inf") in rows
 
 
 def test_a_nan_gradient_is_painted_magenta():
@@ -242,14 +242,14 @@ def test_a_hundred_thousand_node_chain_renders_to_dot_without_recursion():
     assert "(Tanh) × 99999" in collapsed
     assert len(nodes(collapsed)) < 10
     # the collapsed node still reports δ at both ends of the chain and its range
-    assert "δ at output" in collapsed and "δ at input" in collapsed and "RMS δ from" in collapsed
+    assert "δ at output" in collapsed and "δ at input" in collapsed and "RMS of δ from" in collapsed
 
 
 def test_values_text_formats_tiny_tensors_in_full():
     assert number(0.000123456) == "0.0001235"
 
 
-def test_six_elements_are_shown_in_full_and_seven_as_norm_min_and_max():
+def test_six_elements_are_shown_in_full_and_seven_as_rms_min_and_max():
     six = ag.tensor([1.0, -2.0, 3.0, 4.0, 5.0, 6.0], requires_grad=True)
     seven = ag.tensor([-3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0], requires_grad=True)
     found = nodes(viz.draw_forward(six.sum() + seven.sum(), params={"six": six, "seven": seven}).source)
@@ -257,14 +257,14 @@ def test_six_elements_are_shown_in_full_and_seven_as_norm_min_and_max():
         re.match(r"<b>(\w+)</b>", label).group(1): label for label, _ in found.values() if label.startswith("<b>s")
     }
     assert "= [1, -2, 3, 4, 5, 6]" in labels["six"]
-    assert "‖·‖=5 min=-3 max=4" in labels["seven"]  # √(9 + 16) = 5
+    assert "RMS=1.89</font><br/><font point-size=\"9\">min=-3 max=4" in labels["seven"]  # √((9 + 16)/7)
 
 
 def test_an_op_that_saves_its_output_shows_that_value():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     found = nodes(viz.draw_forward(x.exp().sum()).source)  # Sum keeps nothing: only Exp saved its output
-    (exp_label,) = [label for label, _ in found.values() if label.startswith("<b>Exp</b>")]
-    assert "saves output" in exp_label and "= [2.718, 7.389]" in exp_label  # e¹, e²
+    (exp_label,) = [label for label, _ in found.values() if label.startswith("<b>Exp")]
+    assert "saves its output" in exp_label and "= [2.718, 7.389]" in exp_label  # e¹, e²
 
 
 def _tanh_chain(n):

@@ -110,3 +110,32 @@ def test_a_missing_explicit_renderer_is_reported_and_the_dot_kept(tmp_path, monk
     with pytest.raises(viz.RendererNotFoundError, match="cannot run the layout program .*no-such-dot"):
         graph.save(tmp_path / "g.svg")
     assert (tmp_path / "g.dot").read_text() == graph.source
+
+
+@pytest.mark.parametrize("program", ["dot", "graphviz-pure"])
+def test_the_digraph_api_render_and_pipe_work_with_either_renderer(program, tmp_path, monkeypatch):
+    """``Graph`` is a ``graphviz.Digraph``: its own ``render``/``pipe`` (what graphviz users
+    call) write the same files and bytes, laid out by whichever renderer is found."""
+    path = shutil.which("dot") if program == "dot" else _render._graphviz_pure()
+    if path is None:
+        pytest.skip(f"{program} is not installed")
+    monkeypatch.setenv("AUTOGRAD_NN_DOT", path)
+    graph = bike_backward()
+    out = graph.render("net", directory=tmp_path, format="png")
+    assert out == str(tmp_path / "net.png") and (tmp_path / "net").read_text() == graph.source
+    width, height = png_size((tmp_path / "net.png").read_bytes())
+    assert 300 < width < 10_000 and 300 < height < 10_000
+    svg = graph.render(outfile=tmp_path / "sub" / "net.svg", cleanup=True)
+    assert svg == str(tmp_path / "sub" / "net.svg") and not (tmp_path / "sub" / "net.gv").exists()
+    assert ET.fromstring((tmp_path / "sub" / "net.svg").read_bytes()).tag.endswith("svg")
+    assert graph.pipe(format="svg", encoding="utf-8") == (tmp_path / "sub" / "net.svg").read_text()
+    assert graph.pipe(format="png")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_render_without_a_renderer_keeps_the_source_and_says_how(tmp_path, monkeypatch):
+    monkeypatch.setattr(_render, "find_renderer", lambda format="svg": None)
+    monkeypatch.setattr(_render, "_graphviz_pure", lambda: None)
+    graph = bike_backward()
+    with pytest.raises(viz.RendererNotFoundError, match=r"apt-get install graphviz.*written to .*g\.gv"):
+        graph.render(tmp_path / "g.gv", format="svg")
+    assert (tmp_path / "g.gv").read_text() == graph.source and not (tmp_path / "g.gv.svg").exists()
