@@ -16,9 +16,10 @@ from ._default_dtype import get_default_dtype, set_default_dtype
 from .anomaly import AnomalyError
 from .autograd import grad, increment_version
 from .checkpoint import load, save
-from .creation import as_tensor, tensor
+from .creation import arange, as_tensor, empty, eye, full, linspace, one_hot, ones, tensor, unravel_index, zeros
 from .engine import GraphFreedError
 from .function import Function
+from .functional import put_along_axis
 from .grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -30,6 +31,7 @@ from .grad_mode import (
 )
 from .graph import Context, Node, RemovableHandle
 from .interop import from_torch, to_torch
+from .random import manual_seed, normal, rand, randint, randn, randperm, uniform
 from .registry import register_op
 from .replay import CompileError, CompileWarning, compile
 from .tensor import Tensor
@@ -57,5 +59,9 @@ __all__ = [
     "get_default_dtype", "grad", "increment_version", "is_anomaly_enabled", "is_grad_enabled", "load", "nn",
     "no_grad", "optim", "register_op", "save", "set_default_dtype", "set_detect_anomaly", "set_grad_enabled",
     "tensor", "to_torch",
+    # making tensors (creation.py, random.py)
+    "arange", "empty", "eye", "full", "linspace", "manual_seed", "normal", "one_hot", "ones", "rand", "randint",
+    "randn", "randperm", "uniform", "unravel_index", "zeros",
+    "put_along_axis",  # numpy's in-place write (functional.py)
 ]  # fmt: skip
 __all__ += sorted(functional.TOP_LEVEL)  # the generated array functions

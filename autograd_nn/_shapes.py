@@ -49,7 +49,12 @@ def _mismatch(op_name: str, grad_shape: Shape, shape: Shape, index: int | None) 
 
 
 def normalize_axes(axis: int | tuple[int, ...] | None, ndim: int, op_name: str) -> tuple[int, ...]:
-    """Return ``axis`` as a sorted tuple of non-negative ints (all axes for ``None``)."""
+    """Return ``axis`` as a sorted tuple of non-negative ints (all axes for ``None``).
+
+    A 0-d array accepts axis 0 and −1 and has nothing to reduce over them: ``t.sum(axis=0)``
+    of a scalar is the scalar, as in PyTorch (numpy raises; accepting it breaks no numpy
+    program and lets code written for any rank, ``x.sum(dim=-1)``, reach rank 0).
+    """
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
@@ -59,9 +64,10 @@ def normalize_axes(axis: int | tuple[int, ...] | None, ndim: int, op_name: str) 
         )
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{op_name}: axis {a} is out of bounds for an array of dimension {ndim}")
-        out.append(a % ndim if ndim else 0)
+        if ndim:
+            out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op_name}: repeated axis in {axis!r}")
     return tuple(sorted(out))

@@ -27,11 +27,18 @@ _REQUIRED = inspect.Parameter.empty
 
 def with_registered_members(cls: type) -> type:
     """Class decorator: give ``cls`` (the Tensor) every registered method, operator,
-    in-place method and property, and the ufunc table its ``__array_ufunc__`` reads."""
+    in-place method and property, the ufunc table its ``__array_ufunc__`` reads and the
+    numpy-function table its ``__array_function__`` reads (``np.sum(t)`` is ``ag.sum(t)``:
+    a function is numpy's when numpy has a function of the declared name)."""
     ufuncs: dict[Any, Callable[..., Any]] = {}
+    functions: dict[Any, Callable[..., Any]] = {}
     for spec in builtin_specs():
         surface = spec.surface
         call = _call(spec)
+        for name in surface.functions:
+            twin = numpy_function(name)
+            if twin is not None:
+                functions[twin] = _entry(spec, call, name, cls)
         for name in surface.methods:
             setattr(cls, name, _named(_entry(spec, call, name), name, spec, method=True))
         for name in surface.operators:
@@ -44,7 +51,19 @@ def with_registered_members(cls: type) -> type:
         for ufunc in surface.ufuncs:
             ufuncs[ufunc] = _entry(spec, call, ufunc.__name__)
     cls._ufunc_table = ufuncs  # type: ignore[attr-defined]
+    cls._function_table = functions  # type: ignore[attr-defined]
     return cls
+
+
+def numpy_function(name: str) -> Any:
+    """numpy's function called ``name`` (in ``numpy`` or ``numpy.linalg``), or None: the
+    one ``__array_function__`` hands to the op declaring that name. Ufuncs are left to
+    the ufunc table."""
+    for namespace in (np, np.linalg):
+        candidate = getattr(namespace, name, None)
+        if callable(candidate) and not isinstance(candidate, (np.ufunc, type)):
+            return candidate
+    return None
 
 
 def public_functions(as_tensor: Callable[[Any], Any]) -> tuple[dict[str, Callable[..., Any]], dict[str, Callable[..., Any]]]:

@@ -1,4 +1,10 @@
-"""Making tensors from data: ``tensor`` (always a copy) and ``as_tensor`` (no copy when it can)."""
+"""Making tensors: from data (``tensor`` always copies, ``as_tensor`` shares when it can)
+and from a shape (``zeros``, ``ones``, ``full``, ``empty``, ``arange``, ``linspace``,
+``eye``), with numpy's signatures and defaults (float64) plus PyTorch's ``dtype=`` and
+``requires_grad=``; ``one_hot`` and ``unravel_index`` for integer labels and indices.
+Random tensors are in ``autograd_nn.random``; ``zeros_like`` and friends are ops
+(``ops/creation_like.py``), so that ``np.zeros_like(t)`` reaches them.
+"""
 
 from __future__ import annotations
 
@@ -31,3 +37,85 @@ def as_tensor(value: Any, dtype: Any = None) -> Tensor:
     if isinstance(value, Tensor):
         return value if dtype is None or np.dtype(dtype) == value.dtype else value.astype(dtype)
     return Tensor(value, dtype=dtype)
+
+
+def shape_of(name: str, shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """A shape from numpy's ``zeros((2, 3))`` or PyTorch's ``zeros(2, 3)``."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = tuple(shape[0])
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise ValueError(f"{name}: a shape is non-negative ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def _leaf(name: str, array: np.ndarray, requires_grad: bool) -> Tensor:
+    if requires_grad and array.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: only floating-point tensors can require gradients, got dtype {array.dtype}; pass dtype=np.float64"
+        )
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``zeros((2, 3))`` (numpy) or ``zeros(2, 3)`` (PyTorch); float64 by default."""
+    return _leaf("zeros", np.zeros(shape_of("zeros", shape), dtype=dtype), requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones: ``ones((2, 3))`` or ``ones(2, 3)``; float64 by default."""
+    return _leaf("ones", np.ones(shape_of("ones", shape), dtype=dtype), requires_grad)
+
+
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given shape, filled with zeros (never uninitialised memory)."""
+    return _leaf("empty", np.zeros(shape_of("empty", shape), dtype=dtype), requires_grad)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` filled with ``fill_value`` (its dtype, unless ``dtype`` is given), as ``np.full``."""
+    return _leaf("full", np.full(shape_of("full", (shape,)), fill_value, dtype=dtype), requires_grad)
+
+
+def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``arange([start,] stop[, step])``: evenly spaced values in [start, stop), as ``np.arange``."""
+    if not 1 <= len(args) <= 3:
+        raise TypeError(f"arange: takes 1 to 3 positional arguments (start, stop, step), got {len(args)}")
+    return _leaf("arange", np.arange(*args, dtype=dtype), requires_grad)
+
+
+def linspace(
+    start: float, stop: float, num: int = 50, endpoint: bool = True, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """``num`` evenly spaced values from start to stop (included unless ``endpoint=False``), as ``np.linspace``."""
+    return _leaf("linspace", np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype), requires_grad)
+
+
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: N803
+    """The N×M matrix with ones on diagonal ``k`` and zeros elsewhere, as ``np.eye``."""
+    return _leaf("eye", np.eye(N, M, k, dtype=dtype or np.float64), requires_grad)
+
+
+def _integers(name: str, values: Any) -> np.ndarray:
+    array = np.asarray(values.data if isinstance(values, Tensor) else values)
+    if array.dtype.kind not in "iub" and not (array.size == 0 and array.dtype.kind == "f"):
+        raise TypeError(f"{name}: expected integer indices, got dtype {array.dtype}")
+    return array.astype(np.int64)
+
+
+def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
+    """Integer labels of any shape → int64 indicators with a new last axis of ``num_classes``
+    (``-1``: one more than the largest label), as PyTorch's ``F.one_hot``."""
+    labels = _integers("one_hot", labels)
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"one_hot: labels must be non-negative, got {labels.min()}")
+    largest = int(labels.max()) if labels.size else -1
+    if num_classes == -1:
+        num_classes = largest + 1
+    if largest >= num_classes:
+        raise ValueError(f"one_hot: label {largest} is out of range for num_classes={num_classes}")
+    return Tensor((labels[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[np.ndarray, ...]:
+    """Flat indices → a tuple of index arrays into ``shape``, as ``np.unravel_index``."""
+    return np.unravel_index(_integers("unravel_index", indices), shape_of("unravel_index", (shape,)))

@@ -21,6 +21,26 @@ _new = object.__new__
 _ALLOWED_KINDS = "biuf"  # booleans, integers, floating point
 
 
+class Size(int):
+    """``Tensor.size``: the number of elements (numpy's ``size``, an int), callable as
+    PyTorch's ``size(dim=None)``, which gives the shape or the length of one axis."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> Size:
+        size = super().__new__(cls, count)
+        size.shape = shape
+        return size
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        ndim = len(self.shape)
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+            raise IndexError(f"size: dim {dim!r} is out of range for a tensor of shape {self.shape}")
+        return self.shape[dim]
+
+
 @with_registered_members
 class Tensor:
     """An n-dimensional array that records the operations applied to it.
@@ -52,6 +72,7 @@ class Tensor:
     # ndarray ⊕ Tensor must reach Tensor's operators, not build an object array.
     __array_priority__ = 1000.0
     _ufunc_table: dict[np.ufunc, Callable[..., Any]]
+    _function_table: dict[Callable[..., Any], Callable[..., Any]]
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
         if getattr(type(data), "__autograd_tensor__", False):
@@ -98,9 +119,20 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        """The number of elements."""
+    def size(self) -> Size:
+        """The number of elements, as ``ndarray.size``; called, PyTorch's ``size()``:
+        ``t.size == 6``, ``t.size() == (2, 3)``, ``t.size(1) == 3``."""
+        return Size(self.data.size, self.data.shape)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for ``size``)."""
         return self.data.size
+
+    nelement = numel
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's name for ``ndim``)."""
+        return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
@@ -167,6 +199,17 @@ class Tensor:
                 f"methods, or apply it to t.data (a plain array, not differentiable)"
             )
         return op(*inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """``np.sum(t)``, ``np.concatenate([t, u])``: numpy functions that have an op run it."""
+        op = self._function_table.get(func)
+        if op is None:
+            where = "numpy.linalg" if func is getattr(np.linalg, func.__name__, None) else "numpy"
+            raise TypeError(
+                f"{where}.{func.__name__} has no autograd_nn op, so it cannot take tensors; use "
+                f"autograd_nn.{func.__name__} if it exists, or call it on t.data (a plain array, not differentiable)"
+            )
+        return op(*args, **kwargs)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")

@@ -1,4 +1,6 @@
-"""Activations a = f(z) as modules, and ``Dropout``."""
+"""Activations a = f(z) as modules, and ``Dropout``: PyTorch's names, arguments and (for
+``PReLU``) parameter, so ``state_dict``s move unchanged. ``inplace=`` is accepted wherever
+PyTorch has it and has no effect: autograd_nn never overwrites an op's input."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from .. import functional as F
 from ..tensor import Tensor
 from . import init
 from .module import Module
+from .parameter import Parameter
 
 
 class Sigmoid(Module):
@@ -69,6 +72,188 @@ class Softmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class _Elementwise(Module):
+    """An activation without parameters: ``forward`` applies ``_function`` (a name in ``F``)."""
+
+    _function = ""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Any) -> Tensor:
+        return getattr(F, self._function)(input)
+
+
+class SiLU(_Elementwise):
+    """a = z σ(z) (also called swish)."""
+
+    _function = "silu"
+
+
+class Mish(_Elementwise):
+    """a = z tanh(softplus(z))."""
+
+    _function = "mish"
+
+
+class Hardswish(_Elementwise):
+    """a = z · relu6(z + 3) / 6."""
+
+    _function = "hardswish"
+
+
+class Hardsigmoid(_Elementwise):
+    """a = relu6(z + 3) / 6."""
+
+    _function = "hardsigmoid"
+
+
+class ReLU6(_Elementwise):
+    """a = min(max(z, 0), 6)."""
+
+    _function = "relu6"
+
+
+class SELU(_Elementwise):
+    """a = λ · elu(z, α) with α ≈ 1.6733, λ ≈ 1.0507."""
+
+    _function = "selu"
+
+
+class LogSigmoid(Module):
+    """a = ln σ(z), finite for any z."""
+
+    def forward(self, input: Any) -> Tensor:
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """a = z / (1 + abs(z))."""
+
+    def forward(self, input: Any) -> Tensor:
+        return F.softsign(input)
+
+
+class GELU(Module):
+    """a = z Φ(z) with Φ the standard normal CDF; ``approximate='tanh'`` for the tanh form."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input: Any) -> Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class ELU(Module):
+    """a = z if z > 0 else α(eᶻ − 1)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, bool(inplace)
+
+    def forward(self, input: Any) -> Tensor:
+        return F.elu(input, alpha=self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class CELU(ELU):
+    """a = z if z > 0 else α(e^(z/α) − 1)."""
+
+    def forward(self, input: Any) -> Tensor:
+        return F.celu(input, alpha=self.alpha)
+
+
+class Softplus(Module):
+    """a = ln(1 + e^(βz)) / β, and z where βz > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Any) -> Tensor:
+        return F.softplus(input, beta=self.beta, threshold=self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """a = min(max(z, min_val), max_val)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, bool(inplace)
+
+    def forward(self, input: Any) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class _AlongDim(Module):
+    """An activation along one axis, ``dim`` as PyTorch names it."""
+
+    _function = ""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Any) -> Tensor:
+        return getattr(F, self._function)(input, axis=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(_AlongDim):
+    """yᵢ = zᵢ − ln Σⱼ eᶻʲ along ``dim``."""
+
+    _function = "log_softmax"
+
+
+class Softmin(_AlongDim):
+    """sᵢ = e^(−zᵢ) / Σⱼ e^(−zⱼ) along ``dim``."""
+
+    _function = "softmin"
+
+
+class GLU(_AlongDim):
+    """a ⊙ σ(b) for the halves a, b of the input along ``dim``."""
+
+    _function = "glu"
+
+
+class PReLU(Module):
+    """a = z if z > 0 else w·z, with a learnable slope ``weight`` of shape (num_parameters,),
+    all ``init`` at first (PyTorch's 0.25): one for all channels, or one per channel (axis 1)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None):
+        super().__init__()
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
+        self.num_parameters = int(num_parameters)
+        self.weight = Parameter(np.full(self.num_parameters, init, dtype=np.dtype(dtype or np.float64)))
+
+    def forward(self, input: Any) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class Dropout(Module):

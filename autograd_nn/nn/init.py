@@ -3,9 +3,10 @@
 Every function fills ``tensor.data`` in place (keeping its dtype) and returns the tensor.
 
 **Randomness.** Each function takes ``generator=``, a ``numpy.random.Generator``. Without
-one, it draws from this module's default generator, which is also what ``nn.Linear``'s
-default initialisation and ``nn.Dropout`` use. The default generator starts unseeded
-(like numpy's ``default_rng()``); ``manual_seed(seed)`` re-seeds it, so::
+one, it draws from the default generator of ``autograd_nn.random``, which is also what
+``nn.Linear``'s default initialisation, ``nn.Dropout`` and ``autograd_nn.rand`` use. It
+starts unseeded (like numpy's ``default_rng()``); ``manual_seed(seed)`` (the same as
+``autograd_nn.manual_seed``) re-seeds it, so::
 
     nn.init.manual_seed(0)
     model = nn.Sequential(nn.Linear(56, 8), nn.Sigmoid(), nn.Linear(8, 1))
@@ -22,6 +23,7 @@ import math
 
 import numpy as np
 
+from .. import random
 from ..tensor import Tensor
 
 __all__ = [
@@ -30,29 +32,22 @@ __all__ = [
     "xavier_uniform_", "zeros_",
 ]  # fmt: skip
 
-_default = np.random.default_rng()
-
 
 def manual_seed(seed: int | None) -> np.random.Generator:
-    """Re-seed the default generator of ``nn`` (init functions, ``Linear``, ``Dropout``)
-    and return it. As ``torch.manual_seed``, it re-seeds the generator in place: every
-    holder of it (a layer, a compiled step's replay) draws the new stream, which is
-    ``np.random.default_rng(seed)``'s."""
-    _default.bit_generator.state = np.random.default_rng(seed).bit_generator.state
-    return _default
+    """Re-seed the default generator (init functions, ``Linear``, ``Dropout``, and every
+    random function of autograd_nn: it is ``autograd_nn.manual_seed``) and return it. As
+    ``torch.manual_seed``, it re-seeds the generator in place: every holder of it (a layer,
+    a compiled step's replay) draws the new stream, which is ``np.random.default_rng(seed)``'s."""
+    return random.manual_seed(seed)
 
 
 def default_generator() -> np.random.Generator:
-    """The generator ``nn`` draws from when no ``generator=`` is given."""
-    return _default
+    """The generator ``nn`` draws from when no ``generator=`` is given (``autograd_nn.random``'s)."""
+    return random.default_generator()
 
 
 def _rng(generator: np.random.Generator | None) -> np.random.Generator:
-    if generator is None:
-        return _default
-    if not isinstance(generator, np.random.Generator):
-        raise TypeError(f"nn.init: generator must be a numpy.random.Generator, got {type(generator).__name__}")
-    return generator
+    return random.generator_of("nn.init", generator)
 
 
 def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:

@@ -19,7 +19,7 @@ For example (``tests/interop/`` runs this and much more against ONNX Runtime)::
 
 from __future__ import annotations
 
-from . import _elementwise, _indexing, _structure, _windows  # noqa: F401 - the converters of the core's ops
+from . import _elementwise, _indexing, _math, _structure, _windows  # noqa: F401 - the converters of the core's ops
 from ._call import OpCall
 from ._export import DEFAULT_OPSET, UnsupportedOperatorError, export
 from ._graph import OnnxGraph

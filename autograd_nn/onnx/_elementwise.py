@@ -19,7 +19,7 @@ SAME: dict[type, str] = {
     ops.Add: "Add", ops.Sub: "Sub", ops.Mul: "Mul", ops.Div: "Div", ops.Pow: "Pow", ops.Neg: "Neg",
     ops.Abs: "Abs", ops.Sign: "Sign", ops.Maximum: "Max", ops.Minimum: "Min",
     ops.Exp: "Exp", ops.Log: "Log", ops.Sqrt: "Sqrt", ops.Sin: "Sin", ops.Cos: "Cos",
-    ops.Tanh: "Tanh", ops.Sigmoid: "Sigmoid", ops.Relu: "Relu", ops.Softplus: "Softplus", ops.Erf: "Erf",
+    ops.Tanh: "Tanh", ops.Sigmoid: "Sigmoid", ops.Relu: "Relu",
 }  # fmt: skip
 
 
@@ -95,7 +95,7 @@ def _copy_from(g: Any, op: Any) -> str:
 def _binary_cross_entropy(g: Any, op: Any) -> str:
     """−[y ln p + (1 − y) ln(1 − p)], each log clamped at −100 as the op does."""
     dtype = op.dtype
-    p, y = op.input(0, dtype), op.param_value("target", dtype)
+    p, y = op.input(0, dtype), op.input(1, dtype)  # the target is an input: it has a gradient
     one, floor = g.constant(1.0, dtype), g.constant(-100.0, dtype)
     log_p = g.op("Max", g.op("Log", p, dtype=dtype), floor, dtype=dtype)
     log_q = g.op("Max", g.op("Log", g.op("Sub", one, p, dtype=dtype), dtype=dtype), floor, dtype=dtype)

@@ -36,6 +36,8 @@ _REDUCE = {
     ops.Mean: ("ReduceMean", 18),
     ops.Max: ("ReduceMax", 18),
     ops.Min: ("ReduceMin", 18),
+    ops.Prod: ("ReduceProd", 18),
+    ops.LogSumExp: ("ReduceLogSumExp", 18),
 }
 
 

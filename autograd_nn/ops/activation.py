@@ -98,20 +98,29 @@ class LeakyRelu(Function):
 
 
 @register_op(
-    reference=lambda z: np.log1p(np.exp(z)), domain=(-8, 8), functions="softplus", methods="softplus", role="activation"
-)
+    reference=lambda z, beta, threshold: np.log1p(np.exp(beta * z)) / beta, domain=(-8, 8),
+    params={"beta": (1.0, 0.5, 2.0), "threshold": (20.0,)}, functions="softplus", methods="softplus", role="activation",
+)  # fmt: skip
 class Softplus(Function):
-    """a = ln(1 + eᶻ);  δz = δa · σ(z)"""
+    """a = ln(1 + e^(βz)) / β, or z where βz > threshold (PyTorch's);  δz = δa · σ(βz) (1 past the threshold)"""
 
     @staticmethod
-    def forward(ctx: Any, z: Any) -> Any:
+    def forward(ctx: Any, z: Any, *, beta: float = 1.0, threshold: float = 20.0) -> Any:
         ctx.save_for_backward(z)
-        return np.logaddexp(0, z)
+        scaled = z * beta
+        ctx.beta, ctx.linear = beta, np.asanyarray(scaled > threshold)
+        a = np.logaddexp(0, scaled)  # NOTE: ln(1 + eᵘ) without overflow for large u
+        if beta != 1:
+            a /= beta
+        return np.where(ctx.linear, z, a) if ctx.linear.any() else a
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (z,) = ctx.saved_tensors
-        return grad * ctx.xp.sigmoid(z)
+        slope = ctx.xp.sigmoid(z * ctx.beta)
+        if ctx.linear.any():
+            slope = ctx.xp.where(ctx.linear, 1, slope)
+        return grad * slope
 
 
 def _shifted(z: np.ndarray, axis: int) -> np.ndarray:

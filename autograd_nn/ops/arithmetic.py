@@ -108,7 +108,7 @@ class Div(Function):
     operators=("__pow__", "__rpow__"), inplace=("pow_", "__ipow__"), ufuncs=np.power,
 )  # fmt: skip
 class Pow(Function):
-    """z = xʸ;  δx = δz · y · xʸ⁻¹,  δy = δz · z · ln x"""
+    """z = xʸ;  δx = δz · y · xʸ⁻¹,  δy = δz · z · ln x   (δx = 0 where y = 0; δy = 0 where x = 0 ≤ y)"""
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
@@ -120,11 +120,18 @@ class Pow(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         x, y, z = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        grad_x = grad * y * x ** (y - 1) if need_x else None
-        grad_y = None
+        where, at_zero = ctx.xp.where, np.asanyarray(x == 0)
+        grad_x = grad_y = None
+        if need_x:
+            # NOTE: x⁰ = 1 has slope 0 everywhere, also at x = 0, where y · xʸ⁻¹ = 0 · ∞ is nan
+            # (PyTorch masks it too). The base is replaced there, not the result, so that the
+            # derivative of this formula (create_graph) has no nan either.
+            base = where(at_zero & np.asanyarray(y == 0), 1, x)
+            grad_x = grad * y * base ** (y - 1)
         if need_y:
-            # NOTE: 0ʸ is 0 for y > 0 whatever ln 0 says; mask it as PyTorch does.
-            grad_y = grad * z * ctx.xp.log(ctx.xp.where(np.asanyarray(x == 0), 1, x))
+            # NOTE: 0ʸ = 0 for every y > 0 (and 0⁰ = 1): the slope in y is 0 there whatever
+            # ln 0 says, as PyTorch has it; for y < 0, 0ʸ = ∞ and so is the slope.
+            grad_y = grad * z * ctx.xp.log(where(at_zero & np.asanyarray(y >= 0), 1, x))
         return grad_x, grad_y
 
 
@@ -143,7 +150,7 @@ class Neg(Function):
 
 @register_op(
     reference=lambda x: np.where(x < 0, -x, x), kinks=[0.0], functions=("abs", "absolute"), methods="abs",
-    operators="__abs__", ufuncs=np.absolute,
+    operators="__abs__", ufuncs=(np.absolute, np.fabs), derivative=np.abs,
 )  # fmt: skip
 class Abs(Function):
     """z = abs(x);  δx = δz · sign(x)   (0 at x = 0)"""
@@ -198,7 +205,10 @@ class Maximum(Function):
         return grad * weight_x, grad * (1 - weight_x)
 
 
-@register_op(reference=lambda x, y: np.where(x < y, x, y), distinct=True, functions="minimum", ufuncs=np.minimum)
+@register_op(
+    reference=lambda x, y: np.where(x < y, x, y), distinct=True, functions="minimum", ufuncs=np.minimum,
+    derivative=np.minimum,
+)
 class Minimum(Function):
     """z = min(x, y);  δx = δz · [x < y],  δy = δz · [y < x];  ties split δz evenly"""
 
@@ -252,7 +262,11 @@ def _clip_args(x: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,
 @register_op(
     reference=lambda x, a_min, a_max: np.minimum(np.maximum(x, _or(a_min, -np.inf)), _or(a_max, np.inf)),
     kinks=["a_min", "a_max"], params={"a_min": (None, -1.0, -0.25), "a_max": (None, 0.5, 2.0)},
-    functions="clip", methods=("clip", "clamp"), inplace=("clip_", "clamp_"), parse=_clip_args,
+    functions=("clip", "clamp"), methods=("clip", "clamp", "clamp_min", "clamp_max"), inplace=("clip_", "clamp_"),
+    parse={"clamp_min": lambda x, min: _clip_args(x, min), "clamp_max": lambda x, max: _clip_args(x, None, max),  # noqa: A006
+           None: _clip_args},
+    arguments={"clamp_min": lambda inputs, params: ((inputs[0], params["a_min"]), {}),
+               "clamp_max": lambda inputs, params: ((inputs[0], params["a_max"]), {})},
 )  # fmt: skip
 class Clip(Function):
     """z = clip(x, lo, hi);  δx = δz · [lo ≤ x ≤ hi]"""
@@ -267,21 +281,43 @@ class Clip(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         (x,) = ctx.saved_tensors
         low, high = ctx.bounds
-        inside = np.ones_like(x, dtype=bool)  # (made from x: a compiled step sees it made)
+        inside = None  # the mask is made of comparisons only (no buffer written into): a compiled step follows it
         if low is not None:
-            inside &= np.asanyarray(x >= low)
+            inside = np.asanyarray(x >= low)
         if high is not None:
-            inside &= np.asanyarray(x <= high)
-        return grad * inside
+            below = np.asanyarray(x <= high)
+            inside = below if inside is None else inside & below
+        return grad if inside is None else grad * inside
 
 
 def _astype_args(x: Any, dtype: Any) -> tuple[tuple[Any], dict[str, Any]]:
     return (x,), {"dtype": np.dtype(dtype)}
 
 
+def _to_args(x: Any, target: Any = None, dtype: Any = None, **ignored: Any) -> tuple[tuple[Any], dict[str, Any]]:
+    """PyTorch's ``to(dtype)``, ``to(other)`` (its dtype) and ``to('cpu')`` (the only device)."""
+    if isinstance(target, str):
+        if target.split(":")[0] != "cpu":
+            raise ValueError(f"to: autograd_nn runs on the CPU (numpy) only, got device {target!r}")
+        target = None
+    target = dtype if target is None else target
+    if target is None:
+        return (x,), {"dtype": np.asanyarray(array_of(x)).dtype}
+    return (x,), {"dtype": np.dtype(target if isinstance(target, (type, np.dtype, str)) else target.dtype)}
+
+
+# PyTorch's casts: x.float() is float32, x.double() float64, x.half() float16, x.long() int64, ...
+_CASTS = {"float": np.float32, "double": np.float64, "half": np.float16, "long": np.int64, "int": np.int32,
+          "bool": np.bool_}  # fmt: skip
+_CAST_PARSE: dict[Any, Any] = {name: (lambda x, _t=t: ((x,), {"dtype": np.dtype(_t)})) for name, t in _CASTS.items()}
+
+
 @register_op(
-    reference=lambda x, dtype: x.astype(dtype), params={"dtype": (np.float64, np.longdouble)}, methods="astype",
-    parse=_astype_args,
+    reference=lambda x, dtype: x.astype(dtype), params={"dtype": (np.float64, np.longdouble)},
+    methods=("astype", "to", "type_as", *_CASTS),
+    parse={**_CAST_PARSE, "to": _to_args, "type_as": lambda x, other: _astype_args(x, other.dtype), None: _astype_args},
+    arguments={**{name: lambda inputs, params: ((inputs[0],), {}) for name in _CASTS},
+               "type_as": lambda inputs, params: ((inputs[0], np.zeros((), params["dtype"])), {})},
 )  # fmt: skip
 class Cast(Function):
     """z = x.astype(dtype);  δx = δz.astype(x.dtype)"""

@@ -1,4 +1,5 @@
-"""Loss primitives that need a dedicated, numerically careful derivative."""
+"""Loss primitives that need a dedicated, numerically careful derivative, and what every loss
+shares: PyTorch's reductions and the shape check of (input, target)."""
 
 from __future__ import annotations
 
@@ -13,37 +14,68 @@ _LOG_FLOOR = -100.0  # as PyTorch: log p is clamped so p = 0 gives a finite loss
 _EPS = 1e-12  # as PyTorch: the gradient's denominator p(1 − p) is at least this
 
 
-@register_op(
-    reference=lambda p, target: -(target * np.log(p) + (1 - target) * np.log(1 - p)),
-    domain=(0.02, 0.98),
-    params={"target": "probabilities"},
-    role="loss",
-)
-class BinaryCrossEntropy(Function):
-    """ℓ = −[y ln p + (1 − y) ln(1 − p)];  δp = δℓ · (p − y) / (p (1 − p))
+def _bce_reference(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
-    ``y`` (the target) is a constant. Logs are clamped at −100 and the denominator at
-    1e-12, so p = 0 or 1 give finite losses and gradients.
+
+@register_op(reference=_bce_reference, shapes="same", domain=[(0.02, 0.98), (0.0, 1.0)], role="loss")
+class BinaryCrossEntropy(Function):
+    """ℓ = −[y ln p + (1 − y) ln(1 − p)];  δp = δℓ · (p − y) / (p (1 − p)),  δy = δℓ · (ln(1 − p) − ln p)
+
+    Logs are clamped at −100 and the denominator at 1e-12 (PyTorch's constants), so p = 0
+    or 1 give finite losses and gradients. p outside [0, 1], or nan, is refused.
     """
 
     @staticmethod
-    def forward(ctx: Any, p: Any, *, target: Any) -> Any:
-        if np.any((p < 0) | (p > 1)):
+    def forward(ctx: Any, p: Any, y: Any) -> Any:
+        if not np.all((p >= 0) & (p <= 1)):
+            bad = np.asanyarray(p)[~((p >= 0) & (p <= 1))]
             raise ValueError(
-                "binary_cross_entropy: input probabilities must lie in [0, 1], got values "
-                f"in [{np.min(p):g}, {np.max(p):g}]"
+                f"binary_cross_entropy: input probabilities must lie in [0, 1], got {bad.size} value(s) outside "
+                f"(e.g. {bad.flat[0]:g}); apply sigmoid first, or use binary_cross_entropy_with_logits"
             )
-        ctx.save_for_backward(p)
-        ctx.target = target
+        ctx.save_for_backward(p, y)
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(p), _LOG_FLOOR)
             log_not_p = np.maximum(np.log1p(-p), _LOG_FLOOR)
-        return -(target * log_p + (1 - target) * log_not_p)
+        return -(y * log_p + (1 - y) * log_not_p)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (p,) = ctx.saved_tensors
-        return grad * (p - ctx.target) / ctx.xp.maximum(p * (1 - p), _EPS)
+        p, y = ctx.saved_tensors
+        xp = ctx.xp
+        need_p, need_y = ctx.needs_input_grad
+        grad_p = grad * (p - y) / xp.maximum(p * (1 - p), _EPS) if need_p else None
+        grad_y = None
+        if need_y:
+            with np.errstate(divide="ignore"):
+                grad_y = grad * (xp.maximum(xp.log1p(-p), _LOG_FLOOR) - xp.maximum(xp.log(p), _LOG_FLOOR))
+        return grad_p, grad_y
+
+
+def reduce(loss: Any, reduction: str, op_name: str) -> Any:
+    """A loss's elements reduced as PyTorch's ``reduction='mean' | 'sum' | 'none'``."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op_name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def reduce_reference(loss: np.ndarray, reduction: str) -> np.ndarray:
+    return {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](loss)
+
+
+REDUCTIONS = {"reduction": ("mean", "sum", "none")}
+
+
+def same_shape(input: Any, target: Any, op_name: str) -> None:  # noqa: A002 - PyTorch's argument names
+    if np.shape(target) != input.shape:
+        raise ValueError(
+            f"{op_name}: input has shape {input.shape} but target has shape {np.shape(target)}; they must match"
+        )
 
 
 def _mse_primitives(x: Any, y: Any, reduction: str = "mean") -> Any:

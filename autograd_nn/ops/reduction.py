@@ -1,4 +1,4 @@
-"""Reductions over ``axis`` (int, tuple or None) with ``keepdims``: sum, mean, max, min."""
+"""Reductions over ``axis`` (int, tuple or None) with ``keepdims``: sum, mean, max, min, prod, logsumexp."""
 
 from __future__ import annotations
 
@@ -87,3 +87,68 @@ class Min(_Extremum):
         z = x.min(axis=axes, keepdims=keepdims)
         ctx.save_for_backward(x, z)
         return z
+
+
+def _others(ctx: Any, x: Any) -> Any:
+    """∏ of the other elements of each element's reduced slice, for prod's derivative."""
+    if ctx.nonzero and isinstance(x, np.ndarray):  # the common case: z / x
+        return ctx.z.reshape(ctx.kept_shape) / x
+    # NOTE: with zeros, z / x is 0/0, and under create_graph z / x is exact in value but its
+    # derivative cancels huge terms for tiny x. The product of the elements before (an
+    # exclusive cumprod) times those after is exact. The reduced axes go last and become one.
+    kept = [a for a in range(x.ndim) if a not in ctx.axes]
+    order = kept + list(ctx.axes)
+    moved = x.transpose(order)
+    flat = moved.reshape(moved.shape[: len(kept)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    concatenate, cumprod = ctx.xp.concatenate, ctx.xp.cumprod
+    before = concatenate([ones, cumprod(flat, axis=-1)[..., :-1]], axis=-1)
+    after = concatenate([cumprod(flat[..., ::-1], axis=-1)[..., -2::-1], ones], axis=-1)
+    return (before * after).reshape(moved.shape).transpose(tuple(np.argsort(order)))
+
+
+@register_op(reference=np.prod, shapes="reduction", functions="prod", methods="prod")
+class Prod(Function):
+    """z = ∏ₐₓᵢₛ x;  δxᵢ = δz · ∏ⱼ≠ᵢ xⱼ  (exact where some x are 0)"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, axis: Any = None, keepdims: bool = False) -> Any:
+        axes = normalize_axes(axis, x.ndim, "prod")
+        ctx.axes, ctx.input_shape, ctx.kept_shape = axes, x.shape, kept_shape(x.shape, axes)
+        z = np.prod(x, axis=axes, keepdims=keepdims)
+        ctx.nonzero = bool(np.all(z != 0))  # no zero, and no product underflowed to 0
+        ctx.save_for_backward(x, z)
+        return z
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, ctx.z = ctx.saved_tensors
+        return _spread(ctx, grad) * _others(ctx, x)
+
+
+@register_op(
+    reference=lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)), shapes="reduction",
+    domain=(-5, 5), functions="logsumexp", methods="logsumexp",
+)  # fmt: skip
+class LogSumExp(Function):
+    """z = ln Σₐₓᵢₛ eˣ;  δx = δz · eˣ⁻ᶻ  (the softmax of x along the axes)"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *, axis: Any = None, keepdims: bool = False) -> Any:
+        axes = normalize_axes(axis, x.ndim, "logsumexp")
+        ctx.input_shape, ctx.kept_shape = x.shape, kept_shape(x.shape, axes)
+        # NOTE: shifted by the largest element, every exponent is ≤ 0 (no overflow) and one
+        # term is 1 (no log 0); a slice of −inf only stays −inf (shift 0, not −inf − −inf).
+        top = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros(ctx.kept_shape, x.dtype)
+        top = np.where(np.isfinite(top), top, 0)
+        with np.errstate(divide="ignore"):
+            z = np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True)) + top
+        if not keepdims:
+            z = z.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+        ctx.save_for_backward(x, z)  # the output itself: create_graph differentiates through it
+        return z
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, z = ctx.saved_tensors
+        return _spread(ctx, grad) * ctx.xp.exp(x - z.reshape(ctx.kept_shape))

@@ -1,4 +1,4 @@
-"""Ops that move elements without changing them: reshape, transpose, broadcast,
+"""Ops that move elements without changing them: reshape, transpose, broadcast, copy,
 indexing, and joining arrays."""
 
 from __future__ import annotations
@@ -58,9 +58,18 @@ def _shape_args(x: Any, *shape: Any, **named: Any) -> tuple[tuple[Any], dict[str
     return (x,), {"shape": tuple(int(n) for n in shape)}
 
 
+def _like_shape(inputs: Any, params: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """For the shared test: ``x.view_as(other)`` with an ``other`` of the drawn target shape."""
+    target = np.empty(np.shape(inputs[0].data)).reshape(params["shape"]).shape
+    return (inputs[0], np.empty(target)), {}
+
+
 @register_op(
     reference=lambda x, shape: np.reshape(x, shape), shapes="reshape", functions="reshape",
-    methods=("reshape", "view"), parse=_shape_args, view=True,
+    methods=("reshape", "view", "view_as", "reshape_as"), view=True,
+    parse={"view_as": lambda x, other: _shape_args(x, np.shape(other)),
+           "reshape_as": lambda x, other: _shape_args(x, np.shape(other)), None: _shape_args},
+    arguments={"view_as": _like_shape, "reshape_as": _like_shape},
 )  # fmt: skip
 class Reshape(Function):
     """z = x.reshape(shape);  δx = δz.reshape(x.shape)"""
@@ -91,10 +100,15 @@ def _axes_args(x: Any, *axes: Any, **named: Any) -> tuple[tuple[Any], dict[str, 
     return (x,), {"axes": None if axes is None or len(axes) == 0 else tuple(axes)}
 
 
+def _t_args(x: Any) -> tuple[tuple[Any], dict[str, Any]]:
+    """PyTorch's ``t()`` (of a matrix; here of any tensor, as ``.T``: the axes reversed)."""
+    return (x,), {"axes": None}
+
+
 @register_op(
     reference=lambda x, axes: np.transpose(x, axes), shapes="transpose", functions="transpose",
-    methods=("transpose", "permute"), properties="T", parse=_axes_args, view=True,
-    arguments={"T": lambda inputs, params: ((inputs[0],), {})},
+    methods=("transpose", "permute", "t"), properties="T", parse={"t": _t_args, None: _axes_args}, view=True,
+    arguments={"T": lambda inputs, params: ((inputs[0],), {}), "t": lambda inputs, params: ((inputs[0],), {})},
 )  # fmt: skip
 class Transpose(Function):
     """z = x.transpose(axes);  δx = δz.transpose(argsort(axes))"""
@@ -117,9 +131,26 @@ class Transpose(Function):
         return grad.transpose(ctx.inverse)
 
 
+def _expand_args(x: Any, *sizes: Any) -> tuple[tuple[Any], dict[str, Any]]:
+    """PyTorch's ``expand(*sizes)``: numpy's broadcast_to, where −1 keeps a side as it is."""
+    if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
+        sizes = tuple(sizes[0])
+    shape = np.shape(array_of(x))
+    offset = len(sizes) - len(shape)
+    if offset < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes for a tensor of shape {shape}; give at least {len(shape)}")
+    if any(n == -1 for n in sizes[:offset]):
+        raise ValueError(f"expand: −1 cannot stand for a new leading axis (sizes {tuple(sizes)}, shape {shape})")
+    resolved = tuple(shape[i - offset] if n == -1 else int(n) for i, n in enumerate(sizes))
+    return (x,), {"shape": resolved}
+
+
 @register_op(
     reference=lambda x, shape: np.broadcast_to(x, shape), shapes="broadcast_to", functions="broadcast_to",
-    methods="broadcast_to", derivative=np.broadcast_to, view=True,
+    methods=("broadcast_to", "expand", "expand_as"), derivative=np.broadcast_to, view=True,
+    parse={"expand": _expand_args, "expand_as": lambda x, other: _expand_args(x, np.shape(array_of(other)))},
+    arguments={"expand": lambda inputs, params: ((inputs[0], *params["shape"]), {}),
+               "expand_as": lambda inputs, params: ((inputs[0], np.empty(params["shape"])), {})},
 )  # fmt: skip
 class BroadcastTo(Function):
     """z = broadcast_to(x, shape);  δx = δz summed back to x.shape (done by the engine)"""
@@ -130,6 +161,19 @@ class BroadcastTo(Function):
             return np.broadcast_to(x, shape)
         except ValueError:
             raise ValueError(f"broadcast_to: cannot broadcast shape {np.shape(x)} to shape {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return grad
+
+
+@register_op(reference=np.copy, functions="copy", methods=("copy", "clone"))
+class Copy(Function):
+    """z = a copy of x (numpy's ``copy``, PyTorch's ``clone``);  δx = δz"""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return np.copy(x, subok=True)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
@@ -188,7 +232,7 @@ class IndexAdd(Function):
 
 
 @register_op(
-    reference=lambda *xs, axis: np.concatenate(xs, axis), shapes="concatenate", functions=("concatenate", "concat"),
+    reference=lambda *xs, axis: np.concatenate(xs, axis), shapes="concatenate", functions=("concatenate", "concat", "cat"),
     derivative=np.concatenate,
 )
 class Concatenate(Function):

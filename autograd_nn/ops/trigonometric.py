@@ -1,4 +1,5 @@
-"""Trigonometric functions, elementwise."""
+"""Trigonometric functions and their inverses, elementwise (numpy's names; PyTorch's asin, acos,
+atan and atan2 are aliases, as in the array API)."""
 
 from __future__ import annotations
 
@@ -38,3 +39,91 @@ class Cos(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         (z,) = ctx.saved_tensors
         return -grad * ctx.xp.sin(z)
+
+
+@register_op(reference=np.tan, domain=(-1.3, 1.3), functions="tan", methods="tan", ufuncs=np.tan)
+class Tan(Function):
+    """a = tan z;  δz = δa · (1 + a²)"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        a = np.tan(z)
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        return grad * (1 + a * a)
+
+
+@register_op(
+    reference=np.arcsin, domain=(-0.9, 0.9), functions=("arcsin", "asin"), methods=("arcsin", "asin"), ufuncs=np.arcsin
+)
+class Arcsin(Function):
+    """a = arcsin z;  δz = δa / √(1 − z²)"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        ctx.save_for_backward(z)
+        return np.arcsin(z)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (z,) = ctx.saved_tensors
+        return grad / ctx.xp.sqrt(1 - z * z)
+
+
+@register_op(
+    reference=np.arccos, domain=(-0.9, 0.9), functions=("arccos", "acos"), methods=("arccos", "acos"), ufuncs=np.arccos
+)
+class Arccos(Function):
+    """a = arccos z;  δz = −δa / √(1 − z²)"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        ctx.save_for_backward(z)
+        return np.arccos(z)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (z,) = ctx.saved_tensors
+        return -grad / ctx.xp.sqrt(1 - z * z)
+
+
+@register_op(reference=np.arctan, functions=("arctan", "atan"), methods=("arctan", "atan"), ufuncs=np.arctan)
+class Arctan(Function):
+    """a = arctan z;  δz = δa / (1 + z²)"""
+
+    @staticmethod
+    def forward(ctx: Any, z: Any) -> Any:
+        ctx.save_for_backward(z)
+        return np.arctan(z)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (z,) = ctx.saved_tensors
+        return grad / (1 + z * z)
+
+
+@register_op(
+    reference=np.arctan2, domain=[((-3, -0.3), (0.3, 3)), (-3, 3)], functions=("arctan2", "atan2"),
+    methods=("arctan2", "atan2"), ufuncs=np.arctan2,
+)  # fmt: skip
+class Arctan2(Function):
+    """a = arctan2(y, x), the angle of (x, y);  δy = δa · x / (x² + y²),  δx = −δa · y / (x² + y²)
+
+    ``y`` is kept off 0 in the property test: for x < 0 the angle jumps from π to −π there.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, y: Any, x: Any) -> Any:
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        y, x = ctx.saved_tensors
+        need_y, need_x = ctx.needs_input_grad
+        scaled = grad / (x * x + y * y)
+        return (scaled * x if need_y else None), (-scaled * y if need_x else None)

@@ -110,9 +110,9 @@ def check_case(case: Case, *, gradgrad: bool = True) -> None:
     spec, params = case.spec, case.params
     originals = [a.copy() for a in case.inputs]
     try:
-        expected = np.asarray(spec.reference(*[a.copy() for a in case.inputs], **params))
+        expected = spec.reference(*[a.copy() for a in case.inputs], **params)
         plain = spec.apply(*[Tensor(a.copy()) for a in case.inputs], **params)
-        _compare_forward(np.asarray(getattr(plain, "data", plain)), expected)
+        _compare_outputs(plain, expected)
         if spec.kind != "array":
             _check_gradients(case, plain, gradgrad)
         check_entries(spec, case.inputs, params, case.requires_grad, case.seed)
@@ -127,9 +127,11 @@ def _check_gradients(case: Case, plain: Any, gradgrad: bool) -> None:
     tensors = [Tensor(a.copy(), requires_grad=r) for a, r in zip(case.inputs, case.requires_grad)]
     originals = [t.data.copy() for t in tensors]
     recorded = spec.apply(*tensors, **params)
-    if not np.array_equal(recorded.data, plain.data, equal_nan=True):
+    pairs = zip(output_arrays(recorded), output_arrays(plain))
+    if not all(np.array_equal(a, b, equal_nan=True) for a, b in pairs):
         raise OpContractError("recording the graph changed the forward values")
-    if spec.kind == "primitive" and np.issubdtype(recorded.dtype, np.floating) and not recorded.requires_grad:
+    first = outputs_of(recorded)[0]
+    if spec.kind == "primitive" and np.issubdtype(first.dtype, np.floating) and not first.requires_grad:
         raise OpContractError("the op's output does not require grad though an input does")
 
     def fn(*xs: Any) -> Any:
@@ -141,6 +143,29 @@ def _check_gradients(case: Case, plain: Any, gradgrad: bool) -> None:
     for t, original in zip(tensors, originals):
         if not np.array_equal(t.data, original):
             raise OpContractError("the op modified its input in place")
+
+
+def outputs_of(out: Any) -> list[Any]:
+    """An op's outputs as a list: one output, or the items of a tuple or list of them
+    (``split``, ``meshgrid``, ``topk``'s values and indices)."""
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def output_arrays(out: Any) -> list[np.ndarray]:
+    """The arrays of an op's outputs (Tensors' data; anything else as an array)."""
+    return [np.asarray(getattr(o, "data", o)) for o in outputs_of(out)]
+
+
+def _compare_outputs(actual: Any, expected: Any) -> None:
+    if isinstance(actual, (tuple, list)) != isinstance(expected, (tuple, list)):
+        raise OpContractError(
+            f"the op returns a {type(actual).__name__}; the reference returns a {type(expected).__name__}"
+        )
+    got, wanted = output_arrays(actual), output_arrays(expected)
+    if len(got) != len(wanted):
+        raise OpContractError(f"the op returns {len(got)} outputs; the reference returns {len(wanted)}")
+    for a, b in zip(got, wanted):
+        _compare_forward(a, b)
 
 
 def _compare_forward(actual: np.ndarray, expected: np.ndarray) -> None:

@@ -174,7 +174,11 @@ def _check_one(
 ) -> None:  # fmt: skip
     got, (parsed_inputs, parsed_params) = call([Tensor(a.copy()) for a in inputs], dict(params))
     expected = spec.apply(*parsed_inputs, **parsed_params)
-    _same(got, expected, "values")
+    got_all, expected_all = _outputs(got), _outputs(expected)
+    if len(got_all) != len(expected_all):
+        raise AssertionError(f"{len(got_all)} outputs; apply gives {len(expected_all)}")
+    for one, other in zip(got_all, expected_all):
+        _same(one, other, "values")
     if spec.kind == "array":
         return
     leaves = [Tensor(a.copy(), requires_grad=r) for a, r in zip(inputs, requires_grad)]
@@ -182,15 +186,27 @@ def _check_one(
     twins = [Tensor(a.copy(), requires_grad=r) for a, r in zip(inputs, requires_grad)]
     _, (parsed_inputs, parsed_params) = call(twins, dict(params))  # the same arguments, parsed, on twins
     reference = spec.apply(*parsed_inputs, **parsed_params)
-    if not got.requires_grad and reference.requires_grad:
+    pairs = [(o, r) for o, r in zip(_outputs(got), _outputs(reference)) if _requires_grad(r)]
+    if any(not _requires_grad(o) for o, _ in pairs):
         raise AssertionError("the output does not require grad, though apply's does")
-    if not reference.requires_grad:
+    if not pairs:
         return
-    cotangent = np.random.default_rng(seed).standard_normal(got.shape).astype(got.dtype)
+    rng = np.random.default_rng(seed)
+    cotangents = [rng.standard_normal(o.shape).astype(o.dtype) for o, _ in pairs]
     wanted = [t for t in leaves if t.requires_grad]
     twin_wanted = [t for t in twins if t.requires_grad]
-    for g, h in zip(grad(got, wanted, cotangent, allow_unused=True), grad(reference, twin_wanted, cotangent, allow_unused=True)):
+    mine = grad([o for o, _ in pairs], wanted, cotangents, allow_unused=True)
+    theirs = grad([r for _, r in pairs], twin_wanted, cotangents, allow_unused=True)
+    for g, h in zip(mine, theirs):
         _same(_dense(g, h), _dense(h, g), "gradients", exact=False)
+
+
+def _outputs(out: Any) -> list[Any]:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _requires_grad(out: Any) -> bool:
+    return isinstance(out, Tensor) and out.requires_grad
 
 
 def _dense(g: Any, other: Any) -> np.ndarray:

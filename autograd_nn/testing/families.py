@@ -49,6 +49,10 @@ def _elementwise(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]
     return list(draw(ats.broadcastable_shapes(spec.arity, max_dims=MAX_DIMS, max_side=MAX_SIDE))), {}
 
 
+def _nonscalar(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
+    return [draw(_small_shapes(min_dims=1))] * spec.arity, {}
+
+
 def _same(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
     return [draw(_small_shapes())] * spec.arity, {}
 
@@ -150,6 +154,7 @@ def _stack(draw: Draw, spec: OpSpec) -> tuple[list[Shape], dict[str, Any]]:
 SHAPE_FAMILIES: dict[str, ShapeFamily] = {
     "elementwise": ShapeFamily(_elementwise, arity="any"),  # inputs broadcast together
     "same": ShapeFamily(_same, arity="any"),  # inputs of one shape (losses)
+    "nonscalar": ShapeFamily(_nonscalar, arity="any"),  # inputs of one shape, at least 1-D
     "matmul": ShapeFamily(_matmul, arity=2),
     "reduction": ShapeFamily(_reduction, ("axis", "keepdims")),
     "axis": ShapeFamily(_axis, ("axis",)),

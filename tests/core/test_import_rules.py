@@ -34,8 +34,9 @@ ALLOWED: dict[str, set[str]] = {
     "autograd": {"_record", "_surface", "_tracing", "anomaly", "engine", "grad_mode", "graph", "versions"},
     "tensor": {"_tracing", "_record", "_surface", "autograd", "graph", "ops", "versions"},
     "creation": {"_tracing", "tensor"},
+    "random": {"_tracing", "creation", "tensor"},
     "functional": {"_tracing", "_surface", "creation", "ops", "registry", "tensor"},
-    "nn": {"_default_dtype", "_tracing", "creation", "functional", "grad_mode", "tensor"},  # nn builds on the Tensor API only
+    "nn": {"_default_dtype", "_tracing", "creation", "functional", "grad_mode", "random", "tensor"},  # nn builds on the Tensor API only
     "optim": {"_tracing", "grad_mode", "tensor"},
     "data": {"_atomic", "creation", "tensor"},
     "checkpoint": {"_atomic", "creation", "tensor"},
@@ -53,7 +54,7 @@ ALLOWED: dict[str, set[str]] = {
     "__main__": {"cli"},
     "__init__": {
         "_default_dtype", "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional",
-        "grad_mode", "graph", "interop", "nn", "optim", "registry", "replay", "tensor",
+        "grad_mode", "graph", "interop", "nn", "optim", "random", "registry", "replay", "tensor",
     },  # fmt: skip
 }
 

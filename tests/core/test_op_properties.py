@@ -12,7 +12,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_nn as ag
@@ -21,7 +21,7 @@ from autograd_nn import functional as F
 from autograd_nn.opspec import op_spec
 from autograd_nn.registry import OP_REGISTRY, register_op
 from autograd_nn.testing import strategies as ats
-from autograd_nn.testing.contract import builtin_specs, check_op, spec_problems, unregistered_ops
+from autograd_nn.testing.contract import builtin_specs, check_op, draw_case, spec_problems, unregistered_ops
 
 BUILTIN = builtin_specs()
 
@@ -31,7 +31,7 @@ def test_the_registry_holds_primitives_composites_and_array_functions():
     kinds = {s.name: s.kind for s in BUILTIN}
     assert {kinds[n] for n in ("BinaryCrossEntropy", "IndexAdd", "Cast", "Concatenate", "SetItem")} == {"primitive"}
     assert {kinds[n] for n in ("var", "stack", "mse_loss", "dropout")} == {"composite"}
-    assert {kinds[n] for n in ("less", "argmax", "zeros_like")} == {"array"}
+    assert {kinds[n] for n in ("less", "argmax", "isnan")} == {"array"}
     assert sorted(autograd_nn.ops.__all__) == sorted(n for n, k in kinds.items() if k == "primitive")
 
 
@@ -205,3 +205,38 @@ def test_variant_specs_are_complete():
 @given(data=st.data())
 def test_variant_contract(spec, data):
     check_op(spec, data.draw)
+
+
+# ------------------------------------------------------------- float32 stays float32, every op
+DTYPE_CHANGERS = {"Cast"}  # its purpose is another dtype (checked by the test above)
+
+
+def _float32(value):
+    return value.astype(np.float32) if isinstance(value, np.ndarray) and value.dtype == np.float64 else value
+
+
+@pytest.mark.parametrize("spec", [s for s in BUILTIN if s.kind != "array" and s.name not in DTYPE_CHANGERS],
+                         ids=lambda s: s.name)  # fmt: skip
+@settings(max_examples=8, deadline=None)
+@given(data=st.data())
+def test_op_keeps_float32(spec, data):
+    """float32 inputs give float32 outputs and float32 gradients (no silent float64 upcast)."""
+    case = draw_case(data.draw, spec)
+    params = {k: _float32(v) for k, v in case.params.items()}
+    xs = [ag.tensor(_float32(a), requires_grad=r and a.dtype.kind == "f") for a, r in zip(case.inputs, case.requires_grad)]
+    with np.errstate(all="ignore"):
+        out = spec.apply(*xs, **params)
+    outs = [o for o in (out if isinstance(out, (tuple, list)) else [out]) if isinstance(o, ag.Tensor)]
+    assert all(o.dtype == np.float32 for o in outs if o.dtype.kind == "f"), [o.dtype for o in outs]
+    differentiable = [o for o in outs if o.requires_grad]
+    if differentiable:
+        sum(o.sum() for o in differentiable).backward()
+    assert all(x.grad.dtype == np.float32 for x in xs if x.grad is not None), [x.grad.dtype for x in xs if x.grad is not None]
+
+
+def test_norm_ord_zero_counts_in_the_input_dtype():
+    x = ag.tensor(np.array([[0.0, 2.0, -1.0], [0.0, 0.0, 3.0]], dtype=np.float32), requires_grad=True)
+    counts = ag.norm(x, ord=0, axis=1)
+    assert counts.dtype == np.float32 and counts.tolist() == [2.0, 1.0]
+    counts.sum().backward()
+    assert x.grad.dtype == np.float32 and not x.grad.numpy().any()  # a count: zero gradient

@@ -43,7 +43,7 @@ def test_schemes_are_the_central_and_five_point_stencils():
 def test_every_shape_family_is_a_shape_family_with_its_parameters():
     assert set(SHAPE_FAMILIES) == {
         "elementwise", "same", "matmul", "reduction", "axis", "reshape", "transpose", "broadcast_to", "index",
-        "index_add", "concatenate", "setitem", "ddof", "squeeze", "expand_dims", "swapaxes", "stack",
+        "index_add", "concatenate", "setitem", "ddof", "squeeze", "expand_dims", "swapaxes", "stack", "nonscalar",
     }  # fmt: skip
     assert all(isinstance(family, ShapeFamily) for family in SHAPE_FAMILIES.values())
     assert SHAPE_FAMILIES["reduction"].provides == ("axis", "keepdims")

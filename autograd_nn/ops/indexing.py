@@ -1,0 +1,220 @@
+"""Indexing by arrays of indices, as composites of ``GetItem``, ``IndexAdd`` and ``SetItem``:
+numpy's ``take_along_axis`` and ``take``; PyTorch's ``gather``, ``scatter``,
+``scatter_add``, ``index_select``; ``masked_fill``; and numpy's ``put_along_axis``, which
+writes in place (through ``x[index] = values``) and so is a plain function, not an op. Gathers send δ back to the elements
+they read (repeats add up); a scatter's δ for its source is the δ at the written places.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._shapes import normalize_axes
+from ..registry import register_composite
+from .arithmetic import Where
+from .inplace import SetItem
+from .shape import IndexAdd
+from .sorting import along
+
+
+def _indices(name: str, indices: Any, x: Any) -> np.ndarray:
+    array = np.asanyarray(getattr(indices, "data", indices))
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name}: indices must be integers, got dtype {array.dtype}")
+    if array.ndim != x.ndim:
+        raise ValueError(f"{name}: indices of shape {array.shape} need as many dimensions as the input {x.shape}")
+    return array
+
+
+def _gather_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+    from hypothesis.extra import numpy as hnp
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, n)) if a != axis % len(shape) else draw(st.integers(1, 4))
+                        for a, n in enumerate(shape))  # fmt: skip
+    index = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, shape[axis] - 1)))
+    return [shape], {"axis": axis, "index": index}
+
+
+def _gather_reference(x: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
+    return x[along(index, axis % x.ndim)]
+
+
+@register_composite(
+    reference=_gather_reference, shapes=_gather_shapes, arity=1, functions="gather", methods="gather",
+    arguments=lambda inputs, params: ((inputs[0], params["axis"], params["index"]), {}),
+)  # fmt: skip
+def gather(x: Any, axis: int, index: Any) -> Any:
+    """PyTorch's ``gather(input, dim, index)``: out[…, i, …] = x[…, index[…, i, …], …] along
+    ``axis``; the output has index's shape (which may be smaller than x's in the other axes)."""
+    index = _indices("gather", index, x)
+    axis = normalize_axes(axis, x.ndim, "gather")[0]
+    return x[along(index, axis)]
+
+
+def _take_along_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+    from hypothesis.extra import numpy as hnp
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, 4)) if a == axis % len(shape) else draw(st.sampled_from([1, n]))
+                        for a, n in enumerate(shape))  # fmt: skip (non-axis sides broadcast: 1 or x's)
+    indices = draw(hnp.arrays(np.int64, index_shape, elements=st.integers(-shape[axis], shape[axis] - 1)))
+    return [shape], {"indices": indices, "axis": axis}
+
+
+@register_composite(reference=np.take_along_axis, shapes=_take_along_shapes, arity=1, functions="take_along_axis")
+def take_along_axis(x: Any, indices: Any, axis: Any) -> Any:
+    """out = x picked along ``axis`` at ``indices`` (which broadcast against x in the other
+    axes), as ``np.take_along_axis``; ``axis=None`` works on the flattened x."""
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    index = _indices("take_along_axis", indices, x)
+    axis = normalize_axes(axis, x.ndim, "take_along_axis")[0]
+    shape = tuple(n if a == axis else max(n, m) for a, (n, m) in enumerate(zip(index.shape, x.shape)))
+    return x[along(np.broadcast_to(index, shape), axis)]
+
+
+def _select_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    index = np.array(draw(st.lists(st.integers(0, shape[axis] - 1), max_size=4)), dtype=np.int64)
+    return [shape], {"axis": axis, "index": index}
+
+
+@register_composite(
+    reference=lambda x, axis, index: np.take(x, index, axis=axis), shapes=_select_shapes, arity=1,
+    functions="index_select", methods="index_select",
+    arguments=lambda inputs, params: ((inputs[0], params["axis"], params["index"]), {}),
+)  # fmt: skip
+def index_select(x: Any, axis: int, index: Any) -> Any:
+    """PyTorch's ``index_select(input, dim, index)``: the slices at a 1-D ``index`` along ``axis``."""
+    index = np.asanyarray(getattr(index, "data", index))
+    if index.ndim != 1 or index.dtype.kind not in "iu":
+        raise ValueError(f"index_select: index must be a 1-D array of integers, got shape {index.shape} {index.dtype}")
+    axis = normalize_axes(axis, x.ndim, "index_select")[0]
+    return x[(slice(None),) * axis + (index,)]
+
+
+def _take_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+    from hypothesis.extra import numpy as hnp
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    axis = draw(st.none() | st.integers(-len(shape), len(shape) - 1))
+    n = int(np.prod(shape)) if axis is None else shape[axis]
+    indices = draw(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), elements=st.integers(-n, n - 1)))
+    return [shape], {"indices": indices, "axis": axis}
+
+
+@register_composite(reference=np.take, shapes=_take_shapes, arity=1, functions="take", methods="take")
+def take(x: Any, indices: Any, axis: Any = None) -> Any:
+    """The elements (``axis=None``: of the flattened x) or slices along ``axis`` at ``indices``, as ``np.take``."""
+    indices = np.asanyarray(getattr(indices, "data", indices))
+    if axis is None:
+        return x.reshape(-1)[indices]
+    axis = normalize_axes(axis, x.ndim, "take")[0]
+    return x[(slice(None),) * axis + (indices,)]
+
+
+def _scatter_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    axis = draw(st.integers(0, len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, n)) for n in shape)
+    # distinct targets along the axis, so that which source lands where is unambiguous
+    columns = [draw(st.permutations(range(shape[axis])))[: index_shape[axis]] for _ in range(int(np.prod(index_shape)))]
+    index = np.moveaxis(np.array(columns).reshape(index_shape[:axis] + index_shape[axis + 1 :] + (-1,)), -1, axis)
+    index = index[tuple(slice(0, n) for n in index_shape)]
+    source = tuple(n + draw(st.integers(0, 1)) for n in index_shape)  # PyTorch reads the leading part of src
+    return [shape, source], {"axis": axis, "index": np.ascontiguousarray(index)}
+
+
+def _leading(src: Any, shape: tuple[int, ...]) -> Any:
+    return src[tuple(slice(0, n) for n in shape)] if np.ndim(getattr(src, "data", src)) else src
+
+
+def _scatter_reference(x: np.ndarray, src: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[along(index, axis)] = src[tuple(slice(0, n) for n in index.shape)]
+    return out
+
+
+def _scatter_args(x: Any, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Any:
+    """PyTorch's order: (input, dim, index, src), or ``value=`` a number."""
+    return (x, value if src is None else src), {"axis": dim, "index": index}
+
+
+_TORCH_ORDER = lambda inputs, params: ((inputs[0], params["axis"], params["index"], inputs[1]), {})  # noqa: E731
+
+
+@register_composite(
+    reference=_scatter_reference, shapes=_scatter_shapes, arity=2, functions="scatter", methods="scatter",
+    parse=_scatter_args, arguments=_TORCH_ORDER,
+)  # fmt: skip
+def scatter(x: Any, src: Any, axis: int, index: Any) -> Any:
+    """PyTorch's ``scatter(input, dim, index, src)``, out of place: a copy of x with
+    out[…, index[…, i, …], …] = src[…, i, …] along ``axis`` (``src`` may be a number).
+    Out-of-place numpy spelling: ``put_along_axis`` writes in place."""
+    index = _indices("scatter", index, x)
+    axis = normalize_axes(axis, x.ndim, "scatter")[0]
+    return SetItem.apply(x, _leading(src, index.shape), index=along(index, axis))
+
+
+@register_composite(
+    reference=lambda x, src, axis, index: x + _add_at(x.shape, src, axis, index), shapes=_scatter_shapes, arity=2,
+    functions="scatter_add", methods="scatter_add", parse=_scatter_args, arguments=_TORCH_ORDER,
+)  # fmt: skip
+def scatter_add(x: Any, src: Any, axis: int, index: Any) -> Any:
+    """PyTorch's ``scatter_add(input, dim, index, src)``: x plus each src[…, i, …] added at
+    […, index[…, i, …], …] along ``axis``; repeated indices add up."""
+    index = _indices("scatter_add", index, x)
+    axis = normalize_axes(axis, x.ndim, "scatter_add")[0]
+    return x + IndexAdd.apply(_leading(src, index.shape), shape=x.shape, index=along(index, axis))
+
+
+def _add_at(shape: tuple[int, ...], src: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, along(index, axis), src[tuple(slice(0, n) for n in index.shape)])
+    return out
+
+
+def _masked_fill_args(x: Any, mask: Any, value: Any) -> tuple[tuple[Any, Any], dict[str, Any]]:
+    return (x, value), {"mask": np.asanyarray(getattr(mask, "data", mask), dtype=bool)}
+
+
+@register_composite(
+    reference=lambda x, value, mask: np.where(mask, value, x), shapes="elementwise", params={"mask": "mask"}, arity=2,
+    functions="masked_fill", methods="masked_fill", parse=_masked_fill_args,
+    arguments=lambda inputs, params: ((inputs[0], params["mask"], inputs[1]), {}),
+)  # fmt: skip
+def masked_fill(x: Any, value: Any, mask: Any) -> Any:
+    """x with ``value`` where ``mask`` is True (PyTorch's ``masked_fill(mask, value)``); δ for
+    x where the mask is False, and for a tensor ``value`` where it is True."""
+    return Where.apply(value, x, condition=np.asanyarray(mask, dtype=bool))
+
+
+def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None) -> None:
+    """Write ``values`` into ``arr`` in place at ``indices`` along ``axis``, as
+    ``np.put_along_axis`` (returns None). Recorded like ``arr[index] = values`` when a
+    gradient needs it; ``scatter`` is the out-of-place form (PyTorch's argument order)."""
+    if not hasattr(arr, "__autograd_tensor__"):
+        raise TypeError(f"put_along_axis: writes into a Tensor in place, got a {type(arr).__name__}")
+    index = np.asanyarray(getattr(indices, "data", indices))
+    if axis is None:
+        if arr.ndim != 1:
+            raise ValueError(f"put_along_axis: axis=None needs a 1-D tensor (numpy's rule), got shape {arr.shape}")
+        axis = 0
+    if index.ndim != arr.ndim or index.dtype.kind not in "iu":
+        raise ValueError(f"put_along_axis: indices of shape {index.shape} ({index.dtype}) do not fit shape {arr.shape}")
+    axis = axis % arr.ndim
+    shape = tuple(n if a == axis else max(n, m) for a, (n, m) in enumerate(zip(index.shape, arr.shape)))
+    arr[along(np.broadcast_to(index, shape), axis)] = values

@@ -1,0 +1,264 @@
+"""Classification losses with PyTorch's semantics (``autograd_nn.functional``): ``nll_loss``
+and ``cross_entropy`` (class labels with ``weight``, ``ignore_index`` and ``label_smoothing``,
+or class probabilities; inputs (C,), (N, C) or (N, C, d₁, …)), ``binary_cross_entropy``
+(``weight``), ``binary_cross_entropy_with_logits`` (``weight``, ``pos_weight``) and
+``kl_div``. Targets that are tensors receive their δ where PyTorch gives one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..registry import register_composite
+from .arithmetic import Where
+from .loss import BinaryCrossEntropy, reduce, reduce_reference, same_shape
+from .sorting import along
+
+
+def _array(value: Any) -> np.ndarray:
+    return np.asanyarray(getattr(value, "data", value))
+
+
+def _class_axis(input: Any, op_name: str) -> int:  # noqa: A002
+    if input.ndim == 0:
+        raise ValueError(f"{op_name}: input must have a class axis: shape (C,), (N, C) or (N, C, d1, ...), got ()")
+    return 0 if input.ndim == 1 else 1
+
+
+def _class_weights(weight: Any, classes: int, dtype: np.dtype, op_name: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = _array(weight).astype(dtype, copy=False)
+    if w.shape != (classes,):
+        raise ValueError(f"{op_name}: weight must have shape ({classes},), one per class, got {w.shape}")
+    return w
+
+
+def _labels(input: Any, target: Any, axis: int, ignore_index: int, op_name: str) -> tuple[np.ndarray, np.ndarray]:  # noqa: A002
+    """The labels (ignored ones replaced by 0) and the mask of ignored ones, checked."""
+    labels = _array(target)
+    expected = input.shape[:axis] + input.shape[axis + 1 :]
+    if labels.shape != expected:
+        raise ValueError(
+            f"{op_name}: class labels must have shape {expected} for input of shape {input.shape}, got {labels.shape}"
+        )
+    ignored = labels == ignore_index
+    used = labels[~ignored]
+    classes = input.shape[axis]
+    if used.size and (used.min() < 0 or used.max() >= classes):
+        raise ValueError(f"{op_name}: class labels must be in [0, {classes}), got values in [{used.min()}, {used.max()}]")
+    return np.where(ignored, 0, labels), ignored
+
+
+def nll_parts(input: Any, target: Any, weight: Any, ignore_index: int, op_name: str) -> tuple[Any, np.ndarray, np.ndarray]:  # noqa: A002
+    """(−w_y · input_y per element, w_y per element with 0 where ignored, the mask of counted labels)."""
+    axis = _class_axis(input, op_name)
+    labels, ignored = _labels(input, target, axis, ignore_index, op_name)
+    w = _class_weights(weight, input.shape[axis], input.dtype, op_name)
+    per = (np.ones(labels.shape, input.dtype) if w is None else w[labels]) * ~ignored
+    picked = input[along(np.expand_dims(labels, axis), axis)].reshape(labels.shape)
+    return -picked * per, per, ~ignored
+
+
+def _reduce_weighted(losses: Any, per: np.ndarray, reduction: str, op_name: str) -> Any:
+    if reduction == "mean":  # PyTorch: divided by the total weight of the counted labels
+        return losses.sum() / per.sum()
+    return reduce(losses, reduction, op_name)
+
+
+def _classification_shapes(kind: str) -> Any:
+    def draw_case(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+        from hypothesis import strategies as st  # a test-time dependency, imported only here
+        from hypothesis.extra import numpy as hnp
+
+        classes = draw(st.integers(1, 4))
+        shape = draw(st.sampled_from([(classes,), (draw(st.integers(1, 3)), classes),
+                                      (draw(st.integers(1, 2)), classes, draw(st.integers(1, 2)))]))  # fmt: skip
+        axis = 0 if len(shape) == 1 else 1
+        target_shape = shape[:axis] + shape[axis + 1 :]
+        params: dict[str, Any] = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+        if kind in ("labels", "nll"):
+            params["target"] = draw(hnp.arrays(np.int64, target_shape, elements=st.integers(0, classes - 1)))
+        else:
+            raw = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0)))
+            params["target"] = raw
+        if draw(st.booleans()):
+            params["weight"] = draw(hnp.arrays(np.float64, (classes,), elements=st.floats(0.25, 2.0)))
+        if kind != "nll":
+            params["label_smoothing"] = draw(st.sampled_from([0.0, 0.2]))
+        return [shape], params
+
+    return draw_case
+
+
+def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+def _nll_reference(logp: np.ndarray, target: np.ndarray, reduction: str, weight: Any = None) -> np.ndarray:
+    axis = 0 if logp.ndim == 1 else 1
+    w = np.ones(logp.shape[axis]) if weight is None else weight
+    picked = np.take_along_axis(logp, np.expand_dims(target, axis), axis).squeeze(axis)
+    losses = -picked * w[target]
+    return losses.sum() / w[target].sum() if reduction == "mean" else reduce_reference(losses, reduction)
+
+
+@register_composite(
+    reference=lambda logp, target, reduction, weight=None: _nll_reference(logp, target, reduction, weight),
+    shapes=_classification_shapes("nll"), arity=1, functional="nll_loss",
+)  # fmt: skip
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> Any:  # noqa: A002
+    """C = −w_y · input_y, the negative log-likelihood of log-probabilities ``input`` (class axis 1,
+    or 0 for a (C,) input) at integer labels ``target``; labels equal to ``ignore_index`` count
+    for nothing, and 'mean' divides by the total weight of the others (PyTorch's rule)."""
+    losses, per, _ = nll_parts(input, target, weight, ignore_index, "nll_loss")
+    return _reduce_weighted(losses, per, reduction, "nll_loss")
+
+
+def _cross_entropy_reference(z: np.ndarray, target: np.ndarray, reduction: str, weight: Any = None,
+                             label_smoothing: float = 0.0) -> np.ndarray:  # fmt: skip
+    axis = 0 if z.ndim == 1 else 1
+    classes = z.shape[axis]
+    logp = _log_softmax(z, axis)
+    w = np.ones(classes) if weight is None else weight
+    w_b = w.reshape((classes,) + (1,) * (z.ndim - axis - 1))
+    if np.issubdtype(target.dtype, np.integer):
+        nll = _nll_reference(logp, target, reduction, weight)
+        smooth = -(logp * w_b).sum(axis)
+        smooth = smooth.sum() / w[target].sum() if reduction == "mean" else reduce_reference(smooth, reduction)
+        return (1 - label_smoothing) * nll + smooth * (label_smoothing / classes)
+    target = target * (1 - label_smoothing) + label_smoothing / classes
+    return reduce_reference(-(logp * target * w_b).sum(axis), reduction)
+
+
+@register_composite(
+    name="cross_entropy(labels)", reference=_cross_entropy_reference, shapes=_classification_shapes("labels"), arity=1,
+)  # fmt: skip
+@register_composite(
+    name="cross_entropy(probabilities)", reference=_cross_entropy_reference, arity=1, functional="cross_entropy",
+    shapes=_classification_shapes("probabilities"),
+)  # fmt: skip
+def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",  # noqa: A002
+                  label_smoothing: float = 0.0) -> Any:  # fmt: skip
+    """C = −Σₖ wₖ yₖ ln softmax(z)ₖ for logits ``input`` (class axis 1, or 0 for (C,)), as PyTorch:
+    ``target`` is integer labels (``ignore_index``, 'mean' over the labels' total weight) or
+    class probabilities of the input's shape (a tensor target receives its δ).
+    ``label_smoothing=ε`` mixes the target with the uniform distribution: (1 − ε)y + ε/C.
+    Computed through log_softmax, so it stays finite for any finite logits."""
+    axis = _class_axis(input, "cross_entropy")
+    classes = input.shape[axis]
+    if not 0 <= label_smoothing <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    logp = input.log_softmax(axis=axis)
+    w = _class_weights(weight, classes, input.dtype, "cross_entropy")
+    along_classes = (classes,) + (1,) * (input.ndim - axis - 1)
+    target_dtype = _array(target).dtype
+    if np.issubdtype(target_dtype, np.integer):
+        if w is None and not label_smoothing:
+            labels, ignored = _labels(logp, target, axis, ignore_index, "cross_entropy")
+            if not ignored.any():  # −Σₖ yₖ ln softmax(z)ₖ with one-hot y: the graph explain_backward reads
+                classes_along = np.arange(classes).reshape(along_classes)
+                onehot = (np.expand_dims(labels, axis) == classes_along).astype(input.dtype)
+                return reduce(-(logp * onehot).sum(axis=axis), reduction, "cross_entropy")
+        losses, per, counted = nll_parts(logp, target, w, ignore_index, "cross_entropy")
+        loss = _reduce_weighted(losses, per, reduction, "cross_entropy")
+        if label_smoothing == 0:
+            return loss
+        spread = logp if w is None else logp * w.reshape(along_classes)
+        smooth = -spread.sum(axis=axis) * counted.astype(input.dtype)
+        smooth = _reduce_weighted(smooth, per, reduction, "cross_entropy")
+        return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+    if not np.issubdtype(target_dtype, np.floating) or np.shape(target) != input.shape:
+        if np.issubdtype(target_dtype, np.floating) and np.ndim(target) == input.ndim - 1:
+            raise TypeError(
+                f"cross_entropy: class labels must be integers, got dtype {target_dtype} for target of shape "
+                f"{np.shape(target)} (class probabilities must have the input's shape {input.shape})"
+            )
+        same_shape(input, target, "cross_entropy")
+    if not hasattr(target, "shape") or _array(target).dtype != input.dtype:
+        target = _array(target).astype(input.dtype)
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    weighted = logp * target if w is None else logp * target * w.reshape(along_classes)
+    return reduce(-weighted.sum(axis=axis), reduction, "cross_entropy")
+
+
+def _binary_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), max_size=3)))
+    return [shape, shape], {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+@register_composite(
+    reference=lambda p, y, reduction: reduce_reference(-(y * np.log(p) + (1 - y) * np.log1p(-p)), reduction),
+    shapes=_binary_shapes, domain=[(0.02, 0.98), (0.0, 1.0)], arity=2, functional="binary_cross_entropy",
+)  # fmt: skip
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Any:  # noqa: A002
+    """ℓ = −w [y ln p + (1 − y) ln(1 − p)] for probabilities p ∈ [0, 1] (logs clamped at −100,
+    as PyTorch; nan or p outside [0, 1] is refused). A tensor target receives its δ."""
+    same_shape(input, target, "binary_cross_entropy")
+    if not hasattr(target, "shape") or _array(target).dtype != input.dtype:
+        target = _array(target).astype(input.dtype)
+    loss = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * _array(weight).astype(input.dtype, copy=False)
+    return reduce(loss, reduction, "binary_cross_entropy")
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+@register_composite(
+    reference=lambda z, y, reduction: reduce_reference(-(y * np.log(_sigmoid(z)) + (1 - y) * np.log(_sigmoid(-z))),
+                                                       reduction),
+    shapes=_binary_shapes, domain=[(-8, 8), (0.0, 1.0)], arity=2, functional="binary_cross_entropy_with_logits",
+)  # fmt: skip
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",  # noqa: A002
+                                     pos_weight: Any = None) -> Any:  # fmt: skip
+    """ℓ = w [(1 − y) z + (1 + (q − 1) y) softplus(−z)] = −w [q y ln σ(z) + (1 − y) ln(1 − σ(z))]
+    on logits z, stable for any z; ``pos_weight`` q weighs the positives (broadcast along
+    the last axis, one per class). A tensor target receives its δ."""
+    same_shape(input, target, "binary_cross_entropy_with_logits")
+    if not hasattr(target, "shape") or _array(target).dtype != input.dtype:
+        target = _array(target).astype(input.dtype)
+    if pos_weight is None:  # softplus(z) − z·y: the graph explain_backward reads
+        loss = input.softplus() - input * target
+    else:
+        q = _array(pos_weight).astype(input.dtype, copy=False)
+        loss = input - input * target + (-input).softplus() * ((q - 1) * target + 1)
+    if weight is not None:
+        loss = loss * _array(weight).astype(input.dtype, copy=False)
+    return reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def _kl_reference(x: np.ndarray, t: np.ndarray, reduction: str, log_target: bool) -> np.ndarray:
+    pointwise = np.exp(t) * (t - x) if log_target else t * (np.log(t) - x)
+    if reduction == "batchmean":
+        return pointwise.sum() / (x.shape[0] if x.ndim else 1)
+    return reduce_reference(pointwise, reduction)
+
+
+@register_composite(
+    reference=_kl_reference, shapes="same", domain=[(-3, 0), (0.05, 1.0)], arity=2, functional="kl_div",
+    params={"reduction": ("mean", "sum", "none", "batchmean"), "log_target": (False, True)},
+)  # fmt: skip
+def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> Any:  # noqa: A002
+    """ℓ = y (ln y − x) for log-probabilities x and probabilities y (0 where y = 0), or
+    e^y (y − x) with ``log_target=True``; 'batchmean' divides the sum by the batch size
+    (the KL divergence proper), 'mean' by the number of elements, as PyTorch."""
+    same_shape(input, target, "kl_div")
+    if not hasattr(target, "log"):  # a constant target: a tensor that needs no gradient
+        target = input.__autograd_tensor__(np.asanyarray(target, dtype=input.dtype))
+    if log_target:
+        pointwise = target.exp() * (target - input)
+    else:
+        # NOTE: y ln y → 0 as y → 0; the log's argument is 1 there, so no 0 · (−∞) = nan
+        safe = Where.apply(target, np.ones((), input.dtype), condition=np.asanyarray(target.data > 0))
+        pointwise = target * safe.log() - target * input
+    if reduction == "batchmean":
+        return pointwise.sum() * (1.0 / (input.shape[0] if input.ndim else 1))
+    return reduce(pointwise, reduction, "kl_div")
