@@ -392,6 +392,9 @@ MUTATIONS: list[Mutation] = [
     M("ckpt-atomic-write-in-place", "autograd_nn/_atomic.py",
       "        os.replace(temporary, path)", "        os.replace(temporary, path)\n        raise OSError('disk full')",
       IO, "a failed write is reported after replacing the old file"),
+    M("ckpt-other-format-suffix-written", "autograd_nn/checkpoint/__init__.py",
+      "    if suffix in _OTHER_FORMATS:", "    if False:", IO,
+      "ag.save writes safetensors into m.npy, which np.load cannot read"),
     # ---------------------------------------------------------------------------- data
     M("data-drop-last-ignored", "autograd_nn/data/loader.py",
       "stop = n - n % self.batch_size if self.drop_last else n", "stop = n", DATA, "drop_last keeps the short batch"),
