@@ -18,6 +18,7 @@ import numpy as np
 from . import _tracing
 from ._surface import public_functions
 from .creation import as_tensor
+from .ops._random import uniform
 from .ops.loss import BinaryCrossEntropy, MseLoss
 from .registry import builtin_specs, register_composite
 from .tensor import Tensor
@@ -60,12 +61,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
         return x
     if p == 1:
         return x * np.zeros(x.shape, dtype=x.dtype)
-    if isinstance(rng, np.random.Generator):
-        generator = rng
-    else:  # a seed: a generator made for this call, which a replay could not make again
-        _tracing.refuse("dropout with rng given as a seed or None", "pass a numpy.random.Generator, or use nn.Dropout")
-        generator = np.random.default_rng(rng)
-    keep = (_tracing.draw(generator.random, x.shape) >= p).astype(x.dtype)
+    keep = (uniform(rng, x.shape) >= p).astype(x.dtype)  # (a compiled step draws afresh, as eager)
     return x * (keep / np.asarray(1 - p, dtype=x.dtype))
 
 
@@ -137,8 +133,9 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
             raise ValueError(
                 f"cross_entropy: class labels must be in [0, {classes}), got values in [{labels.min()}, {labels.max()}]"
             )
-        target = np.zeros(input.shape, dtype=input.dtype)
-        target[np.arange(n), labels] = 1
+        # one-hot rows by comparison, not by writing into zeros: a compiled step then sees
+        # them made from the labels (a write into a fresh np.zeros it could not follow)
+        target = (labels[:, None] == np.arange(classes)).astype(input.dtype)
     elif target.ndim == 1:
         raise TypeError(
             f"cross_entropy: class labels must be integers, got dtype {target.dtype} for target of shape "

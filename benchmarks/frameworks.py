@@ -129,9 +129,24 @@ def torch_module() -> ModuleType | None:
     return torch
 
 
-def torch_mlp_step(spec: MLP, params: Params, x: np.ndarray, y: np.ndarray, api: str = "core") -> Callable[[], Any]:
+def torch_mlp_step(
+    spec: MLP, params: Params, x: np.ndarray, y: np.ndarray, api: str = "core", compiled: bool = False
+) -> Callable[[], Any]:
+    """The training step in PyTorch eager; ``compiled``: the whole step handed to
+    ``torch.compile`` (as ``autograd_nn.compile`` gets it). Dynamo breaks the graph at
+    ``loss.backward()``: the forward and loss become one compiled graph (AOTAutograd also
+    compiles their backward), the update after it another. It compiles on the first call."""
     import torch
 
+    if compiled:
+        step = torch_mlp_step(spec, params, x, y, api)
+        fast = torch.compile(step)
+
+        def compiled_step() -> Any:
+            return fast()
+
+        compiled_step.parameters = step.parameters  # type: ignore[attr-defined]
+        return compiled_step
     labels = torch.from_numpy(y.astype(np.int64)) if spec.loss == "cross_entropy" else torch.from_numpy(y)
     if api == "nn":
         return nn_mlp_step(
@@ -165,7 +180,10 @@ def torch_mlp_step(spec: MLP, params: Params, x: np.ndarray, y: np.ndarray, api:
         with torch.no_grad():
             for p in flat:
                 p -= lr * p.grad
-                p.grad = None
+        # A loop of its own: under torch.compile (2.13), `p.grad = None` right after
+        # `p -= ...` in one loop is lost (the grads then accumulate across steps).
+        for p in flat:
+            p.grad = None
         return loss
 
     step.parameters = lambda: [(W.detach().numpy(), b.detach().numpy()) for W, b in layers]  # type: ignore[attr-defined]

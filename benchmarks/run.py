@@ -4,7 +4,8 @@
 
 B1 per-op overhead (a chain of (4,)-tensor ops), B2 the post's 56-200-1 sigmoid network,
 B3 a 784-512-512-10 ReLU classifier, B4 a 10⁶-op chain, B5 peak memory of a B3 step at
-batch 4096; float32 and float64; one BLAS thread. See benchmarks/README.md.
+batch 4096, B7 an LSTM step, B8 a transformer-encoder step (sequence.py); float32 and
+float64; one BLAS thread. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import argparse
 import dataclasses
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -24,13 +24,16 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # benchmark this checkout, not an installed copy
 
+import checks  # noqa: E402
 import floors  # noqa: E402
 import frameworks  # noqa: E402
 import harness  # noqa: E402
 import numpy as np  # noqa: E402
+import report  # noqa: E402
+import sequence  # noqa: E402
 import specs  # noqa: E402
 
-WORKLOADS = ("B1", "B2", "B3", "B4", "B5")
+WORKLOADS = ("B1", "B2", "B3", "B4", "B5", *sequence.WORKLOADS)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,6 +52,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--api", choices=("core", "nn"), default="core", help="how the MLP step is written (frameworks.py)"
     )
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
+    parser.add_argument(
+        "--torch-compile",
+        action="store_true",
+        help="also time PyTorch's torch.compile of the step (B2, B3; compiled once per dtype, untimed)",
+    )
     parser.add_argument(
         "--baseline", type=Path, help="another checkout whose autograd_nn also runs B1–B3 and B5, as 'autograd_nn@base'"
     )
@@ -83,6 +91,8 @@ def mlp_steps(spec: specs.MLP, dtype: str, args: argparse.Namespace, impls: list
             steps[impl] = floors.mlp_step(spec, copy, x, y)
         elif impl == "torch":
             steps[impl] = frameworks.torch_mlp_step(spec, copy, x, y, args.api)
+        elif impl == "torch compiled":
+            steps[impl] = frameworks.torch_mlp_step(spec, copy, x, y, args.api, compiled=True)
         elif impl == "autograd_nn compiled":
             steps[impl] = frameworks.autograd_mlp_step(spec, copy, x, y, args.api, compiled=True)
         else:
@@ -91,31 +101,13 @@ def mlp_steps(spec: specs.MLP, dtype: str, args: argparse.Namespace, impls: list
     return steps
 
 
-def _impls(torch_ok: bool) -> list[str]:
+def _impls(torch_ok: bool, torch_compile: bool = False) -> list[str]:
     return (
         ["numpy", "autograd_nn", "autograd_nn compiled"]
         + (["autograd_nn@base"] if BASELINE else [])
         + (["torch"] if torch_ok else [])
+        + (["torch compiled"] if torch_ok and torch_compile else [])
     )
-
-
-def check_mlp(spec: specs.MLP, dtype: str, args: argparse.Namespace, torch_ok: bool) -> float:
-    """Largest relative difference, vs the numpy floor, of the parameter updates −η∂C/∂θ
-    that one step of each implementation makes from the same starting point."""
-    params, x, y = specs.mlp_arrays(spec, np.dtype(dtype))
-    reference = [(W.copy(), b.copy()) for W, b in params]
-    floors.mlp_step(spec, reference, x, y)()
-    worst = 0.0
-    for name, step in mlp_steps(spec, dtype, args, _impls(torch_ok)).items():
-        if name == "numpy":
-            continue
-        step()
-        for start, got, want in zip(params, step.parameters(), reference):
-            for initial, after, expected in zip(start, got, want):
-                update, expected_update = after - initial, expected - initial
-                error = np.max(np.abs(update - expected_update)) / np.max(np.abs(expected_update))
-                worst = max(worst, float(error))
-    return worst
 
 
 def chain_steps(dtype: str, torch_ok: bool) -> dict[str, Any]:
@@ -137,24 +129,31 @@ def chain_steps(dtype: str, torch_ok: bool) -> dict[str, Any]:
 # ------------------------------------------------------------------------ B1–B3
 def run_b1(dtype: str, args: argparse.Namespace, torch_ok: bool) -> dict[str, Any]:
     steps = chain_steps(dtype, torch_ok)
-    want = steps["numpy"]()
-    agree = max(float(np.max(np.abs(steps[n]() - want))) for n in steps if n not in ("numpy", "numpy fwd"))
+    check = checks.check_chain(steps)
     ops = 3 * specs.CHAIN_CYCLES
     timings = harness.interleaved(steps, args.rounds, args.sample_seconds, clock=args.clock)
     rows = {name: _timing_row(t, per=ops) for name, t in timings.items()}
-    return {"ops_per_step": ops, "max_abs_diff_dx": agree, "rows": rows}
+    return {"ops_per_step": ops, "max_abs_diff_dx": max(check["vs_floor"].values()), "check": check, "rows": rows}
 
 
 def run_mlp(spec: specs.MLP, dtype: str, args: argparse.Namespace, torch_ok: bool) -> dict[str, Any]:
-    agree = check_mlp(spec, dtype, args, torch_ok)
-    steps = mlp_steps(spec, dtype, args, _impls(torch_ok))
+    torch_compile = args.torch_compile and torch_ok
+    steps = mlp_steps(spec, dtype, args, _impls(torch_ok, torch_compile))
+    compiled_torch = checks.compile_torch(steps) if torch_compile else None
+    check = checks.check_mlp(spec, dtype, steps)
     if spec is specs.B3:
         steps["numpy GEMMs only"] = floors.gemm_step(spec, np.dtype(dtype))
     timings = harness.interleaved(steps, args.rounds, args.sample_seconds, clock=args.clock)
     rows = {name: _timing_row(t) for name, t in timings.items()}
     for row in rows.values():
         row["gflops"] = spec.flops() / row["seconds"] / 1e9
-    return {"flops_per_step": spec.flops(), "max_rel_diff_params": agree, "rows": rows}
+    return {
+        "flops_per_step": spec.flops(),
+        "max_rel_diff_params": max(check["vs_floor"].values()),
+        "check": check,
+        "torch_compile": compiled_torch,
+        "rows": rows,
+    }
 
 
 def _timing_row(t: harness.Timing, per: int = 1) -> dict[str, Any]:
@@ -235,9 +234,18 @@ def _traced_chain_peak(dtype: str, n_ops: int) -> int:
 def run_b5(dtype: str, args: argparse.Namespace, torch_ok: bool) -> dict[str, Any]:
     spec = specs.B5
     traced = {}
-    for impl in ["numpy", "autograd_nn"] + (["autograd_nn@base"] if BASELINE else []):
-        peak, base = harness.traced_peak(lambda impl=impl: mlp_steps(spec, dtype, args, [impl])[impl])
-        traced[impl] = {"step_peak": peak, "live_at_start": base}
+    for impl in ["numpy", "autograd_nn", "autograd_nn compiled"] + (["autograd_nn@base"] if BASELINE else []):
+        made: dict[str, Any] = {}
+
+        def setup(impl: str = impl, made: dict[str, Any] = made) -> Any:
+            made["step"] = step = mlp_steps(spec, dtype, args, [impl])[impl]
+            made["calls"] = checks.until_replayed(step) if impl == "autograd_nn compiled" else 0
+            return step
+
+        peak, base = harness.traced_peak(setup)  # one more untraced call, then the measured one
+        traced[impl] = {"step_peak": peak, "live_at_start": base, "warmup_calls": made["calls"] + 1}
+        if impl == "autograd_nn compiled":
+            traced[impl].update(checks.replay_state(made["step"]))  # replays: the measured call was one
     rss = {impl: rss_in_subprocess("B5", impl, dtype, spec.batch) for impl in _impls(torch_ok) if "@" not in impl}
     return {"traced": traced, "rss_peak": rss}
 
@@ -256,118 +264,23 @@ def rss_probe(args: argparse.Namespace) -> None:
     set_threads(args.threads, impl == "torch")
     if workload == "B5":
         tiny = dataclasses.replace(specs.B5, batch=16)
-        warmup = mlp_steps(tiny, dtype, args, [impl])[impl]
+        small = mlp_steps(tiny, dtype, args, [impl])[impl]
         step = mlp_steps(specs.B5, dtype, args, [impl])[impl]
+
+        def warmup() -> None:
+            """A 16-row step absorbs one-time set-up; a compiled step then also makes its
+            recordings and a replay at full size, so the measured call is a steady replay."""
+            if impl != "autograd_nn compiled":
+                small()
+                return
+            checks.until_replayed(small)
+            checks.until_replayed(step)
+            step()
+
         result = harness.rss_peak(step, warmup)
     else:
         result = harness.rss_peak(lambda: chain_run(impl, dtype, int(size)), lambda: chain_run(impl, dtype, 30))
     print(json.dumps({"bytes": result}))
-
-
-# -------------------------------------------------------------------------- report
-def _us(seconds: float) -> str:
-    return f"{seconds * 1e6:9.2f} µs"
-
-
-def _ratio(value: float | None, reference: float | None) -> str:
-    return f"{value / reference:6.2f}×" if value and reference else "      –"
-
-
-def print_report(results: dict[str, Any]) -> None:
-    print()
-    header = (
-        f"{'workload':<30}{'dtype':<9}{'implementation':<19}{'time':>13}{'× numpy':>9}{'× torch':>9}{'faults':>8}  note"
-    )
-    print(header)
-    print("-" * len(header))
-    for dtype, by_workload in results["results"].items():
-        for workload, result in by_workload.items():
-            if workload in ("B1", "B2", "B3"):
-                _print_timed(workload, dtype, result)
-            elif workload == "B4":
-                _print_b4(dtype, result)
-            elif workload == "B5":
-                _print_b5(dtype, result)
-        print()
-
-
-def paired_ratio(row: dict[str, Any], reference: dict[str, Any] | None) -> float | None:
-    """Median over rounds of (this sample / the reference's sample in the same round).
-
-    Samples of one round ran back to back, so a burst of load from elsewhere on a shared
-    machine inflates both; the per-round ratio cancels it better than a ratio of medians.
-    """
-    if not reference:
-        return None
-    return statistics.median(a / b for a, b in zip(row["samples"], reference["samples"]))
-
-
-def _print_timed(workload: str, dtype: str, result: dict[str, Any]) -> None:
-    rows = result["rows"]
-    title = {
-        "B1": "B1 op chain, per op (f+b)",
-        "B2": "B2 56-200-1 sigmoid, step",
-        "B3": "B3 784-512-512-10, step",
-    }[workload]
-    for name, row in rows.items():
-        note = ""
-        if workload == "B3":
-            note = f"{row['gflops']:6.1f} GFLOP/s"
-        if workload == "B1" and name == "numpy fwd":
-            note = "forward only"
-        if name == "numpy":
-            note = (note + "  " if note else "") + "floor"
-        row["x_numpy"] = paired_ratio(row, rows["numpy"])
-        row["x_torch"] = paired_ratio(row, rows.get("torch"))
-        print(
-            f"{title:<30}{dtype:<9}{name:<19}{_us(row['seconds']):>13}{_ratio(row['x_numpy'], 1):>9}"
-            f"{_ratio(row['x_torch'], 1):>9}{row['faults']:8.1f}  {note}"
-        )
-        title = ""
-    check = result.get("max_abs_diff_dx", result.get("max_rel_diff_params"))
-    print(f"{'':<30}{'':<9}{'(results agree to':<19}{check:>13.1e})")
-
-
-def _print_b4(dtype: str, result: dict[str, Any]) -> None:
-    title = "B4 chain, per op"
-    for impl in ("autograd_nn", "torch"):
-        if impl not in result:
-            continue
-        for n, row in result[impl].items():
-            peak = result["autograd_nn_traced_peak"].get(n) if impl == "autograd_nn" else None
-            memory = f"traced peak {peak / 2**20:.0f} MiB ({peak / n:.0f} B/op)" if peak else ""
-            rss = result["rss_peak"].get(impl)
-            if rss and n == max(result[impl]):
-                memory += f"{'; ' if memory else ''}RSS peak {rss / 2**20:.0f} MiB"
-            print(
-                f"{title:<30}{dtype:<9}{impl + f' N={n:.0e}':<19}"
-                f"build {row['build']:.2f} + bwd {row['backward']:.2f} + free {row['free']:.2f} µs  {memory}"
-            )
-            title = ""
-    ag = result["autograd_nn"]
-    sizes = sorted(ag)
-    if len(sizes) > 1:
-        small, large = sizes[0], sizes[-1]
-        per = lambda r: r["build"] + r["backward"] + r["free"]  # noqa: E731
-        print(f"{'':<30}{'':<9}(per-op time N={large:.0e} / N={small:.0e}: {per(ag[large]) / per(ag[small]):.2f})")
-
-
-def _print_b5(dtype: str, result: dict[str, Any]) -> None:
-    traced, rss = result["traced"], result["rss_peak"]
-    title = "B5 peak memory, B3 @4096"
-    base = traced["numpy"]["step_peak"]
-    rss_base = rss.get("numpy")
-    for impl in ("numpy", "autograd_nn", "autograd_nn@base", "torch"):
-        if impl not in traced and impl not in rss:
-            continue
-        parts = []
-        if impl in traced:
-            t = traced[impl]["step_peak"]
-            parts.append(f"traced {t / 2**20:6.1f} MiB {t / base:5.2f}×")
-        if rss.get(impl):
-            parts.append(f"RSS {rss[impl] / 2**20:6.1f} MiB {_ratio(rss[impl], rss_base).strip()}")
-        print(f"{title:<30}{dtype:<9}{impl:<19}{'   '.join(parts)}")
-        title = ""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -397,6 +310,15 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
     print(f"MLP steps written with the {args.api!r} API; {args.rounds} interleaved rounds", flush=True)
+    print(
+        f"compiled steps: autograd_nn.compile warmed up ({checks.CHECK_STEPS} checked calls, then 3 more) before timing"
+        + (
+            "; torch.compile (B2, B3) compiles the whole step once per dtype, outside the timed rounds"
+            if args.torch_compile and torch_ok
+            else ""
+        ),
+        flush=True,
+    )
 
     results: dict[str, dict[str, Any]] = {}
     for dtype in args.dtypes:
@@ -409,16 +331,18 @@ def main(argv: list[str] | None = None) -> None:
                 results[dtype][workload] = run_mlp(getattr(specs, workload), dtype, args, torch_ok)
             elif workload == "B4":
                 results[dtype]["B4"] = run_b4(dtype, args, torch_ok)
+            elif workload in sequence.WORKLOADS:
+                results[dtype][workload] = sequence.run(workload, dtype, args, torch_ok)
             else:
                 results[dtype]["B5"] = run_b5(dtype, args, torch_ok)
-    report = {
+    results_all = {
         "environment": env,
         "threadpools": pools,
         "args": {k: str(v) for k, v in vars(args).items()},
         "results": results,
     }
-    print_report(report)
-    args.json.write_text(json.dumps(report, indent=1, default=str))
+    report.print_report(results_all)
+    args.json.write_text(json.dumps(results_all, indent=1, default=str))
     print(f"wrote {args.json}")
 
 

@@ -19,7 +19,7 @@ SAME: dict[type, str] = {
     ops.Add: "Add", ops.Sub: "Sub", ops.Mul: "Mul", ops.Div: "Div", ops.Pow: "Pow", ops.Neg: "Neg",
     ops.Abs: "Abs", ops.Sign: "Sign", ops.Maximum: "Max", ops.Minimum: "Min",
     ops.Exp: "Exp", ops.Log: "Log", ops.Sqrt: "Sqrt", ops.Sin: "Sin", ops.Cos: "Cos",
-    ops.Tanh: "Tanh", ops.Sigmoid: "Sigmoid", ops.Relu: "Relu", ops.Softplus: "Softplus",
+    ops.Tanh: "Tanh", ops.Sigmoid: "Sigmoid", ops.Relu: "Relu", ops.Softplus: "Softplus", ops.Erf: "Erf",
 }  # fmt: skip
 
 

@@ -58,7 +58,7 @@ class Relu(Function):
 
 @register_op(
     reference=lambda z: 1 - 2 / (np.exp(2 * z) + 1), domain=(-4, 4), functions="tanh", methods="tanh", ufuncs=np.tanh,
-    role="activation",
+    derivative=np.tanh, role="activation",
 )
 class Tanh(Function):
     """a = tanh z;  δz = δa · (1 − a²)"""

@@ -267,7 +267,7 @@ class Clip(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         (x,) = ctx.saved_tensors
         low, high = ctx.bounds
-        inside = np.ones(x.shape, dtype=bool)
+        inside = np.ones_like(x, dtype=bool)  # (made from x: a compiled step sees it made)
         if low is not None:
             inside &= np.asanyarray(x >= low)
         if high is not None:

@@ -26,7 +26,7 @@ def is_basic_index(index: Any) -> bool:
 
 def index_add(shape: tuple[int, ...], index: Any, values: np.ndarray) -> np.ndarray:
     """zeros(shape) with ``values`` added at ``index``; repeated indices accumulate."""
-    out = np.zeros(shape, dtype=values.dtype)
+    out = np.zeros_like(values, shape=shape)  # (made from values: a compiled step sees it made)
     if is_basic_index(index):
         out[index] = values
     else:
@@ -188,7 +188,8 @@ class IndexAdd(Function):
 
 
 @register_op(
-    reference=lambda *xs, axis: np.concatenate(xs, axis), shapes="concatenate", functions=("concatenate", "concat")
+    reference=lambda *xs, axis: np.concatenate(xs, axis), shapes="concatenate", functions=("concatenate", "concat"),
+    derivative=np.concatenate,
 )
 class Concatenate(Function):
     """z = concatenate(xs, axis);  δxᵢ = the slice of δz that xᵢ occupies"""

@@ -111,7 +111,7 @@ class Compiled:
                 continue
             problem = same_recording(previous, rec)
             if problem is None:  # two recordings agree: a program
-                candidates.remove(previous)
+                candidates.clear()  # the others (a first call that made the optimizer's state, ...) are dead weight
                 try:
                     program = build(rec, epilogue, call, _guards(rec), mode & ~grad_mode.TRACE, len(leaves))
                 except CompileError as error:

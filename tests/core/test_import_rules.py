@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "_tracing": {"grad_mode"},
     "_record": {"_tracing", "anomaly", "grad_mode", "graph", "versions"},
     "function": {"_record"},
-    "ops": {"_record", "_shapes", "function", "registry"},
+    "ops": {"_record", "_shapes", "_tracing", "function", "registry"},  # _tracing: random draws a compiled step repeats
     "_inplace": {"_record", "_tracing", "grad_mode", "opspec", "versions"},
     "_surface": {"_inplace", "_record", "_xp", "opspec", "registry"},
     "autograd": {"_record", "_surface", "_tracing", "anomaly", "engine", "grad_mode", "graph", "versions"},

@@ -275,7 +275,7 @@ def test_reseeding_after_the_program_is_made_reseeds_the_replays_draws():
     assert compiled == eager
 
 
-def test_functional_dropout_seeded_per_call_runs_eagerly_with_a_warning():
+def test_functional_dropout_seeded_per_call_replays_the_seeds_mask_as_eagerly():
     w = ag.tensor(np.linspace(-1.0, 1.0, 6), requires_grad=True)
 
     def step(x):
@@ -284,9 +284,17 @@ def test_functional_dropout_seeded_per_call_runs_eagerly_with_a_warning():
         w.grad = None
         return loss
 
-    fast = ag.compile(step)
+    fast = ag.compile(step, fullgraph=True)
     x = ag.tensor(np.arange(1.0, 7.0))
-    with pytest.warns(ag.CompileWarning, match="dropout with rng given as a seed"):
-        results = [fast(x).item() for _ in range(4)]
-    assert results == [step(x).item()] * 4  # every call the same mask, as eagerly
-    assert fast.replays == 0 and "nn.Dropout" in fast.eager_because
+    results = [fast(x).item() for _ in range(5)]
+    assert results == [step(x).item()] * 5  # every call the same mask, as eagerly
+    assert fast.replays >= 2 and fast.eager_because is None  # a replay makes default_rng(3) afresh too
+
+
+def test_recordings_that_became_no_program_are_let_go():
+    model, _, _, step = _training("adam")  # the first call makes Adam's state: it records differently
+    fast = ag.compile(step)
+    for x, y in _batches(5):
+        fast(x, y)
+    assert fast.recordings == 3 and len(fast.programs()) == 1
+    assert not any(fast._candidates.values())  # no recording is kept once its spec has a program
