@@ -60,7 +60,15 @@ BRIDGES = {b.theirs: b for b in LAYERS}
 NOT_LAYERS = {
     "Module": "the base class: a user's subclass has its own forward, which no table can translate",
     "Parameter": "a tensor, carried with the weights of the module that holds it",
+    "RNNBase": "the recurrent layers' base class; RNN, LSTM and GRU are the layers",
 }
+# Layers that came to main (layers-seq) after this table was completed: no converter yet.
+# Each needs its constructor's settings mapped and a test here; until then from_torch /
+# to_torch refuse them by name. Remove a name from this list when its converter lands.
+NO_CONVERTER_YET = {
+    "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm", "Embedding",
+    "RNN", "LSTM", "GRU", "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
+}  # fmt: skip
 
 
 def test_every_registered_layer_is_tested_here():
@@ -70,8 +78,8 @@ def test_every_registered_layer_is_tested_here():
 def test_every_nn_class_torch_also_has_has_a_converter_or_a_reason():
     twins = {name for name in nn.__all__ if isinstance(getattr(nn, name), type) and hasattr(torch.nn, name)}
     assert {"Flatten", "ModuleList", "Linear"} <= twins  # the comparison below is not vacuous
-    assert sorted(twins - set(NOT_LAYERS)) == sorted(name for name in BRIDGES if hasattr(nn, name))
-    assert set(NOT_LAYERS) <= twins and not set(NOT_LAYERS) & set(BRIDGES)
+    assert sorted(twins - set(NOT_LAYERS) - NO_CONVERTER_YET) == sorted(name for name in BRIDGES if hasattr(nn, name))
+    assert set(NOT_LAYERS) | NO_CONVERTER_YET <= twins and not (set(NOT_LAYERS) | NO_CONVERTER_YET) & set(BRIDGES)
 
 
 def _pair(name, rng):
