@@ -16,8 +16,7 @@ fill like any others.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +44,7 @@ class LayerBridge:
     refuse: Callable[[Any], str | None]
     container: bool = False
     holds_parameters: bool = False
-    build: Callable[[type, OrderedDict[str, Any]], Any] | None = None
+    build: Callable[[type, Mapping[str, Any]], Any] | None = None
 
 
 #: every registered layer, in the order registered
@@ -68,7 +67,7 @@ def register_layer(
     refuse: Callable[[Any], str | None] = _accepts,
     container: bool = False,
     holds_parameters: bool = False,
-    build: Callable[[type, OrderedDict[str, Any]], Any] | None = None,
+    build: Callable[[type, Mapping[str, Any]], Any] | None = None,
 ) -> LayerBridge:
     """Declare that ``ours`` (an ``nn.Module`` class) is ``torch.nn.<theirs>``; see ``LayerBridge``.
 
@@ -109,7 +108,7 @@ def _plain_loss(*defaults: tuple[str, Any]) -> Callable[[Any], str | None]:
     return refuse
 
 
-def _listed(cls: type, entries: OrderedDict[str, Any]) -> Any:
+def _listed(cls: type, entries: Mapping[str, Any]) -> Any:
     return cls(entries.values())  # a list is built from its entries alone; their names are '0', '1', ...
 
 
