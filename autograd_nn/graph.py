@@ -20,10 +20,14 @@ class Context:
 
     ``ctx.save_for_backward(*values)`` keeps inputs and outputs (the engine records which
     input or output each one is, and checks at backward that none was modified in place
-    since); read them back as ``ctx.saved_tensors`` (or ``ctx.saved``).
-    ``ctx.needs_input_grad[i]`` says whether input ``i`` needs a gradient. ``ctx.xp`` is
-    the array namespace derivative formulas are written against (see ``autograd_nn._xp``).
-    Any other attribute (``ctx.axis = axis``) is the op's own.
+    since); read them back as ``ctx.saved_tensors`` (or ``ctx.saved``, unless the op has
+    set a ``saved`` of its own). ``ctx.needs_input_grad[i]`` says whether input ``i``
+    needs a gradient. ``ctx.xp`` is the array namespace derivative formulas are written
+    against (see ``autograd_nn._xp``).
+
+    Reserved: ``save_for_backward``, ``saved_tensors`` (what it sets), ``needs_input_grad``
+    and ``xp`` are the engine's; an op should read them, not set them. Any other attribute
+    (``ctx.axis = axis``, ``ctx.saved = ...``, ``ctx.parents = ...``) is the op's own.
     """
 
     __slots__ = ("needs_input_grad", "saved_tensors", "__dict__")
@@ -37,10 +41,12 @@ class Context:
         """Keep inputs and/or outputs of ``forward`` for ``backward``."""
         self.saved_tensors = values
 
-    @property
-    def saved(self) -> tuple[Any, ...]:
-        """The same as ``saved_tensors``."""
-        return self.saved_tensors
+    def __getattr__(self, name: str) -> Any:
+        # Only for names not set on this ctx: ``saved`` is then ``saved_tensors``. Not a
+        # property, so that an op may set a ``saved`` of its own, as any other name.
+        if name == "saved":
+            return self.saved_tensors
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 class NullContext:

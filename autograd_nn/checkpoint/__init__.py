@@ -12,7 +12,8 @@ raw C-order little-endian bytes — which PyTorch and most of the ecosystem read
 names are the dotted paths (``0.weight``; ``model.0.weight`` inside a dict), so a model's
 state_dict saved alone loads straight into the same ``torch.nn.Sequential``. The nesting
 and the non-tensor values travel as JSON in the header's ``__metadata__`` string map. A
-path ending in ``.npz`` (or ``format="npz"``) writes a numpy archive instead. ``load``
+path ending in ``.npz`` (or ``format="npz"``) writes a numpy archive instead; a suffix
+that names another format (``.npy``, ``.bin``, ``.h5``, ``.pt``, ...) is refused. ``load``
 recognises the format from the file's first bytes; a safetensors or ``.npz`` file from
 another program loads as a flat ``{name: Tensor}`` dict.
 
@@ -58,6 +59,19 @@ _EMPTY_ZIP = b"PK\x05\x06"
 # Suffixes that promise a pickle (torch.save, pickle.dump): refused, since torch.load
 # would then fail on a file that is really safetensors.
 _PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+# Suffixes that name another format: refused too, since the file would not be what its
+# name says (np.load cannot read an "m.npy" that holds safetensors). Any other suffix
+# names no format ("model.weights", "run_lr0.01") and is written as asked.
+_OTHER_FORMATS = {
+    ".npy": "a numpy array file (np.save)",
+    ".bin": "a PyTorch/Hugging Face pickle (pytorch_model.bin) or raw bytes",
+    ".h5": "an HDF5 file", ".hdf5": "an HDF5 file", ".keras": "a Keras model",
+    ".onnx": "an ONNX model (write one with ag.onnx.export)", ".pb": "a protocol buffer", ".tflite": "a TFLite model",
+    ".gguf": "a GGUF model", ".msgpack": "a msgpack file", ".joblib": "a joblib pickle", ".mat": "a MATLAB file",
+    ".zip": "a zip archive", ".tar": "a tar archive", ".gz": "a gzip file",
+    ".json": "a JSON text file", ".yaml": "a YAML text file", ".yml": "a YAML text file",
+    ".csv": "a CSV text file", ".txt": "a text file",
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------- saving
@@ -73,8 +87,10 @@ def save(
     ``format`` is ``"safetensors"`` (the default) or ``"npz"`` (the default for a path
     ending in ``.npz``). ``metadata`` is an optional str → str map stored in the header
     (read it back with ``load_metadata``). A path ending in ``.pt``, ``.pth``, ``.pkl``,
-    ``.pickle`` or ``.ckpt`` is refused (those names promise a pickle), as is a
-    ``.npz`` path with ``format="safetensors"`` or a ``.safetensors`` one with ``"npz"``.
+    ``.pickle`` or ``.ckpt`` is refused (those names promise a pickle), as is one whose
+    suffix names another format (``.npy``, ``.bin``, ``.h5``, ``.onnx``, ``.json``, ...)
+    and a ``.npz`` path with ``format="safetensors"`` or a ``.safetensors`` one with
+    ``"npz"``; a suffix that names no format (``model.weights``) is written as asked.
 
     >>> import autograd_nn as ag, tempfile, os
     >>> from autograd_nn import nn
@@ -115,6 +131,12 @@ def _format_for(path: Path, format: str | None) -> str:
             f"save: {path.name!r} ends in {suffix}, the name of a pickle (torch.save) file, but autograd_nn never "
             f"writes pickle and torch.load could not read it; name it {path.stem}.safetensors (PyTorch reads it with "
             f"safetensors.torch.load_file) or {path.stem}.npz"
+        )
+    if suffix in _OTHER_FORMATS:
+        raise ValueError(
+            f"save: the path {str(path)!r} ends in {path.suffix}, the name of {_OTHER_FORMATS[suffix]}, which save does not "
+            f"write; save writes safetensors or npz: name it {path.stem}.safetensors, {path.stem}.npz or {path.stem} "
+            "(no suffix: safetensors)"
         )
     if format is None:
         return "npz" if suffix == ".npz" else "safetensors"

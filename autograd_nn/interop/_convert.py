@@ -28,8 +28,8 @@ def _torch() -> Any:
 
 def _unknown(module: Any, known: list[str], side: str) -> TypeError:
     return TypeError(
-        f"{side}: no converter for {type(module).__module__}.{type(module).__qualname__}; the layers both libraries "
-        f"have are {', '.join(known)}. Register yours with autograd_nn.interop.register_layer(OurClass, 'TorchName', "
+        f"{side}: no converter for {type(module).__module__}.{type(module).__qualname__}; the layers with a "
+        f"converter are {', '.join(known)}. Register yours with autograd_nn.interop.register_layer(OurClass, 'TorchName', "
         "arguments) (see the docs page 'Moving to PyTorch and ONNX Runtime')"
     )
 
@@ -46,6 +46,15 @@ def _rebuild(root: Any, bridge_of: Any, make: Any, side: str) -> dict[int, Any]:
             raise TypeError(f"{side}: {type(module).__name__} holds sub-modules, which its converter does not carry")
         built[id(module)] = make(bridge, module, OrderedDict((name, built[id(c)]) for name, c in children))
     return built
+
+
+def _build(bridge: LayerBridge, cls: type, module: Any, children: OrderedDict, placeholder: Any) -> Any:
+    """A container of class ``cls``: from its converted ``children``, or from a placeholder
+    (same shape and dtype) for each of ``module``'s own parameters."""
+    entries = children
+    if bridge.holds_parameters:
+        entries = OrderedDict((name, placeholder(p)) for name, p in module.named_parameters(recurse=False))
+    return cls(entries) if bridge.build is None else bridge.build(cls, entries)
 
 
 def _children_first(root: Any) -> list[Any]:
@@ -93,10 +102,13 @@ def to_torch(model: nn.Module) -> Any:
         raise TypeError(f"to_torch: expected an autograd_nn nn.Module, got {type(model).__name__}")
     by_class = {b.ours: b for b in LAYERS}
 
+    def placeholder(param: Any) -> Any:  # the weights are loaded into it afterwards
+        return torch.nn.Parameter(torch.from_numpy(np.zeros(param.shape, dtype=param.dtype)))
+
     def make(bridge: LayerBridge, module: Any, children: OrderedDict) -> Any:
         cls = getattr(torch.nn, bridge.theirs)
-        if bridge.container:
-            return cls(children)
+        if bridge.container or bridge.holds_parameters:
+            return _build(bridge, cls, module, children, placeholder)
         kwargs = bridge.arguments(module)
         params = list(module.parameters())
         if params:
@@ -122,12 +134,15 @@ def from_torch(module: Any) -> nn.Module:
         raise TypeError(f"from_torch: expected a torch.nn.Module, got {type(module).__name__}")
     by_class = {getattr(torch.nn, b.theirs): b for b in LAYERS if hasattr(torch.nn, b.theirs)}
 
+    def placeholder(param: Any) -> nn.Parameter:  # the weights are loaded into it afterwards
+        return nn.Parameter(np.zeros(tuple(param.shape), dtype=torch.empty(0, dtype=param.dtype).numpy().dtype))
+
     def make(bridge: LayerBridge, source: Any, children: OrderedDict) -> Any:
-        if bridge.container:
-            return bridge.ours(children)
         problem = bridge.refuse(source)
         if problem is not None:
             raise TypeError(f"from_torch: cannot convert {type(source).__name__} with {problem}")
+        if bridge.container or bridge.holds_parameters:
+            return _build(bridge, bridge.ours, source, children, placeholder)
         kwargs = bridge.arguments(source)
         params = list(source.parameters(recurse=False))
         if params:

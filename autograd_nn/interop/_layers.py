@@ -7,11 +7,16 @@ A layer opts in with its constructor arguments, read by attribute name from a mo
 either library (the attributes have PyTorch's names on both sides)::
 
     register_layer(nn.Conv2d, "Conv2d", lambda m: {"in_channels": m.in_channels, ...})
+
+Containers are built from their named entries instead: the converted sub-modules
+(``Sequential``, ``ModuleList``, ``ModuleDict``), or, for ``ParameterList`` and
+``ParameterDict``, fresh parameters of the same shapes and dtypes, which the weights then
+fill like any others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +31,11 @@ class LayerBridge:
     from ``torch.nn`` when torch is imported, never here); ``arguments(module)`` gives the
     constructor's keyword arguments from a module of either library; ``refuse(module)``
     says why a torch module cannot be converted (a setting autograd_nn lacks), or None;
-    ``container``: built from its converted children (``Sequential``), in order.
+    ``container``: built from its converted children (``Sequential``), in order;
+    ``holds_parameters``: built from its own parameters (``ParameterList``), in order;
+    ``build(cls, entries)`` makes such a container of class ``cls`` from its entries by
+    name (an ``OrderedDict``): ``cls(entries)`` unless given (the lists take
+    ``cls(entries.values())``).
     """
 
     ours: type
@@ -34,6 +43,8 @@ class LayerBridge:
     arguments: Callable[[Any], dict[str, Any]]
     refuse: Callable[[Any], str | None]
     container: bool = False
+    holds_parameters: bool = False
+    build: Callable[[type, Mapping[str, Any]], Any] | None = None
 
 
 #: every registered layer, in the order registered
@@ -55,6 +66,8 @@ def register_layer(
     *,
     refuse: Callable[[Any], str | None] = _accepts,
     container: bool = False,
+    holds_parameters: bool = False,
+    build: Callable[[type, Mapping[str, Any]], Any] | None = None,
 ) -> LayerBridge:
     """Declare that ``ours`` (an ``nn.Module`` class) is ``torch.nn.<theirs>``; see ``LayerBridge``.
 
@@ -71,7 +84,9 @@ def register_layer(
     for bridge in LAYERS:
         if bridge.ours is ours or bridge.theirs == theirs:
             raise ValueError(f"register_layer: {ours.__name__} or torch.nn.{theirs} is registered already")
-    bridge = LayerBridge(ours, theirs, arguments, refuse, container)
+    if container and holds_parameters:
+        raise ValueError(f"register_layer: {ours.__name__} is built from sub-modules or from parameters, not both")
+    bridge = LayerBridge(ours, theirs, arguments, refuse, container, holds_parameters, build)
     LAYERS.append(bridge)
     return bridge
 
@@ -93,7 +108,24 @@ def _plain_loss(*defaults: tuple[str, Any]) -> Callable[[Any], str | None]:
     return refuse
 
 
+def _listed(cls: type, entries: Mapping[str, Any]) -> Any:
+    return cls(entries.values())  # a list is built from its entries alone; their names are '0', '1', ...
+
+
+def _only_parameters(module: Any) -> str | None:
+    """torch's ParameterList/Dict may hold other objects too; autograd_nn's hold parameters only."""
+    if len(list(module.parameters(recurse=False))) != len(module):
+        return "entries that are not parameters (autograd_nn's holds nn.Parameter entries only)"
+    return None
+
+
 register_layer(nn.Sequential, "Sequential", container=True)
+register_layer(nn.ModuleList, "ModuleList", container=True, build=_listed)
+register_layer(nn.ModuleDict, "ModuleDict", container=True)
+register_layer(nn.ParameterList, "ParameterList", refuse=_only_parameters, holds_parameters=True, build=_listed)
+register_layer(nn.ParameterDict, "ParameterDict", refuse=_only_parameters, holds_parameters=True)
+register_layer(nn.Flatten, "Flatten", lambda m: {"start_dim": m.start_dim, "end_dim": m.end_dim})
+register_layer(nn.Unflatten, "Unflatten", lambda m: {"dim": m.dim, "unflattened_size": tuple(m.unflattened_size)})
 register_layer(nn.Linear, "Linear", lambda m: {
     "in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None,
 })  # fmt: skip

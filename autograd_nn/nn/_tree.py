@@ -1,13 +1,52 @@
 """Walking a module tree without recursion: the cycle check done at registration, and
 ``repr``. A module tree is a DAG (sharing allowed, cycles refused), walked with explicit
-stacks so that any depth works."""
+stacks so that any depth works.
+
+The cycle check costs nothing in the common case, at any depth: a module that has never
+been put into a ``_modules`` (``SubModules`` marks each one that is) is no module's
+sub-module, so it cannot be inside the one registered under it, and nothing is walked.
+Building a model bottom-up, as ``Sequential(Sequential(...))`` does, is that case.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._changes import Registry
+
 if TYPE_CHECKING:
     from .module import Module
+
+#: the flag ``SubModules`` sets on each module put into it (``Module`` has it False)
+IN_A_TREE = "_in_a_tree"
+
+
+def _mark(value: Any) -> None:
+    if hasattr(type(value), IN_A_TREE):  # a module (a value put in behind the module's back may be anything)
+        object.__setattr__(value, IN_A_TREE, True)
+
+
+class SubModules(Registry):
+    """A module's ``_modules``: a ``Registry`` that marks every module put into it as
+    being in a tree (never unmarked: a module once removed is only walked for nothing)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        _mark(value)
+        super().__setitem__(key, value)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        entries = dict(*args, **kwargs)
+        for value in entries.values():
+            _mark(value)
+        super().update(entries)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        _mark(default)
+        return super().setdefault(key, default)
+
+    def __ior__(self, other: Any) -> SubModules:
+        self.update(other)
+        return self
 
 #: Sub-modules nested deeper than this are shown as ``Type(...)`` in a module's repr.
 REPR_DEPTH = 64
@@ -15,10 +54,11 @@ REPR_DEPTH = 64
 
 def refuse_cycle(owner: Module, name: str, module: Module | None) -> None:
     """Raise if registering ``module`` under ``owner`` would make a cycle: ``module`` is
-    ``owner`` or already contains it."""
+    ``owner`` or already contains it (which only an ``owner`` in a tree can be)."""
     if module is None:
         return
-    if module is owner or (module._modules and any(m is owner for m in _reachable(module))):
+    inside = module._modules and owner._in_a_tree and any(m is owner for m in _reachable(module))
+    if module is owner or inside:
         what = "itself" if module is owner else f"a {type(module).__name__} that already contains it"
         raise ValueError(
             f"{type(owner).__name__}: cannot register sub-module {name!r}: it is {what}. A module cycle would "

@@ -21,7 +21,7 @@ from ._changes import Registry as _Registry
 from ._changes import changed as _changed
 from ._changes import changes
 from ._state import IncompatibleKeys, collect_state, join, load_state
-from ._tree import module_repr, refuse_cycle
+from ._tree import SubModules, module_repr, refuse_cycle
 from .parameter import Parameter
 
 _mode = grad_mode._MODE.get
@@ -55,6 +55,7 @@ class Module:
     _buffers: dict[str, Tensor | None]
     _non_persistent_buffers: set[str]
     _modules: dict[str, Module | None]
+    _in_a_tree: bool = False  # set once the module is put into a _modules (see _tree)
 
     def __init__(self) -> None:
         _changed()
@@ -62,7 +63,7 @@ class Module:
         object.__setattr__(self, "_parameters", _Registry())
         object.__setattr__(self, "_buffers", _Registry())
         object.__setattr__(self, "_non_persistent_buffers", set())
-        object.__setattr__(self, "_modules", _Registry())
+        object.__setattr__(self, "_modules", SubModules())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the module's output; subclasses define it, and calling the module runs it."""

@@ -61,7 +61,8 @@ def test_any_attribute_name_on_ctx_is_the_ops_own():
     class Square(ag.Function):
         @staticmethod
         def forward(ctx, x):
-            for name in ("parents", "seq", "shape", "dtype", "fn", "ctx", "ids", "hooks", "params", "trace", "name"):
+            names = ("parents", "seq", "shape", "dtype", "fn", "ctx", "ids", "hooks", "params", "trace", "name", "saved")
+            for name in names:
                 setattr(ctx, name, "junk")
             ctx.save_for_backward(x)
             return x * x
@@ -69,7 +70,7 @@ def test_any_attribute_name_on_ctx_is_the_ops_own():
         @staticmethod
         def backward(ctx, grad):
             (x,) = ctx.saved_tensors
-            assert ctx.parents == "junk" and ctx.needs_input_grad == (True,)
+            assert ctx.parents == "junk" and ctx.saved == "junk" and ctx.needs_input_grad == (True,)
             return grad * 2 * x
 
     x = ag.tensor([3.0, -1.0], requires_grad=True)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 from ort_session import onnx, run
@@ -100,6 +102,11 @@ def test_the_layer_table_entries_say_how_each_layer_is_built():
     linear = by_name["Linear"]
     assert isinstance(linear, LayerBridge)
     assert linear.ours is nn.Linear and not linear.container and by_name["Sequential"].container
+    listed = by_name["ParameterList"]
+    assert listed.holds_parameters and not listed.container and not linear.holds_parameters
+    built = listed.build(nn.ParameterList, OrderedDict(w=nn.Parameter(np.ones(2))))
+    assert type(built) is nn.ParameterList and [name for name, _ in built.named_parameters()] == ["0"]
+    assert by_name["ModuleDict"].build is None  # built as cls(entries), which keeps the names
     assert linear.arguments(nn.Linear(3, 2, bias=False)) == {"in_features": 3, "out_features": 2, "bias": False}
     assert linear.refuse(nn.Linear(3, 2)) is None
     assert by_name["Softmax"].refuse(nn.Softmax(dim=1)) is None

@@ -262,5 +262,27 @@ def test_save_refuses_a_format_its_path_contradicts(tmp_path):
         ag.save({"w": np.ones(2)}, tmp_path / "m.npz", format="safetensors")
     with pytest.raises(ValueError, match="says safetensors, but format='npz'"):
         ag.save({"w": np.ones(2)}, tmp_path / "m.safetensors", format="npz")
-    ag.save({"w": np.ones(2)}, tmp_path / "m.weights", format="npz")  # any other name: as asked
+    with pytest.raises(ValueError, match=r"m\.npy' ends in \.npy, the name of a numpy array file"):
+        ag.save({"w": np.ones(2)}, tmp_path / "m.npy", format="npz")
+    assert not list(tmp_path.iterdir())
+    ag.save({"w": np.ones(2)}, tmp_path / "m.weights", format="npz")  # a name of no format: as asked
     assert (tmp_path / "m.weights").read_bytes()[:2] == b"PK"
+    ag.save({"w": np.ones(2)}, tmp_path / "run_lr0.01")  # a dot in a name is no format either
+    assert (tmp_path / "run_lr0.01").read_bytes()[8:9] == b"{"  # safetensors: 8-byte length, then JSON
+
+
+OTHER_FORMATS = [".npy", ".bin", ".h5", ".hdf5", ".json", ".onnx", ".zip", ".csv", ".txt", ".msgpack", ".gguf", ".NPY"]
+
+
+@pytest.mark.parametrize("suffix", OTHER_FORMATS)
+@pytest.mark.parametrize("format", [None, "safetensors", "npz"])
+def test_save_refuses_a_suffix_that_names_another_format(tmp_path, suffix, format):
+    """``m.npy`` used to hold safetensors, which np.load cannot read: the name would lie."""
+    path = tmp_path / f"m{suffix}"
+    path.write_bytes(b"an earlier file")
+    with pytest.raises(ValueError) as refusal:
+        ag.save({"w": np.ones(2)}, path, format=format)
+    message = str(refusal.value)
+    assert message.startswith("save: ") and str(path) in message and f"ends in {suffix}" in message
+    assert "m.safetensors" in message and "m.npz" in message  # the names it would take
+    assert path.read_bytes() == b"an earlier file" and [p.name for p in tmp_path.iterdir()] == [path.name]
