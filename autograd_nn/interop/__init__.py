@@ -8,6 +8,7 @@ them is called.
 
 from __future__ import annotations
 
+from . import _zoo  # noqa: F401 - registers the conv, norm, recurrent and attention layers
 from ._convert import from_torch, to_torch
 from ._layers import LAYERS, LayerBridge, register_layer
 

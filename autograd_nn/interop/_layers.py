@@ -26,7 +26,10 @@ class LayerBridge:
     from ``torch.nn`` when torch is imported, never here); ``arguments(module)`` gives the
     constructor's keyword arguments from a module of either library; ``refuse(module)``
     says why a torch module cannot be converted (a setting autograd_nn lacks), or None;
-    ``container``: built from its converted children (``Sequential``), in order.
+    ``container``: built from its converted children (``Sequential``), in order;
+    ``whole``: builds its own sub-modules from its arguments (``MultiheadAttention``'s
+    ``out_proj``, a ``TransformerEncoderLayer``'s linears and norms), so they come with it
+    and are not converted one by one (their weights are copied all the same).
     """
 
     ours: type
@@ -34,6 +37,7 @@ class LayerBridge:
     arguments: Callable[[Any], dict[str, Any]]
     refuse: Callable[[Any], str | None]
     container: bool = False
+    whole: bool = False
 
 
 #: every registered layer, in the order registered
@@ -55,6 +59,7 @@ def register_layer(
     *,
     refuse: Callable[[Any], str | None] = _accepts,
     container: bool = False,
+    whole: bool = False,
 ) -> LayerBridge:
     """Declare that ``ours`` (an ``nn.Module`` class) is ``torch.nn.<theirs>``; see ``LayerBridge``.
 
@@ -71,7 +76,7 @@ def register_layer(
     for bridge in LAYERS:
         if bridge.ours is ours or bridge.theirs == theirs:
             raise ValueError(f"register_layer: {ours.__name__} or torch.nn.{theirs} is registered already")
-    bridge = LayerBridge(ours, theirs, arguments, refuse, container)
+    bridge = LayerBridge(ours, theirs, arguments, refuse, container, whole)
     LAYERS.append(bridge)
     return bridge
 
