@@ -269,3 +269,48 @@ def test_settings_autograd_nn_lacks_are_refused(module, message):
         return
     with pytest.raises(TypeError, match=message):
         ag.from_torch(module())
+
+
+def test_layers_that_build_their_own_sub_modules_are_converted_whole(rng):
+    """``whole=True``: the children come with the layer (torch's MultiheadAttention.out_proj is a
+    NonDynamicallyQuantizableLinear, in no table), and their weights move by name all the same."""
+    from autograd_nn.interop import LayerBridge, register_layer
+
+    assert sorted(b.theirs for b in ZOO if b.whole) == [
+        "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer"
+    ]  # fmt: skip
+
+    class Residual(nn.Module):  # a user's layer that makes its own Linear
+        def __init__(self, features: int, dtype=None) -> None:
+            super().__init__()
+            self.inner = nn.Linear(features, features, dtype=dtype)
+
+        def forward(self, x):
+            return x + self.inner(x)
+
+    class TorchResidual(torch.nn.Module):
+        def __init__(self, features: int, dtype=None) -> None:
+            super().__init__()
+            self.features = features
+            self.inner = torch.nn.Linear(features, features, dtype=dtype)
+
+        def forward(self, x):
+            return x + self.inner(x)
+
+    torch.nn.Residual = TorchResidual  # from_torch and to_torch look the name up in torch.nn
+    bridge = register_layer(Residual, "Residual", lambda m: {"features": m.inner.in_features}, whole=True)
+    try:
+        assert isinstance(bridge, LayerBridge) and bridge.whole and not bridge.container
+        ours = nn.Sequential(Residual(3), nn.Tanh())
+        theirs = ag.to_torch(ours)
+        assert type(theirs[0]) is TorchResidual and theirs[0].inner.weight.dtype == torch.float64
+        _same_state(ours, theirs)
+        _same_behaviour(ours, theirs, [rng.standard_normal((4, 3))])
+        back = ag.from_torch(theirs)
+        assert type(back[0]) is Residual
+        _same_state(back, theirs)
+    finally:
+        from autograd_nn.interop import LAYERS
+
+        LAYERS.remove(bridge)
+        del torch.nn.Residual
