@@ -155,3 +155,45 @@ def test_a_nested_output_of_something_else_is_a_clear_error(rng):
 
     with pytest.raises(ExportError, match=r"returned a dict as output 1.*nested"):
         export(lambda x: (x * 2, {"h": x}), (_randn(rng, 2, 3),))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.GRU(5, 7, num_layers=2, batch_first=True, dtype="float32"),
+        lambda: nn.RNN(5, 7, nonlinearity="relu", bidirectional=True, batch_first=True, dtype="float32"),
+    ],
+    ids=["GRU", "RNN"],
+)
+def test_gru_and_rnn_return_their_output_and_final_state(tmp_path, rng, make):
+    nn.init.manual_seed(5)
+    model = make()
+    axes = {"input": {0: "batch"}, "output_0": {0: "batch"}, "output_1": {1: "batch"}}
+    proto = _exported(tmp_path, model, _randn(rng, 4, 6, 5), dynamic_axes=axes)
+    assert [o.name for o in proto.graph.output] == ["output_0", "output_1"]  # (output, h_n)
+    _check_runs(proto, model, _randn(rng, 9, 6, 5))
+
+
+def test_batch_norm_in_eval_mode_and_group_norm_follow_a_convolution(tmp_path, rng):
+    nn.init.manual_seed(6)
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.GroupNorm(2, 4), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+    ).float()  # fmt: skip
+    model.train()
+    with ag.no_grad():
+        model(ag.tensor(_randn(rng, 8, 2, 6, 6)))  # running statistics that are not 0 and 1
+    model.eval()
+    proto = _exported(tmp_path, model, _randn(rng, 4, 2, 6, 6), dynamic_axes={"input": {0: "batch"}})
+    # eval-mode batch_norm is recorded as an affine map whose scale and shift numpy computes
+    # from the running statistics, so those arrive as constants, not under their own names
+    assert {"0.weight", "1.weight", "1.bias", "3.weight"} <= {t.name for t in proto.graph.initializer}
+    (got,) = _check_runs(proto, model, _randn(rng, 9, 2, 6, 6))
+    assert got.shape == (9, 4)
+
+
+def test_an_embedding_table_and_rms_norm(tmp_path, rng):
+    nn.init.manual_seed(7)
+    model = nn.Sequential(nn.Embedding(10, 4, padding_idx=0, dtype="float32"), nn.RMSNorm(4, dtype="float32"))
+    proto = _exported(tmp_path, model, rng.integers(0, 10, (4, 3)), dynamic_axes={"input": {0: "batch", 1: "steps"}})
+    assert "Gather" in {n.op_type for n in proto.graph.node}
+    _check_runs(proto, model, rng.integers(0, 10, (9, 5)))
