@@ -54,6 +54,8 @@ ONNX_MODELS = ("tests/interop/test_onnx_models.py",)
 ONNX_OPS = ("tests/interop/test_onnx_ops.py",)
 ONNX_ERRORS = ("tests/interop/test_onnx_errors.py",)
 TORCH_BRIDGE = ("tests/interop/test_torch_bridge.py",)
+TORCH_BRIDGE_LAYERS = ("tests/interop/test_torch_bridge_layers.py",)
+ONNX_LAYERS = ("tests/interop/test_onnx_layers.py",)
 CLI_EXPORT = ("tests/app/test_cli_export.py",)
 
 M = Mutation
@@ -1337,6 +1339,23 @@ MUTATIONS: list[Mutation] = [
     M("bridges-training-mode-not-carried", "autograd_nn/interop/_convert.py",
       "        modes[name].training = bool(module.training)", "        pass", TORCH_BRIDGE,
       "a converted model is always in training mode"),
+    M("bridges-zoo-conv-dilation-dropped", "autograd_nn/interop/_zoo.py",
+      '"stride": module.stride, "padding": module.padding, "dilation": module.dilation,',
+      '"stride": module.stride, "padding": module.padding,', TORCH_BRIDGE_LAYERS,
+      "a dilated convolution comes back undilated"),
+    M("bridges-zoo-norm-bias-lost", "autograd_nn/interop/_zoo.py",
+      '"bias": not getattr(module, affine) or module.bias is not None', '"bias": True', TORCH_BRIDGE_LAYERS,
+      "a LayerNorm/BatchNorm without β gains one, so its state_dict no longer loads"),
+    M("bridges-zoo-encoder-norm-first-dropped", "autograd_nn/interop/_zoo.py",
+      '"batch_first": module.self_attn.batch_first, "norm_first": module.norm_first,',
+      '"batch_first": module.self_attn.batch_first,', TORCH_BRIDGE_LAYERS,
+      "a pre-norm encoder layer becomes a post-norm one"),
+    M("bridges-zoo-whole-layers-walked", "autograd_nn/interop/_convert.py",
+      "        if not whole(module):\n", "        if True:\n", TORCH_BRIDGE_LAYERS,
+      "MultiheadAttention's out_proj (torch's NonDynamicallyQuantizableLinear) is converted on its own"),
+    M("bridges-onnx-nested-outputs-dropped", "autograd_nn/onnx/_trace.py",
+      "            stack.extend(reversed(item))", "            outputs.append(item)", ONNX_LAYERS,
+      "an LSTM's (h_n, c_n) is one output, which export refuses"),
     M("bridges-leaky-relu-slope-dropped", "autograd_nn/interop/_layers.py",
       '{"negative_slope": m.negative_slope, "inplace": bool(m.inplace)}', '{"inplace": bool(m.inplace)}', TORCH_BRIDGE,
       "LeakyReLU's slope is lost on the way"),

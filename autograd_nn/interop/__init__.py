@@ -8,6 +8,7 @@ them is called.
 
 from __future__ import annotations
 
+from . import _functions, _zoo  # noqa: F401 - register the activations and losses; conv, norm, recurrent, attention
 from ._convert import from_torch, to_torch
 from ._layers import LAYERS, LayerBridge, register_layer
 

@@ -9,6 +9,7 @@ A module used twice stays one shared module.
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from typing import Any
 
@@ -37,10 +38,13 @@ def _unknown(module: Any, known: list[str], side: str) -> TypeError:
 def _rebuild(root: Any, bridge_of: Any, make: Any, side: str) -> dict[int, Any]:
     """Every module under ``root`` rebuilt by ``make(bridge, module, children)``, by id."""
     built: dict[int, Any] = {}
-    for module in _children_first(root):
+    for module in _children_first(root, lambda m: getattr(bridge_of(m), "whole", False)):
         bridge = bridge_of(module)
         if bridge is None:
             raise _unknown(module, [b.theirs for b in LAYERS], side)
+        if bridge.whole:
+            built[id(module)] = make(bridge, module, OrderedDict())
+            continue
         children = list(module.named_children())
         if children and not bridge.container:
             raise TypeError(f"{side}: {type(module).__name__} holds sub-modules, which its converter does not carry")
@@ -57,9 +61,10 @@ def _build(bridge: LayerBridge, cls: type, module: Any, children: OrderedDict, p
     return cls(entries) if bridge.build is None else bridge.build(cls, entries)
 
 
-def _children_first(root: Any) -> list[Any]:
+def _children_first(root: Any, whole: Any) -> list[Any]:
     """Every module under ``root`` once, each after all of its children (a shared module
-    before every container that holds it), found with a stack."""
+    before every container that holds it), found with a stack; the children of a module
+    that is converted ``whole(module)`` are not visited."""
     order: list[Any] = []
     done: set[int] = set()
     open_: set[int] = set()  # expanded, children not done yet: the path from the root
@@ -76,7 +81,10 @@ def _children_first(root: Any) -> list[Any]:
             raise RuntimeError(f"a {type(module).__name__} contains itself (a module cycle)")
         open_.add(id(module))
         stack.append((module, True))
-        stack.extend((child, False) for _, child in reversed(list(module.named_children())) if id(child) not in done)
+        if not whole(module):
+            stack.extend(
+                (child, False) for _, child in reversed(list(module.named_children())) if id(child) not in done
+            )
     return order
 
 
@@ -89,6 +97,13 @@ def _finish(source: Any, target: Any, arrays: dict[str, Any]) -> None:
     modes = dict(target.named_modules())
     for name, module in source.named_modules():
         modes[name].training = bool(module.training)
+
+
+def _takes_dtype(cls: type) -> bool:
+    """Whether ``cls(...)`` takes ``dtype=`` (a ``TransformerEncoder`` takes a built layer instead;
+    torch's ``RNN`` takes ``**kwargs``)."""
+    parameters = inspect.signature(cls).parameters
+    return "dtype" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def to_torch(model: nn.Module) -> Any:
@@ -111,7 +126,7 @@ def to_torch(model: nn.Module) -> Any:
             return _build(bridge, cls, module, children, placeholder)
         kwargs = bridge.arguments(module)
         params = list(module.parameters())
-        if params:
+        if params and _takes_dtype(cls):
             kwargs["dtype"] = torch.from_numpy(np.zeros(0, dtype=params[0].dtype)).dtype
         return cls(**kwargs)
 
@@ -144,8 +159,8 @@ def from_torch(module: Any) -> nn.Module:
         if bridge.container or bridge.holds_parameters:
             return _build(bridge, bridge.ours, source, children, placeholder)
         kwargs = bridge.arguments(source)
-        params = list(source.parameters(recurse=False))
-        if params:
+        params = list(source.parameters())
+        if params and _takes_dtype(bridge.ours):
             kwargs["dtype"] = torch.empty(0, dtype=params[0].dtype).numpy().dtype
         return bridge.ours(**kwargs)
 

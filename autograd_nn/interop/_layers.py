@@ -36,6 +36,9 @@ class LayerBridge:
     ``build(cls, entries)`` makes such a container of class ``cls`` from its entries by
     name (an ``OrderedDict``): ``cls(entries)`` unless given (the lists take
     ``cls(entries.values())``).
+    ``whole``: builds its own sub-modules from its arguments (``MultiheadAttention``'s
+    ``out_proj``, a ``TransformerEncoderLayer``'s linears and norms), so they come with it
+    and are not converted one by one (their weights are copied all the same).
     """
 
     ours: type
@@ -45,6 +48,7 @@ class LayerBridge:
     container: bool = False
     holds_parameters: bool = False
     build: Callable[[type, Mapping[str, Any]], Any] | None = None
+    whole: bool = False
 
 
 #: every registered layer, in the order registered
@@ -68,6 +72,7 @@ def register_layer(
     container: bool = False,
     holds_parameters: bool = False,
     build: Callable[[type, Mapping[str, Any]], Any] | None = None,
+    whole: bool = False,
 ) -> LayerBridge:
     """Declare that ``ours`` (an ``nn.Module`` class) is ``torch.nn.<theirs>``; see ``LayerBridge``.
 
@@ -86,7 +91,7 @@ def register_layer(
             raise ValueError(f"register_layer: {ours.__name__} or torch.nn.{theirs} is registered already")
     if container and holds_parameters:
         raise ValueError(f"register_layer: {ours.__name__} is built from sub-modules or from parameters, not both")
-    bridge = LayerBridge(ours, theirs, arguments, refuse, container, holds_parameters, build)
+    bridge = LayerBridge(ours, theirs, arguments, refuse, container, holds_parameters, build, whole)
     LAYERS.append(bridge)
     return bridge
 

@@ -154,6 +154,8 @@ def _scatter_indices(op: Any, shape: tuple[int, ...], index: Any) -> tuple[np.nd
 def _setitem(g: Any, op: Any) -> str:
     indices, selected = _scatter_indices(op, op.input_shape(0), op.param("index"))
     updates = g.op("Expand", op.input(1, op.dtype), g.ints(selected), dtype=op.dtype)
+    if not op.input_shape(0):  # x[()] = v on a 0-d x is v (ScatterND needs rank ≥ 1)
+        return updates
     return g.op("ScatterND", op.input(0, op.dtype), g.constant(indices), updates, dtype=op.dtype)
 
 
@@ -164,4 +166,6 @@ def _index_add(g: Any, op: Any) -> str:
     indices, selected = _scatter_indices(op, tuple(op.param("shape")), op.param("index"))
     zeros = g.constant(np.zeros(op.shape, dtype=op.dtype))
     updates = g.op("Expand", op.input(0, op.dtype), g.ints(selected), dtype=op.dtype)
+    if not op.shape:  # a 0-d result: the values themselves (ScatterND needs rank ≥ 1)
+        return updates
     return g.op("ScatterND", zeros, g.constant(indices), updates, reduction="add", dtype=op.dtype)

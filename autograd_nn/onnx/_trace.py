@@ -58,14 +58,28 @@ def record(fn: Callable[..., Any], values: Sequence[Any]) -> Recording:
         result = fn(*leaves)
     finally:
         grad_mode.restore(token)
-    outputs = list(result) if isinstance(result, (tuple, list)) else [result]
+    outputs = _flattened(result)
     for k, out in enumerate(outputs):
         if not isinstance(out, (Tensor, np.ndarray, int, float)):
             raise ExportError(
                 f"export: the model returned a {type(out).__name__} as output {k}; "
-                "export needs Tensors (or a tuple or list of them)"
+                "export needs Tensors (or tuples or lists of them, nested as LSTM's (output, (h, c)))"
             )
     return Recording(leaves, outputs, _nodes_of(outputs))
+
+
+def _flattened(result: Any) -> list[Any]:
+    """The outputs in order, nested tuples and lists spread out as ``torch.onnx.export``
+    does (an LSTM's ``(output, (h_n, c_n))`` is three outputs), found with a stack."""
+    outputs: list[Any] = []
+    stack = [result]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (tuple, list)):
+            stack.extend(reversed(item))
+        else:
+            outputs.append(item)
+    return outputs
 
 
 def _nodes_of(outputs: Sequence[Any]) -> list[Node]:
