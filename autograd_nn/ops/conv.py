@@ -73,7 +73,7 @@ def _keep_geometry(ctx: Any, stride: Ints, padding: Pairs, dilation: Ints, group
 
 
 @register_op(
-    reference=_naive.convolution, shapes=_draw.convolution, derivative=convolution, xp_name="convolution",
+    reference=_naive.convolution, shapes=_draw.convolution, derivative=convolution, xp_name="convolution", role="layer",
 )  # fmt: skip
 class Convolution(Function):
     """z = x ⋆ w + b;  δx = δz ⋆ᵀ w (transposed convolution),  δw = x ⋆ δz,  δb = Σ δz
@@ -109,7 +109,7 @@ class Convolution(Function):
 
 @register_op(
     reference=_naive.convolution_transpose, shapes=_draw.convolution_transpose, derivative=convolution_transpose,
-    xp_name="convolution_transpose",
+    xp_name="convolution_transpose", role="layer",
 )  # fmt: skip
 class ConvolutionTranspose(Function):
     """x = δz ⋆ᵀ w + b (the adjoint of convolution in its input);  δ(δz) = δx ⋆ w,  δw = δx ⋆ δz,  δb = Σ δx

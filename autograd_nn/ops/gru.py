@@ -74,7 +74,7 @@ def _gru_primitives(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
 
 @register_op(
     reference=_gru_reference, shapes=lambda draw: layer_shapes(draw, gates=3, states=1), functional="gru_layer",
-    parse=_gru_args, decomposition=_gru_primitives,
+    parse=_gru_args, decomposition=_gru_primitives, role="layer",
 )  # fmt: skip
 class GruStates(Function):
     """hₜ = (1 − z)·n + z·hₜ₋₁ for t = 1…T: r, z = σ(xₜW_iᵀ + b_i + hₜ₋₁W_hᵀ + b_h), n = tanh(xₜW_inᵀ + b_in + r·(hₜ₋₁W_hnᵀ + b_hn));  δ by backpropagation through time

@@ -74,7 +74,7 @@ def _lstm_primitives(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False)
 
 @register_op(
     reference=_lstm_reference, shapes=lambda draw: layer_shapes(draw, gates=4, states=2), functional="lstm_layer",
-    parse=_lstm_args, decomposition=_lstm_primitives,
+    parse=_lstm_args, decomposition=_lstm_primitives, role="layer",
 )  # fmt: skip
 class LstmStates(Function):
     """[hₜ; cₜ] for t = 1…T: i, f, g, o = σ, σ, tanh, σ(xₜW_ihᵀ + b_ih + hₜ₋₁W_hhᵀ + b_hh), cₜ = f·cₜ₋₁ + i·g, hₜ = o·tanh cₜ;  δ by backpropagation through time

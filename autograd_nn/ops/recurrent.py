@@ -180,7 +180,7 @@ def _rnn_args(
 
 @register_op(
     reference=_rnn_reference, shapes=_rnn_shapes, functional="rnn_layer", parse=_rnn_args,
-    decomposition=_rnn_primitives,
+    decomposition=_rnn_primitives, role="layer",
 )  # fmt: skip
 class RnnStates(Function):
     """hₜ = tanh(xₜ W_ihᵀ + b_ih + hₜ₋₁ W_hhᵀ + b_hh) for t = 1…T;  δ by backpropagation through time
