@@ -142,7 +142,7 @@ def from_torch(module: Any) -> nn.Module:
     weights copied (same dtypes), ``requires_grad`` flags and training mode.
 
     Raises TypeError naming a module type that has no counterpart, or a setting autograd_nn
-    lacks (e.g. ``CrossEntropyLoss(label_smoothing=0.1)``).
+    lacks (e.g. ``Conv2d(padding_mode='reflect')``).
     """
     torch = _torch()
     if not isinstance(module, torch.nn.Module):

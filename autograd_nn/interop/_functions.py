@@ -27,7 +27,7 @@ _ACTIVATIONS = (
     "PReLU", "ReLU6", "SELU", "SiLU", "Softmin", "Softplus", "Softsign",
 )  # fmt: skip
 _LOSSES = (
-    "BCELoss", "CosineEmbeddingLoss", "CosineSimilarity", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
+    "BCELoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss", "CosineSimilarity", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
     "NLLLoss", "PairwiseDistance", "SmoothL1Loss", "TripletMarginLoss",
 )  # fmt: skip
 

@@ -100,19 +100,6 @@ def _inplace(module: Any) -> dict[str, Any]:
     return {"inplace": bool(module.inplace)}
 
 
-def _plain_loss(*defaults: tuple[str, Any]) -> Callable[[Any], str | None]:
-    """A loss autograd_nn has only with these settings at PyTorch's defaults (``weight=None``, ...)."""
-
-    def refuse(module: Any) -> str | None:
-        for name, default in defaults:
-            value = getattr(module, name, default)
-            if not (value is default or (not hasattr(value, "shape") and value == default)):
-                return f"{name}={value!r} (autograd_nn's {type(module).__name__} has only {name}={default!r})"
-        return None
-
-    return refuse
-
-
 def _listed(cls: type, entries: Mapping[str, Any]) -> Any:
     return cls(entries.values())  # a list is built from its entries alone; their names are '0', '1', ...
 
@@ -145,11 +132,3 @@ register_layer(
 )  # fmt: skip
 register_layer(nn.Dropout, "Dropout", lambda m: {"p": m.p, "inplace": bool(m.inplace)})
 register_layer(nn.MSELoss, "MSELoss", lambda m: {"reduction": m.reduction})
-register_layer(
-    nn.CrossEntropyLoss, "CrossEntropyLoss", lambda m: {"reduction": m.reduction},
-    refuse=_plain_loss(("weight", None), ("ignore_index", -100), ("label_smoothing", 0.0)),
-)  # fmt: skip
-register_layer(
-    nn.BCEWithLogitsLoss, "BCEWithLogitsLoss", lambda m: {"reduction": m.reduction},
-    refuse=_plain_loss(("weight", None), ("pos_weight", None)),
-)  # fmt: skip

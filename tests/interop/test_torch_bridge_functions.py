@@ -33,6 +33,12 @@ def _rng():
 LOSSES = {
     "BCELoss": lambda r: (torch.nn.BCELoss(weight=torch.from_numpy(r.random(4) + 0.5), reduction="sum"),
                           [r.uniform(0.05, 0.95, (5, 4)), r.random((5, 4))]),
+    "BCEWithLogitsLoss": lambda r: (torch.nn.BCEWithLogitsLoss(weight=torch.from_numpy(r.random(4) + 0.5),
+                                                               pos_weight=torch.from_numpy(r.random(4) + 1.0)),
+                                    [r.standard_normal((5, 4)), r.random((5, 4))]),
+    "CrossEntropyLoss": lambda r: (torch.nn.CrossEntropyLoss(weight=torch.from_numpy(r.random(4) + 0.5),
+                                                             ignore_index=1, label_smoothing=0.1),
+                                   [r.standard_normal((5, 4)), np.array([0, 1, 3, 2, 3])]),
     "CosineEmbeddingLoss": lambda r: (torch.nn.CosineEmbeddingLoss(margin=0.2),
                                       [r.standard_normal((5, 4)), r.standard_normal((5, 4)), np.array([1, -1, 1, -1, 1.0])]),
     "CosineSimilarity": lambda r: (torch.nn.CosineSimilarity(dim=0, eps=1e-6),
