@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check
+from .optimizer import Optimizer, _check, _gradient
 
 
 class Adagrad(Optimizer):
@@ -60,10 +60,7 @@ class Adagrad(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = _gradient(param, grad, group, numbers)
 
         accumulator = state["sum"]
         accumulator += grad * grad

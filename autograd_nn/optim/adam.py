@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _check_betas
+from .optimizer import Optimizer, _check, _check_betas, _gradient
 
 
 class Adam(Optimizer):
@@ -65,14 +65,8 @@ class Adam(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        (beta1, beta2), eps, weight_decay = group["betas"], group["eps"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= numbers["decay"]
-            else:
-                grad = grad + weight_decay * param
+        (beta1, beta2), eps = group["betas"], group["eps"]
+        grad = _gradient(param, grad, group, numbers)
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _check_betas, _lerp_
+from .optimizer import Optimizer, _check, _check_betas, _gradient, _lerp_
 
 
 class Adamax(Optimizer):
@@ -52,10 +52,7 @@ class Adamax(Optimizer):
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
         beta1, beta2 = group["betas"]
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = _gradient(param, grad, group, numbers)
 
         m, u = state["exp_avg"], state["exp_inf"]
         _lerp_(m, grad, 1 - beta1)

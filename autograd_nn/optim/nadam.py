@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _check_betas, _lerp_
+from .optimizer import Optimizer, _check, _check_betas, _gradient, _lerp_
 
 
 class NAdam(Optimizer):
@@ -72,14 +72,8 @@ class NAdam(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        (beta1, beta2), weight_decay = group["betas"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param *= numbers["decay"]
-            else:
-                grad = grad + weight_decay * param
+        beta1, beta2 = group["betas"]
+        grad = _gradient(param, grad, group, numbers)
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
         _lerp_(m, grad, 1 - beta1)

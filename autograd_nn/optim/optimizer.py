@@ -324,3 +324,18 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
     else:
         difference *= 1 - weight
         np.subtract(end, difference, out=start)
+
+
+def _gradient(param: np.ndarray, grad: np.ndarray, group: dict[str, Any], numbers: dict[str, Any]) -> np.ndarray:
+    """g = ±∇θ (``maximize``) plus weight_decay · θ, PyTorch's L2 term, shared by every rule;
+    with ``decoupled_weight_decay`` (AdamW's rule) θ ← θ · ``numbers["decay"]`` in place instead.
+    A g that differs from ``grad`` is a new array, so rules may combine into it in place."""
+    if group["maximize"]:
+        grad = -grad
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if group.get("decoupled_weight_decay"):
+            param *= numbers["decay"]
+        else:
+            grad = grad + weight_decay * param
+    return grad

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _lerp_
+from .optimizer import Optimizer, _check, _gradient, _lerp_
 
 
 class RMSprop(Optimizer):
@@ -56,10 +56,7 @@ class RMSprop(Optimizer):
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
         lr, alpha, eps, momentum = numbers["lr"], group["alpha"], group["eps"], group["momentum"]
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = _gradient(param, grad, group, numbers)
 
         square_avg = state["square_avg"]
         square_avg *= alpha

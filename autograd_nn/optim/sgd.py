@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check
+from .optimizer import Optimizer, _check, _gradient
 
 
 class SGD(Optimizer):
@@ -46,12 +46,10 @@ class SGD(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        lr, momentum, weight_decay = numbers["lr"], group["momentum"], group["weight_decay"]
+        lr, momentum = numbers["lr"], group["momentum"]
         # `direction` becomes our own array as soon as anything is combined into it, so the
         # in-place steps below never touch param.grad.
-        direction = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            direction = direction + weight_decay * param
+        direction = _gradient(param, grad, group, numbers)
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
