@@ -34,6 +34,13 @@ def _checked(layer: Module, input: Any, *state: Tensor | None) -> Tensor:
     return input
 
 
+
+def _affine(layer: Module, shape: Any, dtype: Any, affine: bool, bias: bool) -> None:
+    """A norm layer's γ (ones) and β (zeros), or None for each it does not learn."""
+    layer.register_parameter("weight", Parameter(np.ones(shape, dtype=dtype)) if affine else None)
+    layer.register_parameter("bias", Parameter(np.zeros(shape, dtype=dtype)) if affine and bias else None)
+
+
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share; they differ in the input ranks they accept."""
 
@@ -50,15 +57,7 @@ class _BatchNorm(Module):
         self.num_features = positive_int(num_features, "num_features", owner)
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        if self.affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine(self, self.num_features, dtype, self.affine, bias)
         if self.track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(np.ones(self.num_features, dtype=dtype)))
@@ -150,15 +149,7 @@ class LayerNorm(Module):
         dtype = resolve_float_dtype(dtype, "LayerNorm")
         self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
-        if self.elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine(self, self.normalized_shape, dtype, self.elementwise_affine, bias)
 
     def forward(self, input: Any) -> Tensor:
         input = _checked(self, input, self.weight, self.bias)
@@ -187,15 +178,7 @@ class GroupNorm(Module):
         if self.num_channels % self.num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.eps, self.affine = eps, bool(affine)
-        if self.affine:
-            self.weight = Parameter(np.ones(self.num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine(self, self.num_channels, dtype, self.affine, bias)
 
     def forward(self, input: Any) -> Tensor:
         input = _checked(self, input, self.weight, self.bias)
