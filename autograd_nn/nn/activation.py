@@ -15,6 +15,35 @@ from .module import Module
 from .parameter import Parameter
 
 
+class _Elementwise(Module):
+    """An activation without parameters: ``forward`` applies ``_function`` (a name in ``F``)."""
+
+    _function = ""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Any) -> Tensor:
+        return getattr(F, self._function)(input)
+
+
+class _AlongDim(Module):
+    """An activation along one axis, ``dim`` as PyTorch names it."""
+
+    _function = ""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Any) -> Tensor:
+        return getattr(F, self._function)(input, axis=self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
 class Sigmoid(Module):
     """a = σ(z) = 1 / (1 + e⁻ᶻ);  σ'(z) = a (1 − a)."""
 
@@ -22,19 +51,14 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class ReLU(Module):
+class ReLU(_Elementwise):
     """a = max(z, 0).
 
     ``inplace`` is accepted for PyTorch compatibility and has no effect: autograd_nn
     never overwrites an op's input.
     """
 
-    def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = bool(inplace)
-
-    def forward(self, input: Any) -> Tensor:
-        return F.relu(input)
+    _function = "relu"
 
 
 class Tanh(Module):
@@ -60,31 +84,10 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
-class Softmax(Module):
+class Softmax(_AlongDim):
     """aᵢ = eᶻⁱ / Σⱼ eᶻʲ along ``dim`` (PyTorch's name; the same as ``F.softmax(z, axis=dim)``)."""
 
-    def __init__(self, dim: int = -1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Any) -> Tensor:
-        return F.softmax(input, axis=self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class _Elementwise(Module):
-    """An activation without parameters: ``forward`` applies ``_function`` (a name in ``F``)."""
-
-    _function = ""
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = bool(inplace)
-
-    def forward(self, input: Any) -> Tensor:
-        return getattr(F, self._function)(input)
+    _function = "softmax"
 
 
 class SiLU(_Elementwise):
@@ -202,22 +205,6 @@ class Hardtanh(Module):
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}"
-
-
-class _AlongDim(Module):
-    """An activation along one axis, ``dim`` as PyTorch names it."""
-
-    _function = ""
-
-    def __init__(self, dim: int = -1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Any) -> Tensor:
-        return getattr(F, self._function)(input, axis=self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 class LogSoftmax(_AlongDim):
