@@ -245,8 +245,8 @@ def recorder(fn: type, arity: int | None = None, view: bool = True) -> Callable[
 
 def record(fn: type, inputs: Sequence[Any], params: dict[str, Any]) -> Any:
     """Run ``fn`` on ``inputs`` with ``params`` through its general recorder (the in-place
-    ops, and any Function; ``Function.apply`` keeps its class's recorder at hand)."""
-    return recorder(fn)(inputs, params)
+    ops, and any Function): the recorder its class keeps (``Function.__init_subclass__``)."""
+    return fn._recorder(inputs, params)
 
 
 def _constant(raw: Any, cls: Any, arrays: Sequence[Any], view: bool) -> Any:

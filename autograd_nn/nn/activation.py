@@ -11,6 +11,7 @@ import numpy as np
 from .. import functional as F
 from ..tensor import Tensor
 from . import init
+from ._options import positive_int
 from .module import Module
 from .parameter import Parameter
 
@@ -231,9 +232,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None):
         super().__init__()
-        if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
-            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
-        self.num_parameters = int(num_parameters)
+        self.num_parameters = positive_int(num_parameters, "num_parameters", "PReLU")
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=np.dtype(dtype or np.float64)))
 
     def forward(self, input: Any) -> Tensor:

@@ -65,10 +65,6 @@ class NAdam(Optimizer):
             "momentum_coefficient": -lr * mu_next / (1.0 - mu_product * mu_next),
         }  # fmt: skip
 
-    def _advance(self, state: dict[str, Any], numbers: dict[str, Any]) -> None:
-        state["step"] = numbers["step"]
-        state["mu_product"] = numbers["mu_product"]
-
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:

@@ -178,9 +178,10 @@ class Optimizer:
         raise NotImplementedError
 
     def _advance(self, state: dict[str, Any], numbers: dict[str, Any]) -> None:
-        """The state's numbers after the step."""
-        if "step" in numbers:
-            state["step"] = numbers["step"]
+        """The state's numbers after the step: each ``_scalar_state`` entry the numbers carry."""
+        for key in self._scalar_state:
+            if key in numbers:
+                state[key] = numbers[key]
 
     # ------------------------------------------------------------- state dict
     def _params(self) -> list[Tensor]:

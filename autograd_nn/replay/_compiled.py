@@ -113,7 +113,7 @@ class Compiled:
             if problem is None:  # two recordings agree: a program
                 candidates.clear()  # the others (a first call that made the optimizer's state, ...) are dead weight
                 try:
-                    program = build(rec, epilogue, call, _guards(rec), mode & ~grad_mode.TRACE, len(leaves))
+                    program = build(rec, epilogue, call, _guards(rec), mode, len(leaves))  # (never TRACE: __call__ runs fn eagerly then)
                 except CompileError as error:
                     return self._give_up(str(error), result)
                 self._programs.setdefault(spec, []).insert(0, program)

@@ -87,7 +87,7 @@ def lay_out(rec: Recording, persistent: set[int]) -> Layout:
     for i, instr in enumerate(rec.instrs):
         pool.release_before(i)
         for slot in _results(instr, i):
-            role = _role_of(layout, rec, instr, slot, i, last)
+            role = _role_of(layout, instr, slot, i, last)
             layout.role[slot.index] = role
             if role == "buffer":
                 layout.buffer[slot.index] = pool.take(slot, last[slot.index])
@@ -163,7 +163,7 @@ def _results(instr: Instr, i: int) -> list[Slot]:
     return []
 
 
-def _role_of(layout: Layout, rec: Recording, instr: Instr, slot: Slot, i: int, last: list[float]) -> str:
+def _role_of(layout: Layout, instr: Instr, slot: Slot, i: int, last: list[float]) -> str:
     fn = instr.fn
     if instr.kind in ("number", "entry") or slot.kind == "number":
         return "number"

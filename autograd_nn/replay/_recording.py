@@ -59,7 +59,6 @@ class Instr:
     writes: list[Slot]
     line: str
     kind: str = "call"  # "call", "random", "number", "made"
-    extra: Any = None
 
 
 # Calls that write into their first argument (beyond ``out=``).
@@ -356,7 +355,7 @@ class _Numbers(dict):  # type: ignore[type-arg]
 
 def _value(x: Any) -> Any:
     if isinstance(x, Slot):
-        return x.value if x.kind != "number" else x.value
+        return x.value
     if isinstance(x, (GuardedFloat, GuardedInt)):
         return exact(x)
     return x

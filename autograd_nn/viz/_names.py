@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Node
 from ..tensor import Tensor
 from ._blocks import Block, is_leaf
 from ._format import number, sup
@@ -216,5 +215,3 @@ class Names:
                     return written
         return None
 
-    def is_zl(self, edge: Any) -> bool:
-        return type(edge) is Node and id(edge) in self.z
