@@ -24,6 +24,15 @@ def _describe(x: np.ndarray, y: np.ndarray) -> str:
     )
 
 
+def product(matmul: Any, a: Any, b: Any) -> Any:
+    """``matmul(a, b)``, and with an inner dimension of 1 (an outer product, as δ¹ = δ² W² when
+    layer 2 has one unit) the broadcast ``a * b``: the same single products, without a GEMM of
+    depth 1, which OpenBLAS runs about 5× slower (30 µs against 6 for B2's 128 × 200 δ¹)."""
+    if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 and b.shape[-2] == 1:
+        return a * b
+    return matmul(a, b)
+
+
 @register_op(
     reference=np.matmul, shapes="matmul", functions="matmul", methods=("matmul", "dot"),
     operators=("__matmul__", "__rmatmul__"), ufuncs=np.matmul, derivative=np.matmul,
@@ -35,7 +44,7 @@ class Matmul(Function):
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         x, y = np.asanyarray(x), np.asanyarray(y)
         try:
-            z = np.matmul(x, y)
+            z = product(np.matmul, x, y)
         except ValueError:
             raise ValueError(_describe(x, y)) from None
         ctx.save_for_backward(x, y)
@@ -56,11 +65,11 @@ class Matmul(Function):
             grad = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:])
         grad_x = grad_y = None
         if need_x:
-            grad_x = ctx.xp.matmul(grad, y.swapaxes(-1, -2))
+            grad_x = product(ctx.xp.matmul, grad, y.swapaxes(-1, -2))
             if x_is_vector:
                 grad_x = grad_x.reshape(grad_x.shape[:-2] + grad_x.shape[-1:])
         if need_y:
-            grad_y = ctx.xp.matmul(x.swapaxes(-1, -2), grad)
+            grad_y = product(ctx.xp.matmul, x.swapaxes(-1, -2), grad)
             if y_is_vector:
                 grad_y = grad_y.reshape(grad_y.shape[:-1])
         return grad_x, grad_y
@@ -105,9 +114,11 @@ class Linear(Function):
                 f"linear: input of shape {x.shape} does not fit weight of shape {W.shape}; "
                 "expected input (..., in_features) and weight (out_features, in_features)"
             )
-        z = np.matmul(x, W.T)
+        z = product(np.matmul, x, W.T)
         if b is not None:
-            if np.shape(b) in ((), (1,), (W.shape[0],)) and np.result_type(z, b) == z.dtype:
+            # (an array b of z's dtype is the usual case: decided without numpy's promotion rules)
+            keeps_dtype = b.dtype == z.dtype if type(b) is np.ndarray else np.result_type(z, b) == z.dtype
+            if keeps_dtype and np.shape(b) in ((), (1,), (W.shape[0],)):
                 z += b  # z is ours: add in place, one buffer fewer than x @ W.T + b
             else:
                 z = z + b  # b widens z's dtype or shape: numpy's rules decide
@@ -118,12 +129,12 @@ class Linear(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         x, W = ctx.saved_tensors
         need_x, need_W = ctx.needs_input_grad[:2]
-        grad_x = ctx.xp.matmul(grad, W) if need_x else None
+        grad_x = product(ctx.xp.matmul, grad, W) if need_x else None
         grad_W = None
         if need_W:
             # every batch row contributes δzᵀ x: fold the batch axes into one
             rows = grad.reshape(-1, W.shape[0])
-            grad_W = ctx.xp.matmul(rows.T, x.reshape(-1, W.shape[1]))
+            grad_W = product(ctx.xp.matmul, rows.T, x.reshape(-1, W.shape[1]))
         if len(ctx.needs_input_grad) == 2:
             return grad_x, grad_W
         return grad_x, grad_W, grad  # δb: the engine sums δz over the broadcast axes

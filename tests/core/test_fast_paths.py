@@ -43,6 +43,42 @@ def test_linear_equals_the_unfused_composition(rng):
         assert a.grad.data.flags.c_contiguous and a.grad.shape == a.shape
 
 
+@pytest.mark.parametrize(
+    "x_shape, y_shape",
+    [((5, 1), (1, 4)), ((2, 5, 1), (1, 4)), ((5, 1), (3, 1, 4)), ((1, 1), (1, 1))],
+)
+def test_an_outer_product_matmul_is_the_matmul_with_its_gradients(x_shape, y_shape, rng):
+    """Inner dimension 1 goes through a broadcast multiply: values as numpy's matmul, gradients as
+    finite differences, first and second order."""
+    x = ag.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    y = ag.tensor(rng.standard_normal(y_shape), requires_grad=True)
+    z = x @ y
+    expected = np.matmul(x.data, y.data)
+    assert z.shape == expected.shape
+    np.testing.assert_allclose(z.data, expected, rtol=1e-15, atol=0)
+    gradcheck(lambda a, b: a @ b, [x, y])
+    gradgradcheck(lambda a, b: a @ b, [x, y])
+
+
+@pytest.mark.parametrize("x_shape, y_shape", [((3, 1), (3, 4)), ((2, 3, 1), (2, 3, 5)), ((3, 1), (2, 4))])
+def test_an_outer_product_of_misfit_shapes_is_refused_as_matmul_refuses_it(x_shape, y_shape):
+    """(3, 1) @ (3, 4) is not an outer product, though (3, 1) * (3, 4) broadcasts: numpy's error, named."""
+    with pytest.raises(ValueError, match=r"^matmul: "):
+        ag.ones(x_shape) @ ag.ones(y_shape)
+
+
+def test_linear_with_one_output_unit_backpropagates_the_outer_product(rng):
+    """δx = δz W for W of shape (1, in), the B2 network's last layer: the hand-derived outer product."""
+    x = ag.tensor(rng.standard_normal((6, 4)), requires_grad=True)
+    W = ag.tensor(rng.standard_normal((1, 4)), requires_grad=True)
+    b = ag.tensor(rng.standard_normal(1), requires_grad=True)
+    delta = rng.standard_normal((6, 1))
+    F.linear(x, W, b).backward(delta)
+    np.testing.assert_allclose(x.grad.data, delta * W.data, rtol=1e-15)  # δx_ij = δ_i W_j
+    np.testing.assert_allclose(W.grad.data, delta.T @ x.data, rtol=1e-12)
+    gradcheck(F.linear, [x, W, b])
+
+
 def test_linear_keeps_float32_and_bias_shapes_broadcast(rng):
     x = ag.tensor(rng.standard_normal((4, 3)), dtype=np.float32)
     W = ag.tensor(rng.standard_normal((2, 3)), requires_grad=True, dtype=np.float32)
