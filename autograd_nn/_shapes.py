@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 Shape = tuple[int, ...]
+_sum = np.add.reduce
 
 
 def unbroadcast(grad: Any, shape: Shape, op_name: str, index: int | None = None) -> Any:
@@ -33,8 +34,8 @@ def unbroadcast(grad: Any, shape: Shape, op_name: str, index: int | None = None)
             axes += (extra + i,)
         elif n != g:
             raise _mismatch(op_name, grad_shape, shape, index)
-    if axes:
-        grad = grad.sum(axis=axes)
+    if axes:  # an ndarray reduces directly (ndarray.sum is np.add.reduce behind a Python wrapper)
+        grad = _sum(grad, axis=axes) if type(grad) is np.ndarray else grad.sum(axis=axes)
     if grad.shape != shape:  # size-1 axes were summed away, or a numpy scalar came back
         grad = grad.reshape(shape)
     return grad

@@ -64,6 +64,14 @@ def reduce(loss: Any, reduction: str, op_name: str) -> Any:
     raise ValueError(f"{op_name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
+def _mean(values: np.ndarray) -> Any:
+    """``values.mean()`` as one reduction and one division, without numpy's Python wrapper
+    around them (a few µs of a small training step). Float16 keeps ``mean``: it sums in float32."""
+    if values.dtype.itemsize >= 4 and values.dtype.kind == "f":
+        return np.add.reduce(values, axis=None) / values.size
+    return values.mean()
+
+
 def reduce_reference(loss: np.ndarray, reduction: str) -> np.ndarray:
     return {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](loss)
 
@@ -109,7 +117,7 @@ class MseLoss(Function):
         np.square(squares, out=squares)  # a fresh buffer of ours: square it in place
         n = squares.size
         ctx.scale = 2.0 / max(n, 1) if reduction == "mean" else 2.0
-        return squares.mean() if reduction == "mean" else squares.sum()
+        return _mean(squares) if reduction == "mean" else squares.sum()
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:

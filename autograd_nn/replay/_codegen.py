@@ -29,6 +29,10 @@ from ._tree import tree_map
 _DRAWS_INTO = frozenset({"random", "standard_normal", "standard_exponential"})
 
 
+# Methods that are a numpy kernel behind a Python wrapper, called as that kernel (same
+# arguments, same result): ndarray.sum is np.add.reduce (numpy's _methods._sum).
+_SAME_KERNEL: dict[Any, Any] = {np.ndarray.sum: np.add.reduce}
+
 # Names the generated source uses for itself (see ``_program``), which a function's name must not take.
 RESERVED = frozenset({"copyto", "note_write", "wrap", "mode", "Miss", "Diverged", "o", "replay"})
 
@@ -45,6 +49,8 @@ def _readable_name(fn: Any) -> str | None:
         return None
     if isinstance(owner, np.random.Generator):
         name = f"rng_{name}"
+    elif isinstance(owner, np.ufunc):  # np.add.reduce -> add_reduce
+        name = f"{owner.__name__}_{name}"
     elif getattr(fn, "__objclass__", None) is np.ndarray:
         name = f"ndarray_{name}"
     elif owner is not None and not isinstance(owner, type(np)):
@@ -91,7 +97,7 @@ class Writer:
         self.rec = rec
         self.layout = layout
         self.globals: dict[str, Any] = {}
-        self._by_id: dict[int, str] = {}
+        self._by_id: dict[Any, str] = {}
         self.lines: list[str] = []
 
     def slot(self, slot: Slot) -> str:
@@ -100,7 +106,10 @@ class Writer:
     def bind(self, prefix: str, value: Any) -> str:
         """A global name for ``value`` (one per object): a function by its own name
         (``matmul``, ``ndarray_sum``, ``rng_random``), so the source reads as numpy."""
-        name = self._by_id.get(id(value))
+        # (each np.add.reduce is a new bound-method object: a ufunc's method is keyed by ufunc and name)
+        owner = getattr(value, "__self__", None)
+        key = (id(owner), value.__name__) if isinstance(owner, np.ufunc) else id(value)
+        name = self._by_id.get(key)
         if name is None:
             name = f"{prefix}{len(self._by_id)}"
             if prefix == "f":
@@ -110,7 +119,7 @@ class Writer:
                     while name in self.globals:  # the same name for another object: number it
                         n += 1
                         name = f"{readable}_{n}"
-            self._by_id[id(value)] = name
+            self._by_id[key] = name
             self.globals[name] = value
         return name
 
@@ -124,7 +133,7 @@ class Writer:
         return _Src(self.bind("c", x))
 
     def call(self, instr: Instr, out: str | None = None) -> str:
-        fn = self.bind("f", instr.fn)
+        fn = self.bind("f", _SAME_KERNEL.get(instr.fn, instr.fn))
         parts = [repr(self.value_tree(a)) for a in instr.args]
         parts += [f"{k}={self.value_tree(v)!r}" for k, v in instr.kwargs.items()]
         if out is not None:
@@ -142,8 +151,9 @@ def write_numbers(w: Writer, verify: bool) -> None:
         if instr.kind == "number":
             value = w.bind("c", instr.result.value) if verify else w.call(instr)
             w.lines.append(f"{w.slot(instr.result)} = {value}")
-        elif instr.kind == "entry":
-            w.lines.append(f"{w.slot(instr.result)} = {w.call(instr)}")
+        elif instr.kind == "entry":  # numbers[name], subscripted in place rather than called
+            numbers, name = instr.args
+            w.lines.append(f"{w.slot(instr.result)} = {w.slot(numbers)}[{name!r}]")
             value = instr.result.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 w.lines.append(f"if {w.slot(instr.result)} != {w.value(value)!r}: raise Miss")
