@@ -146,6 +146,8 @@ class Optimizer:
                     self._update(param.data, grad, group, state, numbers)
                     self._advance(state, numbers)
                 param._increment_version()  # written in place: graphs that saved it must not backpropagate
+        if recording:
+            _guard_settings(self)
         return loss
 
     # A step in four parts, so that a compiled training step (``autograd_nn.compile``) can replay it:
@@ -285,13 +287,27 @@ def _recorded_step(
     if not state:
         optimizer._init_state(param, fixed, view)
         _hand_over(state, view, {})
-    _tracing.guard(f"the hyperparameters of {name}", lambda: [(k, v) for k, v in fixed.items() if k != "params"])
-    _tracing.guard(f"the state of {name}", lambda: _layout(state))
     numbers = _tracing.numbers(functools.partial(optimizer._numbers, group, state), f"{name}.step", id(state))
     before = dict(view)
     optimizer._update(param, grad, fixed, view, numbers)
     _hand_over(state, view, before)
-    _tracing.effect(functools.partial(optimizer._advance, state), numbers)
+    # (the base _advance writes back only the state's numbers the step carries: with none, nothing to replay)
+    if type(optimizer)._advance is not Optimizer._advance or not optimizer._scalar_state.isdisjoint(numbers):
+        _tracing.effect(functools.partial(optimizer._advance, state), numbers)
+
+
+def _guard_settings(optimizer: Optimizer) -> None:
+    """A recorded step is replayed only while the hyperparameters (but the per-step ones, which
+    the numbers recompute) and the layout of the state stay as the step left them: two
+    guards for the whole optimizer, not two per parameter."""
+    name = type(optimizer).__name__
+    per_step = optimizer._per_step
+
+    def hyperparameters() -> list[Any]:
+        return [[(k, v) for k, v in g.items() if k not in per_step and k != "params"] for g in optimizer.param_groups]
+
+    _tracing.guard(f"the hyperparameters of {name}", hyperparameters)
+    _tracing.guard(f"the state of {name}", lambda: [_layout(state) for state in optimizer.state.values()])
 
 
 def _hand_over(state: dict[str, Any], view: dict[str, Any], before: dict[str, Any]) -> None:
