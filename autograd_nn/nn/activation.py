@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .._default_dtype import resolve_float_dtype
 from ..tensor import Tensor
 from . import init
 from ._options import positive_int
@@ -228,12 +229,14 @@ class GLU(_AlongDim):
 
 class PReLU(Module):
     """a = z if z > 0 else w·z, with a learnable slope ``weight`` of shape (num_parameters,),
-    all ``init`` at first (PyTorch's 0.25): one for all channels, or one per channel (axis 1)."""
+    all ``init`` at first (PyTorch's 0.25): one for all channels, or one per channel (axis 1).
+    ``dtype`` defaults to ``ag.get_default_dtype()``, as for every layer."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None):
         super().__init__()
         self.num_parameters = positive_int(num_parameters, "num_parameters", "PReLU")
-        self.weight = Parameter(np.full(self.num_parameters, init, dtype=np.dtype(dtype or np.float64)))
+        dtype = resolve_float_dtype(dtype, "PReLU")  # the default dtype (ag.set_default_dtype) when None
+        self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 
     def forward(self, input: Any) -> Tensor:
         return F.prelu(input, self.weight)

@@ -29,7 +29,9 @@ from ._graph import OnnxGraph, Signature
 from ._registry import CONVERTERS
 from ._trace import ExportError, Recording, pair, record, resized
 
-DEFAULT_OPSET = 18  # PyTorch's default; LayerNormalization (17) and every Reduce* with axes inputs (18)
+#: The ONNX opset ``export`` writes when ``opset_version`` is not given: 18, PyTorch's default
+#: (LayerNormalization needs 17, and every Reduce* op with its axes as an input 18).
+DEFAULT_OPSET = 18
 MIN_OPSET = 13  # Softmax over one axis, Squeeze/Unsqueeze/Slice with inputs
 
 

@@ -147,6 +147,16 @@ def test_every_public_name_has_a_docstring():
     assert not missing, f"public names without a docstring (the API reference would omit them): {missing}"
 
 
+def test_the_api_page_gives_the_onnx_default_opset_that_export_uses():
+    """docs/api.md writes DEFAULT_OPSET's value out (a py:data entry: autodoc reads ``#:``
+    comments only in the module that assigns a name, and autograd_nn.onnx re-exports it)."""
+    from autograd_nn.onnx import DEFAULT_OPSET
+
+    page = (DOCS / "api.md").read_text(encoding="utf-8")
+    entry = page[page.index(".. py:data:: autograd_nn.onnx.DEFAULT_OPSET") :]
+    assert re.search(r":value: (\d+)", entry)[1] == str(DEFAULT_OPSET)
+
+
 # --- the site --------------------------------------------------------------------------
 def _sphinx_build(source: Path, out: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-q", "-b", "html"]

@@ -11,6 +11,9 @@ import pytest
 onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed: pip install -e '.[onnx]'")
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed: pip install -e '.[onnx]'")
 
+# What ONNX Runtime raises when a node of a loaded model fails while running.
+RuntimeFailure = ort.capi.onnxruntime_pybind11_state.Fail
+
 
 def session(model: Any) -> Any:
     """An ONNX Runtime session of ``model`` (a ModelProto, bytes or a path), CPU only, quiet."""

@@ -129,12 +129,16 @@ def test_transformer_encoder_copies_its_layer_and_refuses_bad_arguments():
 
 
 def test_transformer_encoder_layer_dropout_and_activation_modules():
-    layer = nn.TransformerEncoderLayer(E, HEADS, dim_feedforward=16, activation=nn.Tanh())
+    layer = nn.TransformerEncoderLayer(E, HEADS, dim_feedforward=16, activation=nn.Tanh())  # dropout=0.1
     assert isinstance(dict(layer.named_children())["activation"], nn.Tanh)
+    # The reference: the same weights with no dropout at all, so "no dropout" has a value to be compared with.
+    reference = nn.TransformerEncoderLayer(E, HEADS, dim_feedforward=16, dropout=0.0, activation=nn.Tanh())
+    reference.load_state_dict(layer.state_dict())
+    reference.eval()
     x = RNG.standard_normal((L, N, E))
-    assert not np.allclose(layer(x).data, layer(x).data)  # dropout=0.1 in training mode
+    assert not np.allclose(layer(x).data, reference(x).data)  # training mode: dropout acts
     layer.eval()
-    np.testing.assert_array_equal(layer(x).data, layer(x).data)
+    np.testing.assert_array_equal(layer(x).data, reference(x).data)  # eval mode: it does not
     with pytest.raises(RuntimeError, match="activation should be relu/gelu, not swish"):
         nn.TransformerEncoderLayer(E, HEADS, activation="swish")
 

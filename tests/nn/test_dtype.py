@@ -32,6 +32,19 @@ def test_the_default_dtype_is_float64_and_new_parameters_use_it(default_dtype):
     assert nn.Linear(1, 1).weight.dtype == np.float16
 
 
+def test_prelu_takes_the_default_dtype_as_every_layer_does(default_dtype):
+    assert nn.PReLU(3).weight.dtype == np.float64
+    ag.set_default_dtype(np.float32)
+    layer = nn.PReLU(3)
+    assert layer.weight.dtype == np.float32
+    out = layer(np.array([-2.0, 0.5, -4.0], dtype=np.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, np.float32([-0.5, 0.5, -1.0]))  # slope 0.25 below zero
+    assert nn.PReLU(3, dtype=np.float64).weight.dtype == np.float64  # an explicit dtype wins
+    with pytest.raises(TypeError, match="PReLU: only floating-point dtypes are supported .* got int64"):
+        nn.PReLU(dtype=np.int64)
+
+
 def test_set_default_dtype_refuses_what_is_not_a_float(default_dtype):
     with pytest.raises(TypeError, match=r"set_default_dtype: only floating-point dtypes are supported .* got int64"):
         ag.set_default_dtype(np.int64)

@@ -113,11 +113,14 @@ def test_relu_layer_second_derivatives_away_from_the_kink():
 def test_dropout_between_layers_acts_in_training_only():
     nn.init.manual_seed(0)
     lstm = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
+    # The reference: the same weights with no dropout at all, so "no dropout" has a value to be compared with.
+    reference = nn.LSTM(3, 4, num_layers=2)
+    reference.load_state_dict(lstm.state_dict())
+    reference.eval()
     x = RNG.standard_normal((4, 2, 3))
-    first, second = lstm(x)[0].data, lstm(x)[0].data
-    assert not np.allclose(first, second)
+    assert not np.allclose(lstm(x)[0].data, reference(x)[0].data)  # training mode: dropout acts
     lstm.eval()
-    np.testing.assert_array_equal(lstm(x)[0].data, lstm(x)[0].data)
+    np.testing.assert_array_equal(lstm(x)[0].data, reference(x)[0].data)  # eval mode: it does not
     with pytest.warns(UserWarning, match="num_layers=1 has no effect"):
         nn.GRU(3, 4, dropout=0.2)
 
