@@ -73,14 +73,22 @@ def _log_of(array: Any, create: bool) -> _Log | None:
 
 def note_write(array: Any) -> None:
     """Count one in-place write into ``array``'s memory, now."""
+    note_writes(array)
+
+
+def note_writes(*arrays: Any) -> None:
+    """Count one in-place write into each array's memory, made together now (one stamp):
+    an optimizer's step over all its parameters, as a replay ends it."""
     global latest
-    log = _log_of(array, create=True)
-    assert log is not None
-    latest = tick()
-    log.stamps.append(latest)
-    if len(log.stamps) > _KEEP:
-        del log.stamps[: _KEEP // 2]
-        log.forgotten += _KEEP // 2
+    latest = stamp = tick()
+    for array in arrays:
+        log = _log_of(array, create=True)
+        assert log is not None
+        stamps = log.stamps
+        stamps.append(stamp)
+        if len(stamps) > _KEEP:
+            del stamps[: _KEEP // 2]
+            log.forgotten += _KEEP // 2
 
 
 def version_of(array: Any) -> int:

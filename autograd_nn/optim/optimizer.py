@@ -301,13 +301,20 @@ def _guard_settings(optimizer: Optimizer) -> None:
     the numbers recompute) and the layout of the state stay as the step left them: two
     guards for the whole optimizer, not two per parameter."""
     name = type(optimizer).__name__
-    per_step = optimizer._per_step
+    unread = dict.fromkeys([*optimizer._per_step, "params"])  # what the guard leaves out, masked as None
 
-    def hyperparameters() -> list[Any]:
-        return [[(k, v) for k, v in g.items() if k not in per_step and k != "params"] for g in optimizer.param_groups]
+    def hyperparameters() -> list[dict[str, Any]]:
+        return [{**group, **unread} for group in optimizer.param_groups]
+
+    def layout() -> list[Any]:  # each state's keys and array objects (or kinds of number); load_state_dict replaces .state
+        return [
+            (id(state), k, id(v) if isinstance(v, np.ndarray) else type(v))
+            for state in optimizer.state.values()
+            for k, v in state.items()
+        ]
 
     _tracing.guard(f"the hyperparameters of {name}", hyperparameters)
-    _tracing.guard(f"the state of {name}", lambda: [_layout(state) for state in optimizer.state.values()])
+    _tracing.guard(f"the state of {name}", layout)
 
 
 def _hand_over(state: dict[str, Any], view: dict[str, Any], before: dict[str, Any]) -> None:
@@ -315,10 +322,6 @@ def _hand_over(state: dict[str, Any], view: dict[str, Any], before: dict[str, An
     for key, value in view.items():
         if before.get(key) is not value:
             _tracing.store(state, key, value)
-
-
-def _layout(state: dict[str, Any]) -> list[Any]:
-    return [(k, id(v) if isinstance(v, np.ndarray) else type(v)) for k, v in state.items()]
 
 
 def _check_betas(name: str, betas: Any) -> tuple[float, float]:

@@ -34,7 +34,7 @@ _DRAWS_INTO = frozenset({"random", "standard_normal", "standard_exponential"})
 _SAME_KERNEL: dict[Any, Any] = {np.ndarray.sum: np.add.reduce}
 
 # Names the generated source uses for itself (see ``_program``), which a function's name must not take.
-RESERVED = frozenset({"copyto", "note_write", "wrap", "mode", "Miss", "Diverged", "o", "replay"})
+RESERVED = frozenset({"copyto", "note_writes", "wrap", "mode", "Miss", "Diverged", "o", "replay"})
 
 
 def _readable_name(fn: Any) -> str | None:
@@ -254,8 +254,8 @@ def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode
 
 
 def write_epilogue(w: Writer, epilogue: Epilogue) -> None:
-    for slot in epilogue.written:
-        w.lines.append(f"note_write({w.slot(slot)})")
+    if epilogue.written:  # one stamp for all the arrays the call wrote
+        w.lines.append(f"note_writes({', '.join(w.slot(slot) for slot in epilogue.written)})")
     for leaf, tensor, slot, arg in epilogue.grads:
         owner = f"l{arg}" if arg is not None else w.bind("c", leaf)
         if tensor is None:

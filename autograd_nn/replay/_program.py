@@ -36,7 +36,7 @@ from ._recording import Recording, Slot
 from ._tree import leaves, tree_map
 
 _BASE = {
-    "copyto": np.copyto, "note_write": versions.note_write, "wrap": Tensor._wrap, "mode": grad_mode.current,
+    "copyto": np.copyto, "note_writes": versions.note_writes, "wrap": Tensor._wrap, "mode": grad_mode.current,
     "Diverged": Diverged, "Miss": Miss,
 }  # fmt: skip
 

@@ -117,9 +117,16 @@ MUTATIONS = [
      "                hash(node)\n                spec.append((kind, node))",
      "                hash(node)\n                spec.append(kind)", REPLAY,
      "a Python number among the arguments changes and the program recorded for the old one replays"),
+    # ------------------------------------------------------------- optimizer guards
+    ("replay-optimizer-hyperparameters-unguarded", "autograd_nn/optim/optimizer.py",
+     "        return [{**group, **unread} for group in optimizer.param_groups]", "        return []", REPLAY,
+     "a changed momentum is not seen: the replay keeps stepping with the recorded one"),
+    ("replay-optimizer-state-layout-unguarded", "autograd_nn/optim/optimizer.py",
+     "            (id(state), k, id(v) if isinstance(v, np.ndarray) else type(v))", "            (k,)", REPLAY,
+     "a loaded optimizer state is not seen: the replay keeps updating the old buffers"),
     # --------------------------------------------------------------------- epilogue
     ("replay-epilogue-no-version-bump", CODEGEN,
-     '        w.lines.append(f"note_write({w.slot(slot)})")', "        pass", REPLAY,
+     "    if epilogue.written:  # one stamp for all the arrays the call wrote", "    if False:", REPLAY,
      "a replayed optimizer step writes a parameter without bumping its version"),
     ("replay-returns-its-buffer", CODEGEN,
      '            return _Src(f"wrap({w.slot(leaf.value)}.copy())")',
