@@ -1100,7 +1100,7 @@ MUTATIONS: list[Mutation] = [
       "return self.norm2(x + self._feed_forward_block(x))", "return self.norm2(self._feed_forward_block(x))", ATTENTION,
       "the feed-forward block loses its residual connection"),
     M("layers-alpha-dropout-saturation", "autograd_nn/ops/alpha_dropout.py",
-      "_SATURATION = 1.7580993408473766", "_SATURATION = 1.0", ATTENTION,
+      "_SATURATION = SELU_SCALE * SELU_ALPHA", "_SATURATION = SELU_ALPHA", ATTENTION,
       "alpha dropout no longer keeps zero mean and unit variance"),
     M("layers-gelu-tanh-coefficient", "autograd_nn/ops/activation_more.py",
       "_TANH_CUBIC = 0.044715", "_TANH_CUBIC = 0.0447", ATTENTION, "the tanh approximation of GELU is not PyTorch's"),
