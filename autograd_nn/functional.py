@@ -42,12 +42,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     x = as_tensor(x)
-    if not training or p == 0:
-        return x
-    if p == 1:
-        return x * np.zeros(x.shape, dtype=x.dtype)
-    keep = (uniform(rng, x.shape) >= p).astype(x.dtype)  # (a compiled step draws afresh, as eager)
-    return x * (keep / np.asarray(1 - p, dtype=x.dtype))
+    return _dropped(x, p, training, x.shape, rng)
 
 
 @register_composite(
@@ -67,12 +62,22 @@ def dropout2d(
     input = as_tensor(input)
     if input.ndim not in (3, 4):
         raise ValueError(f"dropout2d: input must have shape (N, C, H, W) (or (N, C, L)), got {input.shape}")
-    if not training or p == 0:
-        return input
     mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    return _dropped(input, p, training, mask_shape, rng)
+
+
+def _dropped(
+    x: Tensor, p: float, training: bool, mask_shape: tuple[int, ...], rng: np.random.Generator | int | None
+) -> Tensor:
+    """x · m / (1 − p), one mᵢ ~ Bernoulli(1 − p) per element of ``mask_shape`` (broadcast
+    over x): ``dropout``'s and ``dropout2d``'s shared rule, once ``p`` has been checked."""
+    if not training or p == 0:
+        return x
     if p == 1:
-        return input * np.zeros(mask_shape, dtype=input.dtype)
-    keep = (uniform(rng, mask_shape) >= p).astype(input.dtype)  # (a compiled step draws afresh, as eager)
-    return input * (keep / np.asarray(1 - p, dtype=input.dtype))
+        return x * np.zeros(mask_shape, dtype=x.dtype)
+    keep = (uniform(rng, mask_shape) >= p).astype(x.dtype)  # (a compiled step draws afresh, as eager)
+    return x * (keep / np.asarray(1 - p, dtype=x.dtype))
+
+
 DEFINED_HERE = sorted({s.apply.__name__ for s in builtin_specs("composite") if s.apply.__module__ == __name__})
 __all__ = sorted({*TOP_LEVEL, *_FUNCTIONAL_ONLY, *DEFINED_HERE, "one_hot", "put_along_axis"})

@@ -14,15 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._default_dtype import resolve_float_dtype
+from .._device import check_device, is_cpu
 from ..tensor import Tensor
 
 if TYPE_CHECKING:
     from .module import Module
-
-
-def _is_cpu(device: Any) -> bool:
-    text = str(device)  # a str, or a torch.device-like object
-    return text == "cpu" or text.startswith("cpu:")
 
 
 def _dtype_of(value: Any) -> np.dtype:
@@ -51,14 +47,11 @@ def parse_to(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> np.dtype | Non
     for arg in args:
         if arg is None:
             continue
-        if _is_cpu(arg) or (isinstance(arg, str) and not _looks_like_dtype(arg)):
+        if is_cpu(arg) or (isinstance(arg, str) and not _looks_like_dtype(arg)):
             device = arg
         else:
             dtype = arg
-    if device is not None and not _is_cpu(device):
-        raise ValueError(
-            f"nn.Module.to: device {str(device)!r} is not available; autograd_nn computes with numpy on the CPU ('cpu')"
-        )
+    check_device(device, "nn.Module.to")
     return None if dtype is None else _dtype_of(dtype)
 
 

@@ -1,16 +1,10 @@
-"""Constructor checks the layers share: ``device`` (the CPU only) and positive sizes."""
+"""Constructor checks the layers share: positive sizes (``device``: ``autograd_nn._device``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-
-
-def check_device(device: Any, owner: str) -> None:
-    """autograd_nn computes with numpy on the CPU: ``device`` may be None or 'cpu'."""
-    if device is not None and str(device) != "cpu":
-        raise ValueError(f"{owner}: autograd_nn computes on the CPU with numpy; device must be None or 'cpu', got {device!r}")
 
 
 def positive_int(value: Any, name: str, owner: str) -> int:

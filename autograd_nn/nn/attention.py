@@ -11,11 +11,12 @@ import numpy as np
 
 from .. import functional as F
 from .._default_dtype import resolve_float_dtype
+from .._device import check_device
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import init
 from ._checks import check_input_dtype
-from ._options import check_device, positive_int
+from ._options import positive_int
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter

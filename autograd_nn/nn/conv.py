@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import functional as F
 from .._default_dtype import resolve_float_dtype
+from .._device import check_device
 from ..tensor import Tensor
 from . import init
 from ._checks import check_input_dtype
@@ -58,8 +59,7 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         if padding_mode != "zeros":
             raise ValueError(f"{name}: padding_mode={padding_mode!r} is not supported; only 'zeros'")
-        if device not in (None, "cpu"):
-            raise ValueError(f"{name}: autograd_nn runs on numpy, on the CPU; got device={device!r}")
+        check_device(device, name)
         dtype = resolve_float_dtype(dtype, name)
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size = _per_axis(name, "kernel_size", kernel_size, dims, 1)

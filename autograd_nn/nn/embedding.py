@@ -8,9 +8,10 @@ import numpy as np
 
 from .. import functional as F
 from .._default_dtype import resolve_float_dtype
+from .._device import check_device
 from ..tensor import Tensor
 from . import init
-from ._options import check_device, positive_int
+from ._options import positive_int
 from .module import Module
 from .parameter import Parameter
 

@@ -77,16 +77,10 @@ def _cast(g: Any, op: Any) -> str:
     return g.op("Cast", op.input(0), to=op.dtype, dtype=op.dtype)
 
 
-@register_converter(ops.Fill)
-def _fill(g: Any, op: Any) -> str:
-    """full_like(x, v): v expanded to x's shape (read from x, so it follows dynamic axes)."""
-    shape = g.op("Shape", op.input(0), dtype=np.int64)
-    return g.op("Expand", op.input(1, op.dtype), shape, dtype=op.dtype)
-
-
-@register_converter(ops.CopyFrom)
-def _copy_from(g: Any, op: Any) -> str:
-    """x.copy_(src): src broadcast to x's shape, as x's dtype."""
+@register_converter(ops.Fill, ops.CopyFrom)
+def _broadcast_second_to_first(g: Any, op: Any) -> str:
+    """full_like(x, v) and x.copy_(src): the second input, as x's dtype, expanded to x's shape
+    (read from x, so it follows dynamic axes)."""
     shape = g.op("Shape", op.input(0), dtype=np.int64)
     return g.op("Expand", op.input(1, op.dtype), shape, dtype=op.dtype)
 

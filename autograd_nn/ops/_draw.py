@@ -44,6 +44,7 @@ def _geometry(
 
 
 def _out(g: dict[str, Any]) -> tuple[int, ...]:
+    """The number of window positions along each axis of the geometry ``g``."""
     return tuple(
         (n + lo + hi - d * (k - 1) - 1) // s + 1
         for n, k, s, (lo, hi), d in zip(g["size"], g["kernel"], g["stride"], g["padding"], g["dilation"])

@@ -8,13 +8,7 @@ from typing import Any
 
 import numpy as np
 
-Drawn = tuple[list[tuple[int, ...]], dict[str, Any]]
-
-
-def _st() -> Any:
-    from hypothesis import strategies as st
-
-    return st
+from ._draw import Drawn, _out, _public, _st  # shared with the convolutions' drawings
 
 
 def _windows(draw: Any, dims: int, *, dilation: bool, ceil: bool = False) -> dict[str, Any]:
@@ -40,13 +34,6 @@ def _every_window_reads_input(n: int, k: int, s: int, padding: tuple[int, int], 
     lo, hi = padding
     windows = (n + lo + hi - d * (k - 1) - 1) // s + 1
     return all(any(lo <= o * s + j * d < lo + n for j in range(k)) for o in range(windows))
-
-
-def _out(g: dict[str, Any]) -> tuple[int, ...]:
-    return tuple(
-        (n + lo + hi - d * (k - 1) - 1) // s + 1
-        for n, k, s, (lo, hi), d in zip(g["size"], g["kernel"], g["stride"], g["padding"], g["dilation"])
-    )
 
 
 def _lead(draw: Any) -> tuple[int, int]:
@@ -104,12 +91,6 @@ def plane_gather(draw: Any) -> Drawn:
 def plane_scatter(draw: Any) -> Drawn:
     lead, index_lead, size, out = _plane(draw)
     return [lead + out], {"index": _index(draw, index_lead, size, out), "size": size}
-
-
-def _public(draw: Any, values: tuple[int, ...]) -> Any:
-    if len(set(values)) == 1 and draw(_st().booleans()):
-        return values[0]
-    return values
 
 
 def _public_pool(draw: Any, dims: int, *, dilation: bool) -> tuple[tuple[int, ...], dict[str, Any]]:

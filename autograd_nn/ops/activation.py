@@ -112,15 +112,13 @@ class Softplus(Function):
         a = np.logaddexp(0, scaled)  # NOTE: ln(1 + eᵘ) without overflow for large u
         if beta != 1:
             a /= beta
-        return np.where(ctx.linear, z, a) if ctx.linear.any() else a
+        return np.where(ctx.linear, z, a)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (z,) = ctx.saved_tensors
         slope = ctx.xp.sigmoid(z * ctx.beta)
-        if ctx.linear.any():
-            slope = ctx.xp.where(ctx.linear, 1, slope)
-        return grad * slope
+        return grad * ctx.xp.where(ctx.linear, 1, slope)
 
 
 def _shifted(z: np.ndarray, axis: int) -> np.ndarray:

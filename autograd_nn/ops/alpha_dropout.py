@@ -10,9 +10,11 @@ import numpy as np
 
 from ..registry import register_composite
 from ._random import uniform
+from .activation_more import SELU_ALPHA, SELU_SCALE
 
-# −λα of SELU: the value a dropped unit takes before the affine correction.
-_SATURATION = 1.7580993408473766
+# λα: SELU tends to −λα for very negative inputs; a dropped unit takes that value before
+# the affine correction.
+_SATURATION = SELU_SCALE * SELU_ALPHA
 
 
 def _affine_constants(p: float) -> tuple[float, float]:

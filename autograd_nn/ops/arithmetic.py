@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._device import check_device
 from .._record import array_of
 from ..function import Function
 from ..registry import register_op
@@ -297,8 +298,7 @@ def _astype_args(x: Any, dtype: Any) -> tuple[tuple[Any], dict[str, Any]]:
 def _to_args(x: Any, target: Any = None, dtype: Any = None, **ignored: Any) -> tuple[tuple[Any], dict[str, Any]]:
     """PyTorch's ``to(dtype)``, ``to(other)`` (its dtype) and ``to('cpu')`` (the only device)."""
     if isinstance(target, str):
-        if target.split(":")[0] != "cpu":
-            raise ValueError(f"to: autograd_nn runs on the CPU (numpy) only, got device {target!r}")
+        check_device(target, "to")
         target = None
     target = dtype if target is None else target
     if target is None:

@@ -89,10 +89,10 @@ class Min(_Extremum):
         return z
 
 
-def _others(ctx: Any, x: Any) -> Any:
-    """∏ of the other elements of each element's reduced slice, for prod's derivative."""
+def _others(ctx: Any, x: Any, z: Any) -> Any:
+    """∏ of the other elements of each element's reduced slice (z: the product), for prod's derivative."""
     if ctx.nonzero and isinstance(x, np.ndarray):  # the common case: z / x
-        return ctx.z.reshape(ctx.kept_shape) / x
+        return z.reshape(ctx.kept_shape) / x
     # NOTE: with zeros, z / x is 0/0, and under create_graph z / x is exact in value but its
     # derivative cancels huge terms for tiny x. The product of the elements before (an
     # exclusive cumprod) times those after is exact. The reduced axes go last and become one.
@@ -122,8 +122,8 @@ class Prod(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, ctx.z = ctx.saved_tensors
-        return _spread(ctx, grad) * _others(ctx, x)
+        x, z = ctx.saved_tensors
+        return _spread(ctx, grad) * _others(ctx, x, z)
 
 
 @register_op(

@@ -149,6 +149,9 @@ MUTATIONS = [
     ("core-ops-min-is-max", RED,
      "        z = x.min(axis=axes, keepdims=keepdims)", "        z = x.max(axis=axes, keepdims=keepdims)", CORE,
      "min returns the maxima"),
+    ("core-ops-prod-derivative-inverted", RED,
+     "        return z.reshape(ctx.kept_shape) / x", "        return x / z.reshape(ctx.kept_shape)", CORE,
+     "prod's derivative is x / ∏ instead of ∏ / x"),
     # ------------------------------------------------------------------ linalg
     ("core-ops-matmul-vector-x", LIN,
      "                grad_x = grad_x.reshape(grad_x.shape[:-2] + grad_x.shape[-1:])",

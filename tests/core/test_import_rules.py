@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "opspec": set(),
     "_atomic": set(),
     "_default_dtype": set(),  # the default dtype of new parameters: state only, read by layers
+    "_device": set(),  # the CPU, the only device: Tensor.to, Module.to and the layers check it alike
     "registry": {"opspec"},
     "_xp": {"opspec", "registry"},
     "graph": {"_xp"},
@@ -28,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "_tracing": {"grad_mode"},
     "_record": {"_tracing", "anomaly", "grad_mode", "graph", "versions"},
     "function": {"_record"},
-    "ops": {"_record", "_shapes", "_tracing", "function", "registry"},  # _tracing: random draws a compiled step repeats
+    "ops": {"_device", "_record", "_shapes", "_tracing", "function", "registry"},  # _tracing: random draws a compiled step repeats
     "_inplace": {"_record", "_tracing", "grad_mode", "opspec", "versions"},
     "_surface": {"_inplace", "_record", "_xp", "opspec", "registry"},
     "autograd": {"_record", "_surface", "_tracing", "anomaly", "engine", "grad_mode", "graph", "versions"},
@@ -36,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "creation": {"_tracing", "tensor"},
     "random": {"_tracing", "creation", "tensor"},
     "functional": {"_tracing", "_surface", "creation", "ops", "registry", "tensor"},
-    "nn": {"_default_dtype", "_tracing", "creation", "functional", "grad_mode", "random", "tensor"},  # nn builds on the Tensor API only
+    "nn": {"_default_dtype", "_device", "_tracing", "creation", "functional", "grad_mode", "random", "tensor"},  # nn builds on the Tensor API only
     "optim": {"_tracing", "grad_mode", "tensor"},
     "data": {"_atomic", "creation", "tensor"},
     "checkpoint": {"_atomic", "creation", "tensor"},

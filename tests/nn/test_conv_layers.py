@@ -217,7 +217,7 @@ def test_a_layer_refuses_input_with_the_wrong_channels_or_rank():
         (lambda: nn.Conv1d(2, 2, 3, padding_mode="reflect"), "padding_mode='reflect' is not supported; only 'zeros'"),
         (lambda: nn.Conv1d(2, 2, 3, padding_mode="mirror"), "padding_mode must be one of"),
         (lambda: nn.Conv2d(2, 2, (3, 0)), r"kernel_size must be an int ≥ 1 or a tuple of 2 such ints, got \(3, 0\)"),
-        (lambda: nn.Conv2d(2, 2, 3, device="cuda"), "on the CPU; got device='cuda'"),
+        (lambda: nn.Conv2d(2, 2, 3, device="cuda"), "on the CPU with numpy; device must be None or 'cpu', got 'cuda'"),
         (lambda: nn.Conv2d(2, 2, 3, dtype=np.int32), "only floating-point dtypes are supported"),
     ],
 )
