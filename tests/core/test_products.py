@@ -116,6 +116,14 @@ def _cotangent(n: int, dtype) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("dtype", "values"), CASES)
+def test_prod_gradient_is_the_product_of_the_others(dtype, values):
+    x = ag.tensor(np.array(values, dtype=dtype), requires_grad=True)
+    g = dtype(0.126)
+    x.prod().backward(np.array(g, dtype=dtype))
+    _assert_close(x.grad.data, prod_reference(x.data, g, None))
+
+
+@pytest.mark.parametrize(("dtype", "values"), CASES)
 def test_cumprod_gradient_is_the_sum_of_the_products_without_each(dtype, values):
     x = ag.tensor(np.array(values, dtype=dtype), requires_grad=True)
     g = _cotangent(len(values), dtype)
@@ -124,7 +132,7 @@ def test_cumprod_gradient_is_the_sum_of_the_products_without_each(dtype, values)
 
 
 @pytest.mark.parametrize(("dtype", "values"), CASES)
-@pytest.mark.parametrize("op", ["cumprod"])
+@pytest.mark.parametrize("op", ["prod", "cumprod"])
 def test_the_create_graph_gradient_has_the_same_exact_values(op, dtype, values):
     x = ag.tensor(np.array(values, dtype=dtype), requires_grad=True)
     out = getattr(x, op)()
@@ -146,6 +154,15 @@ GRID = np.array([[1e-200, 2.0, -1e-160], [1e-123, 5e-324, 3e-160], [0.5, -1.5, 2
 
 
 @pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_prod_along_an_axis_matches_the_exact_products(axis):
+    x = ag.tensor(GRID.copy(), requires_grad=True)
+    out = x.prod(axis=axis)
+    g = _cotangent(out.size, np.float64).reshape(out.shape)
+    out.backward(g)
+    _assert_close(x.grad.data, prod_reference(GRID, g, axis))
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
 def test_cumprod_along_an_axis_matches_the_exact_products(axis):
     x = ag.tensor(GRID.copy(), requires_grad=True)
     out = x.cumprod(axis=axis)
@@ -155,7 +172,7 @@ def test_cumprod_along_an_axis_matches_the_exact_products(axis):
 
 
 @pytest.mark.parametrize("values", [v for v, _ in CASES_64] + [GRID])
-@pytest.mark.parametrize("op", ["cumprod"])
+@pytest.mark.parametrize("op", ["prod", "cumprod"])
 def test_gradients_agree_with_finite_differences(op, values):
     # FD in float64 sees the O(1) entries (5e-324 alone gives δx = δz, not 0); the exact
     # references above see the tiny ones, which FD's absolute tolerance cannot.
