@@ -89,9 +89,23 @@ class Min(_Extremum):
         return z
 
 
+def _all_normal(z: Any) -> bool:
+    """Whether no product is 0 or subnormal, so that z / x is each product without x."""
+    # NOTE: a normal z carries one rounding per factor, and z / x one more. A subnormal z has
+    # lost bits (z = 1e-200 · 1e-123 keeps 2 significant bits) that z / x scales back up to
+    # a normal gradient; a 0 is 0/0 or has lost everything. Those take the exact path. δz
+    # multiplies z / x after the division, so its size cannot make the quotient inexact and
+    # the test needs only z (done here, once, on the reduced output). Not caught: a partial
+    # product that went subnormal and was multiplied back into the normal range by later
+    # factors; z itself has lost those bits then.
+    if not np.issubdtype(z.dtype, np.inexact):
+        return bool(np.all(z != 0))
+    return bool(np.all(np.abs(z) >= np.finfo(z.dtype).tiny))
+
+
 def _others(ctx: Any, x: Any, z: Any) -> Any:
     """∏ of the other elements of each element's reduced slice (z: the product), for prod's derivative."""
-    if ctx.nonzero and isinstance(x, np.ndarray):  # the common case: z / x
+    if ctx.divisible and isinstance(x, np.ndarray):  # the common case: z / x
         return z.reshape(ctx.kept_shape) / x
     # NOTE: with zeros, z / x is 0/0, and under create_graph z / x is exact in value but its
     # derivative cancels huge terms for tiny x. The product of the elements before (an
@@ -116,7 +130,7 @@ class Prod(Function):
         axes = normalize_axes(axis, x.ndim, "prod")
         ctx.axes, ctx.input_shape, ctx.kept_shape = axes, x.shape, kept_shape(x.shape, axes)
         z = np.prod(x, axis=axes, keepdims=keepdims)
-        ctx.nonzero = bool(np.all(z != 0))  # no zero, and no product underflowed to 0
+        ctx.divisible = _all_normal(z)
         ctx.save_for_backward(x, z)
         return z
 

@@ -68,7 +68,6 @@ class Cumprod(Function):
         z = np.cumprod(flat, axis=ctx.axis)
         zero = flat == 0
         ctx.zeros = zero if zero.any() else None
-        ctx.nonzero = bool(np.all(z != 0))  # no zero, and no product underflowed to 0
         ctx.save_for_backward(x, z)  # the input itself, so create_graph knows it (flattened in backward)
         return z
 
@@ -82,20 +81,36 @@ class Cumprod(Function):
         # create_graph the products without each xₖ are formed one by one.
         if not isinstance(grad, np.ndarray):
             return _without_each(xp, x, grad, axis).reshape(ctx.input_shape)
-        if ctx.nonzero:
-            return (reverse_cumsum(xp, grad * z, axis) / x).reshape(ctx.input_shape)
-        if ctx.zeros is None:  # a product underflowed to 0
-            return _without_each(xp, x, grad, axis).reshape(ctx.input_shape)
+        weighted = grad * z
+        lost = _underflowed(weighted, grad)
+        if ctx.zeros is None:
+            if lost.any():
+                return _without_each(xp, x, grad, axis).reshape(ctx.input_shape)
+            return (reverse_cumsum(xp, weighted, axis) / x).reshape(ctx.input_shape)
         # NOTE: let f be the first zero of a slice. Before f, zᵢ / xₖ is still exact (zᵢ = 0
         # from f on). At f, the products without x_f are the cumprod of x with x_f set to 1.
         # After f, every product holds x_f = 0. O(n), where _without_each is O(n²).
         seen = np.cumsum(ctx.zeros, axis=axis)
         before, first = seen == 0, ctx.zeros & (seen == 1)
+        if (lost & before).any():  # the division before f would scale up a lost term
+            return _without_each(xp, x, grad, axis).reshape(ctx.input_shape)
         safe = xp.where(before, x, 1)
         without_first = xp.cumprod(xp.where(first, 1, x), axis=axis)
         at_first = reverse_cumsum(xp, grad * without_first, axis)
-        early = reverse_cumsum(xp, grad * z, axis) / safe
+        early = reverse_cumsum(xp, weighted, axis) / safe
         return xp.where(before, early, xp.where(first, at_first, 0)).reshape(ctx.input_shape)
+
+
+def _underflowed(weighted: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """Where δzᵢ · zᵢ lost bits to underflow: below the smallest normal float though δzᵢ ≠ 0."""
+    # NOTE: the division path computes δxₖ = (Σᵢ≥ₖ δzᵢ · zᵢ) / xₖ. A normal term carries a
+    # relative error of one rounding; a subnormal one has lost bits and a 0 all of them
+    # (x = [5e-324] with |δz| < ½ gives δz · z = 0), and dividing by a tiny xₖ scales that
+    # loss up to the size of the gradient. Testing the terms, not z alone, covers a
+    # subnormal zᵢ, a zᵢ that underflowed to 0, and a normal zᵢ times a small δzᵢ
+    # (1e-300 · 1e-30); δzᵢ = 0 is an exact 0 term. The terms are needed anyway, so
+    # ordinary inputs pay a few O(n) compares; the rest take the exact O(n²) _without_each.
+    return (np.abs(weighted) < np.finfo(weighted.dtype).tiny) & (grad != 0)
 
 
 def _without_each(xp: Any, x: Any, grad: Any, axis: int) -> Any:
