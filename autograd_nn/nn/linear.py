@@ -68,11 +68,12 @@ class Linear(Module):
     def forward(self, input: Any) -> Tensor:
         if not isinstance(input, Tensor):
             input = np.asanyarray(input)
+        weight = self.weight  # (a registry look-up: once)
         shape = input.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: input has shape {shape}; its last axis must have size {self.in_features}")
-        check_input_dtype(self, input, self.weight.dtype)
-        return F.linear(input, self.weight, self.bias)
+        check_input_dtype(self, input, weight.dtype)
+        return F.linear(input, weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

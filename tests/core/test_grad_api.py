@@ -40,3 +40,11 @@ def test_grad_needs_one_grad_output_per_output():
         ag.grad([first, second], x, grad_outputs=[np.ones(2)])
     (dx,) = ag.grad([first, second], x, grad_outputs=[np.ones(2), np.ones(2)])
     np.testing.assert_array_equal(dx.data, [5.0, 5.0])
+
+
+def test_a_leaf_given_twice_as_an_output_sums_both_seeds():
+    """∂(x, x)/∂x weighted by (g₁, g₂) is g₁ + g₂, as in PyTorch: a leaf that is itself an
+    output receives its seed, once per time it is given."""
+    x = ag.tensor([1.0, -2.0], requires_grad=True)
+    (dx,) = ag.grad([x, x], [x], grad_outputs=[np.array([1.0, 2.0]), np.array([10.0, 20.0])])
+    np.testing.assert_array_equal(dx.data, [11.0, 22.0])
