@@ -53,6 +53,7 @@ CONTRACT = "tests/core/test_op_properties.py::test_op_contract"
 ONNX_MODELS = ("tests/interop/test_onnx_models.py",)
 ONNX_OPS = ("tests/interop/test_onnx_ops.py",)
 ONNX_ERRORS = ("tests/interop/test_onnx_errors.py",)
+ONNX_PROBES = ("tests/interop/test_onnx_value_probes.py",)
 TORCH_BRIDGE = ("tests/interop/test_torch_bridge.py",)
 TORCH_BRIDGE_LAYERS = ("tests/interop/test_torch_bridge_layers.py",)
 ONNX_LAYERS = ("tests/interop/test_onnx_layers.py",)
@@ -1344,6 +1345,29 @@ MUTATIONS: list[Mutation] = [
     M("bridges-slice-bounds-not-compared", "autograd_nn/onnx/_indexing.py",
       "    if size[0] != size[1] or (item.start, item.stop) != (twin.start, twin.stop):", "    if size[0] != size[1]:",
       ONNX_MODELS, "a slice end that follows the input's length is frozen at the traced one"),
+    M("bridges-value-probes-unchecked", "autograd_nn/onnx/_call.py",
+      "            if not equal(value, other, probe.leaves):", "            if False:", ONNX_PROBES,
+      "a constant computed from the input's values that rolling the rows cannot change (prelu on [2.0], topk of "
+      "rows that sort alike) is baked in, and ONNX Runtime gives other results than autograd_nn"),
+    M("bridges-probe-negation-dropped", "autograd_nn/onnx/_probes.py",
+      '    ("negated (integer and boolean ones shuffled)", "negated"),\n', "", ONNX_PROBES,
+      "no probe flips the input's sign, so a mask on x > -1 of a positive example is baked in"),
+    M("bridges-probe-random-dropped", "autograd_nn/onnx/_probes.py",
+      '    ("replaced by random values (seeded; integer and boolean ones shuffled)", "random"),\n', "", ONNX_PROBES,
+      "no probe reorders the input, so an argsort of |x| (invariant under negation and scaling) is baked in"),
+    M("bridges-probe-shapes-unchecked", "autograd_nn/onnx/_trace.py",
+      "        if same_shapes and (a.shape != b.shape or a.dtype != b.dtype):", "        if False:", ONNX_PROBES,
+      "an op whose output's shape follows the input's values (x[x.data > 0]) is not named as such"),
+    M("bridges-rejected-probe-not-replaced", "autograd_nn/onnx/_export.py",
+      "    for probes in (PROBES, (WITHIN,)):", "    for probes in (PROBES,):", ONNX_PROBES,
+      "a model that rejects the probes outside its domain cannot be exported, nor its constants checked"),
+    M("bridges-unchanged-probe-counts", "autograd_nn/onnx/_export.py",
+      "            if not changes(values, inputs):", "            if False:", ONNX_PROBES,
+      "a probe equal to the example (its own range, for one value) counts as a check, so a model that rejects "
+      "every other value exports with its constants unchecked"),
+    M("bridges-probe-inputs-not-matched", "autograd_nn/onnx/_trace.py",
+      "        pairing.leaves[id(a)] = pairing.leaves[id(b)] = id(a)\n", "", ONNX_PROBES,
+      "an integer input used as an index (shuffled by the probes) counts as a changed constant: embeddings refused"),
     M("bridges-to-torch-default-dtype", "autograd_nn/interop/_convert.py",
       'kwargs["dtype"] = torch.from_numpy(np.zeros(0, dtype=params[0].dtype)).dtype', 'kwargs["dtype"] = torch.float32',
       TORCH_BRIDGE,

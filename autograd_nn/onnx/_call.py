@@ -2,11 +2,14 @@
 resolves every operand to an ONNX value: an earlier op's output, a graph input, a
 parameter (an initialiser named by its ``state_dict`` key) or a constant.
 
-A constant is checked against the second recording (``_trace.pair``): the same in both,
-it is a constant; of other sizes but filled with one value (zeros of shape (batch, n),
-an RNN's first state), it becomes that value expanded to a shape read from the graph's
-inputs; otherwise it was computed from the input outside the graph, and the export stops
-with an error that says so instead of baking in the traced values.
+Every constant a converter reads (an operand, a parameter, an index, an output, a tensor
+made in forward) is checked against the other recordings (``_trace.pair``). Against each
+value probe (``_probes``: the inputs with other values) it must be the same; against the
+recording with the dynamic axes grown it must be the same too, or, of other sizes but
+filled with one value (zeros of shape (batch, n), an RNN's first state), it becomes that
+value expanded to a shape read from the graph's inputs. Otherwise it was computed from the
+input outside the graph, and the export stops with an error that says so instead of
+baking in the traced values.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 from ..graph import Node
 from ..tensor import Tensor
 from ._graph import OnnxGraph
+from ._probes import equal
 from ._trace import ExportError, Pairing
 
 Dim = tuple[int, int]  # a dim's size in the first and in the second recording
@@ -37,12 +41,29 @@ def _same_item(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-class Session:
-    """One export: the graph, the two recordings lined up, and the ONNX value of every edge."""
+#: How a constant computed from the input's values outside the graph comes about, and the way out.
+_OUTSIDE = (
+    "the model computed it from the input outside the recorded graph (a comparison such as x > 0, .numpy(), "
+    ".item(), .data, or a numpy function; autograd_nn's piecewise activations and losses such as prelu, "
+    "hardtanh and huber_loss compute their Where's condition so, topk its indices), so ONNX would repeat the "
+    "traced values for every input. Compute it with tensor operations, or pass it to the model as an input"
+)
 
-    def __init__(self, graph: OnnxGraph, pairing: Pairing, named: dict[int, tuple[str, np.ndarray]]) -> None:
+
+class Session:
+    """One export: the graph, the recordings lined up (``pairing``: the dynamic axes grown;
+    ``probes``: the value probes), and the ONNX value of every edge."""
+
+    def __init__(
+        self,
+        graph: OnnxGraph,
+        pairing: Pairing,
+        named: dict[int, tuple[str, np.ndarray]],
+        probes: list[Pairing] | None = None,
+    ) -> None:
         self.graph = graph
         self.pairing = pairing
+        self.probes = probes or []
         self.values: dict[int, str] = {}  # id(node or leaf) -> value name
         self.named = named  # id(parameter or its array) -> (state_dict name, array)
         self.known: dict[int, str] = {}  # id(array) -> value name: graph inputs that are not floats, ...
@@ -60,11 +81,23 @@ class Session:
             if type(edge) is Node:
                 raise ExportError(f"export: the {edge.name} is used before it is converted")
             name, array = self.named.get(key, (None, edge.data))
+            if name is None:  # a tensor made in forward: from constants, or from the input's values?
+                self.check_probes(edge, [p.other(edge) for p in self.probes], "a tensor made in the forward pass")
             self.values[key] = self.graph.initializer(array, name)
         return self.values[key]
 
-    def constant(self, raw: Any, other: Any, where: str, dtype: Any = None) -> str:
-        """The value of a constant operand ``raw`` (``other``: the same operand in the second recording)."""
+    def check_probes(self, value: Any, probed: list[Any], where: str) -> None:
+        """Raise unless ``value`` is the same constant in every value probe's recording (``probed``)."""
+        for probe, other in zip(self.probes, probed):
+            if not equal(value, other, probe.leaves):
+                raise ExportError(
+                    f"export: {where} is a constant that depends on the input's values (recorded again with the "
+                    f"example inputs {probe.name}, same shapes, the model made it different): {_OUTSIDE}"
+                )
+
+    def constant(self, raw: Any, other: Any, where: str, dtype: Any = None, probed: list[Any] | None = None) -> str:
+        """The value of a constant operand ``raw`` (``other``: the same operand in the second recording,
+        ``probed``: in each value probe's; None: checked by the caller already)."""
         if isinstance(raw, np.ndarray):
             if id(raw) in self.known:
                 return self.known[id(raw)]
@@ -77,6 +110,8 @@ class Session:
                     f"export: {where} is the model's input itself, used outside the recorded graph "
                     "(through .data, .numpy() or .detach()); use the tensor, so that the op is recorded"
                 )
+        if probed is not None:
+            self.check_probes(raw, probed, where)
         dtype = dtype if dtype is not None else np.asarray(raw).dtype
         if not self.pairing.paired or same(raw, other):
             return self.graph.constant(raw, dtype)
@@ -86,12 +121,7 @@ class Session:
                 value = self.graph.constant(a.flat[0], dtype)
                 return self.graph.op("Expand", value, self.shape_value(list(zip(a.shape, b.shape))), dtype=dtype)
         what = "sizes" if a.shape != b.shape else "values"
-        raise ExportError(
-            f"export: {where} is a constant that depends on the input's {what}: the model computed it from "
-            "the input outside the recorded graph (a comparison such as x > 0, .numpy(), .item(), .data, or a "
-            "numpy function), so ONNX would repeat the traced values for every input. Compute it with tensor "
-            "operations, or pass it to the model as an input"
-        )
+        raise ExportError(f"export: {where} is a constant that depends on the input's {what}: {_OUTSIDE}")
 
     # ---------------------------------------------------------------- shapes
     def shape_value(self, dims: list[Dim | int]) -> str:
@@ -136,13 +166,15 @@ class Session:
     def output_value(self, value: Any) -> str:
         """The value of an output tensor: its node's, a leaf's, or a constant."""
         other = self.pairing.other(value)
+        probed = [p.other(value) for p in self.probes]
         if isinstance(value, Tensor):
             if value.grad_fn is not None:
                 return self.values[id(value.grad_fn)]
             if id(value) in self.values or value.requires_grad:
                 return self.edge_value(value)
             value, other = value.data, getattr(other, "data", other)
-        return self.constant(value, other, "an output")
+            probed = [getattr(p, "data", p) for p in probed]
+        return self.constant(value, other, "an output", probed=probed)
 
 
 def _uniform(a: np.ndarray) -> bool:
@@ -182,6 +214,7 @@ class OpCall:
         self.dtype: np.dtype = node.dtype
         self.ctx = node.ctx
         self.dims: list[Dim] = list(zip(node.shape, self.partner.shape))
+        self.probes: list[Node] = [probe.other(node) for probe in session.probes]  # the same op in each probe
 
     @property
     def n_inputs(self) -> int:
@@ -194,7 +227,10 @@ class OpCall:
         if parent is not None:
             name = self.session.edge_value(parent)
         else:
-            name = self.session.constant(self.raw(i), self.partner.inputs[i], f"input {i} of the {self.name}", dtype)
+            probed = [n.inputs[i] for n in self.probes]
+            name = self.session.constant(
+                self.raw(i), self.partner.inputs[i], f"input {i} of the {self.name}", dtype, probed
+            )
         return name if dtype is None else self.session.graph.cast(name, dtype)
 
     def inputs(self, dtype: Any = None) -> list[str]:
@@ -214,9 +250,13 @@ class OpCall:
         return list(zip(np.shape(self.raw(i)), np.shape(self.partner.inputs[i])))
 
     def param(self, name: str, varying: bool = False) -> Any:
-        """Keyword parameter ``name``. It must be the same in both recordings unless ``varying``
-        (a shape that follows the dynamic axes, which the converter handles itself)."""
-        value = self.node.params.get(name, _defaults(self.node.fn).get(name))
+        """Keyword parameter ``name``. It must be the same in every value probe, and in the
+        recording with the dynamic axes grown unless ``varying`` (a shape or an index that
+        follows the dynamic axes, which the converter handles itself)."""
+        default = _defaults(self.node.fn).get(name)
+        value = self.node.params.get(name, default)
+        probed = [n.params.get(name, default) for n in self.probes]
+        self.session.check_probes(value, probed, f"the {name} of the {self.name}")
         if not varying:
             other = self.partner.params.get(name, _defaults(self.node.fn).get(name))
             if not same(value, other):
@@ -229,7 +269,8 @@ class OpCall:
     def param_value(self, name: str, dtype: Any = None) -> str:
         """An array parameter (a mask, a target, an index) as an ONNX value."""
         other = self.partner.params.get(name)
-        return self.session.constant(self.node.params[name], other, f"the {name} of the {self.name}", dtype)
+        probed = [n.params.get(name) for n in self.probes]
+        return self.session.constant(self.node.params[name], other, f"the {name} of the {self.name}", dtype, probed)
 
     def fail(self, message: str) -> ExportError:
         """An ``ExportError`` naming this op."""

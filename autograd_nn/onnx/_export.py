@@ -1,8 +1,9 @@
 """``export``: trace a model's forward pass and write it as an ONNX model.
 
-The steps: record ``model(*args)`` twice (``_trace``), once as given and once with the
-dynamic axes 2n + 1 long; give every input, parameter and constant its ONNX value
-(``_call.Session``); convert the recorded ops in order, each by its converter
+The steps: record ``model(*args)`` (``_trace``) as given, with the dynamic axes 2n + 1
+long, and once per value probe (``_probes``: the inputs negated, zeroed, scaled, random);
+give every input, parameter and constant its ONNX value (``_call.Session``: a constant
+must be the same in every probe); convert the recorded ops in order, each by its converter
 (``_registry.CONVERTERS``) or, for a fused op without one, through the primitives of its
 declared ``decomposition``; then name the outputs and build the model.
 """
@@ -26,8 +27,9 @@ from ..registry import spec_of_function
 from ..tensor import Tensor
 from ._call import OpCall, Session
 from ._graph import OnnxGraph, Signature
+from ._probes import PROBES, WITHIN, changes, probe_inputs
 from ._registry import CONVERTERS
-from ._trace import ExportError, Recording, pair, record, resized
+from ._trace import ExportError, Pairing, Recording, pair, record, resized
 
 #: The ONNX opset ``export`` writes when ``opset_version`` is not given: 18, PyTorch's default
 #: (LayerNormalization needs 17, and every Reduce* op with its axes as an input 18).
@@ -61,6 +63,10 @@ def export(
     path (written atomically) or a binary file object; with ``f=None`` nothing is written.
     Returns the ``onnx.ModelProto``, checked by ``onnx.checker.check_model``.
 
+    Besides, the model runs once on each value probe (the inputs negated, set to zero,
+    scaled by 10, and replaced by seeded random values; integer inputs zeroed or shuffled),
+    and every constant written into the graph must be the same in each of them.
+
     Raises ``UnsupportedOperatorError`` naming every op that has no converter, and
     ``ExportError`` for what ONNX cannot express (a branch on the input's values, a
     constant computed from the input outside the graph), naming the op.
@@ -86,6 +92,7 @@ def export(
                 f"export: the model fails on the example inputs with {changed} (to see what depends on them): "
                 f"{error}. Are all the sizes named in dynamic_axes free to change?"
             ) from error
+        probes = _record_probes(model, inputs)
     out_names = _names(output_names, len(first.outputs), "output")
     unknown = sorted(set(axes) - set(in_names) - set(out_names))
     if unknown:
@@ -94,7 +101,8 @@ def export(
         )
     _refuse_unsupported(first)
     graph = OnnxGraph(opset)
-    session = Session(graph, pair(first, second, "the model"), _named_arrays(model))
+    lined_up = [pair(first, rec, "the model", name, same_shapes=True) for name, rec in probes]
+    session = Session(graph, pair(first, second, "the model"), _named_arrays(model), lined_up)
     signatures_in = _bind_inputs(session, first, second, in_names, axes)
     _convert(session, first)
     signatures_out = _bind_outputs(session, first, second, out_names, axes)
@@ -107,6 +115,34 @@ def export(
         else:
             f.write(data)
     return proto
+
+
+_REJECTED = (ValueError, IndexError, TypeError, ArithmeticError)  # how a model refuses an input
+
+
+def _record_probes(model: Any, inputs: Sequence[Any]) -> list[tuple[str, Recording]]:
+    """The model recorded on each value probe (named) it accepts: what every constant of the
+    graph must equal (see ``_probes``)."""
+    recordings, rejected = [], []
+    with np.errstate(all="ignore"):  # a probe may overflow or divide by zero: only its constants count
+        for probes in (PROBES, (WITHIN,)):
+            for name, values in probe_inputs(inputs, probes):
+                if not changes(values, inputs):
+                    continue  # (an example of zeros negated, a value of its own range): nothing to learn
+                try:
+                    recordings.append((name, record(model, values)))
+                except _REJECTED as error:
+                    rejected.append(f"{name}: {error}")
+            if not rejected:
+                break  # WITHIN is recorded when a probe was rejected only
+    if rejected and not recordings:
+        raise ExportError(
+            "export: the model rejects the example inputs with any other values of the same shapes, on which "
+            "export records it to find the constants it computes from the input's values outside the graph ("
+            + "; ".join(rejected)
+            + "). A model that accepts no other values cannot be checked so, and is not exported"
+        )
+    return recordings
 
 
 def _opset(version: int | None) -> int:
@@ -250,9 +286,12 @@ def _expand(session: Session, node: Node) -> list[Any]:
     first = record(lambda *xs: spec.decomposition(*xs, **params), node.inputs)
     twin = op.partner
     second = record(lambda *xs: spec.decomposition(*xs, **twin.params), twin.inputs) if session.pairing.paired else None
-    pairing = pair(first, second, f"the decomposition of {node.name}")
+    what = f"the decomposition of {node.name}"
+    pairing = pair(first, second, what)
     session.pairing.partner.update(pairing.partner)
     session.keep.append((first, second))
+    for probe, probed in zip(session.probes, op.probes):
+        _line_up(probe, pair(first, _decomposed(spec, probed), what, probe.name, same_shapes=True))
     for i, leaf in enumerate(first.leaves):
         if isinstance(leaf, Tensor):
             session.values[id(leaf)] = op.input(i)
@@ -261,6 +300,19 @@ def _expand(session: Session, node: Node) -> list[Any]:
     if len(first.outputs) != 1:
         raise ExportError(f"export: the decomposition of {node.name} must return one tensor")
     return [*first.nodes, (node, first.outputs[0])]
+
+
+def _decomposed(spec: Any, node: Node) -> Recording:
+    """The decomposition of the fused op ``node`` (of a probe's recording), recorded on its inputs."""
+    with np.errstate(all="ignore"):
+        return record(lambda *xs: spec.decomposition(*xs, **node.params), node.inputs)
+
+
+def _line_up(probe: Pairing, part: Pairing) -> None:
+    """Add ``part`` (a decomposition, recorded in both) to a probe's pairing."""
+    probe.partner.update(part.partner)
+    probe.leaves.update(part.leaves)
+    probe.keep.append(part.second)
 
 
 def _bind_outputs(

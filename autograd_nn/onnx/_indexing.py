@@ -71,7 +71,7 @@ def _slice_bounds(item: slice, twin: slice, size: tuple[int, int], op: Any) -> t
 @register_converter(ops.GetItem)
 def _getitem(g: Any, op: Any) -> str:
     dims = op.input_dims(0)
-    items = _items(op.node.params["index"], len(dims), op)
+    items = _items(op.param("index", varying=True), len(dims), op)  # the same in every value probe
     twins = _items(op.partner.params["index"], len(dims), op)
     # With an integer array among the items, integers index like 0-d arrays (numpy's rule).
     arrays = any(isinstance(item, np.ndarray) for item in items)

@@ -6,10 +6,11 @@ exporter knows every operand, not only those that require grad. The graph is rea
 changed: nothing here runs a backward or touches a node.
 
 An export records twice, the second time with inputs of other sizes along the dynamic
-axes (or with their rows rolled, when there are none): ``pair`` lines the two recordings
-up node by node. What differs between them is what depends on the input — a size that
-must stay symbolic in the ONNX graph, or a constant that the model computed from the
-input's values outside the graph, which no export could reproduce.
+axes (or with their rows rolled, when there are none), and then once per value probe
+(``_probes``: the inputs with other values, same shapes): ``pair`` lines each recording up
+with the first, node by node. What differs between them is what depends on the input — a
+size that must stay symbolic in the ONNX graph, or a constant that the model computed from
+the input's values outside the graph, which no export could reproduce.
 """
 
 from __future__ import annotations
@@ -100,41 +101,69 @@ def _nodes_of(outputs: Sequence[Any]) -> list[Node]:
 
 @dataclass
 class Pairing:
-    """Two recordings of one computation, lined up: ``partner`` of each node and leaf of
-    the first (by id) is its counterpart in the second. Without a second recording every
-    value counts as static."""
+    """Two recordings of one computation, lined up: ``partner`` of each node, leaf and
+    output of the first (by id) is its counterpart in the second. Without a second
+    recording every value counts as static. ``name`` says how the second one's inputs were
+    made (a value probe's: "negated", ...); ``leaves`` maps the id of every input (tensor
+    and array) of either recording to the id of the first's, so that a constant that is an
+    input of the model is recognised as the same input in both."""
 
     first: Recording
     partner: dict[int, Any] = field(default_factory=dict)
     paired: bool = False
+    name: str = ""
+    leaves: dict[int, int] = field(default_factory=dict)
+    second: Recording | None = None  # kept alive: the ids in partner and leaves stay unique
+    keep: list[Any] = field(default_factory=list)  # so are the recordings of decompositions added later
 
     def other(self, edge: Any) -> Any:
         """The counterpart of a node or leaf of the first recording (itself when unpaired)."""
         return self.partner.get(id(edge), edge) if self.paired else edge
 
 
-def pair(first: Recording, second: Recording | None, what: str) -> Pairing:
-    """Line ``second`` up with ``first``; they must have recorded the same ops in the same order."""
-    pairing = Pairing(first)
+def pair(first: Recording, second: Recording | None, what: str, name: str = "", same_shapes: bool = False) -> Pairing:
+    """Line ``second`` up with ``first``; they must have recorded the same ops in the same order
+    (and, with ``same_shapes``, for a value probe, ops whose outputs have the same shapes)."""
+    pairing = Pairing(first, name=name, second=second)
     if second is None:
         return pairing
     if [n.fn for n in first.nodes] != [n.fn for n in second.nodes] or len(first.outputs) != len(second.outputs):
         ops_first = ", ".join(n.name for n in first.nodes[:8])
         ops_second = ", ".join(n.name for n in second.nodes[:8])
-        raise ExportError(
-            f"export: {what} records different operations for inputs of different sizes or values "
-            f"({len(first.nodes)} ops: {ops_first}, ... and {len(second.nodes)} ops: {ops_second}, ...): "
-            "its forward branches on the input (Python control flow on values or shapes), which one ONNX "
-            "graph cannot express; export it with dynamic_axes=None, or move the branch out of forward"
-        )
+        if same_shapes:
+            cause = (
+                f"records different operations for the example inputs {name} ({len(first.nodes)} ops: {ops_first}, "
+                f"... and {len(second.nodes)} ops: {ops_second}, ...): its forward branches on the input's values "
+                "(Python control flow on .data, .item() or a numpy test), which one ONNX graph cannot express; "
+                "move the branch out of forward"
+            )
+        else:
+            cause = (
+                f"records different operations for inputs of different sizes or values ({len(first.nodes)} ops: "
+                f"{ops_first}, ... and {len(second.nodes)} ops: {ops_second}, ...): its forward branches on the "
+                "input (Python control flow on values or shapes), which one ONNX graph cannot express; export it "
+                "with dynamic_axes=None, or move the branch out of forward"
+            )
+        raise ExportError(f"export: {what} {cause}")
     position = {id(node): k for k, node in enumerate(first.nodes)}
     for a, b in zip(first.nodes, second.nodes):
         pairing.partner[id(a)] = b
+        if same_shapes and (a.shape != b.shape or a.dtype != b.dtype):
+            raise ExportError(
+                f"export: the {a.name} in {what} makes a {a.dtype} array of shape {a.shape} for the example inputs "
+                f"and a {b.dtype} one of shape {b.shape} for them {name}: its shape depends on the input's values "
+                "(a boolean mask or a size read from .data), which a traced ONNX graph cannot follow"
+            )
         for p, q in zip(a.parents, b.parents):
             if type(p) is Node and (type(q) is not Node or second.nodes[position[id(p)]] is not q):
                 raise ExportError(f"export: {what} connects its {a.name} differently for different inputs")
+            if isinstance(p, Tensor):  # a leaf: a parameter (itself in both), or a tensor made in forward
+                pairing.partner.setdefault(id(p), q)
     for a, b in zip(first.leaves, second.leaves):
         pairing.partner[id(a)] = b
+        pairing.leaves[id(a)] = pairing.leaves[id(b)] = id(a)
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            pairing.leaves[id(a.data)] = pairing.leaves[id(b.data)] = id(a.data)
     for a, b in zip(first.outputs, second.outputs):
         pairing.partner.setdefault(id(a), b)
     pairing.paired = True
