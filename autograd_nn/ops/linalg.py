@@ -27,7 +27,7 @@ def _describe(x: np.ndarray, y: np.ndarray) -> str:
 def product(matmul: Any, a: Any, b: Any) -> Any:
     """``matmul(a, b)``, and with an inner dimension of 1 (an outer product, as δ¹ = δ² W² when
     layer 2 has one unit) the broadcast ``a * b``: the same single products, without a GEMM of
-    depth 1, which OpenBLAS runs about 5× slower (30 µs against 6 for B2's 128 × 200 δ¹). The
+    depth 1, which OpenBLAS runs 3–5× slower for B2's 128 × 200 δ¹ (benchmarks/outer_product.py). The
     values are numpy's matmul's; only a zero's sign may differ (a product −0.0 stays −0.0)."""
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1 and b.shape[-2] == 1:
         return a * b
