@@ -20,9 +20,12 @@ from specs import CHAIN_CYCLES, MLP
 
 
 def mlp_step(
-    spec: MLP, params: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, y: np.ndarray
+    spec: MLP, params: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, y: np.ndarray, outer: bool = False
 ) -> Callable[[], float]:
-    """One SGD step (forward, loss, δ recursion, in-place update); updates ``params``."""
+    """One SGD step (forward, loss, δ recursion, in-place update); updates ``params``.
+
+    ``outer=True``: δ W for a one-unit layer (an outer product) is written ``delta * W``,
+    as autograd_nn computes it, instead of the post's ``delta @ W`` (a depth-1 GEMM)."""
     sigmoid = spec.activation == "sigmoid"
     last = len(params) - 1
     lr = spec.lr
@@ -55,7 +58,7 @@ def mlp_step(
             grad_W = delta.T @ a
             grad_b = delta.sum(axis=0)
             if layer > 0:
-                delta = delta @ W
+                delta = delta * W if outer and W.shape[0] == 1 else delta @ W
                 delta *= a * (1 - a) if sigmoid else a > 0
             W -= lr * grad_W
             b -= lr * grad_b

@@ -144,6 +144,9 @@ def run_mlp(spec: specs.MLP, dtype: str, args: argparse.Namespace, torch_ok: boo
     check = checks.check_mlp(spec, dtype, steps)
     if spec is specs.B3:
         steps["numpy GEMMs only"] = floors.gemm_step(spec, np.dtype(dtype))
+    if spec.sizes[-1] == 1:  # the floor with δ¹ = δ² W² as autograd_nn computes it (ops.linalg.product)
+        params, x, y = specs.mlp_arrays(spec, np.dtype(dtype))
+        steps["numpy, δW as a * b"] = floors.mlp_step(spec, params, x, y, outer=True)
     timings = harness.interleaved(steps, args.rounds, args.sample_seconds, clock=args.clock)
     rows = {name: _timing_row(t) for name, t in timings.items()}
     for row in rows.values():
