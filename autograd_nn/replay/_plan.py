@@ -90,7 +90,12 @@ def lay_out(rec: Recording, persistent: set[int]) -> Layout:
             role = _role_of(layout, instr, slot, i, last)
             layout.role[slot.index] = role
             if role == "buffer":
-                layout.buffer[slot.index] = pool.take(slot, last[slot.index])
+                dying = _dying_operand(layout, pool, instr, slot, i)
+                if dying is None:
+                    layout.buffer[slot.index] = pool.take(slot, last[slot.index])
+                else:  # computed in place, as `delta *= mask` would be: one buffer fewer to keep in cache
+                    layout.buffer[slot.index] = dying
+                    pool.extend(dying, last[slot.index], reset=True)
             elif role == "alias" and layout.target(slot) in layout.buffer:
                 number = layout.buffer[layout.target(slot)]
                 layout.buffer[slot.index] = number
@@ -203,6 +208,21 @@ def _role_of(layout: Layout, instr: Instr, slot: Slot, i: int, last: list[float]
             return "buffer"
     layout.how[i] = "call"
     return "local"
+
+
+def _dying_operand(layout: Layout, pool: _Pool, instr: Instr, slot: Slot, i: int) -> int | None:
+    """The buffer of an operand an elementwise ufunc call reads for the last time, if its
+    result fits that buffer exactly (shape, dtype, strides): numpy computes an elementwise
+    ufunc into one of its own inputs correctly, element by element, so the result may take it."""
+    if not isinstance(instr.fn, np.ufunc) or instr.fn.nout != 1 or layout.how.get(i) != "out" or instr.kwargs:
+        return None
+    for operand in instr.args:
+        if not isinstance(operand, Slot) or operand.view_of is not None:
+            continue
+        number = layout.buffer.get(layout.target(operand))  # (until: the last read of all the buffer holds)
+        if number is not None and pool.until[number] == i and pool.key(operand) == pool.key(slot):
+            return number
+    return None
 
 
 def _takes_out(fn: Any) -> bool:

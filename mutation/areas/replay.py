@@ -117,6 +117,13 @@ MUTATIONS = [
      "                hash(node)\n                spec.append((kind, node))",
      "                hash(node)\n                spec.append(kind)", REPLAY,
      "a Python number among the arguments changes and the program recorded for the old one replays"),
+    ("replay-in-place-over-a-live-operand", PLAN,
+     "        if number is not None and pool.until[number] == i and pool.key(operand) == pool.key(slot):",
+     "        if number is not None and pool.until[number] >= i and pool.key(operand) == pool.key(slot):", REPLAY,
+     "an elementwise result is written over an operand that is read again later"),
+    ("replay-in-place-never", PLAN,
+     "                if dying is None:", "                if True:", REPLAY,
+     "elementwise chains keep one buffer per temporary (no in-place reuse)"),
     # ------------------------------------------------------------- optimizer guards
     ("replay-optimizer-hyperparameters-unguarded", "autograd_nn/optim/optimizer.py",
      "        return [{**group, **unread} for group in optimizer.param_groups]", "        return []", REPLAY,

@@ -216,6 +216,7 @@ def _plain_and_compiled(f, n=4):
     assert fast.replays >= 1
     for g, e in zip(got, want):
         np.testing.assert_array_equal(g, e)
+    return fast
 
 
 def test_a_buffer_written_through_out_stays_its_own_until_that_write():
@@ -230,6 +231,25 @@ def test_a_buffer_written_through_out_stays_its_own_until_that_write():
         return b + c
 
     _plain_and_compiled(f)
+
+
+def test_an_elementwise_chain_computes_in_place_in_one_buffer():
+    """z = exp((x·2 + 1)·3): each temporary dies in the next elementwise call, which may write
+    over it (as ``a *= 3`` would): one buffer for the chain, values as eager."""
+    fast = _plain_and_compiled(lambda x: np.exp((x * 2.0 + 1.0) * 3.0))
+    assert fast.programs()[-1].buffers == 1
+
+
+def test_an_operand_read_again_later_keeps_its_buffer():
+    """``a`` feeds ``b`` and is read again after it: ``b`` may not be written over ``a``."""
+
+    def f(x):
+        a = x * 2.0
+        b = a + 1.0
+        return b * a
+
+    fast = _plain_and_compiled(f)
+    assert fast.programs()[-1].buffers == 2
 
 
 def test_a_copy_of_a_buffer_written_afterwards_is_a_copy():
