@@ -68,7 +68,16 @@ def elements(
 def _push_away(value: float, kinks: list[float], margin: float) -> float:
     for kink in kinks:
         if abs(value - kink) < margin:
-            value = kink + margin if value >= kink else kink - margin
+            value = _margin_from(kink, margin, above=value >= kink)
+    return value
+
+
+def _margin_from(kink: float, margin: float, *, above: bool) -> float:
+    """kink ± margin, an ulp further out where rounding left it nearer (−1.25 + 0.001 is
+    0.00099999999999989 from −1.25)."""
+    value = kink + margin if above else kink - margin
+    while abs(value - kink) < margin:
+        value = math.nextafter(value, math.inf if above else -math.inf)
     return value
 
 

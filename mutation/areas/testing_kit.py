@@ -26,4 +26,7 @@ MUTATIONS = [
     ("testing-norm-declares-plain-distinct", "autograd_nn/ops/norm.py",
      "shapes=_norm_composite_shapes, distinct_abs=True,", "shapes=_norm_composite_shapes, distinct=True,",
      (NORM_DRAWS,), "norm's inputs may tie in |x|, the kink of ord=inf and ord=-inf (the contract test's flake)"),
+    ("testing-kink-push-rounds-short", STRAT,
+     "    while abs(value - kink) < margin:\n", "    while False:\n", KIT,
+     "a value pushed off a kink lands 1e-16 short of the margin (−1.25 + 0.001)"),
 ]  # fmt: skip

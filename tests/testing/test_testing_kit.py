@@ -366,6 +366,15 @@ def test_distinct_values_by_abs_still_draw_both_signs():
     assert (mixed < 0).any() and (mixed > 0).any() and _gaps(np.abs(mixed)).min() >= ats.KINK_MARGIN
 
 
+def test_a_value_pushed_off_a_kink_keeps_the_whole_margin():
+    # The grid of (−1.2515, −1.2465) is the one point −1.2495, 0.0005 from the kink −1.25, so
+    # it is pushed to −1.25 + 0.001: 0.00099999999999989 away in floats unless an ulp further.
+    from hypothesis import find
+
+    (x,) = find(ats.distinct_values([()], [(-1.2515, -1.2465)], avoid=[-1.25]), lambda xs: True)
+    assert abs(float(x) + 1.25) >= ats.KINK_MARGIN and abs(float(x) + 1.249) < 1e-12
+
+
 @given(ats.tensors(elements=ats.positive()), ats.tensors(elements=ats.probabilities(), dtype=np.float32))
 def test_restricted_domains(p, q):
     assert np.all(p.data >= 0.1) and not p.requires_grad
