@@ -175,6 +175,9 @@ def _named(function: Any, name: str, spec: OpSpec, *, method: bool) -> Any:
         doc = f"``numpy.{target.__name__}`` of the inputs' arrays, as a plain ndarray (not differentiable)."
     else:
         doc = inspect.cleandoc(target.__doc__ or "") or f"The {spec.name} op."
+    own = spec.surface.parse.get(name) if isinstance(spec.surface.parse, dict) else None
+    if getattr(own, "__doc__", None):  # a name with its own signature (x.to(...)) says what it takes
+        doc += "\n\n" + inspect.cleandoc(own.__doc__)
     function.__doc__ = doc
     return function
 

@@ -134,6 +134,11 @@ class OpSpec:
     distinct
         True if ties between elements are kinks (max, min, maximum): all input elements
         are then drawn pairwise apart.
+    distinct_abs
+        True if ties between absolute values are kinks (``norm`` with ``ord=inf`` is the
+        largest absolute value, so −2.998 beside 2.998 is one): all input elements are then
+        drawn with absolute values pairwise apart, which keeps the values apart too (two
+        values are at least as far apart as their absolute values), so it implies ``distinct``.
     params
         Parameters that are not shape-like: a tuple of values to choose from, or the
         name of an array kind (``"probabilities"``, ``"mask"``, ``"labels"``).
@@ -163,6 +168,7 @@ class OpSpec:
     domain: tuple[Domain, ...] = (DEFAULT_DOMAIN,)
     kinks: tuple[float | str, ...] = ()
     distinct: bool = False
+    distinct_abs: bool = False
     params: Mapping[str, tuple[Any, ...] | str] = field(default_factory=dict)
     function: type | None = None
     kind: str = "primitive"
@@ -190,6 +196,7 @@ def op_spec(
     domain: Any = None,
     kinks: Sequence[float | str] = (),
     distinct: bool = False,
+    distinct_abs: bool = False,
     params: Mapping[str, Any] | None = None,
     name: str | None = None,
 ) -> OpSpec:
@@ -241,6 +248,7 @@ def op_spec(
         domain=_normalize_domain(domain, arity, where),
         kinks=kinks,
         distinct=bool(distinct),
+        distinct_abs=bool(distinct_abs),
         params=params,
         function=op if is_function else None,
         kind="primitive" if is_function else "composite",

@@ -30,10 +30,10 @@ def register_op(**declaration: Any) -> Callable[[type], type]:
     """Class decorator: declare a primitive ``Function`` once, with its contract and names.
 
     The contract keywords are those of ``autograd_nn.opspec.op_spec``: ``reference`` (the
-    numpy reference, required), ``shapes``, ``domain``, ``kinks``, ``distinct`` and
-    ``params``. The surface keywords (``methods``, ``functions``, ``functional``,
-    ``operators``, ``inplace``, ``properties``, ``ufuncs``, ``derivative``, ``parse``; see
-    ``Surface``) name how autograd_nn's own ops appear; a user's op is called with
+    numpy reference, required), ``shapes``, ``domain``, ``kinks``, ``distinct``,
+    ``distinct_abs`` and ``params``. The surface keywords (``methods``, ``functions``,
+    ``functional``, ``operators``, ``inplace``, ``properties``, ``ufuncs``, ``derivative``,
+    ``parse``; see ``Surface``) name how autograd_nn's own ops appear; a user's op is called with
     ``apply`` and takes none. ``decomposition`` (fused ops) gives the same computation in
     primitives; ``role`` (``"layer"``, ``"activation"``, ``"loss"``: see ``opspec.ROLES``) says
     what the op is in a network, for ``autograd_nn.viz``. A misspelt or malformed

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .._device import check_device
 from .._record import array_of
 from ..function import Function
 from ..registry import register_op
+from ._to_arguments import to_arguments
 
 
 @register_op(
@@ -295,17 +295,6 @@ def _astype_args(x: Any, dtype: Any) -> tuple[tuple[Any], dict[str, Any]]:
     return (x,), {"dtype": np.dtype(dtype)}
 
 
-def _to_args(x: Any, target: Any = None, dtype: Any = None, **ignored: Any) -> tuple[tuple[Any], dict[str, Any]]:
-    """PyTorch's ``to(dtype)``, ``to(other)`` (its dtype) and ``to('cpu')`` (the only device)."""
-    if isinstance(target, str):
-        check_device(target, "to")
-        target = None
-    target = dtype if target is None else target
-    if target is None:
-        return (x,), {"dtype": np.asanyarray(array_of(x)).dtype}
-    return (x,), {"dtype": np.dtype(target if isinstance(target, (type, np.dtype, str)) else target.dtype)}
-
-
 # PyTorch's casts: x.float() is float32, x.double() float64, x.half() float16, x.long() int64, ...
 _CASTS = {"float": np.float32, "double": np.float64, "half": np.float16, "long": np.int64, "int": np.int32,
           "bool": np.bool_}  # fmt: skip
@@ -315,7 +304,7 @@ _CAST_PARSE: dict[Any, Any] = {name: (lambda x, _t=t: ((x,), {"dtype": np.dtype(
 @register_op(
     reference=lambda x, dtype: x.astype(dtype), params={"dtype": (np.float64, np.longdouble)},
     methods=("astype", "to", "type_as", *_CASTS),
-    parse={**_CAST_PARSE, "to": _to_args, "type_as": lambda x, other: _astype_args(x, other.dtype), None: _astype_args},
+    parse={**_CAST_PARSE, "to": to_arguments, "type_as": lambda x, other: _astype_args(x, other.dtype), None: _astype_args},
     arguments={**{name: lambda inputs, params: ((inputs[0],), {}) for name in _CASTS},
                "type_as": lambda inputs, params: ((inputs[0], np.zeros((), params["dtype"])), {})},
 )  # fmt: skip

@@ -171,7 +171,7 @@ def _norm_composite_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, 
 
 
 @register_composite(
-    reference=np.linalg.norm, shapes=_norm_composite_shapes, distinct=True, kinks=[0.0], arity=1, functions="norm",
+    reference=np.linalg.norm, shapes=_norm_composite_shapes, distinct_abs=True, kinks=[0.0], arity=1, functions="norm",
     methods="norm",
 )  # fmt: skip
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002

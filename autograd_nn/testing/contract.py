@@ -92,8 +92,8 @@ def draw_case(draw: Draw, spec: OpSpec) -> Case:
     kinks = [k for k in spec.kinks if not isinstance(k, str)]
     kinks += [float(params[k]) for k in spec.kinks if isinstance(k, str) and params[k] is not None]
     domains = [spec.domain_of(i) for i in range(len(shapes))]
-    if spec.distinct:
-        inputs = draw(ats.distinct_values(shapes, domains, avoid=kinks))
+    if spec.distinct or spec.distinct_abs:
+        inputs = draw(ats.distinct_values(shapes, domains, avoid=kinks, absolute=spec.distinct_abs))
     else:
         inputs = [draw(ats.domain_arrays(s, d, avoid=kinks)) for s, d in zip(shapes, domains)]
     # A non-empty subset requires grad (exercising ctx.needs_input_grad); shrinks to input 0.

@@ -1,10 +1,11 @@
 """Hypothesis strategies for property-testing tensors and ops (needs the ``testing`` extra).
 
 Values: ``elements`` (a float range that keeps away from kinks), ``bounded``, ``positive``,
-``probabilities``. Arrays: ``arrays`` and ``tensors`` (optionally with all elements
-pairwise apart, for ops where ties are kinks). Shapes and arguments: ``shapes``,
-``broadcastable_shapes``, ``broadcast_targets``, ``matmul_shapes``, ``reshape_targets``,
-``valid_axes``, ``permutations``, ``basic_indices``, ``advanced_indices``, ``indices``.
+``probabilities``. Arrays: ``arrays`` and ``tensors`` (optionally with all elements, or
+all their absolute values, pairwise apart, for ops where ties are kinks). Shapes and
+arguments: ``shapes``, ``broadcastable_shapes``, ``broadcast_targets``, ``matmul_shapes``,
+``reshape_targets``, ``valid_axes``, ``permutations``, ``basic_indices``,
+``advanced_indices``, ``indices``.
 
 Sizes default to small (at most 3 axes of at most 4): finite differences cost two
 forward passes per input element.
@@ -67,7 +68,16 @@ def elements(
 def _push_away(value: float, kinks: list[float], margin: float) -> float:
     for kink in kinks:
         if abs(value - kink) < margin:
-            value = kink + margin if value >= kink else kink - margin
+            value = _margin_from(kink, margin, above=value >= kink)
+    return value
+
+
+def _margin_from(kink: float, margin: float, *, above: bool) -> float:
+    """kink ± margin, an ulp further out where rounding left it nearer (−1.25 + 0.001 is
+    0.00099999999999989 from −1.25)."""
+    value = kink + margin if above else kink - margin
+    while abs(value - kink) < margin:
+        value = math.nextafter(value, math.inf if above else -math.inf)
     return value
 
 
@@ -200,20 +210,24 @@ def arrays(
     dtype: Any = np.float64,
     elements: st.SearchStrategy[float] | tuple[float, float] | None = None,
     distinct: bool = False,
+    distinct_abs: bool = False,
     avoid: Sequence[float] = (),
 ) -> st.SearchStrategy[np.ndarray]:
     """Arrays of ``shape`` (any small shape by default) with ``elements`` (a strategy or a
     ``(low, high)`` range; default [−3, 3]). With ``distinct=True`` the elements lie on a
-    grid, pairwise at least KINK_MARGIN apart: no ties for max/min/maximum to split."""
+    grid, pairwise at least KINK_MARGIN apart: no ties for max/min/maximum to split. With
+    ``distinct_abs=True`` their absolute values are (no ties for a norm's largest one)."""
     shape_strategy = (
         shapes() if shape is None else shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
     )
-    if distinct:
+    if distinct or distinct_abs:
         if isinstance(elements, st.SearchStrategy):
-            raise TypeError("arrays: distinct=True needs elements as a (low, high) range, not a strategy")
+            raise TypeError("arrays: distinct or distinct_abs needs elements as a (low, high) range, not a strategy")
         domain = [elements or (-3.0, 3.0)]
         return shape_strategy.flatmap(
-            lambda s: distinct_values([s], domain, avoid=avoid).map(lambda xs: xs[0].astype(dtype))
+            lambda s: distinct_values([s], domain, avoid=avoid, absolute=distinct_abs).map(
+                lambda xs: xs[0].astype(dtype)
+            )
         )
     if elements is None:
         elements = (-3.0, 3.0)
@@ -229,6 +243,7 @@ def tensors(
     elements: st.SearchStrategy[float] | tuple[float, float] | None = None,
     requires_grad: bool = False,
     distinct: bool = False,
+    distinct_abs: bool = False,
     avoid: Sequence[float] = (),
 ) -> st.SearchStrategy[Tensor]:
     """Tensors built from ``arrays(...)``; float64 by default, the dtype gradcheck needs.
@@ -240,9 +255,8 @@ def tensors(
     ...     assert gradcheck(lambda x: x.tanh(), [x])
     >>> test_tanh()
     """
-    return arrays(shape, dtype=dtype, elements=elements, distinct=distinct, avoid=avoid).map(
-        lambda a: Tensor(a, requires_grad=requires_grad)
-    )
+    drawn = arrays(shape, dtype=dtype, elements=elements, distinct=distinct, distinct_abs=distinct_abs, avoid=avoid)
+    return drawn.map(lambda a: Tensor(a, requires_grad=requires_grad))
 
 
 def _union_elements(domain: Domain, avoid: Sequence[float]) -> st.SearchStrategy[float]:
@@ -257,11 +271,18 @@ def domain_arrays(draw: st.DrawFn, shape: Shape, domain: Domain, *, avoid: Seque
 
 @st.composite
 def distinct_values(
-    draw: st.DrawFn, shapes_: Sequence[Shape], domains: Sequence[Domain] | Domain, *, avoid: Sequence[float] = ()
+    draw: st.DrawFn,
+    shapes_: Sequence[Shape],
+    domains: Sequence[Domain] | Domain,
+    *,
+    avoid: Sequence[float] = (),
+    absolute: bool = False,
 ) -> list[np.ndarray]:
     """float64 arrays of the given shapes whose elements, across all arrays, are pairwise at
     least KINK_MARGIN apart (and from ``avoid``). ``domains`` holds one union of intervals
-    per array, or is a single union for all of them."""
+    per array, or is a single union for all of them. With ``absolute=True`` the absolute
+    values are pairwise KINK_MARGIN apart (so the values are too, and none is within
+    KINK_MARGIN of 0): no ties for the largest or smallest absolute value to split."""
     if domains and isinstance(domains[0][0], (int, float)):
         domains = [domains] * len(shapes_)  # one union of (lo, hi) pairs for all arrays
     n = len(shapes_)
@@ -270,15 +291,37 @@ def distinct_values(
     for j, (shape, domain) in enumerate(zip(shapes_, domains)):
         # Array j uses its own grid, shifted by j/(n+1) of a step: unique grid points keep
         # its elements `spacing` apart, the shift keeps arrays ≥ 2·KINK_MARGIN from each other.
-        grid = _grid(domain, spacing, shift=(j + 1) / (n + 1))
+        # With `absolute` the grid is one of magnitudes, each taking a sign the domain allows.
+        shift = (j + 1) / (n + 1)
+        if absolute:
+            grid, signs = _magnitude_grid(domain, spacing, shift)
+        else:
+            grid, signs = _grid(domain, spacing, shift), None
         size = math.prod(shape)
         chosen = draw(st.lists(st.integers(0, len(grid) - 1), min_size=size, max_size=size, unique=True))
-        values = [_push_away(float(grid[k]), sorted(avoid), KINK_MARGIN) for k in chosen]
+        drawn = [grid[k] * (1.0 if signs is None else draw(st.sampled_from(signs[k]))) for k in chosen]
+        values = [_push_away(float(v), sorted(avoid), KINK_MARGIN) for v in drawn]
         out.append(np.array(values, dtype=np.float64).reshape(shape))
-    flat = np.sort(np.concatenate([a.ravel() for a in out] + [np.empty(0)]))
+    flat = np.concatenate([a.ravel() for a in out] + [np.empty(0)])
+    if absolute:  # |x| apart, and from 0 (the grid starts at 2·KINK_MARGIN; a push keeps ≥ KINK_MARGIN)
+        flat = np.concatenate([np.abs(flat), [0.0]])
+    flat = np.sort(flat)
     assume(flat.size < 2 or np.diff(flat).min() >= KINK_MARGIN)  # a push can only rarely undo this
     return out
 
 
 def _grid(domain: Domain, spacing: float, shift: float) -> np.ndarray:
     return np.concatenate([np.arange(lo + shift * spacing, hi, spacing) for lo, hi in domain])
+
+
+def _magnitude_grid(domain: Domain, spacing: float, shift: float) -> tuple[np.ndarray, list[tuple[float, ...]]]:
+    """Magnitudes (k + shift)·spacing that lie in ``domain`` with one sign or both, and for
+    each the signs (+1 first, so hypothesis shrinks towards positive values) that do."""
+    top = max(max(abs(lo), abs(hi)) for lo, hi in domain)
+    magnitudes, signs = [], []
+    for m in np.arange(shift * spacing, top, spacing):
+        allowed = tuple(sign for sign in (1.0, -1.0) if any(lo < sign * m < hi for lo, hi in domain))
+        if allowed:
+            magnitudes.append(float(m))
+            signs.append(allowed)
+    return np.array(magnitudes), signs

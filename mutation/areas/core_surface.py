@@ -18,6 +18,8 @@ LOSS = "autograd_nn/ops/loss.py"
 SHAPE = "autograd_nn/ops/shape.py"
 COMP = "autograd_nn/ops/composite.py"
 INPL = "autograd_nn/ops/inplace.py"
+TO = "autograd_nn/ops/_to_arguments.py"
+TO_TESTS = ("tests/core/test_tensor_to.py", "tests/nn/test_device.py")
 
 MUTATIONS = [
     # ------------------------------------------------------- registry and surface
@@ -220,4 +222,23 @@ MUTATIONS = [
      "        return (ctx.xp.zeros_like(grad) if ctx.needs_input_grad[0] else None), grad\n\n\ndef _copy_shapes",
      "        return (grad if ctx.needs_input_grad[0] else None), grad\n\n\ndef _copy_shapes", CORE,
      "fill_ passes the old values' gradient through"),
+    # ------------------------------------------------------------- Tensor.to's arguments
+    ("core-to-device-keyword-dropped", TO,
+     "    first = args[0] if args else None\n", '    kwargs.pop("device", None)\n    first = args[0] if args else None\n',
+     TO_TESTS, "x.to(device='cuda') is silently ignored (the device keyword falls through unchecked)"),
+    ("core-to-device-unchecked", TO,
+     '    check_device(device, "to")\n', "", TO_TESTS, "x.to('cuda') is accepted as if it were the CPU"),
+    ("core-to-unknown-keywords-dropped", TO,
+     "        dtype = form(*args, **kwargs)",
+     '        dtype = form(*args, **{k: v for k, v in kwargs.items() if k in ("device", "dtype", "tensor")})',
+     ("tests/core/test_tensor_to.py",), "a misspelt keyword (x.to(devices='cuda')) and memory_format= are dropped"),
+    ("core-to-non-bool-flags-accepted", TO,
+     "        if not isinstance(value, (bool, np.bool_)):", "        if False:", ("tests/core/test_tensor_to.py",),
+     "x.to(np.float32, 'cpu') binds 'cpu' to non_blocking and ignores it"),
+    ("core-to-memory-format-ignored", TO,
+     '    if memory_format is not None and str(memory_format) != "torch.preserve_format":', "    if False:",
+     ("tests/core/test_tensor_to.py",), "x.to(memory_format=torch.channels_last) pretends to change the layout"),
+    ("core-surface-own-signature-undocumented", SURF,
+     '    if getattr(own, "__doc__", None):', "    if False:", ("tests/core/test_tensor_to.py",),
+     "Tensor.to's docstring no longer says which forms it takes and which keywords change nothing"),
 ]  # fmt: skip

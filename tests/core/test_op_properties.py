@@ -21,7 +21,16 @@ from autograd_nn import functional as F
 from autograd_nn.opspec import op_spec
 from autograd_nn.registry import OP_REGISTRY, register_op
 from autograd_nn.testing import strategies as ats
-from autograd_nn.testing.contract import builtin_specs, check_op, draw_case, spec_problems, unregistered_ops
+from autograd_nn.testing.contract import (
+    Case,
+    OpContractError,
+    builtin_specs,
+    check_case,
+    check_op,
+    draw_case,
+    spec_problems,
+    unregistered_ops,
+)
 
 BUILTIN = builtin_specs()
 
@@ -240,3 +249,24 @@ def test_norm_ord_zero_counts_in_the_input_dtype():
     assert counts.dtype == np.float32 and counts.tolist() == [2.0, 1.0]
     counts.sum().backward()
     assert x.grad.dtype == np.float32 and not x.grad.numpy().any()  # a count: zero gradient
+
+
+# ------------------------------------------------- norm: ties in |x| are kinks, never drawn
+NORM = next(s for s in BUILTIN if s.name == "norm")
+
+
+def test_a_tie_in_absolute_value_is_a_kink_the_contract_catches():
+    # norm(ord=inf) = max |x|: at −2.998 beside 2.998 finite differences straddle the kink
+    # (the example that once failed the contract test), so such inputs must not be drawn.
+    case = Case(NORM, [np.array([-2.998, 2.998])], {"ord": np.inf, "axis": None, "keepdims": False}, [True], 0)
+    with pytest.raises(OpContractError, match="finite differences"):
+        check_case(case)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_norm_inputs_are_drawn_distinct_in_absolute_value(data):
+    assert NORM.distinct_abs
+    magnitudes = np.sort(np.abs(draw_case(data.draw, NORM).inputs[0]).ravel())
+    assert magnitudes[0] >= ats.KINK_MARGIN  # the kink of abs at 0
+    assert magnitudes.size < 2 or np.diff(magnitudes).min() >= ats.KINK_MARGIN

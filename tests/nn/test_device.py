@@ -38,6 +38,28 @@ def test_any_other_device_is_refused_with_one_message(place, device):
     assert str(refused.value) == expected
 
 
+# The same argument by keyword: device= is read as the positional device is, never dropped.
+BY_KEYWORD = {
+    "nn.Module.to": lambda device: nn.Linear(1, 1).to(device=device),
+    "to": lambda device: ag.tensor(np.zeros(2)).to(device=device),
+}
+
+
+@pytest.mark.parametrize("place", BY_KEYWORD)
+@pytest.mark.parametrize("device", CPU)
+def test_every_name_of_the_cpu_is_accepted_by_keyword(place, device):
+    BY_KEYWORD[place](device)
+
+
+@pytest.mark.parametrize("place", BY_KEYWORD)
+@pytest.mark.parametrize("device", NOT_CPU)
+def test_any_other_device_by_keyword_is_refused_with_the_same_message(place, device):
+    expected = f"{place}: autograd_nn computes on the CPU with numpy; device must be None or 'cpu', got {device!r}"
+    with pytest.raises(ValueError) as refused:
+        BY_KEYWORD[place](device)
+    assert str(refused.value) == expected
+
+
 def test_torch_devices_are_read_as_pytorch_reads_them():
     torch = pytest.importorskip("torch")
     for text in CPU:
@@ -45,7 +67,12 @@ def test_torch_devices_are_read_as_pytorch_reads_them():
         nn.Conv2d(1, 1, 1, device=torch.device(text))
         nn.LayerNorm(2, device=torch.device(text))
         nn.Linear(1, 1).to(device=torch.device(text))
+        ag.tensor(np.zeros(2)).to(torch.device(text))
+        ag.tensor(np.zeros(2)).to(device=torch.device(text))
     with pytest.raises(ValueError, match=r"Conv2d: .* got device\(type='meta'\)"):
         nn.Conv2d(1, 1, 1, device=torch.device("meta"))
+    for call in (lambda x: x.to(torch.device("meta")), lambda x: x.to(device=torch.device("meta"))):
+        with pytest.raises(ValueError, match=r"^to: .* got device\(type='meta'\)"):
+            call(ag.tensor(np.zeros(2)))
     with pytest.raises(RuntimeError):
         torch.device("cpu:x")  # PyTorch refuses it too

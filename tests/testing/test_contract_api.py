@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import autograd_nn as ag
 from autograd_nn.ops import Add, Concatenate, Matmul, Mul, Sum
+from autograd_nn.opspec import op_spec
 from autograd_nn.registry import OP_REGISTRY
 from autograd_nn.testing import SCHEMES
 from autograd_nn.testing import strategies as ats
@@ -95,6 +96,24 @@ def test_a_drawn_case_fits_its_spec(data):
     ((lo, hi),) = spec.domain_of(0)
     assert all(np.all((a >= lo) & (a <= hi)) for a in case.inputs)
     assert case.params == {} and 0 <= case.seed < 2**32
+
+
+# max |x| of 16 values in (−0.1, 0.1): the plain grid there has 50 points in 25 mirrored
+# pairs, so 16 of them almost always hold a pair that ties in |x|; distinct_abs must not.
+MAX_ABS = op_spec(
+    lambda x: x.abs().max(), reference=lambda x: np.abs(x).max(), shapes=lambda draw: ([(16,)], {}),
+    domain=(-0.1, 0.1), distinct_abs=True, name="max_abs",
+)  # fmt: skip
+
+
+@given(st.data())
+def test_a_drawn_case_keeps_absolute_values_apart_when_the_spec_says_distinct_abs(data):
+    case = draw_case(data.draw, MAX_ABS)
+    (x,) = case.inputs
+    assert x.shape == (16,) and np.all((x > -0.1) & (x < 0.1))
+    magnitudes = np.sort(np.abs(x))
+    assert magnitudes[0] >= ats.KINK_MARGIN and np.diff(magnitudes).min() >= ats.KINK_MARGIN
+    check_case(case)  # so max |x| passes its contract: no tie for finite differences to straddle
 
 
 def test_a_case_describes_itself_and_is_checked():

@@ -326,6 +326,55 @@ def test_distinct_tensors_have_no_near_ties(x):
     assert values.size < 2 or np.diff(values).min() >= ats.KINK_MARGIN
 
 
+def _gaps(values):
+    values = np.sort(np.ravel(values))
+    return np.diff(values) if values.size > 1 else np.array([np.inf])
+
+
+@settings(max_examples=400)
+@given(ats.tensors(shape=ats.shapes(min_dims=1), elements=(-3.0, 3.0), distinct_abs=True))
+def test_distinct_abs_tensors_have_no_near_ties_in_absolute_value(x):
+    # The tie that broke norm(ord=inf): −2.998 beside 2.998, apart as values, equal as |x|.
+    assert np.all((x.data > -3.0) & (x.data < 3.0))
+    assert _gaps(np.abs(x.data)).min() >= ats.KINK_MARGIN and np.abs(x.data).min() >= ats.KINK_MARGIN
+
+
+DOMAINS = [((-3.0, -0.5), (0.5, 3.0)), ((0.1, 2.0),), ((-2.0, 1.0),)]  # a union, one-signed, lopsided
+
+
+@settings(max_examples=400)
+@given(st.data())
+def test_distinct_values_by_abs_hold_across_arrays_domains_and_kinks(data):
+    shapes = [data.draw(ats.shapes(max_dims=2)) for _ in DOMAINS]
+    arrays = data.draw(ats.distinct_values(shapes, DOMAINS, avoid=[0.75, -1.25], absolute=True))
+    for a, shape, domain in zip(arrays, shapes, DOMAINS):
+        assert a.shape == shape and a.dtype == np.float64
+        assert all(any(lo < v < hi for lo, hi in domain) for v in a.ravel()), (a, domain)
+    flat = np.concatenate([a.ravel() for a in arrays])
+    assert _gaps(np.abs(flat)).min() >= ats.KINK_MARGIN  # across arrays too
+    assert _gaps(flat).min() >= ats.KINK_MARGIN  # so the values are apart as well
+    if flat.size:
+        assert np.abs(flat).min() >= ats.KINK_MARGIN
+        assert np.abs(flat - 0.75).min() >= ats.KINK_MARGIN and np.abs(flat + 1.25).min() >= ats.KINK_MARGIN
+
+
+def test_distinct_values_by_abs_still_draw_both_signs():
+    # Distinct |x| with all signs positive would be a weaker test of the ops that use it.
+    from hypothesis import find
+
+    mixed = find(ats.arrays((4,), elements=(-3.0, 3.0), distinct_abs=True), lambda a: (a < 0).any() and (a > 0).any())
+    assert (mixed < 0).any() and (mixed > 0).any() and _gaps(np.abs(mixed)).min() >= ats.KINK_MARGIN
+
+
+def test_a_value_pushed_off_a_kink_keeps_the_whole_margin():
+    # The grid of (−1.2515, −1.2465) is the one point −1.2495, 0.0005 from the kink −1.25, so
+    # it is pushed to −1.25 + 0.001: 0.00099999999999989 away in floats unless an ulp further.
+    from hypothesis import find
+
+    (x,) = find(ats.distinct_values([()], [(-1.2515, -1.2465)], avoid=[-1.25]), lambda xs: True)
+    assert abs(float(x) + 1.25) >= ats.KINK_MARGIN and abs(float(x) + 1.249) < 1e-12
+
+
 @given(ats.tensors(elements=ats.positive()), ats.tensors(elements=ats.probabilities(), dtype=np.float32))
 def test_restricted_domains(p, q):
     assert np.all(p.data >= 0.1) and not p.requires_grad
