@@ -219,10 +219,8 @@ def sweep(index: GraphIndex, gradient: Any = None) -> Gradients:
         grads.state = "freed"
         return grads
     of: dict[int, Any] = dict(watch.of)
-    for key, (_, g) in leaf_grads.items():
+    for key, (_, g) in leaf_grads.items():  # a root that is itself a leaf is among them, with its seed
         of[key] = np.asarray(g)
-    if root.grad_fn is None:
-        of[id(root)] = seed
     for fused, out in index.unfolded:  # outer decompositions first: each one's δ is known by now
         delta = of.get(id(fused))
         if delta is not None:

@@ -295,3 +295,12 @@ def test_a_leaf_drawn_on_its_own_is_the_loss():
     found = nodes(viz.draw_forward(w, params={"w": w}).source)
     assert list(found) == ["t0"]
     assert 'peripheries="2"' in found["t0"][1]  # the root's double border, even for a leaf
+
+
+def test_a_leaf_drawn_backward_on_its_own_shows_its_seed_as_its_delta():
+    """∂w/∂w weighted by g is g: the backward view of a leaf root is the leaf, with δ = g."""
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    found = nodes(viz.draw_backward(w, gradient=np.array([3.0, -4.0]), params={"w": w}).source)
+    assert list(found) == ["t0"]
+    assert "δ [3, -4]" in found["t0"][0]
+    assert w.grad is None
