@@ -75,11 +75,12 @@ def note_grad(leaf: Any, read: bool) -> None:
         rec.note_grad(leaf)
 
 
-def numbers(host: Callable[[], dict[str, Any]], where: str, key: Any) -> dict[str, Any]:
+def numbers(host: Callable[[], dict[str, Any]], where: str, key: Any, share: Any = None) -> dict[str, Any]:
     """``host()``: the Python numbers of a step (a step size), which a replay recomputes on
-    every call. ``host`` only reads; ``key`` names what it steps (one step per call)."""
+    every call. ``host`` only reads; ``key`` names what it steps (one step per call);
+    calls with one ``share`` key are known to compute the same numbers (replayed once)."""
     rec = recording()
-    return host() if rec is None else rec.numbers(host, where, key)
+    return host() if rec is None else rec.numbers(host, where, key, share)
 
 
 def effect(fn: Callable[[dict[str, Any]], None], numbers: dict[str, Any]) -> None:

@@ -287,7 +287,10 @@ def _recorded_step(
     if not state:
         optimizer._init_state(param, fixed, view)
         _hand_over(state, view, {})
-    numbers = _tracing.numbers(functools.partial(optimizer._numbers, group, state), f"{name}.step", id(state))
+    # The base rule's numbers read the group and the state's step count: with no count (plain SGD;
+    # the state's keys are guarded), they are the group's, the same for each of its parameters.
+    share = id(group) if type(optimizer)._numbers is Optimizer._numbers and "step" not in state else None
+    numbers = _tracing.numbers(functools.partial(optimizer._numbers, group, state), f"{name}.step", id(state), share)
     before = dict(view)
     optimizer._update(param, grad, fixed, view, numbers)
     _hand_over(state, view, before)

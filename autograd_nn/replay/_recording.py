@@ -87,6 +87,7 @@ class Recording:
     _owners: dict[int, Slot] = field(default_factory=dict)  # id(memory root) -> the slot owning it
     _traced: dict[int, Traced] = field(default_factory=dict)
     _stepped: set[Any] = field(default_factory=set)
+    _shared_numbers: dict[Any, Any] = field(default_factory=dict)  # share key -> numbers computed once
 
     # ------------------------------------------------------------------ slots
     def new_slot(self, kind: str, value: Any, what: str = "") -> Slot:
@@ -262,13 +263,17 @@ class Recording:
         self._add(Instr(np.ndarray.item, (array._slot, *args), {}, slot, [array._slot], [], self.line()), None)
         return guarded_number(value, slot, f"a value read with .item() ({self.line()})", self)
 
-    def numbers(self, host: Any, where: str, key: Any) -> dict[str, Any]:
+    def numbers(self, host: Any, where: str, key: Any, share: Any = None) -> dict[str, Any]:
         """Python numbers ``host()`` computes from Python state only (an optimizer's step size):
-        run now, and again at the start of every replay; a True/False among them is a guard."""
+        run now, and again at the start of every replay; a True/False among them is a guard.
+        Calls with one ``share`` key compute the same numbers (a group's, for every parameter
+        in it): the replay computes them once."""
         if key in self._stepped:
             self.refuse(f"{where} twice in one call", "compile a function that takes one step")
             return host()
         self._stepped.add(key)
+        if share is not None and share in self._shared_numbers:
+            return self._shared_numbers[share]
         values = host()
         slot = self.new_slot("number", values, where)
         slot.producer = len(self.instrs)
@@ -283,6 +288,8 @@ class Recording:
                 result[name] = value  # decides a branch: a replay checks it before anything runs
             else:
                 result[name] = guarded_number(value, entry, f"{name!r} of {where}", self)
+        if share is not None:
+            self._shared_numbers[share] = result
         return result
 
     def effect(self, fn: Any, numbers: Any) -> None:
