@@ -76,36 +76,53 @@ def test_a_loaded_optimizer_state_records_again():
     assert len(run.programs()) == 2
 
 
+def _two_layers(compiled: bool, make_optimizer, calls: int, before=None, at_call=None):
+    """A 3 → 4 → 1 tanh network stepped ``calls`` times (compiled or eagerly); ``before(first,
+    opt, rng)`` runs first, ``at_call(k, opt)`` before call k."""
+    nn.init.manual_seed(0)
+    first, second = nn.Linear(3, 4), nn.Linear(4, 1)
+    opt = make_optimizer(first, second)
+    rng = np.random.default_rng(5)
+    if before is not None:
+        before(first, opt, rng)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(second(first(x).tanh()), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = ag.compile(step) if compiled else step
+    losses = []
+    for k in range(calls):
+        if at_call is not None:
+            at_call(k, opt)
+        losses.append(fn(ag.tensor(rng.normal(size=(5, 3))), ag.tensor(rng.normal(size=(5, 1)))).item())
+    return losses, [p.data.copy() for p in [*first.parameters(), *second.parameters()]], fn
+
+
+def _compiled_equals_eager(**scenario):
+    losses, params, fast = _two_layers(True, **scenario)
+    eager_losses, eager_params, _ = _two_layers(False, **scenario)
+    assert losses == eager_losses
+    for p, q in zip(params, eager_params):
+        np.testing.assert_array_equal(p, q)
+    return fast
+
+
 def test_plain_sgd_computes_each_groups_numbers_once_and_follows_each_groups_rate():
     """Two groups with their own learning rates, changed between calls: the replay computes
     each group's numbers once (not once per parameter) and steps each group with its own."""
 
-    def run(compiled: bool):
-        nn.init.manual_seed(0)
-        first, second = nn.Linear(3, 4), nn.Linear(4, 1)
-        opt = optim.SGD([{"params": first.parameters(), "lr": 0.1}, {"params": second.parameters(), "lr": 0.01}])
-        rng = np.random.default_rng(5)
+    def groups(first, second):
+        return optim.SGD([{"params": first.parameters(), "lr": 0.1}, {"params": second.parameters(), "lr": 0.01}])
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(second(first(x).tanh()), y)
-            loss.backward()
-            opt.step()
-            return loss
+    def faster(k, opt):
+        if k == 4:
+            opt.param_groups[1]["lr"] = 0.2
 
-        fn = ag.compile(step) if compiled else step
-        losses = []
-        for k in range(8):
-            if k == 4:
-                opt.param_groups[1]["lr"] = 0.2
-            losses.append(fn(ag.tensor(rng.normal(size=(5, 3))), ag.tensor(rng.normal(size=(5, 1)))).item())
-        return losses, [p.data.copy() for p in [*first.parameters(), *second.parameters()]], fn
-
-    losses, params, fast = run(True)
-    eager_losses, eager_params, _ = run(False)
-    assert losses == eager_losses
-    for p, q in zip(params, eager_params):
-        np.testing.assert_array_equal(p, q)
+    fast = _compiled_equals_eager(make_optimizer=groups, calls=8, at_call=faster)
     assert fast.replays >= 4 and len(fast.programs()) == 1, fast.history
     assert fast.source().count("_numbers") == 2  # one per group, for four parameters
 
@@ -114,29 +131,12 @@ def test_parameters_at_different_step_counts_keep_their_own_numbers():
     """Adam's bias correction reads each parameter's own step count: one parameter that
     stepped once before the others (its only gradient then) keeps its own numbers in a replay."""
 
-    def run(compiled: bool):
-        nn.init.manual_seed(0)
-        first, second = nn.Linear(3, 4), nn.Linear(4, 1)
-        opt = optim.Adam([*first.parameters(), *second.parameters()], lr=0.01)
-        rng = np.random.default_rng(6)
-        x, y = ag.tensor(rng.normal(size=(5, 3))), ag.tensor(rng.normal(size=(5, 4)))
-        F.mse_loss(first(x), y).backward()  # only the first layer has a gradient
-        opt.step()
+    def adam(first, second):
+        return optim.Adam([*first.parameters(), *second.parameters()], lr=0.01)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(second(first(x).tanh()), y)
-            loss.backward()
-            opt.step()
-            return loss
+    def first_layer_steps_alone(first, opt, rng):
+        F.mse_loss(first(ag.tensor(rng.normal(size=(5, 3)))), ag.tensor(rng.normal(size=(5, 4)))).backward()
+        opt.step()  # only the first layer has a gradient: its step count runs one ahead
 
-        fn = ag.compile(step) if compiled else step
-        losses = [fn(ag.tensor(rng.normal(size=(5, 3))), ag.tensor(rng.normal(size=(5, 1)))).item() for _ in range(7)]
-        return losses, [p.data.copy() for p in [*first.parameters(), *second.parameters()]], fn
-
-    losses, params, fast = run(True)
-    eager_losses, eager_params, _ = run(False)
-    assert losses == eager_losses
-    for p, q in zip(params, eager_params):
-        np.testing.assert_array_equal(p, q)
+    fast = _compiled_equals_eager(make_optimizer=adam, calls=7, before=first_layer_steps_alone)
     assert fast.replays >= 3, fast.history
