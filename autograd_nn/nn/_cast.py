@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._default_dtype import resolve_float_dtype
-from .._device import check_device, is_cpu
+from .._device import check_device, is_cpu, names_a_dtype
 from ..tensor import Tensor
 
 if TYPE_CHECKING:
@@ -47,20 +47,12 @@ def parse_to(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> np.dtype | Non
     for arg in args:
         if arg is None:
             continue
-        if is_cpu(arg) or (isinstance(arg, str) and not _looks_like_dtype(arg)):
+        if is_cpu(arg) or (isinstance(arg, str) and not names_a_dtype(arg)):
             device = arg
         else:
             dtype = arg
     check_device(device, "nn.Module.to")
     return None if dtype is None else _dtype_of(dtype)
-
-
-def _looks_like_dtype(text: str) -> bool:
-    try:
-        np.dtype(text)
-    except TypeError:
-        return False
-    return True
 
 
 def cast_floating(module: Module, dtype: np.dtype) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._device import check_device
+from .._device import check_device, names_a_dtype
 from .._record import array_of
 
 FORMS = (
@@ -91,16 +91,8 @@ def _is_tensor_like(value: Any) -> bool:
 
 def _is_dtype(value: Any) -> bool:
     if isinstance(value, str):  # 'float32' names a dtype; 'cpu' and 'cuda' do not
-        return _names_a_dtype(value)
+        return names_a_dtype(value)
     return isinstance(value, (type, np.dtype))
-
-
-def _names_a_dtype(text: str) -> bool:
-    try:
-        np.dtype(text)
-    except TypeError:
-        return False
-    return True
 
 
 def _as_dtype(value: Any) -> np.dtype:
