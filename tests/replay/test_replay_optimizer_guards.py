@@ -1,7 +1,8 @@
 """A compiled step follows the optimizer's settings as an eager step does: a changed
 hyperparameter or a replaced state records again, a changed learning rate (which the replay
-recomputes every call) does not. Each scenario runs twice from the same start, compiled and
-eagerly (the reference), and the losses, parameters and states must be equal exactly."""
+recomputes every call) does not, and each parameter steps with its own numbers. Each
+scenario runs twice from the same start, compiled and eagerly (the reference), and the
+losses, parameters and optimizer states must be equal exactly."""
 
 from __future__ import annotations
 
@@ -13,67 +14,8 @@ from autograd_nn import nn, optim
 F = ag.functional
 
 
-def _run(compiled: bool, change) -> tuple[list[float], list[np.ndarray], dict, object]:
-    nn.init.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
-    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
-    rng = np.random.default_rng(2)
-    batches = [(ag.tensor(rng.normal(size=(6, 3))), ag.tensor(rng.normal(size=(6, 1)))) for _ in range(9)]
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    run = ag.compile(step) if compiled else step
-    losses = []
-    for k, (x, y) in enumerate(batches):
-        if k == 5:
-            change(opt)
-        losses.append(run(x, y).item())
-    state = opt.state_dict()["state"]
-    return losses, [p.data.copy() for p in model.parameters()], state, run
-
-
-def _same(change) -> object:
-    losses, params, state, run = _run(True, change)
-    eager_losses, eager_params, eager_state, _ = _run(False, change)
-    assert losses == eager_losses
-    for p, q in zip(params, eager_params):
-        np.testing.assert_array_equal(p, q)
-    for i in eager_state:
-        np.testing.assert_array_equal(state[i]["momentum_buffer"], eager_state[i]["momentum_buffer"])
-    assert run.replays >= 3, run.history  # replays ran before the change (and after it, where they may)
-    return run
-
-
-def test_a_changed_momentum_records_again():
-    def change(opt):
-        opt.param_groups[0]["momentum"] = 0.9
-
-    run = _same(change)
-    assert len(run.programs()) == 2
-
-
-def test_a_changed_learning_rate_is_followed_without_recording_again():
-    def change(opt):
-        opt.param_groups[0]["lr"] = 0.02
-
-    run = _same(change)
-    assert len(run.programs()) == 1
-
-
-def test_a_loaded_optimizer_state_records_again():
-    def change(opt):
-        saved = opt.state_dict()
-        for entry in saved["state"].values():
-            entry["momentum_buffer"] = entry["momentum_buffer"] * 0.5
-        opt.load_state_dict(saved)
-
-    run = _same(change)
-    assert len(run.programs()) == 2
+def _momentum(first, second):
+    return optim.SGD([*first.parameters(), *second.parameters()], lr=0.1, momentum=0.5)
 
 
 def _two_layers(compiled: bool, make_optimizer, calls: int, before=None, at_call=None):
@@ -99,16 +41,55 @@ def _two_layers(compiled: bool, make_optimizer, calls: int, before=None, at_call
         if at_call is not None:
             at_call(k, opt)
         losses.append(fn(ag.tensor(rng.normal(size=(5, 3))), ag.tensor(rng.normal(size=(5, 1)))).item())
-    return losses, [p.data.copy() for p in [*first.parameters(), *second.parameters()]], fn
+    params = [p.data.copy() for p in [*first.parameters(), *second.parameters()]]
+    return losses, params, opt.state_dict()["state"], fn
 
 
 def _compiled_equals_eager(**scenario):
-    losses, params, fast = _two_layers(True, **scenario)
-    eager_losses, eager_params, _ = _two_layers(False, **scenario)
+    losses, params, state, fast = _two_layers(True, **scenario)
+    eager_losses, eager_params, eager_state, _ = _two_layers(False, **scenario)
     assert losses == eager_losses
     for p, q in zip(params, eager_params):
         np.testing.assert_array_equal(p, q)
+    assert state.keys() == eager_state.keys()
+    for i in eager_state:
+        for key, value in eager_state[i].items():
+            np.testing.assert_array_equal(np.asarray(state[i][key]), np.asarray(value))
     return fast
+
+
+def _at_call_5(change):
+    return lambda k, opt: change(opt) if k == 5 else None
+
+
+def test_a_changed_momentum_records_again():
+    def change(opt):
+        opt.param_groups[0]["momentum"] = 0.9
+
+    run = _compiled_equals_eager(make_optimizer=_momentum, calls=9, at_call=_at_call_5(change))
+    assert run.replays >= 3, run.history  # replays ran before the change (and after it, where they may)
+    assert len(run.programs()) == 2
+
+
+def test_a_changed_learning_rate_is_followed_without_recording_again():
+    def change(opt):
+        opt.param_groups[0]["lr"] = 0.02
+
+    run = _compiled_equals_eager(make_optimizer=_momentum, calls=9, at_call=_at_call_5(change))
+    assert run.replays >= 3, run.history
+    assert len(run.programs()) == 1
+
+
+def test_a_loaded_optimizer_state_records_again():
+    def change(opt):
+        saved = opt.state_dict()
+        for entry in saved["state"].values():
+            entry["momentum_buffer"] = entry["momentum_buffer"] * 0.5
+        opt.load_state_dict(saved)
+
+    run = _compiled_equals_eager(make_optimizer=_momentum, calls=9, at_call=_at_call_5(change))
+    assert run.replays >= 3, run.history
+    assert len(run.programs()) == 2
 
 
 def test_plain_sgd_computes_each_groups_numbers_once_and_follows_each_groups_rate():
