@@ -32,14 +32,10 @@ def backward(
     seed = _seed(tensor, gradient, create_graph, "backward")
     leaf_grads = _sweep([tensor], [seed], retain_graph, create_graph, None)
     owned: set[int] = {id(seed)}
-    plain = not (create_graph or grad_mode.current() & grad_mode.TRACE)
     for leaf, grad in leaf_grads.values():
         if leaf._hooks:
             grad = run_hooks(leaf._hooks, grad, f"a leaf of shape {leaf.shape}")
-        if plain and leaf.grad is None:  # the usual case (after zero_grad): δ becomes .grad
-            leaf.grad = leaf._wrap(_owned_copy(grad, owned))
-        else:
-            _accumulate(leaf, grad, create_graph, owned)
+        _accumulate(leaf, grad, create_graph, owned)
 
 
 def grad(

@@ -183,12 +183,8 @@ def run_backward(
                     else:
                         pending[parent] = g
                         heappush(heap, (-parent.seq, parent))
-                else:  # a leaf: its δ so far, summed (as _deliver does, without the call)
-                    entry = leaf_grads.get(id(parent))
-                    if entry is None:
-                        leaf_grads[id(parent)] = [parent, g]
-                    else:
-                        entry[1] = entry[1] + g
+                else:
+                    _deliver(parent, g, pending, leaf_grads, heap)
     finally:
         grad_mode.restore(token)
     return leaf_grads
