@@ -123,7 +123,7 @@ class Node:
 
     # Slots for what every node has (a graph may hold millions); the rarely set hooks and
     # trace default to the class's None and go to a dict only on the nodes that have them.
-    __slots__ = ("fn", "ctx", "parents", "params", "seq", "shape", "dtype", "ids", "__dict__")
+    __slots__ = ("fn", "ctx", "parents", "params", "seq", "shape", "dtype", "ids", "__dict__", "__weakref__")
 
     fn: type
     ctx: Any

@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 
 # The one clock: node creation numbers (``Node.seq``) and write stamps come from it.
-tick = itertools.count().__next__
+_clock = itertools.count()
+tick = _clock.__next__
+
+
+def now() -> int:
+    """The stamp ``tick()`` gives next, without taking it."""
+    return int(repr(_clock)[6:-1])  # repr is "count(N)"
+
 
 latest = -1  # the stamp of the latest in-place write anywhere (-1: none yet)
 

@@ -188,3 +188,41 @@ MUTATIONS = [
      "        self._tokens.append(_MODE.set(_with_bit(self._bit, mode or self._bit == ANOMALY)))", CORE,
      "set_detect_anomaly(False) turns it on"),
 ]  # fmt: skip
+
+# ----------------------------------------------------------------- the collector's pacing
+COLL = "autograd_nn/collector.py"
+COLL_TESTS = ("tests/core/test_collector.py",)
+MUTATIONS += [
+    ("core-collector-never-defers", COLL,
+     "        if self.replaced is None and not self.owed and span >= LARGE and self.idle == 0:",
+     "        if False:", COLL_TESTS,
+     "a large live graph is rescanned by every full collection again (B4's build grows with the graph)"),
+    ("core-collector-dead-probe-kept", COLL,
+     "            self.probes = []  # the graph the probes were in has (partly) gone: start over",
+     "            pass", COLL_TESTS,
+     "full collections keep waiting after the large graph was dropped"),
+    ("core-collector-idle-ignored", COLL,
+     "            if not self.probes or self.idle >= IDLE:", "            if not self.probes:", COLL_TESTS,
+     "full collections wait for as long as an idle graph lives"),
+    ("core-collector-release-clobbers", COLL,
+     "        if self.replaced is not None and gc.get_threshold() == self.ours:",
+     "        if self.replaced is not None:", COLL_TESTS,
+     "thresholds the user set while the pacing deferred are overwritten"),
+    ("core-collector-no-let-through", COLL,
+     "            elif span >= GROWTH * max(self.span_at_full, LARGE):",
+     "            elif False:", COLL_TESTS,
+     "the wait is unbounded while a graph grows: cyclic garbage of the oldest generation is never collected"),
+    ("core-collector-only-oldest-probe-checked", COLL,
+     "        if not all(probe() is not None for _, probe in self.probes):",
+     "        if self.probes and self.probes[0][1]() is None:", COLL_TESTS,
+     "a graph dropped but for its first stretch is still taken for a large live one"),
+    ("core-collector-gaps-unseen", COLL,
+     "                    self.probes = []  # a stretch no probe saw: what the probes span must all be alive",
+     "                    pass", COLL_TESTS,
+     "a small graph kept alive plus a training loop's graphs, each dropped before the next, are taken for one "
+     "large graph"),
+    ("core-collector-half-made-node-probed", COLL,
+     '            seq = getattr(obj, "seq", None) if type(obj) is Node else None  # (None: still being filled in)',
+     "            seq = obj.seq if type(obj) is Node else None", COLL_TESTS,
+     "a collection that starts while the recorder fills in a node raises inside the gc callback"),
+]  # fmt: skip

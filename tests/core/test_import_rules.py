@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "graph": {"_xp"},
     "engine": {"_shapes", "grad_mode", "graph", "versions"},
     "anomaly": {"engine", "graph"},
+    "collector": {"graph", "versions"},  # reads the clock and probes nodes; never touches a graph
     "_tracing": {"grad_mode"},
     "_record": {"_tracing", "anomaly", "grad_mode", "graph", "versions"},
     "function": {"_record"},
@@ -54,7 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "replay": {"_tracing", "creation", "grad_mode", "tensor", "versions"},  # autograd_nn.compile: replays what the core records
     "__main__": {"cli"},
     "__init__": {
-        "_default_dtype", "anomaly", "autograd", "checkpoint", "creation", "engine", "function", "functional",
+        "_default_dtype", "anomaly", "autograd", "checkpoint", "collector", "creation", "engine", "function", "functional",
         "grad_mode", "graph", "interop", "nn", "optim", "random", "registry", "replay", "tensor",
     },  # fmt: skip
 }

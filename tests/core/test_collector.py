@@ -1,0 +1,197 @@
+"""The collector's pacing (``autograd_nn.collector``): full collections wait while a large
+graph is alive and growing, and only then; CPython's schedule comes back exactly as it was.
+
+The facts are read from CPython itself: ``gc.get_stats()`` counts the collections of each
+generation, ``gc.get_threshold()`` says what the schedule is, a weak reference says whether
+a cycle was collected.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd_nn as ag
+from autograd_nn import collector, versions
+
+C = np.full(4, 0.5)
+D = np.full(4, 0.1)
+
+
+@pytest.fixture(autouse=True)
+def fresh_pacing():
+    """Each test starts with the pacing on and nothing deferred, and leaves the schedule as it found it."""
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
+    collector.disable()
+    collector.enable()
+    gc.enable()
+    yield
+    collector.disable()
+    gc.set_threshold(*thresholds)
+    collector.enable()
+    if not enabled:
+        gc.disable()
+
+
+def chain(ops: int, y=None):
+    """A graph of about ``ops`` recorded ops (the B4 chain: tanh(y · c + d)), each node alive."""
+    y = ag.tensor(np.ones(4), requires_grad=True) if y is None else y
+    for _ in range(ops // 3):
+        y = ag.tanh(y * C + D)
+    return y
+
+
+def full_collections() -> int:
+    return gc.get_stats()[2]["collections"]
+
+
+def young_collections() -> int:
+    return gc.get_stats()[0]["collections"]
+
+
+def churn(containers: int = 100_000) -> None:
+    """Allocate and drop containers without recording an op: young collections run, the clock stands.
+
+    (CPython counts allocations less deallocations, so each batch is alive at once.)"""
+    for _ in range(max(1, containers // 10_000)):
+        [[] for _ in range(10_000)]
+
+
+def test_full_collections_wait_while_a_large_graph_grows_and_come_back_when_it_is_dropped():
+    before = gc.get_threshold()
+    early = chain(collector.LARGE // 2)  # its first stretch is kept when the rest is dropped
+    y = chain(2 * collector.LARGE, early)
+    assert collector.is_deferring()
+    assert gc.get_threshold() == (before[0], before[1], collector._OUT_OF_REACH)
+    full, young = full_collections(), young_collections()
+    y = chain(20 * collector.LARGE, y)  # ~80,000 more ops: CPython would have run several full collections
+    assert full_collections() == full
+    assert young_collections() > young + 100  # the young generations are collected as usual
+    del y
+    churn(2 * 700)
+    assert not collector.is_deferring()  # what is left of the graph, `early`, is not large
+    assert gc.get_threshold() == before
+    assert early.grad_fn is not None
+
+
+def test_small_graphs_recorded_and_dropped_never_defer():
+    """A training loop: every step's graph dies before the next; the schedule is never touched,
+    though the first step's graph is kept (a loss logged as a tensor, say) and the probes start in it."""
+    before = gc.get_threshold()
+    kept = chain(3000).sum()
+    for _ in range(1000):  # 1000 steps of 100 ops: 100,000 ops, many times LARGE, none alive long
+        loss = chain(100).sum()
+        loss.backward()
+        assert gc.get_threshold() == before
+    assert not collector.is_deferring()
+    assert kept.grad_fn is not None
+
+
+def test_recording_that_stops_gives_the_schedule_back_though_the_graph_lives():
+    before = gc.get_threshold()
+    y = chain(2 * collector.LARGE)
+    assert collector.is_deferring()
+    churn(collector.IDLE * 700 * 2)  # allocations, no op recorded: recording has stopped
+    assert not collector.is_deferring()
+    assert gc.get_threshold() == before
+    assert y.grad_fn is not None  # the graph itself is untouched
+
+
+def test_a_full_collection_is_let_through_each_time_the_graph_has_grown_growth_fold(monkeypatch):
+    """With GROWTH = 2, CPython's schedule comes back at each doubling, until a full collection has run."""
+    monkeypatch.setattr(collector, "GROWTH", 2)
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []  # the schedule at each young collection, after the pacing acted
+
+    def watch(phase, info):
+        if phase == "start" and info["generation"] < 2:
+            seen.append(gc.get_threshold())
+
+    y = chain(2 * collector.LARGE)
+    assert collector.is_deferring()
+    gc.callbacks.append(watch)
+    try:
+        y = chain(6 * collector.LARGE, y)  # 2 → 8 × LARGE: at least one doubling since the wait began
+    finally:
+        gc.callbacks.remove(watch)
+    assert before in seen  # CPython's own schedule was back for a while ...
+    gc.collect()  # ... until a full collection (any one) has run
+    y = chain(collector.LARGE, y)
+    assert collector.is_deferring()  # then the wait resumes
+    del y
+
+
+def test_thresholds_someone_else_set_meanwhile_are_left_alone():
+    y = chain(2 * collector.LARGE)
+    assert collector.is_deferring()
+    gc.set_threshold(5000, 20, 30)  # the user's own schedule, set while the pacing deferred
+    del y
+    churn(20 * 5000)
+    assert not collector.is_deferring()
+    assert gc.get_threshold() == (5000, 20, 30)
+
+
+def test_cycles_made_while_deferring_are_still_collected():
+    class Cyclic:
+        pass
+
+    y = chain(2 * collector.LARGE)
+    assert collector.is_deferring()
+    young = Cyclic()
+    young.me = young
+    dies_young = weakref.ref(young)
+    del young
+    churn(3 * 10 * 700)  # enough allocations for the young generations to be collected
+    assert dies_young() is None  # a young collection found it
+    old = Cyclic()
+    old.me = old
+    survives_young = weakref.ref(old)
+    churn(3 * 10 * 700)  # it survives into the oldest generation ...
+    del old
+    y = chain(collector.LARGE, y)
+    assert collector.is_deferring() and survives_young() is not None  # ... where it waits
+    gc.collect()  # an explicit collection collects everything
+    assert survives_young() is None
+    del y
+
+
+def test_disable_puts_the_schedule_back_and_enable_adds_one_callback():
+    before = gc.get_threshold()
+    y = chain(2 * collector.LARGE)
+    assert collector.is_deferring()
+    collector.disable()
+    assert not collector.is_enabled() and not collector.is_deferring()
+    assert gc.get_threshold() == before
+    y = chain(4 * collector.LARGE, y)
+    assert gc.get_threshold() == before  # off: a large graph changes nothing
+    collector.enable()
+    collector.enable()
+    assert gc.callbacks.count(collector._PACER) == 1
+    del y
+
+
+def test_with_the_collector_disabled_nothing_is_touched():
+    before = gc.get_threshold()
+    gc.disable()
+    y = chain(4 * collector.LARGE)
+    assert gc.get_threshold() == before and not collector.is_deferring()
+    gc.enable()
+    del y
+
+
+def test_the_clock_is_read_without_taking_a_stamp():
+    now = versions.now()
+    assert versions.now() == now
+    assert versions.tick() == now
+    assert versions.now() == now + 1
+
+
+def test_a_node_still_being_filled_in_is_no_probe():
+    """A collection can start between a node's allocation and its ``seq``: the probe skips it."""
+    half_made = object.__new__(ag.Node)  # what the recorder has just allocated, nothing set yet
+    collector._PACER._probe()
+    assert all(ref() is not half_made for _, ref in collector._PACER.probes)
+    del half_made
