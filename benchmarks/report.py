@@ -105,7 +105,7 @@ def _print_timed(workload: str, dtype: str, result: dict[str, Any]) -> None:
 
 def _print_b4(dtype: str, result: dict[str, Any]) -> None:
     title = "B4 chain, per op"
-    for impl in ("autograd_nn", "torch"):
+    for impl in ("autograd_nn", "autograd_nn, gc unpaced", "torch"):
         if impl not in result:
             continue
         for n, row in result[impl].items():
@@ -115,7 +115,7 @@ def _print_b4(dtype: str, result: dict[str, Any]) -> None:
             if rss and n == max(result[impl]):
                 memory += f"{'; ' if memory else ''}RSS peak {rss / 2**20:.0f} MiB"
             print(
-                f"{title:<30}{dtype:<9}{impl + f' N={n:.0e}':<19}"
+                f"{title:<30}{dtype:<9}{impl + f' N={n:.0e}':<32}"
                 f"build {row['build']:.2f} + bwd {row['backward']:.2f} + free {row['free']:.2f} µs  {memory}"
             )
             title = ""

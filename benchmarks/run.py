@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--clock", choices=("cpu", "wall"), default="cpu", help="process CPU time (robust to a busy machine) or wall"
     )
-    parser.add_argument("--b4-sizes", nargs="+", type=int, default=[100_000, 1_000_000], help="B4 chain lengths")
+    parser.add_argument("--b4-sizes", nargs="+", type=int, default=[10_000, 100_000, 1_000_000], help="B4 chain lengths")
     parser.add_argument("--b4-rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="BLAS / PyTorch threads")
     parser.add_argument(
@@ -185,20 +185,29 @@ def chain_run(impl: str, dtype: str, n_ops: int, now: Any = time.perf_counter) -
 
         leaf = ag.tensor(x, requires_grad=True)
         tanh = ag.tanh
-    start = now()
-    y = leaf
-    for _ in range(cycles):
-        y = tanh(y * c + d)
-    built = now()
-    y.backward(seed)
-    swept = now()
-    del y
-    freed = now()
+        if impl == UNPACED:
+            ag.collector.disable()  # CPython's own collector schedule, for the same-run comparison
+    try:
+        start = now()
+        y = leaf
+        for _ in range(cycles):
+            y = tanh(y * c + d)
+        built = now()
+        y.backward(seed)
+        swept = now()
+        del y
+        freed = now()
+    finally:
+        if impl == UNPACED:
+            ag.collector.enable()
     return {"build": built - start, "backward": swept - built, "free": freed - swept}
 
 
+UNPACED = "autograd_nn, gc unpaced"  # B4 with autograd_nn.collector off
+
+
 def run_b4(dtype: str, args: argparse.Namespace, torch_ok: bool) -> dict[str, Any]:
-    impls = ["autograd_nn"] + (["torch"] if torch_ok else [])
+    impls = ["autograd_nn", UNPACED] + (["torch"] if torch_ok else [])
     samples: dict[str, dict[int, list[dict[str, float]]]] = {i: {n: [] for n in args.b4_sizes} for i in impls}
     for r in range(args.b4_rounds):
         for n in args.b4_sizes:
@@ -217,7 +226,7 @@ def run_b4(dtype: str, args: argparse.Namespace, torch_ok: bool) -> dict[str, An
         result[impl] = per_size
     largest = max(args.b4_sizes)
     result["autograd_nn_traced_peak"] = {n: _traced_chain_peak(dtype, n) for n in args.b4_sizes}
-    result["rss_peak"] = {impl: rss_in_subprocess("B4", impl, dtype, largest) for impl in impls}
+    result["rss_peak"] = {impl: rss_in_subprocess("B4", impl, dtype, largest) for impl in impls if impl != UNPACED}
     return result
 
 
