@@ -53,7 +53,7 @@ class _Pacer:
 
     def forget(self) -> None:
         """Back to the start: no probes, nothing replaced, nothing owed."""
-        self.probes: list[tuple[int, Any]] = []  # (clock, weak reference to a node), oldest first
+        self.probes: list[tuple[int, Any]] = []  # (the node's seq, a weak reference to it), oldest first
         self.replaced: tuple[int, int, int] | None = None  # the thresholds before they were raised
         self.ours: tuple[int, int, int] | None = None  # what they were raised to
         self.last_clock = -1
