@@ -123,6 +123,7 @@ class Node:
 
     # Slots for what every node has (a graph may hold millions); the rarely set hooks and
     # trace default to the class's None and go to a dict only on the nodes that have them.
+    # __weakref__: the collector's pacing (collector.py) watches a few nodes through weak references.
     __slots__ = ("fn", "ctx", "parents", "params", "seq", "shape", "dtype", "ids", "__dict__", "__weakref__")
 
     fn: type
