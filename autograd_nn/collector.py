@@ -78,7 +78,7 @@ class _Pacer:
             self._probe()
         span = self.span()
         if self.replaced is not None:
-            if not self.probes or self.idle >= IDLE:
+            if span < LARGE or self.idle >= IDLE:  # the probes started over: no large graph is known alive
                 self.release()
             elif span >= GROWTH * max(self.span_at_full, LARGE):
                 self.release()  # one full collection now and then: the deferral stays bounded

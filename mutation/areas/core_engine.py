@@ -202,8 +202,15 @@ MUTATIONS += [
      "            pass", COLL_TESTS,
      "full collections keep waiting after the large graph was dropped"),
     ("core-collector-idle-ignored", COLL,
-     "            if not self.probes or self.idle >= IDLE:", "            if not self.probes:", COLL_TESTS,
+     "            if span < LARGE or self.idle >= IDLE:  # the probes started over: no large graph is known alive",
+     "            if span < LARGE:", COLL_TESTS,
      "full collections wait for as long as an idle graph lives"),
+    ("core-collector-released-only-without-probes", COLL,
+     "            if span < LARGE or self.idle >= IDLE:  # the probes started over: no large graph is known alive",
+     "            if not self.probes or self.idle >= IDLE:", COLL_TESTS,
+     "a dropped large graph's probes start over on the next recorded node, and full collections keep waiting "
+     "while small graphs are recorded (a training loop after one large graph; a dropped cyclic graph is never "
+     "collected)"),
     ("core-collector-release-clobbers", COLL,
      "        if self.replaced is not None and gc.get_threshold() == self.ours:",
      "        if self.replaced is not None:", COLL_TESTS,

@@ -195,3 +195,64 @@ def test_a_node_still_being_filled_in_is_no_probe():
     collector._PACER._probe()
     assert all(ref() is not half_made for _, ref in collector._PACER.probes)
     del half_made
+
+
+def small_steps(steps: int) -> None:
+    """A training loop: each step records a small graph and drops the last one; a log keeps a few
+    containers per step, so young collections run (while a step's nodes are young) as in a real loop."""
+    log = []
+    for _ in range(steps):
+        loss = chain(90).sum()
+        loss.backward()
+        log.append([[float(loss.data)] for _ in range(20)])
+
+
+def test_a_dropped_graph_gives_the_schedule_back_while_small_graphs_are_recorded():
+    """After one large graph, a loop of small ones: no large graph is alive, so no full collection waits."""
+    before = gc.get_threshold()
+    y = chain(2 * collector.LARGE)
+    assert collector.is_deferring()
+    del y
+    young = young_collections()
+    small_steps(700)  # ~63,000 ops, 91 alive at a time
+    assert young_collections() > young + 10  # the pacing was asked again and again
+    assert not collector.is_deferring()
+    assert gc.get_threshold() == before
+
+
+class KeepsItsOutput(ag.Function):
+    """a = z;  δz = δa. Its ctx keeps the output tensor (through the box it is given): the graph is a cycle."""
+
+    @staticmethod
+    def forward(ctx, z, box):
+        ctx.box = box
+        return z.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+@pytest.fixture
+def small_heap():
+    """What the test process holds already moved where no collection looks (``gc.freeze``), so that
+    CPython's own schedule runs a full collection as soon as the long-lived objects have grown by a quarter."""
+    gc.freeze()
+    gc.collect()
+    yield
+    gc.unfreeze()
+
+
+def test_a_large_graph_dropped_in_a_cycle_is_collected_while_small_graphs_are_recorded(small_heap):
+    """Only a full collection frees a cycle that has grown old; the dropped graph's probes stay alive
+    (it is not freed) until one runs: the small graphs' probes must still give CPython its schedule back."""
+    box = []
+    y = KeepsItsOutput.apply(chain(2 * collector.LARGE), box=box)
+    box.append(y)  # y → its node → ctx → box → y
+    del box
+    churn(30 * 700)  # it lives through young collections, into the oldest generation
+    assert collector.is_deferring()
+    dropped = weakref.ref(y)
+    del y
+    small_steps(1500)
+    assert dropped() is None
