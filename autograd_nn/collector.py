@@ -18,7 +18,7 @@ allocations; nothing is added to the recorder's path), reads the recorder's cloc
 keeps weak references to a few *probe* nodes, one every ``STRIDE`` recorded ops. When the
 probes span ``LARGE`` recorded ops and all are alive, a large graph is alive: the oldest
 generation's threshold is raised out of reach. It is put back (unless someone else has
-changed it meanwhile) when a probe dies, when no op was recorded for ``IDLE`` young
+changed it meanwhile; a young threshold set meanwhile is kept) when a probe dies, when no op was recorded for ``IDLE`` young
 collections in a row, or, for one full collection, each time the live graph has grown
 ``GROWTH``-fold since the last one. With a ratio r between full collections, a growing
 graph has each node rescanned about 1/ln r times on average; CPython's 1.25 gives 4.5,
@@ -111,8 +111,10 @@ class _Pacer:
 
     def release(self) -> None:
         """Give CPython its own schedule back (unless the thresholds were changed meanwhile)."""
-        if self.replaced is not None and gc.get_threshold() == self.ours:
-            gc.set_threshold(*self.replaced)
+        if self.replaced is not None:
+            first, second, oldest = gc.get_threshold()
+            if oldest == self.ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only
+                gc.set_threshold(first, second, self.replaced[2])
         self.replaced = self.ours = None
 
     @property

@@ -256,3 +256,15 @@ def test_a_large_graph_dropped_in_a_cycle_is_collected_while_small_graphs_are_re
     del y
     small_steps(1500)
     assert dropped() is None
+
+
+def test_a_first_threshold_the_user_sets_meanwhile_is_kept_and_the_oldest_comes_back():
+    """``gc.set_threshold(5000)`` sets the first threshold only: the raised third must not stay."""
+    before = gc.get_threshold()
+    y = chain(2 * collector.LARGE)
+    assert collector.is_deferring()
+    gc.set_threshold(5000)  # the user's own young schedule, set while the pacing deferred
+    del y
+    churn(20 * 5000)
+    assert not collector.is_deferring()
+    assert gc.get_threshold() == (5000, before[1], before[2])
