@@ -18,11 +18,12 @@ allocations; nothing is added to the recorder's path), reads the recorder's cloc
 keeps weak references to a few *probe* nodes, one every ``STRIDE`` recorded ops. When the
 probes span ``LARGE`` recorded ops and all are alive, a large graph is alive: the oldest
 generation's threshold is raised out of reach. It is put back (unless someone else has
-changed it meanwhile; a young threshold set meanwhile is kept) when a probe dies, when no op was recorded for ``IDLE`` young
-collections in a row, or, for one full collection, each time the live graph has grown
-``GROWTH``-fold since the last one. With a ratio r between full collections, a growing
-graph has each node rescanned about 1/ln r times on average; CPython's 1.25 gives 4.5,
-256 gives 0.18, and keeps the wait bounded.
+changed it meanwhile; young thresholds set meanwhile are kept) when a probe dies, when no
+op was recorded for ``IDLE`` young collections in a row (a write stamp, as an optimizer's
+or a compiled replay's update takes, records none), or, for one full collection, each time
+the live graph has grown ``GROWTH``-fold since the last one. With a ratio r between full
+collections, a growing graph has each node rescanned about 1/ln r times on average;
+CPython's 1.25 gives 4.5, 256 gives 0.18, and keeps the wait bounded.
 
 ``disable()`` turns the pacing off and ``enable()`` on again. After ``gc.disable()``, or
 with a threshold of 0, it never acts.
@@ -69,13 +70,16 @@ class _Pacer:
             self.owed = False
             self.span_at_full = self.span()
             return
-        self.idle = self.idle + 1 if clock == self.last_clock else 0
+        recorded = clock != self.last_clock
         self.last_clock = clock
         if not all(probe() is not None for _, probe in self.probes):
             self.probes = []  # the graph the probes were in has (partly) gone: start over
             self.span_at_full = 0
         if not self.probes or clock - self.probes[-1][0] >= STRIDE:
-            self._probe()
+            # No node among the young objects: nothing recorded that lives. The clock moves for write
+            # stamps too (an optimizer's update, a compiled replay's), and those grow no graph.
+            recorded = self._probe() and recorded
+        self.idle = 0 if recorded else self.idle + 1
         span = self.span()
         if self.replaced is not None:
             if span < LARGE or self.idle >= IDLE:  # the probes started over: no large graph is known alive
@@ -90,7 +94,8 @@ class _Pacer:
         """The recorded ops the probes cover: from the oldest to the newest (all alive when asked)."""
         return self.probes[-1][0] - self.probes[0][0] if self.probes else 0
 
-    def _probe(self) -> None:
+    def _probe(self) -> bool:
+        """Take the newest recorded node as a probe; False if there is none among the young objects."""
         for obj in reversed(gc.get_objects(generation=0)):  # the newest objects: a node just recorded
             seq = getattr(obj, "seq", None) if type(obj) is Node else None  # (None: still being filled in)
             if seq is not None:
@@ -99,7 +104,8 @@ class _Pacer:
                 self.probes.append((seq, weakref.ref(obj)))
                 if len(self.probes) > _KEPT + 1:
                     del self.probes[1]
-                return
+                return True
+        return False
 
     def _defer(self) -> None:
         thresholds = gc.get_threshold()

@@ -205,6 +205,10 @@ MUTATIONS += [
      "            if span < LARGE or self.idle >= IDLE:  # the probes started over: no large graph is known alive",
      "            if span < LARGE:", COLL_TESTS,
      "full collections wait for as long as an idle graph lives"),
+    ("core-collector-write-stamps-taken-for-recording", COLL,
+     "            recorded = self._probe() and recorded", "            self._probe()", COLL_TESTS,
+     "a compiled loop's (or any in-place) write stamps move the clock: full collections wait for as long as a "
+     "large graph lives, though no graph grows"),
     ("core-collector-released-only-without-probes", COLL,
      "            if span < LARGE or self.idle >= IDLE:  # the probes started over: no large graph is known alive",
      "            if not self.probes or self.idle >= IDLE:", COLL_TESTS,

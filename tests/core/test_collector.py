@@ -268,3 +268,34 @@ def test_a_first_threshold_the_user_sets_meanwhile_is_kept_and_the_oldest_comes_
     churn(20 * 5000)
     assert not collector.is_deferring()
     assert gc.get_threshold() == (5000, before[1], before[2])
+
+
+def test_compiled_steps_record_no_graph_and_give_the_schedule_back_though_a_large_one_lives():
+    """A replay records no node, but its optimizer update takes a write stamp from the clock: that must not
+    count as a graph growing."""
+    w = ag.tensor(np.ones(4), requires_grad=True)
+    opt = ag.optim.SGD([w], lr=0.01)
+
+    def step(x):
+        opt.zero_grad()
+        loss = ((ag.tanh(w * x) - 1.0) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = ag.compile(step)
+    x = np.full(4, 0.3)
+    for _ in range(3):  # recorded eagerly, then replayed
+        compiled(x)
+    before = gc.get_threshold()
+    kept = chain(2 * collector.LARGE)  # a large graph kept (a loss logged as a tensor, say)
+    assert collector.is_deferring()
+    clock = versions.now()
+    for _ in range(200):
+        for _ in range(20):
+            compiled(x)
+        churn(10_000)  # the loop's own allocations: young collections run
+    assert versions.now() >= clock + 4000  # the replays moved the clock ...
+    assert not collector.is_deferring()  # ... and recorded nothing: recording has stopped
+    assert gc.get_threshold() == before
+    assert kept.grad_fn is not None
