@@ -101,6 +101,7 @@ class _Pacer:
             if seq is not None:
                 if self.probes and seq - self.probes[-1][0] > 2 * STRIDE:
                     self.probes = []  # a stretch no probe saw: what the probes span must all be alive
+                    self.span_at_full = 0  # and what they spanned at the last full collection is another graph
                 self.probes.append((seq, weakref.ref(obj)))
                 if len(self.probes) > _KEPT + 1:
                     del self.probes[1]

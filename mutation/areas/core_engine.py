@@ -236,6 +236,11 @@ MUTATIONS += [
      "                    pass", COLL_TESTS,
      "a small graph kept alive plus a training loop's graphs, each dropped before the next, are taken for one "
      "large graph"),
+    ("core-collector-gap-keeps-old-span", COLL,
+     "                    self.span_at_full = 0  # and what they spanned at the last full collection is another graph",
+     "                    pass", COLL_TESTS,
+     "after probes start over at a gap, the let-through waits for GROWTH times the graph seen before the gap "
+     "(which may be gone): the wait is bounded far later"),
     ("core-collector-half-made-node-probed", COLL,
      '            seq = getattr(obj, "seq", None) if type(obj) is Node else None  # (None: still being filled in)',
      "            seq = obj.seq if type(obj) is Node else None", COLL_TESTS,

@@ -299,3 +299,33 @@ def test_compiled_steps_record_no_graph_and_give_the_schedule_back_though_a_larg
     assert not collector.is_deferring()  # ... and recorded nothing: recording has stopped
     assert gc.get_threshold() == before
     assert kept.grad_fn is not None
+
+
+def test_probes_that_start_over_after_a_stretch_no_collection_saw_measure_growth_afresh(monkeypatch):
+    """The let-through compares the graph with the one the probes covered at the last full collection; when
+    the probes start over, that one is no longer what they measure (here it is dropped unseen)."""
+    before = gc.get_threshold()
+    first = chain(4 * collector.LARGE)
+    assert collector.is_deferring()
+    gc.collect()  # a full collection while the probes span ~4 × LARGE
+    monkeypatch.setattr(collector, "GROWTH", 2)
+    gc.disable()  # a stretch no collection sees: the next probe is far from the last one
+    y = chain(3 * collector.STRIDE)
+    gc.enable()
+    y = chain(collector.STRIDE, y)
+    assert not collector.is_deferring()  # the probes started over in y
+    del first  # gone, and no probe is in it
+    seen = []  # the schedule at each young collection once the wait has resumed
+
+    def watch(phase, info):
+        if phase == "start" and info["generation"] < 2 and (seen or collector.is_deferring()):
+            seen.append(gc.get_threshold())
+
+    gc.callbacks.append(watch)
+    try:
+        y = chain(5 * collector.LARGE, y)  # y alone grows past 2 × LARGE: twice what it was when the wait began
+    finally:
+        gc.callbacks.remove(watch)
+    assert seen and seen[0] != before  # the wait resumed ...
+    assert before in seen  # ... and a full collection was let through
+    del y
