@@ -24,8 +24,8 @@ D = np.full(4, 0.1)
 @pytest.fixture(autouse=True)
 def fresh_pacing():
     """Each test starts with the pacing on and nothing deferred, and leaves the schedule as it found it."""
+    collector.disable()  # first: a wait left by an earlier test is undone, not read as the schedule to restore
     thresholds, enabled = gc.get_threshold(), gc.isenabled()
-    collector.disable()
     collector.enable()
     gc.enable()
     yield
