@@ -25,6 +25,12 @@ the live graph has grown ``GROWTH``-fold since the last one. With a ratio r betw
 collections, a growing graph has each node rescanned about 1/ln r times on average;
 CPython's 1.25 gives 4.5, 256 gives 0.18, and keeps the wait bounded.
 
+What a weak reference cannot tell: a graph dropped in a cycle (an op's ``ctx`` that keeps its
+output tensor, a hook that refers to its own tensor) stays alive until a full collection
+frees it. Graphs dropped so, one after another while recording goes on, look like one graph
+growing, and wait for the let-through: up to ``GROWTH`` × ``LARGE`` recorded ops (~10⁶) of
+them, where CPython's schedule would have freed them as they went.
+
 ``disable()`` turns the pacing off and ``enable()`` on again. After ``gc.disable()``, or
 with a threshold of 0, it never acts.
 """
