@@ -124,11 +124,12 @@ class _Pacer:
 
     def release(self) -> None:
         """Give CPython its own schedule back (unless the thresholds were changed meanwhile)."""
-        if self.replaced is not None:
-            first, second, oldest = gc.get_threshold()
-            if oldest == self.ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only
-                gc.set_threshold(first, second, self.replaced[2])
+        replaced, ours = self.replaced, self.ours  # read once: disable() may run meanwhile, in another thread
         self.replaced = self.ours = None
+        if replaced is not None and ours is not None:
+            first, second, oldest = gc.get_threshold()
+            if oldest == ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only
+                gc.set_threshold(first, second, replaced[2])
 
     @property
     def deferring(self) -> bool:

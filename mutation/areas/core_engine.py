@@ -216,12 +216,12 @@ MUTATIONS += [
      "while small graphs are recorded (a training loop after one large graph; a dropped cyclic graph is never "
      "collected)"),
     ("core-collector-release-clobbers", COLL,
-     "            if oldest == self.ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only",
+     "            if oldest == ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only",
      "            if True:", COLL_TESTS,
      "thresholds the user set while the pacing deferred are overwritten"),
     ("core-collector-release-needs-all-three", COLL,
-     "            if oldest == self.ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only",
-     "            if (first, second, oldest) == self.ours:", COLL_TESTS,
+     "            if oldest == ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only",
+     "            if (first, second, oldest) == ours:", COLL_TESTS,
      "a gc.set_threshold(5000) made while the pacing deferred leaves the oldest threshold out of reach for good"),
     ("core-collector-no-let-through", COLL,
      "            elif span >= GROWTH * max(self.span_at_full, LARGE):",
@@ -236,6 +236,19 @@ MUTATIONS += [
      "                    pass", COLL_TESTS,
      "a small graph kept alive plus a training loop's graphs, each dropped before the next, are taken for one "
      "large graph"),
+    ("core-collector-release-reads-twice", COLL,
+     "        replaced, ours = self.replaced, self.ours  # read once: disable() may run meanwhile, in another thread\n"
+     "        self.replaced = self.ours = None\n"
+     "        if replaced is not None and ours is not None:\n"
+     "            first, second, oldest = gc.get_threshold()\n"
+     "            if oldest == ours[2]:",
+     "        replaced = self.replaced\n"
+     "        if replaced is not None:\n"
+     "            first, second, oldest = gc.get_threshold()\n"
+     "            ours = self.ours\n"
+     "            self.replaced = self.ours = None\n"
+     "            if oldest == ours[2]:", COLL_TESTS,
+     "a collector.disable() in another thread, run while the callback reads the schedule, makes it raise"),
     ("core-collector-gap-keeps-old-span", COLL,
      "                    self.span_at_full = 0  # and what they spanned at the last full collection is another graph",
      "                    pass", COLL_TESTS,

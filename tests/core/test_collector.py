@@ -348,3 +348,22 @@ def test_cyclic_graphs_dropped_one_after_another_wait_at_most_for_the_let_throug
         dropped.append(weakref.ref(cyclic_chain(2 * collector.LARGE)))
     alive = [ref() is not None for ref in dropped]
     assert not any(alive[:6])  # the first half was freed by full collections let through on the way
+
+
+def test_a_disable_that_runs_while_the_pacing_puts_the_schedule_back_raises_nothing(monkeypatch):
+    """Another thread's ``collector.disable()`` can run between two steps of the callback (a thread switch
+    at a call): here it runs as the release reads the schedule."""
+    before = gc.get_threshold()
+    y = chain(2 * collector.LARGE)
+    assert collector.is_deferring()
+    read = gc.get_threshold
+
+    def read_while_another_thread_disables():
+        monkeypatch.setattr(gc, "get_threshold", read)
+        collector.disable()
+        return read()
+
+    monkeypatch.setattr(gc, "get_threshold", read_while_another_thread_disables)
+    collector._PACER.release()
+    assert gc.get_threshold() == before and not collector.is_deferring()
+    del y
