@@ -23,13 +23,15 @@ op was recorded for ``IDLE`` young collections in a row (a write stamp, as an op
 or a compiled replay's update takes, records none), or, for one full collection, each time
 the live graph has grown ``GROWTH``-fold since the last one. With a ratio r between full
 collections, a growing graph has each node rescanned about 1/ln r times on average;
-CPython's 1.25 gives 4.5, 256 gives 0.18, and keeps the wait bounded.
+CPython's 1.25 gives 4.5, 64 gives 0.24, and keeps the wait bounded.
 
 What a weak reference cannot tell: a graph dropped in a cycle (an op's ``ctx`` that keeps its
 output tensor, a hook that refers to its own tensor) stays alive until a full collection
 frees it. Graphs dropped so, one after another while recording goes on, look like one graph
-growing, and wait for the let-through: up to ``GROWTH`` × ``LARGE`` recorded ops (~10⁶) of
-them, where CPython's schedule would have freed them as they went.
+growing, and wait for the let-through: up to ``GROWTH`` × ``LARGE`` recorded ops (~2.6·10⁵)
+of them, where CPython's schedule would have freed them as they went. (A training step
+through the library's own layers, optimizers and ``retain_grad`` leaves no cycles; a user's
+``Function`` or hook can.)
 
 ``disable()`` turns the pacing off and ``enable()`` on again. After ``gc.disable()``, or
 with a threshold of 0, it never acts.
@@ -47,7 +49,7 @@ from .graph import Node
 LARGE = 1 << 12  # recorded ops a live graph spans before full collections wait
 STRIDE = LARGE // 4  # recorded ops between two probes
 IDLE = 64  # young collections in a row without a recorded op: recording has stopped
-GROWTH = 256  # a full collection is let through each time the live graph has grown this much
+GROWTH = 64  # a full collection is let through each time the live graph has grown this much
 _KEPT = 8  # newest probes kept besides the oldest (the oldest says whether the graph lives)
 _OUT_OF_REACH = 1 << 30  # an oldest-generation threshold no run reaches
 

@@ -367,3 +367,38 @@ def test_a_disable_that_runs_while_the_pacing_puts_the_schedule_back_raises_noth
     collector._PACER.release()
     assert gc.get_threshold() == before and not collector.is_deferring()
     del y
+
+
+def test_a_training_step_through_the_library_leaves_no_cycles():
+    """What the pacing relies on (a dropped graph is freed by reference counting, not by a full
+    collection) holds for the library's own layers, optimizers, retain_grad and hooks."""
+    from autograd_nn import nn, optim
+
+    F = ag.functional
+    mlp = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+    lstm, encoder = nn.LSTM(4, 8), nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0)
+    conv, norm = nn.Conv2d(1, 2, 3), nn.BatchNorm1d(16)
+    everything = [*mlp.parameters(), *lstm.parameters(), *encoder.parameters(), *conv.parameters(), *norm.parameters()]
+    optimizer = optim.Adam(everything)
+
+    def step() -> None:
+        optimizer.zero_grad()
+        hidden = mlp[0](ag.randn(32, 8))
+        hidden.retain_grad()
+        hidden.register_hook(lambda g: g * 1)
+        loss = F.mse_loss(mlp[2](mlp[1](norm(hidden))), ag.randn(32, 1))
+        out, _ = lstm(ag.randn(5, 2, 4))
+        loss = loss + out.sum() + encoder(ag.randn(4, 3, 16)).sum()
+        loss = loss + F.max_pool2d(conv(ag.randn(2, 1, 8, 8)), 2).sum()
+        loss.backward()
+        optimizer.step()
+
+    step()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            step()
+        assert gc.collect() == 0  # nothing was left for the cyclic collector to find
+    finally:
+        gc.enable()
