@@ -124,10 +124,12 @@ class Pow(Function):
         where, at_zero = ctx.xp.where, np.asanyarray(x == 0)
         grad_x = grad_y = None
         if need_x:
-            # NOTE: x⁰ = 1 has slope 0 everywhere, also at x = 0, where y · xʸ⁻¹ = 0 · ∞ is nan
-            # (PyTorch masks it too). The base is replaced there, not the result, so that the
-            # derivative of this formula (create_graph) has no nan either.
-            base = where(at_zero & np.asanyarray(y == 0), 1, x)
+            # NOTE: x⁰ = 1 has slope 0 everywhere, also where x⁻¹ overflows (x = 0, or a
+            # subnormal such as 1e-310) and y · xʸ⁻¹ would be 0 · ∞ = nan (PyTorch masks every
+            # y = 0). The base is replaced there only, not the result, so that the derivative
+            # of this formula (create_graph) has no nan either and keeps ∂²/∂x∂y = 1/x elsewhere.
+            tiny = np.finfo(x.dtype).tiny if np.issubdtype(x.dtype, np.floating) else 1
+            base = where(np.asanyarray(y == 0) & (np.abs(array_of(x)) < tiny), 1, x)
             grad_x = grad * y * base ** (y - 1)
         if need_y:
             # NOTE: 0ʸ = 0 for every y > 0 (and 0⁰ = 1): the slope in y is 0 there whatever
