@@ -84,7 +84,7 @@ class Mul(Function):
     methods="div", operators=("__truediv__", "__rtruediv__"), inplace=("div_", "__itruediv__"), ufuncs=np.true_divide,
 )  # fmt: skip
 class Div(Function):
-    """z = x / y;  δx = δz / y,  δy = −δz · x / y²"""
+    """z = x / y;  δx = δz / y,  δy = −δz · (x / y) / y"""
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
@@ -100,7 +100,9 @@ class Div(Function):
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         grad_x = grad / y if need_x else None
-        grad_y = -grad * x / (y * y) if need_y else None
+        # NOTE: (x / y) / y, not x / y²: y² overflows for |y| > 1e154 (δy 0 for x = y = 1e200,
+        # not −1e-200), and is subnormal or 0 for |y| < 1e-154 (inaccurate, or x / 0).
+        grad_y = -grad * ((x / y) / y) if need_y else None
         return grad_x, grad_y
 
 

@@ -12,4 +12,8 @@ MUTATIONS = [
      "            base = where(np.asanyarray(y == 0) & (np.abs(array_of(x)) < tiny), 1, x)",
      "            base = where(np.asanyarray(y == 0) & np.asanyarray(x == 0), 1, x)", EXTREMES,
      "∂(x⁰)/∂x at x = 1e-310 is 0 · ∞ = nan, not 0"),
+    ("core-div-divisor-squared", ARI,
+     "        grad_y = -grad * ((x / y) / y) if need_y else None",
+     "        grad_y = -grad * x / (y * y) if need_y else None", EXTREMES,
+     "∂(x/y)/∂y through y², which overflows (x = y = 1e200: 0, not −1e-200) or underflows (x = y = 1e-170: −∞)"),
 ]  # fmt: skip

@@ -81,7 +81,7 @@ MUTATIONS = [
      "        return grad, (-grad if ctx.needs_input_grad[1] else None)",
      "        return grad, (grad if ctx.needs_input_grad[1] else None)", CORE, "∂(x − y)/∂y = +1"),
     ("core-ops-div-y-sign", ARI,
-     "        grad_y = -grad * x / (y * y) if need_y else None", "        grad_y = grad * x / (y * y) if need_y else None",
+     "        grad_y = -grad * ((x / y) / y) if need_y else None", "        grad_y = grad * ((x / y) / y) if need_y else None",
      CORE, "∂(x/y)/∂y = +x/y²"),
     ("core-ops-pow-exponent", ARI,
      "            grad_x = grad * y * base ** (y - 1)", "            grad_x = grad * y * base ** y",

@@ -10,6 +10,8 @@ PyTorch's convention, written out by hand.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 import autograd_nn as ag
@@ -20,6 +22,11 @@ def _grads(fn, *arrays, create_graph=False):
     xs = [ag.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
     with np.errstate(all="ignore"):
         return [g.data for g in ag.grad(fn(*xs).sum(), xs, create_graph=create_graph)]
+
+
+def _exact(rule, *columns) -> np.ndarray:
+    """rule(Fraction, ...) for each row of the columns, rounded once to float64."""
+    return np.array([float(rule(*(Fraction(float(v)) for v in row))) for row in zip(*columns)])
 
 
 def test_x_to_the_zero_has_slope_zero_where_one_over_x_overflows():
@@ -35,3 +42,13 @@ def test_x_to_the_zero_has_slope_zero_where_one_over_x_overflows():
     (first,) = ag.grad((t**0.0).sum(), t, create_graph=True)
     np.testing.assert_array_equal(first.data, np.zeros(5))
     assert np.isfinite(ag.grad(first.sum(), t)[0].data).all()
+
+
+def test_the_divisor_slope_is_exact_where_its_square_overflows_or_underflows():
+    # y² overflows past 1e154 (δy was 0) and is subnormal or 0 below 1e-154 (inexact, or x/0).
+    x = [1e200, 1e-170, 0.0, 1e-160, 3.0, -2e250]
+    y = [1e200, 1e-170, 1e-200, 1e-160, -1e170, 1e160]
+    gx, gy = _grads(lambda a, b: a / b, x, y)
+    np.testing.assert_allclose(gx, _exact(lambda a, b: 1 / b, x, y), rtol=1e-15)
+    np.testing.assert_allclose(gy, _exact(lambda a, b: -a / (b * b), x, y), rtol=1e-15, atol=0)
+    assert gy[2] == 0.0  # −0 / y², not 0 / 0
