@@ -29,8 +29,9 @@ class Hypot(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         x, y, z = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        scaled = grad / z
-        return (scaled * x if need_x else None), (scaled * y if need_y else None)
+        # NOTE: x / z and y / z lie in [−1, 1]; δz / z first would overflow for z < 5.6e-309
+        # (hypot(0, 1e-310): δx = ∞ · 0 = nan, δy = ∞, not 0 and 1).
+        return (grad * (x / z) if need_x else None), (grad * (y / z) if need_y else None)
 
 
 @register_op(reference=np.copysign, kinks=[0.0], functions="copysign", methods="copysign", ufuncs=np.copysign)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 EXTREMES = ("tests/core/test_extreme_magnitudes.py",)
 ARI = "autograd_nn/ops/arithmetic.py"
+MATH = "autograd_nn/ops/elementwise_math.py"
 
 MUTATIONS = [
     ("core-pow-zero-exponent-masked-at-zero-only", ARI,
@@ -16,4 +17,8 @@ MUTATIONS = [
      "        grad_y = -grad * ((x / y) / y) if need_y else None",
      "        grad_y = -grad * x / (y * y) if need_y else None", EXTREMES,
      "∂(x/y)/∂y through y², which overflows (x = y = 1e200: 0, not −1e-200) or underflows (x = y = 1e-170: −∞)"),
+    ("core-hypot-cotangent-over-hypotenuse", MATH,
+     "        return (grad * (x / z) if need_x else None), (grad * (y / z) if need_y else None)",
+     "        return (grad / z * x if need_x else None), (grad / z * y if need_y else None)", EXTREMES,
+     "hypot's δz / z overflows for z < 5.6e-309: hypot(0, 1e-310) has δx = nan and δy = ∞, not 0 and 1"),
 ]  # fmt: skip

@@ -10,6 +10,7 @@ PyTorch's convention, written out by hand.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -52,3 +53,14 @@ def test_the_divisor_slope_is_exact_where_its_square_overflows_or_underflows():
     np.testing.assert_allclose(gx, _exact(lambda a, b: 1 / b, x, y), rtol=1e-15)
     np.testing.assert_allclose(gy, _exact(lambda a, b: -a / (b * b), x, y), rtol=1e-15, atol=0)
     assert gy[2] == 0.0  # −0 / y², not 0 / 0
+
+
+def test_hypot_slopes_stay_in_range_where_the_hypotenuse_is_subnormal():
+    # δz / z overflowed for z < 5.6e-309: hypot(0, 1e-310) had δx = ∞ · 0 = nan and δy = ∞.
+    x = [0.0, 1e-310, -2e-310, 1e-310, 3e-200]
+    y = [1e-310, 0.0, 0.0, 1e-310, 4e-200]
+    gx, gy = _grads(ag.hypot, x, y)
+    # x / hypot(x, y); the subnormal hypotenuse (1.4e-310) is stored to about 14 digits
+    half = math.sqrt(0.5)
+    np.testing.assert_allclose(gx, [0.0, 1.0, -1.0, half, 0.6], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(gy, [1.0, 0.0, 0.0, half, 0.8], rtol=1e-12, atol=0)
