@@ -14,7 +14,7 @@ from ..registry import register_composite, register_op
 
 @register_op(
     reference=lambda x, y: np.sqrt(x * x + y * y), domain=[((-3, -0.3), (0.3, 3)), (-3, 3)], functions="hypot",
-    methods="hypot", ufuncs=np.hypot,
+    methods="hypot", ufuncs=np.hypot, derivative=np.hypot,
 )  # fmt: skip
 class Hypot(Function):
     """z = √(x² + y²);  δx = δz · x / z,  δy = δz · y / z"""

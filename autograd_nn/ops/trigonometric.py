@@ -111,7 +111,7 @@ class Arctan(Function):
     methods=("arctan2", "atan2"), ufuncs=np.arctan2,
 )  # fmt: skip
 class Arctan2(Function):
-    """a = arctan2(y, x), the angle of (x, y);  δy = δa · x / (x² + y²),  δx = −δa · y / (x² + y²)
+    """a = arctan2(y, x), the angle of (x, y);  δy = δa · (x / r) / r,  δx = −δa · (y / r) / r,  r = hypot(x, y)
 
     ``y`` is kept off 0 in the property test: for x < 0 the angle jumps from π to −π there.
     """
@@ -125,5 +125,7 @@ class Arctan2(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         y, x = ctx.saved_tensors
         need_y, need_x = ctx.needs_input_grad
-        scaled = grad / (x * x + y * y)
-        return (scaled * x if need_y else None), (-scaled * y if need_x else None)
+        # NOTE: x² + y² overflows for |x|, |y| > 1e154 and is subnormal or 0 below 1e-154
+        # (arctan2(0, 1e-200): δy = 1e200, not ∞); hypot scales, and x / r lies in [−1, 1].
+        r = ctx.xp.hypot(x, y)
+        return (grad * ((x / r) / r) if need_y else None), (-grad * ((y / r) / r) if need_x else None)

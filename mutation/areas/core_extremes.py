@@ -7,6 +7,7 @@ from __future__ import annotations
 EXTREMES = ("tests/core/test_extreme_magnitudes.py",)
 ARI = "autograd_nn/ops/arithmetic.py"
 MATH = "autograd_nn/ops/elementwise_math.py"
+TRIG = "autograd_nn/ops/trigonometric.py"
 
 MUTATIONS = [
     ("core-pow-zero-exponent-masked-at-zero-only", ARI,
@@ -21,4 +22,7 @@ MUTATIONS = [
      "        return (grad * (x / z) if need_x else None), (grad * (y / z) if need_y else None)",
      "        return (grad / z * x if need_x else None), (grad / z * y if need_y else None)", EXTREMES,
      "hypot's δz / z overflows for z < 5.6e-309: hypot(0, 1e-310) has δx = nan and δy = ∞, not 0 and 1"),
+    ("core-arctan2-squared-radius", TRIG,
+     "        r = ctx.xp.hypot(x, y)", "        r = ctx.xp.sqrt(x * x + y * y)", EXTREMES,
+     "arctan2's slopes through x² + y², which is 0 for arctan2(0, 1e-200) (δy = ∞, not 1e200)"),
 ]  # fmt: skip

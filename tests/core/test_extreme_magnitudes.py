@@ -64,3 +64,12 @@ def test_hypot_slopes_stay_in_range_where_the_hypotenuse_is_subnormal():
     half = math.sqrt(0.5)
     np.testing.assert_allclose(gx, [0.0, 1.0, -1.0, half, 0.6], rtol=1e-12, atol=0)
     np.testing.assert_allclose(gy, [1.0, 0.0, 0.0, half, 0.8], rtol=1e-12, atol=0)
+
+
+def test_arctan2_slopes_where_the_squared_radius_overflows_or_underflows():
+    # x² + y² is 0 below 1e-162 (δ was ∞ or nan) and overflows past 1e154 (δ was 0).
+    y = [0.0, 1e-200, 1e200, 3e-170, -1e-300]
+    x = [1e-200, 0.0, 1e200, 4e-170, 2e-300]
+    gy, gx = _grads(ag.arctan2, y, x)
+    np.testing.assert_allclose(gy, _exact(lambda b, a: a / (a * a + b * b), y, x), rtol=2e-15, atol=0)
+    np.testing.assert_allclose(gx, _exact(lambda b, a: -b / (a * a + b * b), y, x), rtol=2e-15, atol=0)
