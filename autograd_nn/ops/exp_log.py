@@ -168,20 +168,21 @@ class Exp2(Function):
     ufuncs=np.logaddexp,
 )  # fmt: skip
 class Logaddexp(Function):
-    """z = ln(eˣ + eʸ);  δx = δz · eˣ⁻ᶻ,  δy = δz · eʸ⁻ᶻ"""
+    """z = ln(eˣ + eʸ);  δx = δz / (1 + eʸ⁻ˣ),  δy = δz / (1 + eˣ⁻ʸ)   (eˣ⁻ᶻ and eʸ⁻ᶻ, summing to 1)"""
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
-        z = np.logaddexp(x, y)  # NOTE: numpy factors out the larger exponent: no overflow
-        ctx.save_for_backward(x, y, z)
-        return z
+        ctx.save_for_backward(x, y)
+        return np.logaddexp(x, y)  # NOTE: numpy factors out the larger exponent: no overflow
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, y, z = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
+        # NOTE: not eˣ⁻ᶻ: where |z| ≫ 1, z = x + ln 2 at a tie rounds to x, and eˣ⁻ᶻ = eʸ⁻ᶻ = 1
+        # would sum to 2 (x = y = 1e20). The difference of the inputs carries no such rounding.
         exp = ctx.xp.exp
-        return (grad * exp(x - z) if need_x else None), (grad * exp(y - z) if need_y else None)
+        return (grad / (1 + exp(y - x)) if need_x else None), (grad / (1 + exp(x - y)) if need_y else None)
 
 
 @register_op(
@@ -189,17 +190,16 @@ class Logaddexp(Function):
     ufuncs=np.logaddexp2,
 )  # fmt: skip
 class Logaddexp2(Function):
-    """z = log₂(2ˣ + 2ʸ);  δx = δz · 2ˣ⁻ᶻ,  δy = δz · 2ʸ⁻ᶻ"""
+    """z = log₂(2ˣ + 2ʸ);  δx = δz / (1 + 2ʸ⁻ˣ),  δy = δz / (1 + 2ˣ⁻ʸ)   (2ˣ⁻ᶻ and 2ʸ⁻ᶻ; see Logaddexp)"""
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
-        z = np.logaddexp2(x, y)
-        ctx.save_for_backward(x, y, z)
-        return z
+        ctx.save_for_backward(x, y)
+        return np.logaddexp2(x, y)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, y, z = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         exp2 = ctx.xp.exp2
-        return (grad * exp2(x - z) if need_x else None), (grad * exp2(y - z) if need_y else None)
+        return (grad / (1 + exp2(y - x)) if need_x else None), (grad / (1 + exp2(x - y)) if need_y else None)

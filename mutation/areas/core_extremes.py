@@ -8,6 +8,7 @@ EXTREMES = ("tests/core/test_extreme_magnitudes.py",)
 ARI = "autograd_nn/ops/arithmetic.py"
 MATH = "autograd_nn/ops/elementwise_math.py"
 TRIG = "autograd_nn/ops/trigonometric.py"
+EXP = "autograd_nn/ops/exp_log.py"
 
 MUTATIONS = [
     ("core-pow-zero-exponent-masked-at-zero-only", ARI,
@@ -25,4 +26,14 @@ MUTATIONS = [
     ("core-arctan2-squared-radius", TRIG,
      "        r = ctx.xp.hypot(x, y)", "        r = ctx.xp.sqrt(x * x + y * y)", EXTREMES,
      "arctan2's slopes through x² + y², which is 0 for arctan2(0, 1e-200) (δy = ∞, not 1e200)"),
+    ("core-logaddexp-slope-through-output", EXP,
+     "        return (grad / (1 + exp(y - x)) if need_x else None), (grad / (1 + exp(x - y)) if need_y else None)",
+     "        z = np.logaddexp(x, y)\n"
+     "        return (grad * exp(x - z) if need_x else None), (grad * exp(y - z) if need_y else None)", EXTREMES,
+     "logaddexp's slopes e^(x − z): z = x + ln 2 rounds to x at x = y = 1e20, and the slopes sum to 2"),
+    ("core-logaddexp2-slope-through-output", EXP,
+     "        return (grad / (1 + exp2(y - x)) if need_x else None), (grad / (1 + exp2(x - y)) if need_y else None)",
+     "        z = np.logaddexp2(x, y)\n"
+     "        return (grad * exp2(x - z) if need_x else None), (grad * exp2(y - z) if need_y else None)", EXTREMES,
+     "logaddexp2's slopes 2^(x − z): at x = y = 1e20 they sum to 2"),
 ]  # fmt: skip

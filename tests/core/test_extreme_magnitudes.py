@@ -14,6 +14,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
 import autograd_nn as ag
 
@@ -73,3 +74,16 @@ def test_arctan2_slopes_where_the_squared_radius_overflows_or_underflows():
     gy, gx = _grads(ag.arctan2, y, x)
     np.testing.assert_allclose(gy, _exact(lambda b, a: a / (a * a + b * b), y, x), rtol=2e-15, atol=0)
     np.testing.assert_allclose(gx, _exact(lambda b, a: -b / (a * a + b * b), y, x), rtol=2e-15, atol=0)
+
+
+@pytest.mark.parametrize(("op", "base"), [(ag.logaddexp, math.e), (ag.logaddexp2, 2.0)], ids=["e", "2"])
+def test_logaddexp_splits_its_slope_evenly_at_a_tie_of_large_inputs(op, base):
+    # z = x + ln 2 rounds to x once |x| ≳ 1e16, so e^(x − z) = e^(y − z) = 1 summed to 2.
+    x = [1e20, -1e200, 1e17, 3.0, -1e300]
+    y = [1e20, -1e200, 1e17 + 16, 3.5, -1e300]
+    gx, gy = _grads(op, x, y)
+    expected = [1 / (1 + base ** (b - a)) for a, b in zip(x, y)]  # y − x is exact for these
+    np.testing.assert_allclose(gx, expected, rtol=1e-15)
+    np.testing.assert_allclose(gx + gy, np.ones(5), rtol=1e-15)
+    (first,) = _grads(op, x, y, create_graph=True)[:1]
+    np.testing.assert_allclose(first, expected, rtol=1e-15)
