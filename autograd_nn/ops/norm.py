@@ -1,6 +1,6 @@
 """Norms, as ``numpy.linalg.norm``: vector p-norms along one axis, matrix norms over two.
 
-The p-norms (Σ|x|ᵖ)^(1/p) are one primitive whose derivative is 0 at a zero vector (a
+The p-norms (Σ|x|ᵖ)^(1/p) are one primitive whose derivative is 0 where the norm is 0 (a
 subgradient, as PyTorch gives) instead of 0/0. The matrix norms 2, −2 and 'nuc' need the
 singular values: a private op whose derivative U diag(δs) Vᵀ is itself an op with an exact
 derivative, so second derivatives work (third derivatives of those three are refused).
@@ -31,7 +31,7 @@ def _norm_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
     shapes=_norm_shapes, kinks=[0.0],
 )  # fmt: skip
 class VectorNorm(Function):
-    """z = (Σₐₓᵢₛ |x|ᵖ)^(1/p);  δx = δz · sign(x) |x|ᵖ⁻¹ / zᵖ⁻¹  (0 where z = 0)"""
+    """z = (Σₐₓᵢₛ |x|ᵖ)^(1/p);  δx = δz · sign(x) (|x| / z)ᵖ⁻¹  (0 where z = 0 or x = 0)"""
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, ord: float = 2, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
@@ -49,13 +49,18 @@ class VectorNorm(Function):
         x, z = ctx.saved_tensors
         xp, p = ctx.xp, ctx.p
         z = z.reshape(ctx.kept_shape)
-        # NOTE: z = 0 only if every x = 0, where the numerator is 0 too: dividing by 1 there
-        # gives the subgradient 0 instead of 0/0.
-        safe = xp.where(np.asanyarray(z == 0), 1, z)
-        grad = grad.reshape(ctx.kept_shape)
+        # NOTE: z = 0 at a zero vector, where any x is 0 for p < 0, and where Σ|x|ᵖ underflowed
+        # (x = [1e-200, 1e-200]): its δx is the subgradient 0 (as PyTorch gives), with z
+        # replaced by 1 so that no 0/0 is formed. For p < 1 an x = 0 has (0/z)ᵖ⁻¹ = ∞: its
+        # base is replaced too, and sign(0) = 0 gives it δx = 0 (PyTorch's). |x| / z is at most
+        # 1 for p > 1 and its power at most 1 for p < 1: no overflow either way.
+        vanished = np.asanyarray(z == 0)
+        safe = xp.where(vanished, 1, z)
+        grad = xp.where(vanished, 0, grad.reshape(ctx.kept_shape))
         if p == 2:
             return grad * x / safe
-        return grad * xp.sign(x) * xp.abs(x) ** (p - 1) / safe ** (p - 1)
+        magnitude = xp.where(np.asanyarray(x == 0), 1, xp.abs(x))
+        return grad * xp.sign(x) * (magnitude / safe) ** (p - 1)
 
 
 class _SingularValues(Function):

@@ -9,6 +9,7 @@ ARI = "autograd_nn/ops/arithmetic.py"
 MATH = "autograd_nn/ops/elementwise_math.py"
 TRIG = "autograd_nn/ops/trigonometric.py"
 EXP = "autograd_nn/ops/exp_log.py"
+NORM = "autograd_nn/ops/norm.py"
 
 MUTATIONS = [
     ("core-pow-zero-exponent-masked-at-zero-only", ARI,
@@ -36,4 +37,10 @@ MUTATIONS = [
      "        z = np.logaddexp2(x, y)\n"
      "        return (grad * exp2(x - z) if need_x else None), (grad * exp2(y - z) if need_y else None)", EXTREMES,
      "logaddexp2's slopes 2^(x − z): at x = y = 1e20 they sum to 2"),
+    ("core-norm-vanished-slope-kept", NORM,
+     "        grad = xp.where(vanished, 0, grad.reshape(ctx.kept_shape))", "        grad = grad.reshape(ctx.kept_shape)",
+     EXTREMES, "norm(ord=-1) of [0, 1] (z = 0) has δx₁ = 1, not 0; norm of [1e-200, 1e-200] (underflow) has δx = x"),
+    ("core-norm-zero-element-powered", NORM,
+     "        magnitude = xp.where(np.asanyarray(x == 0), 1, xp.abs(x))", "        magnitude = xp.abs(x)", EXTREMES,
+     "norm(ord=0.5) of [0, 1, −4]: δx₀ = sign(0) · 0^(−½) = nan, not PyTorch's 0"),
 ]  # fmt: skip

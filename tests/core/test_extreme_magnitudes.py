@@ -87,3 +87,38 @@ def test_logaddexp_splits_its_slope_evenly_at_a_tie_of_large_inputs(op, base):
     np.testing.assert_allclose(gx + gy, np.ones(5), rtol=1e-15)
     (first,) = _grads(op, x, y, create_graph=True)[:1]
     np.testing.assert_allclose(first, expected, rtol=1e-15)
+
+
+def test_a_p_norm_below_one_gives_a_zero_element_slope_zero():
+    # p = 0.5: z = (Σ√|x|)² = 9 and δxᵢ = (|xᵢ| / z)^(p − 1) = 3 / √|xᵢ|; at xᵢ = 0 that is
+    # ∞ · sign(0) = nan in the textbook formula, and 0 in PyTorch's.
+    (g,) = _grads(lambda t: ag.norm(t, ord=0.5, axis=0), [0.0, 1.0, -4.0])
+    np.testing.assert_allclose(g, [0.0, 3.0, -1.5], rtol=1e-15)
+
+
+@pytest.mark.parametrize("ord_", [-1, -2, -0.5])
+def test_a_negative_p_norm_vanishes_at_a_zero_with_slope_zero(ord_):
+    # (Σ|x|ᵖ)^(1/p) with p < 0 is 0 whenever one |x| is 0, for any other x: δx = 0 there
+    # (PyTorch's), where dividing by z = 0 replaced by 1 gave the other elements slope 1.
+    x = ag.tensor([0.0, 1.0, -3.0], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        z = ag.norm(x, ord=ord_, axis=0)
+        z.backward()
+    assert z.item() == 0.0
+    np.testing.assert_array_equal(x.grad.data, np.zeros(3))
+
+
+def test_a_negative_p_norm_without_zeros_has_the_closed_form_slope():
+    # p = −1: z = 1 / (1/2 + 1/1) = 2/3 and δxᵢ = z² / xᵢ²
+    (g,) = _grads(lambda t: ag.norm(t, ord=-1, axis=0), [2.0, 1.0])
+    np.testing.assert_allclose(g, [1 / 9, 4 / 9], rtol=1e-15)
+
+
+@pytest.mark.parametrize(("ord_", "x"), [(2, [1e-200, -1e-200]), (3, [1e-120, 1e-120]), (1.5, [1e-250, 0.0])])
+def test_a_norm_that_underflows_to_zero_has_slope_zero(ord_, x):
+    # Σ|x|ᵖ underflows to 0 (as numpy's, z = 0): the computed norm is flat 0 there, and δx
+    # is PyTorch's 0, not x / 1 (1e-200) from dividing by z replaced by 1.
+    with np.errstate(under="ignore"):
+        assert ag.norm(ag.tensor(x), ord=ord_, axis=0).item() == 0.0
+    (g,) = _grads(lambda t: ag.norm(t, ord=ord_, axis=0), x)
+    np.testing.assert_array_equal(g, np.zeros(2))
