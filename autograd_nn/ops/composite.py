@@ -14,12 +14,18 @@ import numpy as np
 
 from .._shapes import normalize_axes
 from ..registry import register_composite
+from .norm import VectorNorm
 from .shape import Concatenate, Reshape
 
 
-def _variance(x: Any, axis: Any, ddof: int, keepdims: bool, name: str) -> Any:
+def _deviation(x: Any, axis: Any, name: str) -> tuple[Any, int]:
+    """x − x̄ over ``axis``, and the number of elements each mean is taken over."""
     count = math.prod(x.shape[a] for a in normalize_axes(axis, x.ndim, name))
-    deviation = x - x.mean(axis=axis, keepdims=True)
+    return x - x.mean(axis=axis, keepdims=True), count
+
+
+def _variance(x: Any, axis: Any, ddof: int, keepdims: bool, name: str) -> Any:
+    deviation, count = _deviation(x, axis, name)
     # A Python float keeps float32 float32; n − ddof ≤ 0 gives inf/nan, as numpy does.
     scale = 1.0 / (count - ddof) if count > ddof else math.inf
     return (deviation * deviation).sum(axis=axis, keepdims=keepdims) * scale
@@ -48,7 +54,12 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 @register_composite(reference=np.std, shapes="ddof", distinct=True, functions="std", methods="std", parse=_ddof_args)
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """σ = √var(x), numpy's definition (``ddof=0``; PyTorch's default ``unbiased`` is ``ddof=1``)."""
-    return _variance(x, axis, ddof, keepdims, "std").sqrt()
+    deviation, count = _deviation(x, axis, "std")
+    # NOTE: ‖x − x̄‖ / √(n − ddof), not √var: where every deviation is 0 (a constant slice) or
+    # their squares underflow, √'s slope is ∞ and δx = ∞ · 0 = nan; the norm's is the
+    # subgradient 0 there, as PyTorch's std gives. n − ddof ≤ 0 gives inf/nan, as numpy does.
+    scale = 1.0 / math.sqrt(count - ddof) if count > ddof else math.inf
+    return VectorNorm.apply(deviation, ord=2, axis=axis, keepdims=keepdims) * scale
 
 
 @register_composite(reference=np.squeeze, shapes="squeeze", functions="squeeze", methods="squeeze")

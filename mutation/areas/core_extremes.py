@@ -10,6 +10,7 @@ MATH = "autograd_nn/ops/elementwise_math.py"
 TRIG = "autograd_nn/ops/trigonometric.py"
 EXP = "autograd_nn/ops/exp_log.py"
 NORM = "autograd_nn/ops/norm.py"
+COMP = "autograd_nn/ops/composite.py"
 
 MUTATIONS = [
     ("core-pow-zero-exponent-masked-at-zero-only", ARI,
@@ -43,4 +44,8 @@ MUTATIONS = [
     ("core-norm-zero-element-powered", NORM,
      "        magnitude = xp.where(np.asanyarray(x == 0), 1, xp.abs(x))", "        magnitude = xp.abs(x)", EXTREMES,
      "norm(ord=0.5) of [0, 1, −4]: δx₀ = sign(0) · 0^(−½) = nan, not PyTorch's 0"),
+    ("core-std-through-sqrt-of-var", COMP,
+     "    return VectorNorm.apply(deviation, ord=2, axis=axis, keepdims=keepdims) * scale",
+     "    return ((deviation * deviation).sum(axis=axis, keepdims=keepdims) * (scale * scale)).sqrt()", EXTREMES,
+     "std of a constant slice has δx = ∞ · 0 = nan (√ at var = 0), not PyTorch's 0"),
 ]  # fmt: skip

@@ -122,3 +122,18 @@ def test_a_norm_that_underflows_to_zero_has_slope_zero(ord_, x):
         assert ag.norm(ag.tensor(x), ord=ord_, axis=0).item() == 0.0
     (g,) = _grads(lambda t: ag.norm(t, ord=ord_, axis=0), x)
     np.testing.assert_array_equal(g, np.zeros(2))
+
+
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_std_of_a_constant_slice_has_slope_zero(ddof):
+    # √var has slope ∞ at var = 0, so δx = ∞ · 0 = nan; PyTorch's std gives 0 there. A row
+    # whose deviations' squares underflow (var 0, as numpy's) is flat 0 too.
+    x = np.array([[2.0, 2.0, 2.0], [1e-200, 3e-200, 2e-200], [1.0, 2.0, 4.0]])
+    s = ag.tensor(x).std(axis=1, ddof=ddof)
+    np.testing.assert_allclose(s.data, np.std(x, axis=1, ddof=ddof), rtol=1e-15)
+    (g,) = _grads(lambda t: t.std(axis=1, ddof=ddof), x)
+    np.testing.assert_array_equal(g[:2], np.zeros((2, 3)))
+    # the ordinary row: δx = (x − x̄) / ((n − ddof) σ)
+    row = x[2]
+    sigma = np.sqrt(((row - row.mean()) ** 2).sum() / (3 - ddof))
+    np.testing.assert_allclose(g[2], (row - row.mean()) / ((3 - ddof) * sigma), rtol=1e-14)
