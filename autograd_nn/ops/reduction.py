@@ -150,19 +150,24 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, *, axis: Any = None, keepdims: bool = False) -> Any:
         axes = normalize_axes(axis, x.ndim, "logsumexp")
-        ctx.input_shape, ctx.kept_shape = x.shape, kept_shape(x.shape, axes)
+        ctx.axes, ctx.input_shape, ctx.kept_shape = axes, x.shape, kept_shape(x.shape, axes)
         # NOTE: shifted by the largest element, every exponent is ≤ 0 (no overflow) and one
         # term is 1 (no log 0); a slice of −inf only stays −inf (shift 0, not −inf − −inf).
         top = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros(ctx.kept_shape, x.dtype)
-        top = np.where(np.isfinite(top), top, 0)
+        ctx.top = top = np.where(np.isfinite(top), top, 0)
         with np.errstate(divide="ignore"):
             z = np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True)) + top
         if not keepdims:
             z = z.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
-        ctx.save_for_backward(x, z)  # the output itself: create_graph differentiates through it
+        ctx.save_for_backward(x)
         return z
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        x, z = ctx.saved_tensors
-        return _spread(ctx, grad) * ctx.xp.exp(x - z.reshape(ctx.kept_shape))
+        (x,) = ctx.saved_tensors
+        # NOTE: eˣ⁻ᶻ as the softmax shifted by the forward's largest element, not from z: for
+        # |x| ≳ 1e16, z = top + ln Σ rounds to top, and at a tie both maxima got e⁰ = 1
+        # (x = [1e20, 1e20]: [1, 1], not [½, ½]). The shift is a constant, and the softmax
+        # does not depend on it, so the formula's own derivative (create_graph) is exact.
+        e = ctx.xp.exp(x - ctx.top)
+        return _spread(ctx, grad) * (e / e.sum(axis=ctx.axes, keepdims=True))

@@ -11,6 +11,7 @@ TRIG = "autograd_nn/ops/trigonometric.py"
 EXP = "autograd_nn/ops/exp_log.py"
 NORM = "autograd_nn/ops/norm.py"
 COMP = "autograd_nn/ops/composite.py"
+RED = "autograd_nn/ops/reduction.py"
 
 MUTATIONS = [
     ("core-pow-zero-exponent-masked-at-zero-only", ARI,
@@ -48,4 +49,9 @@ MUTATIONS = [
      "    return VectorNorm.apply(deviation, ord=2, axis=axis, keepdims=keepdims) * scale",
      "    return ((deviation * deviation).sum(axis=axis, keepdims=keepdims) * (scale * scale)).sqrt()", EXTREMES,
      "std of a constant slice has δx = ∞ · 0 = nan (√ at var = 0), not PyTorch's 0"),
+    ("core-logsumexp-slope-through-output", RED,
+     "        return _spread(ctx, grad) * (e / e.sum(axis=ctx.axes, keepdims=True))",
+     "        z = np.log(np.exp(x - ctx.top).sum(axis=ctx.axes, keepdims=True)) + ctx.top\n"
+     "        return _spread(ctx, grad) * ctx.xp.exp(x - z)", EXTREMES,
+     "logsumexp's slopes e^(x − z): z = max + ln 2 rounds to the max at x = [1e20, 1e20], and the slopes sum to 2"),
 ]  # fmt: skip

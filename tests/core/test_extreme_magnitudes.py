@@ -89,6 +89,16 @@ def test_logaddexp_splits_its_slope_evenly_at_a_tie_of_large_inputs(op, base):
     np.testing.assert_allclose(first, expected, rtol=1e-15)
 
 
+def test_logsumexp_splits_its_slope_evenly_at_a_tie_of_large_inputs():
+    # z = max + ln Σ rounds to the max once |max| ≳ 1e16, so e^(x − z) gave both maxima
+    # slope 1; the slopes are the softmax, summing to 1 (PyTorch's logsumexp has the fault).
+    x = np.array([[1e20, 1e20, 0.0], [1e17, 1e17 + 16, -1e300], [-1e200, -1e200, -1e200]])
+    expected = [[0.5, 0.5, 0.0], [1 / (1 + math.exp(16)), 1 / (1 + math.exp(-16)), 0.0], [1 / 3] * 3]
+    for create_graph in (False, True):
+        (g,) = _grads(lambda t: t.logsumexp(axis=1), x, create_graph=create_graph)
+        np.testing.assert_allclose(g, expected, rtol=1e-15)
+
+
 def test_a_p_norm_below_one_gives_a_zero_element_slope_zero():
     # p = 0.5: z = (Σ√|x|)² = 9 and δxᵢ = (|xᵢ| / z)^(p − 1) = 3 / √|xᵢ|; at xᵢ = 0 that is
     # ∞ · sign(0) = nan in the textbook formula, and 0 in PyTorch's.
