@@ -12,6 +12,7 @@ EXP = "autograd_nn/ops/exp_log.py"
 NORM = "autograd_nn/ops/norm.py"
 COMP = "autograd_nn/ops/composite.py"
 RED = "autograd_nn/ops/reduction.py"
+CLASSIFY = "autograd_nn/ops/loss_classification.py"
 
 MUTATIONS = [
     ("core-pow-zero-exponent-masked-at-zero-only", ARI,
@@ -54,4 +55,11 @@ MUTATIONS = [
      "        z = np.log(np.exp(x - ctx.top).sum(axis=ctx.axes, keepdims=True)) + ctx.top\n"
      "        return _spread(ctx, grad) * ctx.xp.exp(x - z)", EXTREMES,
      "logsumexp's slopes e^(x − z): z = max + ln 2 rounds to the max at x = [1e20, 1e20], and the slopes sum to 2"),
+    ("core-bce-logits-softplus-cut-off", CLASSIFY,
+     "        loss = input.softplus(threshold=math.inf) - input * target",
+     "        loss = input.softplus() - input * target", EXTREMES,
+     "binary_cross_entropy_with_logits at z = 20.5, y = 1: loss and δz 0, not 1.25e-9 and −1.25e-9"),
+    ("core-bce-logits-pos-weight-softplus-cut-off", CLASSIFY,
+     "(-input).softplus(threshold=math.inf)", "(-input).softplus()", EXTREMES,
+     "binary_cross_entropy_with_logits with pos_weight at z = −20.5, y = 0: loss and δz 0, not 1.25e-9"),
 ]  # fmt: skip

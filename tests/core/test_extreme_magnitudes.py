@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import autograd_nn as ag
+from autograd_nn import functional as F
 
 
 def _grads(fn, *arrays, create_graph=False):
@@ -147,3 +148,22 @@ def test_std_of_a_constant_slice_has_slope_zero(ddof):
     row = x[2]
     sigma = np.sqrt(((row - row.mean()) ** 2).sum() / (3 - ddof))
     np.testing.assert_allclose(g[2], (row - row.mean()) / ((3 - ddof) * sigma), rtol=1e-14)
+
+
+@pytest.mark.parametrize("q", [None, 2.0])
+def test_bce_with_logits_keeps_the_loss_of_a_confident_right_answer(q):
+    # softplus's linear cut-off past z = 20 (F.softplus's default) dropped ln(1 + e⁻ᶻ), the
+    # whole loss of a right answer: loss and δz were 0, not ±1.25e-9 at |z| = 20.5.
+    z = np.array([20.5, 25.0, 30.0, -20.5, -25.0])
+    y = np.array([1.0, 1.0, 1.0, 0.0, 0.0])
+    small = np.exp(-np.abs(z))
+    right = np.log1p(small)  # −ln σ(|z|): the loss where the sign of z is y's
+    weight = 1.0 if q is None else q
+    pos_weight = None if q is None else np.array(q)
+    x = ag.tensor(z, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, y, reduction="none", pos_weight=pos_weight)
+    loss.sum().backward()
+    np.testing.assert_allclose(loss.data, np.where(y == 1, weight, 1.0) * right, rtol=0, atol=4 * np.spacing(30.0))
+    # δz = (1 − y) σ(z) − q y σ(−z), where σ(−|z|) = e^(−|z|) / (1 + e^(−|z|))
+    expected = np.where(y == 1, -weight, 1.0) * small / (1 + small)
+    np.testing.assert_allclose(x.grad.data, expected, rtol=0, atol=1e-15)
