@@ -270,3 +270,15 @@ def test_norm_inputs_are_drawn_distinct_in_absolute_value(data):
     magnitudes = np.sort(np.abs(draw_case(data.draw, NORM).inputs[0]).ravel())
     assert magnitudes[0] >= ats.KINK_MARGIN  # the kink of abs at 0
     assert magnitudes.size < 2 or np.diff(magnitudes).min() >= ats.KINK_MARGIN
+
+
+# ------------------------------------- cumprod: a domain finite differences can check
+CUMPROD = next(s for s in BUILTIN if s.name == "Cumprod")
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_cumprod_at_the_edge_of_its_domain_is_within_reach_of_finite_differences(sign):
+    # The largest input the contract draws, flattened (axis=None), at the domain's bound: with
+    # a bound of 3 its products (3²⁷) made gradgradcheck fail on correct gradients.
+    ((_, high),) = CUMPROD.domain_of(0)
+    check_case(Case(CUMPROD, [np.full((3, 3, 3), sign * high)], {"axis": None}, [True], 1))
