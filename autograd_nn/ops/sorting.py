@@ -12,6 +12,7 @@ import numpy as np
 from .._shapes import normalize_axes
 from ..function import Function
 from ..registry import register_composite, register_op
+from .arithmetic import Where
 
 
 def along(indices: np.ndarray, axis: int) -> tuple[Any, ...]:
@@ -95,13 +96,18 @@ def _median_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
 @register_composite(reference=np.median, shapes=_median_shapes, distinct=True, functions="median", methods="median")
 def median(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The middle value along ``axis`` (all axes for None), numpy's median: for an even
-    count, the mean of the two middle values (PyTorch's is the lower one)."""
+    count, the mean of the two middle values (PyTorch's is the lower one); nan where the
+    values hold a nan."""
     axes = normalize_axes(axis, x.ndim, "median")
     kept = [a for a in range(x.ndim) if a not in axes]
     moved = x.transpose(kept + list(axes))
     rows = moved.reshape(moved.shape[: len(kept)] + (-1,)).sort(axis=-1)
     n = rows.shape[-1]
     middle = rows[..., n // 2] if n % 2 else (rows[..., n // 2 - 1] + rows[..., n // 2]) * 0.5
+    # NOTE: a nan sorts last, so the middle of [1, nan, 2] is 2; numpy's median is nan there.
+    # The last value is that nan, and δ goes to it (as PyTorch's median gives it δ).
+    last = rows[..., n - 1]
+    middle = Where.apply(last, middle, condition=np.isnan(last.data))
     if keepdims:
         middle = middle.reshape(tuple(1 if a in axes else s for a, s in enumerate(x.shape)))
     return middle

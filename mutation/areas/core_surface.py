@@ -17,6 +17,7 @@ LIN = "autograd_nn/ops/linalg.py"
 LOSS = "autograd_nn/ops/loss.py"
 SHAPE = "autograd_nn/ops/shape.py"
 COMP = "autograd_nn/ops/composite.py"
+SORT = "autograd_nn/ops/sorting.py"
 INPL = "autograd_nn/ops/inplace.py"
 TO = "autograd_nn/ops/_to_arguments.py"
 TO_TESTS = ("tests/core/test_tensor_to.py", "tests/nn/test_device.py")
@@ -154,6 +155,9 @@ MUTATIONS = [
     ("core-ops-prod-derivative-inverted", RED,
      "        return z.reshape(ctx.kept_shape) / x", "        return x / z.reshape(ctx.kept_shape)", CORE,
      "prod's derivative is x / ∏ instead of ∏ / x"),
+    ("core-ops-median-skips-nan", SORT,
+     "    middle = Where.apply(last, middle, condition=np.isnan(last.data))", "", ("tests/core/test_ops.py",),
+     "the median of [1, nan, 2] is 2 (a nan sorts last), not numpy's nan"),
     # ------------------------------------------------------------------ linalg
     ("core-ops-matmul-vector-x", LIN,
      "                grad_x = grad_x.reshape(grad_x.shape[:-2] + grad_x.shape[-1:])",

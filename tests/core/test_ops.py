@@ -253,6 +253,20 @@ def test_max_ties_split_the_gradient_evenly():
     np.testing.assert_allclose(b.grad.data, [0.5, 0.0])
 
 
+def test_median_of_values_with_a_nan_is_nan_like_numpy():
+    # A nan sorts last, so the middle of [1, nan, 2] was 2; numpy's median (and PyTorch's)
+    # is nan, and PyTorch gives the nan element δ.
+    x = ag.tensor([[1.0, np.nan, 2.0], [3.0, 0.0, 1.0]], requires_grad=True)
+    median = x.median(axis=1)
+    np.testing.assert_array_equal(median.data, [np.nan, 1.0])
+    median.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    even = ag.tensor([np.nan, 1.0, 2.0, 3.0], requires_grad=True)
+    even.median().backward()
+    assert np.isnan(ag.median(even).item())
+    np.testing.assert_array_equal(even.grad.data, [1.0, 0.0, 0.0, 0.0])
+
+
 def test_reduction_axis_errors():
     x = ag.tensor(np.ones((2, 3)))
     with pytest.raises(ValueError, match="sum: axis 2 is out of bounds for an array of dimension 2"):
