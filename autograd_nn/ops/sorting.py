@@ -23,8 +23,14 @@ def along(indices: np.ndarray, axis: int) -> tuple[Any, ...]:
 
 
 def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
-    # NOTE: sorting −x keeps equal elements in their order (a stable descending sort)
-    return np.argsort(-x if descending else x, axis=axis, kind="stable")
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    # NOTE: a stable descending sort, read off an ascending one of x reversed: equal elements
+    # keep their order and a nan comes first (the largest, as in numpy's ascending order and
+    # PyTorch's descending one). Sorting −x put nan last, and −x is wrong for unsigned and
+    # smallest ints (uint8 [0, 1, 2] gave [0, 2, 1]) and refused for bools.
+    last = x.shape[axis] - 1
+    return last - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
 
 
 @register_op(

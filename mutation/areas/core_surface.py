@@ -158,6 +158,10 @@ MUTATIONS = [
     ("core-ops-median-skips-nan", SORT,
      "    middle = Where.apply(last, middle, condition=np.isnan(last.data))", "", ("tests/core/test_ops.py",),
      "the median of [1, nan, 2] is 2 (a nan sorts last), not numpy's nan"),
+    ("core-ops-descending-sort-negates", SORT,
+     "    last = x.shape[axis] - 1\n    return last - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind=\"stable\"), axis)",
+     "    return np.argsort(-x, axis=axis, kind=\"stable\")", ("tests/core/test_ops.py",),
+     "a descending sort of −x: uint8 [0, 1, 2] gives [0, 2, 1], and a nan comes last, not first (PyTorch's)"),
     # ------------------------------------------------------------------ linalg
     ("core-ops-matmul-vector-x", LIN,
      "                grad_x = grad_x.reshape(grad_x.shape[:-2] + grad_x.shape[-1:])",

@@ -267,6 +267,31 @@ def test_median_of_values_with_a_nan_is_nan_like_numpy():
     np.testing.assert_array_equal(even.grad.data, [1.0, 0.0, 0.0, 0.0])
 
 
+@pytest.mark.parametrize(
+    ("values", "dtype", "expected"),
+    [([0, 1, 2, 3, 1], np.uint8, [3, 2, 1, 1, 0]), ([0, -128, 2, 1], np.int8, [2, 1, 0, -128]),
+     ([True, False, True], np.bool_, [True, True, False])],
+)  # fmt: skip
+def test_a_descending_sort_orders_unsigned_smallest_and_boolean_values(values, dtype, expected):
+    # Sorting −x wraps uint8 0 to 0 and int8 −128 to −128 (uint8 [0, 1, 2] gave [0, 2, 1]).
+    x = ag.tensor(np.array(values, dtype=dtype))
+    np.testing.assert_array_equal(x.sort(descending=True).data, expected)
+    top = x.topk(2)
+    np.testing.assert_array_equal(top.values.data, expected[:2])
+    np.testing.assert_array_equal(x.data[top.indices], expected[:2])
+
+
+def test_a_descending_sort_puts_nan_first_and_keeps_ties_in_order_as_pytorch():
+    # nan is the largest value (numpy's ascending order puts it last); PyTorch's order here
+    # is [1, 4, 2, 0, 6, 3, 5], and its topk(3) gives nan, nan, inf.
+    x = ag.tensor([2.0, np.nan, np.inf, 1.0, np.nan, -np.inf, 2.0], requires_grad=True)
+    values = x.sort(descending=True)
+    np.testing.assert_array_equal(values.data, [np.nan, np.nan, np.inf, 2.0, 2.0, 1.0, -np.inf])
+    values.backward(np.arange(7.0))  # δ of output k goes back to the element it came from
+    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 2.0, 5.0, 1.0, 6.0, 4.0])
+    np.testing.assert_array_equal(x.topk(3).indices, [1, 4, 2])
+
+
 def test_reduction_axis_errors():
     x = ag.tensor(np.ones((2, 3)))
     with pytest.raises(ValueError, match="sum: axis 2 is out of bounds for an array of dimension 2"):
