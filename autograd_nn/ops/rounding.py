@@ -109,8 +109,13 @@ class Fmod(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
-        ctx.quotient = np.trunc(np.true_divide(x, y))
-        return np.fmod(x, y)
+        z = np.fmod(x, y)
+        # NOTE: the quotient fmod used, (x − z) / y (an integer up to rounding), not trunc(x / y):
+        # x / y rounds up to an integer k where fmod's quotient is k − 1 (fmod(1.0, 0.1) is
+        # 0.0999…95, 1.0 − 9 · 0.1, but 1.0 / 0.1 = 10.0, so δy was −10, not −9).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ctx.quotient = np.round((x - z) / y)
+        return z
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:

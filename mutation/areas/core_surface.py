@@ -18,6 +18,7 @@ LOSS = "autograd_nn/ops/loss.py"
 SHAPE = "autograd_nn/ops/shape.py"
 COMP = "autograd_nn/ops/composite.py"
 SORT = "autograd_nn/ops/sorting.py"
+ROUND = "autograd_nn/ops/rounding.py"
 INPL = "autograd_nn/ops/inplace.py"
 TO = "autograd_nn/ops/_to_arguments.py"
 TO_TESTS = ("tests/core/test_tensor_to.py", "tests/nn/test_device.py")
@@ -162,6 +163,9 @@ MUTATIONS = [
      "    last = x.shape[axis] - 1\n    return last - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind=\"stable\"), axis)",
      "    return np.argsort(-x, axis=axis, kind=\"stable\")", ("tests/core/test_ops.py",),
      "a descending sort of −x: uint8 [0, 1, 2] gives [0, 2, 1], and a nan comes last, not first (PyTorch's)"),
+    ("core-ops-fmod-quotient-rounded-divide", ROUND,
+     "            ctx.quotient = np.round((x - z) / y)", "            ctx.quotient = np.trunc(np.true_divide(x, y))",
+     ("tests/core/test_ops.py",), "fmod(1.0, 0.1) = 1.0 − 9 · 0.1 has δy = −10 (1.0 / 0.1 rounds to 10), not −9"),
     # ------------------------------------------------------------------ linalg
     ("core-ops-matmul-vector-x", LIN,
      "                grad_x = grad_x.reshape(grad_x.shape[:-2] + grad_x.shape[-1:])",

@@ -3,6 +3,8 @@ differences (float64) or closed forms, across broadcasting, axes and 0-d/1-d edg
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -290,6 +292,22 @@ def test_a_descending_sort_puts_nan_first_and_keeps_ties_in_order_as_pytorch():
     values.backward(np.arange(7.0))  # δ of output k goes back to the element it came from
     np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 2.0, 5.0, 1.0, 6.0, 4.0])
     np.testing.assert_array_equal(x.topk(3).indices, [1, 4, 2])
+
+
+def test_fmod_and_remainder_slopes_are_the_quotients_their_values_used():
+    # float 0.1 exceeds 1/10, so fmod(1.0, 0.1) = 1.0 − 9 · 0.1 = 0.0999…95, yet 1.0 / 0.1
+    # rounds to 10.0: trunc(x / y) gave fmod δy = −10, the slope of the other side of the
+    # jump, while remainder (the same function for positive operands) gave −9.
+    xs, ys = [0.5, 1.0, 1.7, -1.0, 1.0, 2.9], [0.1, 0.1, 0.1, 0.1, -0.1, 1.02]
+    for op in (ag.fmod, ag.remainder):
+        x, y = ag.tensor(xs, requires_grad=True), ag.tensor(ys, requires_grad=True)
+        z = op(x, y)
+        z.sum().backward()
+        quotients = [(Fraction(a) - Fraction(float(c))) / Fraction(b) for a, b, c in zip(xs, ys, z.data)]
+        assert all(q.denominator == 1 for q in quotients)  # z = x − q · y exactly
+        np.testing.assert_array_equal(y.grad.data, [-float(q) for q in quotients])
+        np.testing.assert_array_equal(x.grad.data, np.ones(6))
+    np.testing.assert_array_equal(ag.fmod(ag.tensor(xs), ag.tensor(ys)).data, np.fmod(xs, ys))
 
 
 def test_reduction_axis_errors():
