@@ -55,7 +55,7 @@ _OUT_OF_REACH = 1 << 30  # an oldest-generation threshold no run reaches
 
 
 class _Pacer:
-    """The callback's state: the probes, and the thresholds it replaced (if it has)."""
+    """The callback's state: the probes, and the oldest threshold it replaced (if it has)."""
 
     def __init__(self) -> None:
         self.forget()
@@ -63,8 +63,7 @@ class _Pacer:
     def forget(self) -> None:
         """Back to the start: no probes, nothing replaced, nothing owed."""
         self.probes: list[tuple[int, Any]] = []  # (the node's seq, a weak reference to it), oldest first
-        self.replaced: tuple[int, int, int] | None = None  # the thresholds before they were raised
-        self.ours: tuple[int, int, int] | None = None  # what they were raised to
+        self.replaced: int | None = None  # the oldest generation's threshold before it was raised
         self.last_clock = -1
         self.idle = 0
         self.owed = False  # a full collection was let through and has not run yet
@@ -117,21 +116,21 @@ class _Pacer:
         return False
 
     def _defer(self) -> None:
-        thresholds = gc.get_threshold()
-        if thresholds[0] == 0 or not gc.isenabled():
+        first, second, oldest = gc.get_threshold()
+        if first == 0 or not gc.isenabled():
             return
-        self.replaced = thresholds
-        self.ours = (thresholds[0], thresholds[1], _OUT_OF_REACH)
-        gc.set_threshold(*self.ours)
+        self.replaced = oldest
+        gc.set_threshold(first, second, _OUT_OF_REACH)
 
     def release(self) -> None:
-        """Give CPython its own schedule back (unless the thresholds were changed meanwhile)."""
-        replaced, ours = self.replaced, self.ours  # read once: disable() may run meanwhile, in another thread
-        self.replaced = self.ours = None
-        if replaced is not None and ours is not None:
+        """Give CPython its own schedule back: the oldest threshold, unless it was changed meanwhile
+        (the young ones stay as they are: ``gc.set_threshold(5000)`` meanwhile is kept)."""
+        replaced = self.replaced  # read once: disable() may run meanwhile, in another thread
+        self.replaced = None
+        if replaced is not None:
             first, second, oldest = gc.get_threshold()
-            if oldest == ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only
-                gc.set_threshold(first, second, replaced[2])
+            if oldest == _OUT_OF_REACH:  # still raised
+                gc.set_threshold(first, second, replaced)
 
     @property
     def deferring(self) -> bool:

@@ -216,13 +216,13 @@ MUTATIONS += [
      "while small graphs are recorded (a training loop after one large graph; a dropped cyclic graph is never "
      "collected)"),
     ("core-collector-release-clobbers", COLL,
-     "            if oldest == ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only",
+     "            if oldest == _OUT_OF_REACH:  # still raised",
      "            if True:", COLL_TESTS,
      "thresholds the user set while the pacing deferred are overwritten"),
-    ("core-collector-release-needs-all-three", COLL,
-     "            if oldest == ours[2]:  # still raised: ``gc.set_threshold(5000)`` changes the first one only",
-     "            if (first, second, oldest) == ours:", COLL_TESTS,
-     "a gc.set_threshold(5000) made while the pacing deferred leaves the oldest threshold out of reach for good"),
+    ("core-collector-release-resets-young-thresholds", COLL,
+     "                gc.set_threshold(first, second, replaced)",
+     "                gc.set_threshold(700, 10, replaced)", COLL_TESTS,
+     "a gc.set_threshold(5000) made while the pacing deferred is undone when CPython's schedule comes back"),
     ("core-collector-no-let-through", COLL,
      "            elif span >= GROWTH * max(self.span_at_full, LARGE):",
      "            elif False:", COLL_TESTS,
@@ -237,17 +237,13 @@ MUTATIONS += [
      "a small graph kept alive plus a training loop's graphs, each dropped before the next, are taken for one "
      "large graph"),
     ("core-collector-release-reads-twice", COLL,
-     "        replaced, ours = self.replaced, self.ours  # read once: disable() may run meanwhile, in another thread\n"
-     "        self.replaced = self.ours = None\n"
-     "        if replaced is not None and ours is not None:\n"
-     "            first, second, oldest = gc.get_threshold()\n"
-     "            if oldest == ours[2]:",
-     "        replaced = self.replaced\n"
+     "        replaced = self.replaced  # read once: disable() may run meanwhile, in another thread\n"
+     "        self.replaced = None\n"
      "        if replaced is not None:\n"
+     "            first, second, oldest = gc.get_threshold()\n",
+     "        if self.replaced is not None:\n"
      "            first, second, oldest = gc.get_threshold()\n"
-     "            ours = self.ours\n"
-     "            self.replaced = self.ours = None\n"
-     "            if oldest == ours[2]:", COLL_TESTS,
+     "            replaced, self.replaced = self.replaced, None\n", COLL_TESTS,
      "a collector.disable() in another thread, run while the callback reads the schedule, makes it raise"),
     ("core-collector-gap-keeps-old-span", COLL,
      "                    self.span_at_full = 0  # and what they spanned at the last full collection is another graph",

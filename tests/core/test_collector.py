@@ -350,9 +350,10 @@ def test_cyclic_graphs_dropped_one_after_another_wait_at_most_for_the_let_throug
     assert not any(alive[:6])  # the first half was freed by full collections let through on the way
 
 
-def test_a_disable_that_runs_while_the_pacing_puts_the_schedule_back_raises_nothing(monkeypatch):
+@pytest.mark.parametrize("disabled", ["before the read", "after the read"])
+def test_a_disable_that_runs_while_the_pacing_puts_the_schedule_back_raises_nothing(monkeypatch, disabled):
     """Another thread's ``collector.disable()`` can run between two steps of the callback (a thread switch
-    at a call): here it runs as the release reads the schedule."""
+    at a call): here it runs as the release reads the schedule, just before or just after."""
     before = gc.get_threshold()
     y = chain(2 * collector.LARGE)
     assert collector.is_deferring()
@@ -360,6 +361,10 @@ def test_a_disable_that_runs_while_the_pacing_puts_the_schedule_back_raises_noth
 
     def read_while_another_thread_disables():
         monkeypatch.setattr(gc, "get_threshold", read)
+        if disabled == "after the read":
+            schedule = read()
+            collector.disable()
+            return schedule
         collector.disable()
         return read()
 
