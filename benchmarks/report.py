@@ -103,9 +103,12 @@ def _print_timed(workload: str, dtype: str, result: dict[str, Any]) -> None:
         print(f"{indent}(torch.compile FAILED for {dtype}, not timed: {tc['why']})")
 
 
+UNPACED = "autograd_nn, gc unpaced"  # the B4 row with autograd_nn.collector off (CPython's own schedule)
+
+
 def _print_b4(dtype: str, result: dict[str, Any]) -> None:
     title = "B4 chain, per op"
-    for impl in ("autograd_nn", "autograd_nn, gc unpaced", "torch"):
+    for impl in ("autograd_nn", UNPACED, "torch"):
         if impl not in result:
             continue
         for n, row in result[impl].items():

@@ -170,6 +170,9 @@ def _timing_row(t: harness.Timing, per: int = 1) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- B4
+UNPACED = report.UNPACED
+
+
 def chain_run(impl: str, dtype: str, n_ops: int, now: Any = time.perf_counter) -> dict[str, float]:
     """Build a chain of ``n_ops`` recorded ops, backpropagate, drop it; seconds for each."""
     x, c, d, seed = specs.chain_arrays(np.dtype(dtype))
@@ -202,8 +205,6 @@ def chain_run(impl: str, dtype: str, n_ops: int, now: Any = time.perf_counter) -
             ag.collector.enable()
     return {"build": built - start, "backward": swept - built, "free": freed - swept}
 
-
-UNPACED = "autograd_nn, gc unpaced"  # B4 with autograd_nn.collector off
 
 
 def run_b4(dtype: str, args: argparse.Namespace, torch_ok: bool) -> dict[str, Any]:
