@@ -1154,9 +1154,9 @@ MUTATIONS: list[Mutation] = [
       "    if is_tensor(weight) and _tracing.recording() is not None:\n        _tracing.adopt((weight,))\n", "",
       SEQUENCE_REPLAY, "max_norm rescales the weight behind the recording: a replay never renormalises"),
     M("layers-replay-cross-entropy-one-hot-written", "autograd_nn/ops/loss_classification.py",
-      "                onehot = (np.expand_dims(labels, axis) == classes_along).astype(input.dtype)\n",
-      "                onehot = np.zeros(input.shape, dtype=input.dtype)\n"
-      "                np.put_along_axis(onehot, np.expand_dims(np.asarray(labels), axis), 1, axis)\n",
+      "            onehot = (np.expand_dims(labels, axis) == classes_along).astype(input.dtype)\n",
+      "            onehot = np.zeros(input.shape, dtype=input.dtype)\n"
+      "            np.put_along_axis(onehot, np.expand_dims(np.asarray(labels), axis), 1, axis)\n",
       SEQUENCE_REPLAY, "cross_entropy's one-hot rows are written behind the recording: a replay keeps the first labels"),
     M("layers-encoder-stack-shares-one-layer", "autograd_nn/nn/transformer.py",
       "ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])",

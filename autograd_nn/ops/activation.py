@@ -121,7 +121,7 @@ class Softplus(Function):
         return grad * ctx.xp.where(ctx.linear, 1, slope)
 
 
-def _shifted(z: np.ndarray, axis: int) -> np.ndarray:
+def shifted_by_max(z: np.ndarray, axis: int) -> np.ndarray:
     # NOTE: subtracting the row max makes every exponent ≤ 0, so e^x cannot overflow
     # and at least one term of the sum is 1 (no log 0) even for logits of ±1000.
     return z - z.max(axis=axis, keepdims=True)
@@ -136,7 +136,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx: Any, z: Any, *, axis: int = -1) -> Any:
-        e = np.exp(_shifted(z, axis))
+        e = np.exp(shifted_by_max(z, axis))
         e /= e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(e)
         ctx.axis = axis
@@ -158,7 +158,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Any, z: Any, *, axis: int = -1) -> Any:
-        shifted = _shifted(z, axis)
+        shifted = shifted_by_max(z, axis)
         y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(y)
         ctx.axis = axis

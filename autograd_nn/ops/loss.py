@@ -59,12 +59,17 @@ def reduce(loss: Any, reduction: str, op_name: str) -> Any:
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op_name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    check_reduction(reduction, op_name)
+    return loss
 
 
-def _mean(values: np.ndarray) -> Any:
+def check_reduction(reduction: str, op_name: str) -> None:
+    """Refuse a ``reduction`` that is not one of PyTorch's three."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op_name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def mean_of_all(values: np.ndarray) -> Any:
     """``values.mean()`` as one reduction and one division, without numpy's Python wrapper
     around them (a few µs of a small training step). Float16 keeps ``mean``: it sums in float32."""
     if values.dtype.itemsize >= 4 and values.dtype.kind == "f":
@@ -117,7 +122,7 @@ class MseLoss(Function):
         np.square(squares, out=squares)  # a fresh buffer of ours: square it in place
         n = squares.size
         ctx.scale = 2.0 / max(n, 1) if reduction == "mean" else 2.0
-        return _mean(squares) if reduction == "mean" else squares.sum()
+        return mean_of_all(squares) if reduction == "mean" else squares.sum()
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:

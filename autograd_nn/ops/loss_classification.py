@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import register_composite
+from .._record import is_tensor
+from ..function import Function
+from ..registry import register_composite, register_op
+from .activation import shifted_by_max
 from .arithmetic import Where
-from .loss import BinaryCrossEntropy, reduce, reduce_reference, same_shape
+from .loss import BinaryCrossEntropy, check_reduction, mean_of_all, reduce, reduce_reference, same_shape
 from .sorting import along
 
 
@@ -118,6 +121,68 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     return _reduce_weighted(losses, per, reduction, "nll_loss")
 
 
+def _softmax_cross_entropy_primitives(z: Any, y: Any, *, axis: int, reduction: str = "mean") -> Any:
+    """What SoftmaxCrossEntropy computes, in primitives: the graph explain_backward reads."""
+    return reduce(-(z.log_softmax(axis=axis) * y).sum(axis=axis), reduction, "cross_entropy")
+
+
+def _softmax_cross_entropy_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    classes = draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(classes,), (draw(st.integers(1, 3)), classes),
+                                  (draw(st.integers(1, 2)), classes, draw(st.integers(1, 2)))]))  # fmt: skip
+    return [shape, shape], {"axis": 0 if len(shape) == 1 else 1, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+@register_op(
+    reference=lambda z, y, axis, reduction: reduce_reference(-(_log_softmax(z, axis) * y).sum(axis), reduction),
+    shapes=_softmax_cross_entropy_shapes, domain=[(-5, 5), (0.0, 1.0)], decomposition=_softmax_cross_entropy_primitives,
+    role="loss",
+)  # fmt: skip
+class SoftmaxCrossEntropy(Function):
+    """ℓ = −Σₖ yₖ ln softmax(z)ₖ per sample, then C = mean ℓ (or Σ, or each);
+    δz = δℓ · (softmax(z) Σₖ yₖ − y)  (= δℓ · (softmax(z) − y) for one-hot y),  δy = −δℓ · ln softmax(z)
+
+    ``cross_entropy``'s one node when no class weights or ignored labels need the general
+    graph (labels become one-hot y, smoothed if asked), instead of five (log_softmax,
+    multiply, sum, negate, mean), with the post's δ^L in one step. The class axis is ``axis``.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, z: Any, y: Any, *, axis: int, reduction: str = "mean") -> Any:
+        check_reduction(reduction, "cross_entropy")
+        log_p = shifted_by_max(z, axis)  # a fresh buffer of ours
+        p = np.exp(log_p)
+        total = p.sum(axis=axis, keepdims=True)
+        log_p -= np.log(total)
+        p /= total
+        losses = -np.multiply(log_p, y).sum(axis=axis)
+        ctx.save_for_backward(z, y)
+        ctx.axis, ctx.reduction, ctx.log_p, ctx.p = axis, reduction, log_p, p
+        if reduction == "none":
+            return losses
+        return mean_of_all(losses) if reduction == "mean" else np.add.reduce(losses, axis=None)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        z, y = ctx.saved_tensors
+        axis = ctx.axis
+        need_z, need_y = ctx.needs_input_grad
+        if is_tensor(z):  # under create_graph: recomputed from the recorded z, so δz is differentiable again
+            log_p = z.log_softmax(axis=axis)
+            p = ctx.xp.exp(log_p)
+        else:
+            log_p, p = ctx.log_p, ctx.p
+        kept = z.shape[:axis] + (1,) + z.shape[axis + 1 :]
+        if ctx.reduction == "mean":
+            grad = grad * (z.shape[axis] / max(z.size, 1))  # 1/n for each of the n = size / classes samples
+        per_sample = grad.reshape(kept) if ctx.reduction == "none" else grad
+        grad_z = per_sample * (p * y.sum(axis=axis, keepdims=True) - y) if need_z else None
+        grad_y = -(per_sample * log_p) if need_y else None
+        return grad_z, grad_y
+
+
 def _cross_entropy_reference(z: np.ndarray, target: np.ndarray, reduction: str, weight: Any = None,
                              label_smoothing: float = 0.0) -> np.ndarray:  # fmt: skip
     axis = 0 if z.ndim == 1 else 1
@@ -152,17 +217,18 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     classes = input.shape[axis]
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    logp = input.log_softmax(axis=axis)
     w = _class_weights(weight, classes, input.dtype, "cross_entropy")
     along_classes = (classes,) + (1,) * (input.ndim - axis - 1)
     target_dtype = _array(target).dtype
     if np.issubdtype(target_dtype, np.integer):
-        if w is None and not label_smoothing:
-            labels, ignored = _labels(logp, target, axis, ignore_index, "cross_entropy")
-            if not ignored.any():  # −Σₖ yₖ ln softmax(z)ₖ with one-hot y: the graph explain_backward reads
-                classes_along = np.arange(classes).reshape(along_classes)
-                onehot = (np.expand_dims(labels, axis) == classes_along).astype(input.dtype)
-                return reduce(-(logp * onehot).sum(axis=axis), reduction, "cross_entropy")
+        labels, ignored = _labels(input, target, axis, ignore_index, "cross_entropy")
+        if w is None and not ignored.any():  # −Σₖ yₖ ln softmax(z)ₖ with one-hot y: one fused node
+            classes_along = np.arange(classes).reshape(along_classes)
+            onehot = (np.expand_dims(labels, axis) == classes_along).astype(input.dtype)
+            if label_smoothing:  # every label counts, none is weighted: the same as smoothed probabilities
+                onehot = onehot * (1 - label_smoothing) + label_smoothing / classes
+            return SoftmaxCrossEntropy.apply(input, onehot, axis=axis, reduction=reduction)
+        logp = input.log_softmax(axis=axis)
         losses, per, counted = nll_parts(logp, target, w, ignore_index, "cross_entropy")
         loss = _reduce_weighted(losses, per, reduction, "cross_entropy")
         if label_smoothing == 0:
@@ -182,7 +248,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         target = _array(target).astype(input.dtype)
     if label_smoothing:
         target = target * (1 - label_smoothing) + label_smoothing / classes
-    weighted = logp * target if w is None else logp * target * w.reshape(along_classes)
+    if w is None:
+        return SoftmaxCrossEntropy.apply(input, target, axis=axis, reduction=reduction)
+    weighted = input.log_softmax(axis=axis) * target * w.reshape(along_classes)
     return reduce(-weighted.sum(axis=axis), reduction, "cross_entropy")
 
 

@@ -53,13 +53,13 @@ def _reduced(top: Node, factor: float) -> tuple[Any, float] | None:
 
 
 def _fused(top: Node, cutter: Cutter, inside: list[Node], factor: float) -> Block | None:
-    """A fused loss (``MseLoss``) read through its declared decomposition."""
+    """A fused loss (``MseLoss``, ``SoftmaxCrossEntropy``) read through its declared decomposition."""
     if role_of(top) != "loss":
         return None
     template = expanded(top)
     if template is None:
         return None
-    found = _squared_error(template, None, [template], factor)
+    found = _squared_error(template, None, [template], factor) or _cross_entropy(template, None, [template], factor)
     if found is None:
         return None
     found.out, found.nodes = inside[0], inside
@@ -157,26 +157,31 @@ def _cost(factor: float, count: int, body: str) -> str:
     return f"Σ {body}" if abs(factor - 1) <= 1e-12 else f"{factor:.4g} · Σ {body}"
 
 
-def _cross_entropy(top: Node, cutter: Cutter, inside: list[Node], factor: float) -> Block | None:
-    """−mean Σₖ yₖ ln softmax(ŷ)ₖ, as ``F.cross_entropy`` records it."""
+def _cross_entropy(top: Node, cutter: Cutter | None, inside: list[Node], factor: float) -> Block | None:
+    """−mean Σₖ yₖ ln softmax(ŷ)ₖ, as its primitives record it (a fused loss's decomposition,
+    with no ``cutter``: nothing else can read its nodes)."""
     reduced = _reduced(top, factor)
     if reduced is None:
         return None
     negated, factor = reduced
-    if not is_op(negated, "negative") or not cutter.private(negated, inside):
+
+    def private(n: Any, nodes: list[Node]) -> bool:
+        return type(n) is Node and (cutter is None or cutter.private(n, nodes))
+
+    if not is_op(negated, "negative") or not private(negated, inside):
         return None
     total = negated.parents[0]
     nodes = inside + [negated]
-    if not is_op(total, "sum") or not cutter.private(total, nodes) or len(total.shape) != 1:
+    if not is_op(total, "sum") or not private(total, nodes) or len(total.shape) != 1:
         return None
     product = total.parents[0]
     nodes.append(total)
     slot = constant_slot(product) if is_op(product, "multiply") else None
-    if slot is None or not cutter.private(product, nodes):
+    if slot is None or not private(product, nodes):
         return None
     log_p, target = product.parents[1 - slot], saved_input(product, slot)
     nodes.append(product)
-    if not is_op(log_p, "log_softmax") or not cutter.private(log_p, nodes) or target is None:
+    if not is_op(log_p, "log_softmax") or not private(log_p, nodes) or target is None:
         return None
     axis = total.params.get("axis")
     if target.shape != log_p.shape or axis not in (1, -1) or log_p.params.get("axis", -1) not in (1, -1):

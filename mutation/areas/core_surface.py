@@ -15,6 +15,7 @@ TRI = "autograd_nn/ops/trigonometric.py"
 RED = "autograd_nn/ops/reduction.py"
 LIN = "autograd_nn/ops/linalg.py"
 LOSS = "autograd_nn/ops/loss.py"
+CLASSIFY = "autograd_nn/ops/loss_classification.py"
 SHAPE = "autograd_nn/ops/shape.py"
 COMP = "autograd_nn/ops/composite.py"
 SORT = "autograd_nn/ops/sorting.py"
@@ -202,6 +203,17 @@ MUTATIONS = [
      "        return (grad_x if need_x else None), (-grad_x if need_y else None)",
      "        return (grad_x if need_x else None), (grad_x if need_y else None)", CORE,
      "∂C/∂y has the sign of ∂C/∂ŷ"),
+    ("core-ops-softmax-ce-assumes-one-hot", CLASSIFY,
+     "        grad_z = per_sample * (p * y.sum(axis=axis, keepdims=True) - y) if need_z else None",
+     "        grad_z = per_sample * (p - y) if need_z else None", CORE,
+     "δz = δℓ · (softmax(z) − y) also for probability targets whose rows do not sum to 1"),
+    ("core-ops-softmax-ce-mean-scale", CLASSIFY,
+     "            grad = grad * (z.shape[axis] / max(z.size, 1))",
+     "            grad = grad / max(z.size, 1)", CORE,
+     "cross_entropy's mean divides δ by the number of logits, not of samples"),
+    ("core-ops-softmax-ce-cached-under-create-graph", CLASSIFY,
+     "        if is_tensor(z):  # under create_graph", "        if False:  # under create_graph", CORE,
+     "under create_graph δz uses the forward's softmax as a constant: the second derivative is 0"),
     # ------------------------------------------------------------------ shape ops
     ("core-ops-transpose-inverse", SHAPE,
      "        ctx.inverse = tuple(np.argsort([a % x.ndim for a in axes]))", "        ctx.inverse = tuple(axes)", CORE,

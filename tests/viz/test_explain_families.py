@@ -353,11 +353,16 @@ def test_a_hand_built_graph_gets_one_declared_line_per_op():
     np.testing.assert_allclose(e.step("∂C/∂a").value, dh * b + np.exp(a) / 3, rtol=1e-12)
 
 
-def test_softmax_cross_entropy_and_logistic_losses_are_recognised():
+@pytest.mark.parametrize("spelling", ["cross_entropy", "primitives"])
+def test_softmax_cross_entropy_and_logistic_losses_are_recognised(spelling):
     loss, made = classifier()
+    if spelling == "primitives":  # the same cost written out: −mean Σₖ yₖ ln softmax(ŷ)ₖ
+        onehot = np.eye(3)[made["labels"]]
+        loss = (-(made["model"](made["x"]).log_softmax(axis=1) * onehot).sum(axis=1)).mean()
     e = viz.explain_backward(loss)
     assert e.forward[-1].formula.startswith("mean(−Σₖ yₖ ln softmax(ŷ)ₖ) = ")
-    assert e.forward[-1].ops == ("LogSoftmax", "Mul", "Sum", "Neg", "Mean")
+    recorded = ("SoftmaxCrossEntropy",) if spelling == "cross_entropy" else ("LogSoftmax", "Mul", "Sum", "Neg", "Mean")
+    assert e.forward[-1].ops == recorded
     assert e.step("δ²").formula == "(softmax(ŷ) − y)/n"
     z = e.step("δ²").edge
     logits = engine_free_logits(made)
