@@ -14,7 +14,7 @@ collections run as usual (they catch the cycles that die young), an explicit
 graph is dropped or recording stops.
 
 How it is told: a ``gc`` callback, run at the start of each collection (every ~700
-allocations; nothing is added to the recorder's path), reads the recorder's clock and
+allocations, ~2000 from CPython 3.13; nothing is added to the recorder's path), reads the recorder's clock and
 keeps weak references to a few *probe* nodes, one every ``STRIDE`` recorded ops. When the
 probes span ``LARGE`` recorded ops and all are alive, a large graph is alive: the oldest
 generation's threshold is raised out of reach. It is put back (unless someone else has

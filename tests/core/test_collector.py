@@ -52,6 +52,12 @@ def young_collections() -> int:
     return gc.get_stats()[0]["collections"]
 
 
+def young_threshold() -> int:
+    """The net container allocations between two young collections: CPython's first threshold, 700 by
+    default up to 3.12 and 2000 from 3.13. Work meant to span so many young collections is sized by it."""
+    return gc.get_threshold()[0]
+
+
 def churn(containers: int = 100_000) -> None:
     """Allocate and drop containers without recording an op: young collections run, the clock stands.
 
@@ -71,7 +77,7 @@ def test_full_collections_wait_while_a_large_graph_grows_and_come_back_when_it_i
     assert full_collections() == full
     assert young_collections() > young + 100  # the young generations are collected as usual
     del y
-    churn(2 * 700)
+    churn(2 * young_threshold())
     assert not collector.is_deferring()  # what is left of the graph, `early`, is not large
     assert gc.get_threshold() == before
     assert early.grad_fn is not None
@@ -94,7 +100,7 @@ def test_recording_that_stops_gives_the_schedule_back_though_the_graph_lives():
     before = gc.get_threshold()
     y = chain(2 * collector.LARGE)
     assert collector.is_deferring()
-    churn(collector.IDLE * 700 * 2)  # allocations, no op recorded: recording has stopped
+    churn(collector.IDLE * young_threshold() * 2)  # allocations, no op recorded: recording has stopped
     assert not collector.is_deferring()
     assert gc.get_threshold() == before
     assert y.grad_fn is not None  # the graph itself is untouched
@@ -144,12 +150,12 @@ def test_cycles_made_while_deferring_are_still_collected():
     young.me = young
     dies_young = weakref.ref(young)
     del young
-    churn(3 * 10 * 700)  # enough allocations for the young generations to be collected
+    churn(3 * 10 * young_threshold())  # enough allocations for the young generations to be collected
     assert dies_young() is None  # a young collection found it
     old = Cyclic()
     old.me = old
     survives_young = weakref.ref(old)
-    churn(3 * 10 * 700)  # it survives into the oldest generation ...
+    churn(3 * 10 * young_threshold())  # it survives into the oldest generation ...
     del old
     y = chain(collector.LARGE, y)
     assert collector.is_deferring() and survives_young() is not None  # ... where it waits
@@ -199,12 +205,15 @@ def test_a_node_still_being_filled_in_is_no_probe():
 
 def small_steps(steps: int) -> None:
     """A training loop: each step records a small graph and drops the last one; a log keeps a few
-    containers per step, so young collections run (while a step's nodes are young) as in a real loop."""
+    containers per step, so young collections run (while a step's nodes are young) as in a real loop.
+
+    The log grows with the first threshold (20 containers a step at 700), so that a step count means
+    the same number of young collections on every CPython, for the same number of recorded ops."""
     log = []
     for _ in range(steps):
         loss = chain(90).sum()
         loss.backward()
-        log.append([[float(loss.data)] for _ in range(20)])
+        log.append([[float(loss.data)] for _ in range(young_threshold() // 35)])
 
 
 def test_a_dropped_graph_gives_the_schedule_back_while_small_graphs_are_recorded():
@@ -246,15 +255,22 @@ def small_heap():
 def test_a_large_graph_dropped_in_a_cycle_is_collected_while_small_graphs_are_recorded(small_heap):
     """Only a full collection frees a cycle that has grown old; the dropped graph's probes stay alive
     (it is not freed) until one runs: the small graphs' probes must still give CPython its schedule back."""
+    before = gc.get_threshold()
     box = []
     y = KeepsItsOutput.apply(chain(2 * collector.LARGE), box=box)
     box.append(y)  # y → its node → ctx → box → y
     del box
-    churn(30 * 700)  # it lives through young collections, into the oldest generation
+    churn(30 * young_threshold())  # it lives through young collections, into the oldest generation
     assert collector.is_deferring()
     dropped = weakref.ref(y)
+    full = full_collections()
     del y
-    small_steps(1500)
+    small_steps(1500)  # ~136,000 ops: fewer than the let-through (GROWTH × LARGE) would wait for
+    assert not collector.is_deferring() and gc.get_threshold() == before  # CPython's schedule is back ...
+    for _ in range(30):  # ... and its next full collection frees the cycle (at 2000, CPython 3.13's first
+        if full_collections() > full:  # threshold, it comes later than at 700)
+            break
+        small_steps(100)
     assert dropped() is None
 
 
