@@ -309,8 +309,8 @@ def test_synthetic_schema(synthetic, synthetic_raw):
     dates = r["dteday"].astype("datetime64[D]")
     assert len(np.unique(dates)) == 731
     assert (len(synthetic.test), len(synthetic.val)) == (
-        np.sum(dates >= dates[-1] - 20),
-        np.sum((dates >= dates[-1] - 80) & (dates < dates[-1] - 20)),
+        np.sum(dates >= dates[-1] - np.timedelta64(20, "D")),
+        np.sum((dates >= dates[-1] - np.timedelta64(80, "D")) & (dates < dates[-1] - np.timedelta64(20, "D"))),
     )
 
 
