@@ -15,11 +15,17 @@ differences are the parts of an op's cost:
 
 Medians of interleaved rounds of process CPU time. ``--baseline DIR`` also profiles the
 autograd_nn of another checkout, for a before/after table.
+
+``--bare`` also times the least an op of this design can cost in CPython (``bare_passes``):
+the three objects the recorder makes per op (its Context, Node and output Tensor, with
+their fields), the ops' own forward and backward, and a sweep that only calls them: no
+grad mode, no checks, no ordering, nothing else. With and without the cyclic collector.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -83,19 +89,60 @@ def passes(ag: ModuleType, dtype: np.dtype) -> dict[str, Any]:
     }
 
 
-def profile(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float) -> dict[str, float]:
-    steps = passes(ag, dtype)
+def bare_passes(ag: ModuleType, dtype: np.dtype) -> dict[str, Any]:
+    """B1 on the library's own objects and derivatives, recorded and swept with nothing else."""
+    from autograd_nn.graph import Context, Node
+
+    x, c, d, seed = specs.chain_arrays(dtype)
+    Mul, Add, Tanh, Tensor, new = ag.ops.Mul, ag.ops.Add, ag.ops.Tanh, ag.Tensor, object.__new__
+    leaf = ag.tensor(x, requires_grad=True)
+    needs, no_params = (True, False), {}
+
+    def record(fn: Any, y: Any, *constant: Any) -> Any:
+        ctx = new(Context)
+        ctx.needs_input_grad, ctx.saved_tensors = needs, ()
+        data = fn.forward(ctx, y.data, *constant)
+        node = new(Node)
+        node.fn, node.ctx, node.parents, node.params = fn, ctx, (y.grad_fn or y, None)[: 1 + len(constant)], no_params
+        node.seq, node.shape, node.dtype, node.ids = 0, data.shape, data.dtype, ()
+        out = new(Tensor)
+        out.data, out.grad, out.requires_grad, out.grad_fn = data, None, True, node
+        return out
+
+    def forward() -> Any:
+        y = leaf
+        for _ in range(CYCLES):
+            y = record(Tanh, record(Add, record(Mul, y, c), d))
+        return y
+
+    def both() -> Any:
+        node, grad = forward().grad_fn, seed
+        while type(node) is Node:  # a chain: each node's first input is the one that needs δ
+            grads = node.fn.backward(node.ctx, grad)
+            node.ctx = None
+            node, grad = node.parents[0], grads[0] if type(grads) is tuple else grads
+        return grad
+
+    return {"bare forward": forward, "bare forward + backward": both}
+
+
+def timed(steps: dict[str, Any], rounds: int, sample: float) -> dict[str, float]:
+    """µs per op of each pass: medians of ``rounds`` interleaved rounds (the order rotates)."""
     counts = {name: harness.calibrate(step, sample) for name, step in steps.items()}
     seconds: dict[str, list[float]] = {name: [] for name in steps}
     for r in range(rounds):
         names = list(steps)
-        names = names[r % len(names) :] + names[: r % len(names)]  # rotate the order
+        names = names[r % len(names) :] + names[: r % len(names)]
         for name in names:
             start = time.process_time()
             for _ in range(counts[name]):
                 steps[name]()
             seconds[name].append((time.process_time() - start) / counts[name])
-    us = {name: statistics.median(v) / (3 * CYCLES) * 1e6 for name, v in seconds.items()}
+    return {name: statistics.median(v) / (3 * CYCLES) * 1e6 for name, v in seconds.items()}
+
+
+def profile(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float) -> dict[str, float]:
+    us = timed(passes(ag, dtype), rounds, sample)
     return {
         "numpy forward": us["numpy forward"],
         "dispatch": us["no_grad forward"] - us["numpy forward"],
@@ -108,12 +155,32 @@ def profile(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float) -> dict
     }
 
 
+def bare_rows(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float) -> list[str]:
+    """The bare design beside numpy, with the cyclic collector on (as always) and off."""
+    steps = {"numpy": passes(ag, dtype)["numpy forward + backward"], **bare_passes(ag, dtype)}
+    rows = []
+    for collector in ("on", "off"):
+        if collector == "off":
+            gc.disable()
+        try:
+            us = timed(steps, rounds, sample)
+        finally:
+            gc.enable()
+        total = us["bare forward + backward"]
+        rows.append(
+            f"bare design {dtype}, cyclic GC {collector} | forward {us['bare forward']:.2f} | "
+            f"total {total:.2f} | numpy total {us['numpy']:.2f} | {total / us['numpy']:.2f}"
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", type=Path, help="another checkout to profile beside this one")
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--sample-seconds", type=float, default=0.2)
+    parser.add_argument("--bare", action="store_true", help="also time the bare design (bare_passes)")
     args = parser.parse_args(argv)
     limiter, info = harness.blas_report(1)  # keep the limiter alive
     kernels = ", ".join(f"{p.get('internal_api')} {p.get('version')} {p.get('architecture')}" for p in info)
@@ -130,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             row = profile(ag, np.dtype(dtype), args.rounds, args.sample_seconds)
             cells = " | ".join(f"{row[p]:.2f}" for p in parts)
             print(f"{name} {dtype} | {cells} | {row['total'] / row['numpy total']:.2f}")
+        if args.bare:
+            print("\n".join(bare_rows(autograd_nn, np.dtype(dtype), args.rounds, args.sample_seconds)))
     return 0
 
 
