@@ -174,7 +174,7 @@ class SoftmaxCrossEntropy(Function):
             p = ctx.xp.exp(log_p)
         else:
             log_p, p = ctx.log_p, ctx.p
-        kept = z.shape[:axis] + (1,) + z.shape[axis + 1 :]
+        kept = tuple(1 if i == axis % z.ndim else n for i, n in enumerate(z.shape))  # the class axis kept, as 1
         if ctx.reduction == "mean":
             grad = grad * (z.shape[axis] / max(z.size, 1))  # 1/n for each of the n = size / classes samples
         per_sample = grad.reshape(kept) if ctx.reduction == "none" else grad

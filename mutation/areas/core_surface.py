@@ -214,6 +214,10 @@ MUTATIONS = [
     ("core-ops-softmax-ce-cached-under-create-graph", CLASSIFY,
      "        if is_tensor(z):  # under create_graph", "        if False:  # under create_graph", CORE,
      "under create_graph δz uses the forward's softmax as a constant: the second derivative is 0"),
+    ("core-ops-softmax-ce-negative-axis-kept-shape", CLASSIFY,
+     "        kept = tuple(1 if i == axis % z.ndim else n for i, n in enumerate(z.shape))",
+     "        kept = tuple(z.shape[:axis] + (1,) + z.shape[axis + 1 :])", ("tests/core/test_fast_paths.py",),
+     "reduction='none' puts δℓ back on the class axis only when that axis is counted from the front"),
     # ------------------------------------------------------------------ shape ops
     ("core-ops-transpose-inverse", SHAPE,
      "        ctx.inverse = tuple(np.argsort([a % x.ndim for a in axes]))", "        ctx.inverse = tuple(axes)", CORE,

@@ -9,7 +9,7 @@ import pytest
 
 import autograd_nn as ag
 from autograd_nn import functional as F
-from autograd_nn.ops import Add, Matmul, MseLoss, Transpose
+from autograd_nn.ops import Add, Matmul, MseLoss, SoftmaxCrossEntropy, Transpose
 from autograd_nn.testing import gradcheck, gradgradcheck
 
 
@@ -133,6 +133,20 @@ def test_mse_loss_is_one_node_with_the_hand_derived_delta(rng):
     np.testing.assert_allclose(loss.item(), np.mean((y_hat.data - y) ** 2), rtol=1e-6)
     loss.backward()
     np.testing.assert_allclose(y_hat.grad.data, 2 * (y_hat.data - y) / 8, rtol=1e-6)
+
+
+# ------------------------------------------------------------- SoftmaxCrossEntropy
+@pytest.mark.parametrize("axis", [1, -1, -2])
+def test_softmax_cross_entropy_per_sample_backpropagates_along_a_negative_class_axis(axis, rng):
+    """The forward accepts any class axis, as a reduction does; with reduction='none' the
+    backward must put δℓ back on the same axis (it reshaped to a wrong shape for axis < 0)."""
+    z = ag.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    y = ag.tensor(rng.uniform(0.1, 1.0, (2, 3, 4)), requires_grad=True)
+    per_sample = lambda a, b: SoftmaxCrossEntropy.apply(a, b, axis=axis, reduction="none")  # noqa: E731
+    shifted = z.data - z.data.max(axis=axis, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    np.testing.assert_allclose(per_sample(z, y).data, -(log_p * y.data).sum(axis=axis), rtol=1e-12)
+    gradcheck(per_sample, [z, y])  # float64 finite differences against the declared δ
 
 
 def test_mse_loss_does_not_modify_its_inputs(rng):
