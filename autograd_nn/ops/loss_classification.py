@@ -25,6 +25,15 @@ def _array(value: Any) -> np.ndarray:
     return np.asanyarray(getattr(value, "data", value))
 
 
+def _in_dtype(target: Any, dtype: np.dtype) -> Any:
+    """The target in the input's dtype. A tensor target is cast by a recorded op, so that it
+    keeps its δ (casting its array would cut it from the graph, silently)."""
+    if is_tensor(target):
+        return target if target.dtype == dtype else target.astype(dtype)
+    array = np.asanyarray(target)
+    return array if array.dtype == dtype else array.astype(dtype)
+
+
 def _class_axis(input: Any, op_name: str) -> int:  # noqa: A002
     if input.ndim == 0:
         raise ValueError(f"{op_name}: input must have a class axis: shape (C,), (N, C) or (N, C, d1, ...), got ()")
@@ -244,8 +253,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
                 f"{np.shape(target)} (class probabilities must have the input's shape {input.shape})"
             )
         same_shape(input, target, "cross_entropy")
-    if not hasattr(target, "shape") or _array(target).dtype != input.dtype:
-        target = _array(target).astype(input.dtype)
+    target = _in_dtype(target, input.dtype)
     if label_smoothing:
         target = target * (1 - label_smoothing) + label_smoothing / classes
     if w is None:
@@ -269,8 +277,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
     """ℓ = −w [y ln p + (1 − y) ln(1 − p)] for probabilities p ∈ [0, 1] (logs clamped at −100,
     as PyTorch; nan or p outside [0, 1] is refused). A tensor target receives its δ."""
     same_shape(input, target, "binary_cross_entropy")
-    if not hasattr(target, "shape") or _array(target).dtype != input.dtype:
-        target = _array(target).astype(input.dtype)
+    target = _in_dtype(target, input.dtype)
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * _array(weight).astype(input.dtype, copy=False)
@@ -292,8 +299,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     on logits z, stable for any z; ``pos_weight`` q weighs the positives (broadcast along
     the last axis, one per class). A tensor target receives its δ."""
     same_shape(input, target, "binary_cross_entropy_with_logits")
-    if not hasattr(target, "shape") or _array(target).dtype != input.dtype:
-        target = _array(target).astype(input.dtype)
+    target = _in_dtype(target, input.dtype)
     # NOTE: softplus without its linear cut-off (PyTorch's F.softplus default, z past 20 taken as
     # z): there, softplus(z) − z·y dropped ln(1 + e⁻ᶻ), the whole loss of a confident right
     # answer (z = 20.5, y = 1: loss and δz 0, not 1.25e-9 and −1.25e-9).

@@ -524,3 +524,21 @@ def test_cross_entropy_target_errors_and_soft_label_gradients(rng):
     z = logits.data
     log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     np.testing.assert_allclose(probs.grad.data, -log_p / 4)  # ∂/∂t of −mean Σ t log p
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_a_target_of_another_dtype_keeps_its_gradient(loss):
+    """A float64 target tensor beside float32 predictions is cast in the graph: its δ arrives
+    (in float64), equal to the closed form, instead of being cut off by a cast of its array."""
+    rng = np.random.default_rng(0)
+    z = rng.uniform(-2, 2, (4, 3))
+    y = rng.uniform(0.1, 0.9, (4, 3))
+    prediction = 1 / (1 + np.exp(-z)) if loss == "binary_cross_entropy" else z
+    target = ag.tensor(y, requires_grad=True)
+    getattr(ag.functional, loss)(ag.tensor(prediction.astype(np.float32)), target).backward()
+    if loss == "cross_entropy":  # C = mean over rows of −Σₖ yₖ ln softmax(z)ₖ: δy = −ln softmax(z) / rows
+        expected = -(z - np.log(np.exp(z).sum(axis=1, keepdims=True))) / 4
+    else:  # C = mean of −[y ln σ + (1 − y) ln(1 − σ)]: δy = (ln(1 − σ) − ln σ) / n = −z / n
+        expected = -z / 12
+    assert target.grad is not None and target.grad.dtype == np.float64
+    np.testing.assert_allclose(target.grad.data, expected, rtol=1e-5, atol=1e-6)
