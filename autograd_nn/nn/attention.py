@@ -137,7 +137,7 @@ class MultiheadAttention(Module):
         if not batched:
             query, key, value = (t.reshape((t.shape[0], 1, t.shape[1])) for t in (query, key, value))
             if key_padding_mask is not None:
-                key_padding_mask = np.asanyarray(getattr(key_padding_mask, "data", key_padding_mask))[None]
+                key_padding_mask = np.asanyarray(key_padding_mask.data if isinstance(key_padding_mask, Tensor) else key_padding_mask)[None]
         elif self.batch_first:
             query, key, value = (t.swapaxes(0, 1) for t in (query, key, value))
         if same:

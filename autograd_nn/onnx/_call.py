@@ -172,8 +172,8 @@ class Session:
                 return self.values[id(value.grad_fn)]
             if id(value) in self.values or value.requires_grad:
                 return self.edge_value(value)
-            value, other = value.data, getattr(other, "data", other)
-            probed = [getattr(p, "data", p) for p in probed]
+            value, other = value.data, (other.data if isinstance(other, Tensor) else other)
+            probed = [p.data if isinstance(p, Tensor) else p for p in probed]
         return self.constant(value, other, "an output", probed=probed)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._record import array_of
 from ..registry import register_composite
 
 
@@ -112,4 +113,4 @@ def new_full(x: Any, size: tuple[int, ...], fill_value: Any, dtype: Any = None, 
 )  # fmt: skip
 def new_tensor(x: Any, data: Any, dtype: Any = None, requires_grad: bool = False) -> Any:
     """z = a copy of ``data``, in x's dtype (PyTorch's ``x.new_tensor(data)``)"""
-    return _leaf(x, np.array(getattr(data, "data", data), _dtype(x, dtype)), requires_grad)
+    return _leaf(x, np.array(array_of(data), _dtype(x, dtype)), requires_grad)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._record import array_of
 from .._shapes import normalize_axes
 from ..registry import register_composite
 from .arithmetic import Where
@@ -20,7 +21,7 @@ from .sorting import along
 
 
 def _indices(name: str, indices: Any, x: Any) -> np.ndarray:
-    array = np.asanyarray(getattr(indices, "data", indices))
+    array = np.asanyarray(array_of(indices))
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name}: indices must be integers, got dtype {array.dtype}")
     if array.ndim != x.ndim:
@@ -96,7 +97,7 @@ def _select_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
 )  # fmt: skip
 def index_select(x: Any, axis: int, index: Any) -> Any:
     """PyTorch's ``index_select(input, dim, index)``: the slices at a 1-D ``index`` along ``axis``."""
-    index = np.asanyarray(getattr(index, "data", index))
+    index = np.asanyarray(array_of(index))
     if index.ndim != 1 or index.dtype.kind not in "iu":
         raise ValueError(f"index_select: index must be a 1-D array of integers, got shape {index.shape} {index.dtype}")
     axis = normalize_axes(axis, x.ndim, "index_select")[0]
@@ -117,7 +118,7 @@ def _take_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
 @register_composite(reference=np.take, shapes=_take_shapes, arity=1, functions="take", methods="take")
 def take(x: Any, indices: Any, axis: Any = None) -> Any:
     """The elements (``axis=None``: of the flattened x) or slices along ``axis`` at ``indices``, as ``np.take``."""
-    indices = np.asanyarray(getattr(indices, "data", indices))
+    indices = np.asanyarray(array_of(indices))
     if axis is None:
         return x.reshape(-1)[indices]
     axis = normalize_axes(axis, x.ndim, "take")[0]
@@ -139,7 +140,7 @@ def _scatter_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
 
 
 def _leading(src: Any, shape: tuple[int, ...]) -> Any:
-    return src[tuple(slice(0, n) for n in shape)] if np.ndim(getattr(src, "data", src)) else src
+    return src[tuple(slice(0, n) for n in shape)] if np.ndim(array_of(src)) else src
 
 
 def _scatter_reference(x: np.ndarray, src: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
@@ -188,7 +189,7 @@ def _add_at(shape: tuple[int, ...], src: np.ndarray, axis: int, index: np.ndarra
 
 
 def _masked_fill_args(x: Any, mask: Any, value: Any) -> tuple[tuple[Any, Any], dict[str, Any]]:
-    return (x, value), {"mask": np.asanyarray(getattr(mask, "data", mask), dtype=bool)}
+    return (x, value), {"mask": np.asanyarray(array_of(mask), dtype=bool)}
 
 
 @register_composite(
@@ -208,7 +209,7 @@ def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None) -> Non
     gradient needs it; ``scatter`` is the out-of-place form (PyTorch's argument order)."""
     if not hasattr(arr, "__autograd_tensor__"):
         raise TypeError(f"put_along_axis: writes into a Tensor in place, got a {type(arr).__name__}")
-    index = np.asanyarray(getattr(indices, "data", indices))
+    index = np.asanyarray(array_of(indices))
     if axis is None:
         if arr.ndim != 1:
             raise ValueError(f"put_along_axis: axis=None needs a 1-D tensor (numpy's rule), got shape {arr.shape}")

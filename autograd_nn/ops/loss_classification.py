@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._record import is_tensor
+from .._record import array_of, is_tensor
 from ..function import Function
 from ..registry import register_composite, register_op
 from .activation import shifted_by_max
@@ -22,7 +22,7 @@ from .sorting import along
 
 
 def _array(value: Any) -> np.ndarray:
-    return np.asanyarray(getattr(value, "data", value))
+    return np.asanyarray(array_of(value))
 
 
 def _in_dtype(target: Any, dtype: np.dtype) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._record import array_of
 from ..registry import register_composite
 from .arithmetic import Maximum, Minimum, Where
 from .loss import REDUCTIONS, reduce, reduce_reference
@@ -78,7 +79,7 @@ def _cosine_embedding_reference(x1: np.ndarray, x2: np.ndarray, target: Any, mar
 def cosine_embedding_loss(x1: Any, x2: Any, target: Any, margin: float = 0.0, reduction: str = "mean") -> Any:
     """ℓ = 1 − cos(x₁, x₂) where y = 1, max(0, cos − margin) where y = −1, with PyTorch's
     cos = x₁·x₂ / √((‖x₁‖² + 10⁻¹²)(‖x₂‖² + 10⁻¹²)) along the last axis of (N, D) or (D,) inputs"""
-    labels = np.asanyarray(getattr(target, "data", target))
+    labels = np.asanyarray(array_of(target))
     if not np.all(np.isin(labels, (-1, 1))):
         raise ValueError(f"cosine_embedding_loss: target must hold 1 or -1, got {np.unique(labels)}")
     squares1, squares2 = (x1 * x1).sum(axis=-1) + 1e-12, (x2 * x2).sum(axis=-1) + 1e-12

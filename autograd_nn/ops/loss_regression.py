@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._record import array_of
 from ..registry import register_composite
 from .arithmetic import Where
 from .loss import REDUCTIONS, MseLoss, reduce, reduce_reference, same_shape
@@ -47,7 +48,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A
 def _huber(d: Any, width: float, scale: float) -> Any:
     """½d²/scale inside abs(d) < width, else width/scale · (abs(d) − ½width): quadratic, then linear."""
     size = d.abs()
-    inside = np.asanyarray(np.abs(getattr(d, "data", d)) < width)
+    inside = np.asanyarray(np.abs(array_of(d)) < width)
     return Where.apply(d * d * (0.5 / scale), (size - 0.5 * width) * (width / scale), condition=inside)
 
 

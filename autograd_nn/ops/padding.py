@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._record import array_of
 from ..registry import register_composite
 from .shape import GetItem, IndexAdd
 
@@ -22,7 +23,7 @@ _MODES = {"constant": "constant", "edge": "edge", "replicate": "edge", "reflect"
 
 
 def _widths(pad_width: Any, ndim: int) -> np.ndarray:
-    widths = np.asanyarray(getattr(pad_width, "data", pad_width))
+    widths = np.asanyarray(array_of(pad_width))
     if widths.dtype.kind not in "iu" or (widths.size and widths.min() < 0):
         raise ValueError(f"pad: pad_width must be non-negative ints, got {pad_width!r}")
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._record import array_of
 from .._shapes import normalize_axes
 from ..registry import register_composite
 from .shape import Concatenate
@@ -124,7 +125,7 @@ def repeat(x: Any, repeats: Any, axis: Any = None) -> Any:
         spread = x.reshape(x.shape[: axis + 1] + (1,) + x.shape[axis + 1 :])
         tiled = spread.broadcast_to(x.shape[: axis + 1] + (int(repeats),) + x.shape[axis + 1 :])
         return tiled.reshape(x.shape[:axis] + (n * int(repeats),) + x.shape[axis + 1 :])
-    counts = np.asanyarray(getattr(repeats, "data", repeats))
+    counts = np.asanyarray(array_of(repeats))
     if counts.shape != (n,):
         raise ValueError(f"repeat: {counts.size} repeats for axis {axis} of length {n} (shape {x.shape})")
     return x[(slice(None),) * axis + (np.repeat(np.arange(n), counts),)]

@@ -153,7 +153,7 @@ def outputs_of(out: Any) -> list[Any]:
 
 def output_arrays(out: Any) -> list[np.ndarray]:
     """The arrays of an op's outputs (Tensors' data; anything else as an array)."""
-    return [np.asarray(getattr(o, "data", o)) for o in outputs_of(out)]
+    return [np.asarray(o.data if isinstance(o, Tensor) else o) for o in outputs_of(out)]
 
 
 def _compare_outputs(actual: Any, expected: Any) -> None:

@@ -211,7 +211,7 @@ def _requires_grad(out: Any) -> bool:
 
 def _dense(g: Any, other: Any) -> np.ndarray:
     if g is None:
-        return np.zeros(np.shape(getattr(other, "data", 0.0)))
+        return np.zeros(np.shape(other.data) if isinstance(other, Tensor) else ())
     return np.asarray(g.data)
 
 

@@ -12,7 +12,17 @@ PLAN = "autograd_nn/replay/_plan.py"
 CODEGEN = "autograd_nn/replay/_codegen.py"
 RECORDING = "autograd_nn/replay/_recording.py"
 
+ARGUMENTS = ("tests/replay/test_replay_array_arguments.py",)
+
 MUTATIONS = [
+    # ------------------------------------------- array arguments read by ops (labels, indices)
+    ("replay-labels-read-through-buffer", "autograd_nn/ops/loss_classification.py",
+     "    return np.asanyarray(array_of(value))", '    return np.asanyarray(getattr(value, "data", value))', ARGUMENTS,
+     "labels given as an ndarray are read through its raw buffer: a replay keeps the first labels' loss"),
+    ("replay-indices-read-through-buffer", "autograd_nn/ops/indexing.py",
+     "    index = np.asanyarray(array_of(index))\n    if index.ndim != 1",
+     '    index = np.asanyarray(getattr(index, "data", index))\n    if index.ndim != 1', ARGUMENTS,
+     "index_select's ndarray index is read through its raw buffer: a replay keeps the first index"),
     # ------------------------------------------------------ program vs eager, bit for bit
     ("replay-check-skipped", PROGRAM,
      "        if not _same_array(got, want):", "        if False:", REPLAY,

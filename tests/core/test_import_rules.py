@@ -175,3 +175,22 @@ def test_no_function_calls_itself():
                         if name == node.name:
                             offenders.append(f"{path.relative_to(PACKAGE)}:{node.name}")
     assert not offenders, offenders
+
+
+def _reads_data_by_getattr(source: str) -> list[int]:
+    """Lines that read ``getattr(x, "data", ...)``: for an ndarray that is its raw buffer, not
+    the array, and a replay's watched array loses its watch through it."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr"):
+            if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "data":
+                lines.append(node.lineno)
+    return lines
+
+
+def test_no_module_takes_an_array_through_getattr_data():
+    """A tensor's array is ``array_of(x)`` (or an isinstance check): ``getattr(labels, "data", labels)``
+    gave an ndarray's buffer, and a compiled step replayed its first labels for later ones."""
+    offenders = {str(p.relative_to(PACKAGE)): lines for p in MODULES if (lines := _reads_data_by_getattr(p.read_text()))}
+    assert not offenders, offenders
+    assert _reads_data_by_getattr('y = np.asanyarray(getattr(labels, "data", labels))\n') == [1]

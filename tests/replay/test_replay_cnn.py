@@ -58,8 +58,8 @@ def _training(kind: str, dtype: type):
 
 def _batches(n: int, sample: tuple[int, ...], dtype: type, batch: int = 5, seed: int = 1):
     rng = np.random.default_rng(seed)
-    # class probabilities (one-hot rows) as targets: cross_entropy's integer-label path builds
-    # its one-hot matrix with a plain np.zeros and a write a recording refuses (outside conv)
+    # class probabilities (one-hot rows) as targets (integer labels replay too:
+    # tests/replay/test_replay_array_arguments.py)
     return [
         (
             ag.tensor(rng.standard_normal((batch, *sample)).astype(dtype)),
