@@ -43,7 +43,7 @@ import gc
 import weakref
 from typing import Any
 
-from . import versions
+from . import _interrupts, versions
 from .graph import Node
 
 LARGE = 1 << 12  # recorded ops a live graph spans before full collections wait
@@ -142,6 +142,7 @@ _PACER = _Pacer()
 
 def enable() -> None:
     """Let full collections wait while a large graph is alive and growing (the default)."""
+    _interrupts.install()  # a Ctrl-C that lands in the callback is not lost (see _interrupts)
     if _PACER not in gc.callbacks:
         gc.callbacks.append(_PACER)
 

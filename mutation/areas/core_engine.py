@@ -193,6 +193,12 @@ MUTATIONS = [
 COLL = "autograd_nn/collector.py"
 COLL_TESTS = ("tests/core/test_collector.py",)
 MUTATIONS += [
+    ("core-interrupt-dropped-in-the-pacing", "autograd_nn/_interrupts.py",
+     "        again.start()\n", "        pass\n", COLL_TESTS,
+     "a Ctrl-C whose handler runs inside the gc callback is printed and dropped: training goes on"),
+    ("core-interrupt-hook-not-installed", COLL,
+     "    _interrupts.install()", "    pass", COLL_TESTS,
+     "the give-back hook is never put in place (a dropped Ctrl-C stays dropped)"),
     ("core-collector-never-defers", COLL,
      "        if self.replaced is None and not self.owed and span >= LARGE and self.idle == 0:",
      "        if False:", COLL_TESTS,

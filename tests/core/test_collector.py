@@ -9,13 +9,18 @@ a cycle was collected.
 from __future__ import annotations
 
 import gc
+import signal
+import subprocess
+import sys
+import time
+import types
 import weakref
 
 import numpy as np
 import pytest
 
 import autograd_nn as ag
-from autograd_nn import collector, versions
+from autograd_nn import _interrupts, collector, versions
 
 C = np.full(4, 0.5)
 D = np.full(4, 0.1)
@@ -423,3 +428,69 @@ def test_a_training_step_through_the_library_leaves_no_cycles():
         assert gc.collect() == 0  # nothing was left for the cyclic collector to find
     finally:
         gc.enable()
+
+
+def test_a_ctrl_c_that_lands_in_the_pacing_reaches_the_program(monkeypatch):
+    """CPython prints and drops what a gc callback raises, so a Ctrl-C whose handler runs inside the
+    pacing (at its first bytecode, during a collection) was lost; it is given back as SIGINT."""
+    real_now = versions.now
+    raised = []
+
+    def interrupted_now():  # the pacing's first call, raising as the default SIGINT handler would there
+        if not raised:
+            raised.append(True)
+            raise KeyboardInterrupt
+        return real_now()
+
+    monkeypatch.setattr(collector.versions, "now", interrupted_now)
+    monkeypatch.setattr(sys, "unraisablehook", _interrupts.give_back_interrupts)  # pytest holds the hook in a test
+    delivered = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: delivered.append(signum))
+    try:
+        gc.collect(0)  # a young collection: the pacing runs, and raises
+        waited = 0
+        while not delivered and waited < 2000:  # the handler runs in this frame once SIGINT is back
+            time.sleep(0.001)
+            waited += 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert raised and delivered == [signal.SIGINT]
+
+
+def test_an_interrupt_dropped_in_someone_elses_callback_is_left_to_the_hook_before(monkeypatch):
+    seen = []
+    monkeypatch.setattr(_interrupts, "_previous", seen.append)
+
+    def users_callback(phase, info):
+        pass
+
+    unraisable = types.SimpleNamespace(exc_value=KeyboardInterrupt(), object=users_callback)
+    _interrupts.give_back_interrupts(unraisable)
+    assert seen == [unraisable]
+
+
+CTRL_C_DURING_THE_PACING = """
+import os, signal, sys, threading, time
+import autograd_nn.collector as collector
+pace = collector._Pacer.__call__
+def slow(self, phase, info):  # most of the time goes here, so Ctrl-C's handler runs inside the callback
+    for _ in range(3000):
+        pass
+    return pace(self, phase, info)
+collector._Pacer.__call__ = slow
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+start = time.monotonic()
+try:
+    while time.monotonic() - start < 5:
+        junk = [[i] for i in range(1000)]  # containers: young collections run the pacing all the time
+    print("not interrupted")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_ctrl_c_reaches_a_program_that_spends_its_time_in_the_pacing():
+    """A real SIGINT, in a fresh process: without the give-back it was dropped nearly every time."""
+    run = subprocess.run([sys.executable, "-c", CTRL_C_DURING_THE_PACING], capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "interrupted", run.stderr
+    assert "Exception ignored" not in run.stderr

@@ -26,7 +26,8 @@ ALLOWED: dict[str, set[str]] = {
     "graph": {"_xp"},
     "engine": {"_shapes", "grad_mode", "graph", "versions"},
     "anomaly": {"engine", "graph"},
-    "collector": {"graph", "versions"},  # reads the clock and probes nodes; never touches a graph
+    "_interrupts": set(),  # gives back a Ctrl-C CPython drops in the library's callbacks
+    "collector": {"_interrupts", "graph", "versions"},  # reads the clock and probes nodes; never touches a graph
     "_tracing": {"grad_mode"},
     "_record": {"_tracing", "anomaly", "grad_mode", "graph", "versions"},
     "function": {"_record"},
