@@ -491,6 +491,9 @@ except KeyboardInterrupt:
 
 def test_ctrl_c_reaches_a_program_that_spends_its_time_in_the_pacing():
     """A real SIGINT, in a fresh process: without the give-back it was dropped nearly every time."""
-    run = subprocess.run([sys.executable, "-c", CTRL_C_DURING_THE_PACING], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", CTRL_C_DURING_THE_PACING], capture_output=True, text=True, timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # not an ignored SIGINT inherited from the runner
+    )  # fmt: skip
     assert run.stdout.strip() == "interrupted", run.stderr
     assert "Exception ignored" not in run.stderr
