@@ -156,6 +156,8 @@ class SoftmaxCrossEntropy(Function):
     ``cross_entropy``'s one node when no class weights or ignored labels need the general
     graph (labels become one-hot y, smoothed if asked), instead of five (log_softmax,
     multiply, sum, negate, mean), with the post's δ^L in one step. The class axis is ``axis``.
+    A class whose logit is −∞ (masked out) and whose target is 0 counts for nothing (0 · ln 0 = 0),
+    as in PyTorch's labels path; its probabilities path gives nan there.
     """
 
     @staticmethod
@@ -166,7 +168,10 @@ class SoftmaxCrossEntropy(Function):
         total = p.sum(axis=axis, keepdims=True)
         log_p -= np.log(total)
         p /= total
-        losses = -np.multiply(log_p, y).sum(axis=axis)
+        with np.errstate(invalid="ignore"):  # 0 · (−∞) where a class's logit is −∞ (masked out): below
+            losses = -np.multiply(log_p, y).sum(axis=axis)
+        if np.isnan(losses).any():  # such a class, with a target of 0, counts for nothing (PyTorch's labels)
+            losses = -np.multiply(log_p, y, out=np.zeros_like(log_p), where=y != 0).sum(axis=axis)
         ctx.save_for_backward(z, y)
         ctx.axis, ctx.reduction, ctx.log_p, ctx.p = axis, reduction, log_p, p
         if reduction == "none":

@@ -8,6 +8,7 @@ References are closed forms evaluated independently in numpy (in a stable arrang
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -209,3 +210,24 @@ def test_log_softmax_of_probabilities_with_zeros_gives_finite_cross_entropy():
     loss, grad = _grad(lambda x: F.cross_entropy(x, target), z)
     assert loss == 0.0
     np.testing.assert_allclose(grad, _softmax(z) - target, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("target", ["labels", "probabilities"])
+def test_a_masked_out_class_with_a_logit_of_minus_infinity_counts_for_nothing(dtype, target):
+    """Logits of −∞ mask classes out (PyTorch's labels path stays finite): 0 · ln 0 is 0 there, not nan,
+    and no RuntimeWarning is raised. Closed form: ℓ = ln Σ over the finite eᶻ − z_label, δz = (p − y)/n."""
+    z = np.array([[0.0, -np.inf, 1.0], [2.0, 0.5, -np.inf]], dtype=dtype)
+    labels = np.array([0, 1])
+    y = labels if target == "labels" else np.eye(3, dtype=dtype)[labels]
+    logits = ag.tensor(z, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+    finite = np.where(np.isinf(z), 0.0, np.exp(z.astype(np.float64)))
+    p = finite / finite.sum(axis=1, keepdims=True)
+    expected = np.mean(np.log(finite.sum(axis=1)) - z.astype(np.float64)[[0, 1], labels])
+    tolerance = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(float(loss.data), expected, rtol=tolerance)
+    np.testing.assert_allclose(logits.grad.data, (p - np.eye(3)[labels]) / 2, rtol=tolerance, atol=tolerance)
