@@ -166,41 +166,52 @@ def write_body(w: Writer, verify: bool) -> None:
     for i, instr in enumerate(w.rec.instrs):
         if i in layout.dropped or instr.kind in ("number", "entry"):
             continue
-        if instr.kind == "effect":
-            if not verify:
-                w.lines.append(w.call(instr))
-            continue
-        how = layout.how.get(i, "call")
-        result = instr.result
-        if isinstance(result, tuple) and len(result) == 2 and result[0] == "check":
-            if instr.fn not in STATIC_VALUES:
-                w.lines.append(f"if {w.call(instr)} != {w.value(result[1])!r}: raise Diverged({i})")
-            continue
-        if instr.kind == "random":
-            if verify:  # the recording's draws: checking must not move the generator
-                w.lines.append(f"copyto({w.slot(result)}, {w.bind('c', result.value.copy())})")
-            elif getattr(instr.fn, "__name__", "") in _DRAWS_INTO:
-                w.lines.append(w.call(instr, out=w.slot(result)))
-            else:
-                w.lines.append(f"copyto({w.slot(result)}, {w.call(instr)})")
-            continue
-        if how == "out":
-            w.lines.append(w.call(instr, out=w.slot(result)))
-        elif how == "copy":
-            source = w.value(instr.args[0])
-            cast = ", casting='unsafe'" if instr.fn is np.ndarray.astype else ""
-            w.lines.append(f"copyto({w.slot(result)}, {source!r}{cast})")
-        elif how == "fill":
-            from ._plan import _FILLS
+        start = len(w.lines)
+        write_instr(w, i, instr, verify)
+        if instr.errstate is not None and len(w.lines) > start:  # as the eager call ran: under the op's errstate
+            w.lines[start:] = [f"with {w.bind('f', np.errstate)}(**{w.bind('c', instr.errstate)}):"] + [
+                "    " + line for line in w.lines[start:]
+            ]
 
-            w.lines.append(f"{w.slot(result)}.fill({_FILLS[instr.fn]})")
-        elif result is None or (isinstance(result, Slot) and result.producer != i and instr.kind == "call"):
-            w.lines.append(w.call(instr))  # nothing new (an input handed back, as out= does)
-        elif isinstance(result, Slot):
-            w.lines.append(f"{w.slot(result)} = {w.call(instr)}")
+
+def write_instr(w: Writer, i: int, instr: Instr, verify: bool) -> None:
+    """The line (or lines) of instruction ``i``."""
+    layout = w.layout
+    if instr.kind == "effect":
+        if not verify:
+            w.lines.append(w.call(instr))
+        return
+    how = layout.how.get(i, "call")
+    result = instr.result
+    if isinstance(result, tuple) and len(result) == 2 and result[0] == "check":
+        if instr.fn not in STATIC_VALUES:
+            w.lines.append(f"if {w.call(instr)} != {w.value(result[1])!r}: raise Diverged({i})")
+        return
+    if instr.kind == "random":
+        if verify:  # the recording's draws: checking must not move the generator
+            w.lines.append(f"copyto({w.slot(result)}, {w.bind('c', result.value.copy())})")
+        elif getattr(instr.fn, "__name__", "") in _DRAWS_INTO:
+            w.lines.append(w.call(instr, out=w.slot(result)))
         else:
-            names = ", ".join(w.slot(s) for s in result)
-            w.lines.append(f"{names}, = {w.call(instr)}")
+            w.lines.append(f"copyto({w.slot(result)}, {w.call(instr)})")
+        return
+    if how == "out":
+        w.lines.append(w.call(instr, out=w.slot(result)))
+    elif how == "copy":
+        source = w.value(instr.args[0])
+        cast = ", casting='unsafe'" if instr.fn is np.ndarray.astype else ""
+        w.lines.append(f"copyto({w.slot(result)}, {source!r}{cast})")
+    elif how == "fill":
+        from ._plan import _FILLS
+
+        w.lines.append(f"{w.slot(result)}.fill({_FILLS[instr.fn]})")
+    elif result is None or (isinstance(result, Slot) and result.producer != i and instr.kind == "call"):
+        w.lines.append(w.call(instr))  # nothing new (an input handed back, as out= does)
+    elif isinstance(result, Slot):
+        w.lines.append(f"{w.slot(result)} = {w.call(instr)}")
+    else:
+        names = ", ".join(w.slot(s) for s in result)
+        w.lines.append(f"{names}, = {w.call(instr)}")
 
 
 def hoist(w: Writer, namespace: dict[str, Any]) -> None:

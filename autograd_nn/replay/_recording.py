@@ -59,6 +59,7 @@ class Instr:
     writes: list[Slot]
     line: str
     kind: str = "call"  # "call", "random", "number", "made"
+    errstate: dict[str, str] | None = None  # numpy's error handling the call ran under, if an op set its own
 
 
 # Calls that write into their first argument (beyond ``out=``).
@@ -88,6 +89,7 @@ class Recording:
     _traced: dict[int, Traced] = field(default_factory=dict)
     _stepped: set[Any] = field(default_factory=set)
     _shared_numbers: dict[Any, Any] = field(default_factory=dict)  # share key -> numbers computed once
+    errstate: dict[str, str] = field(default_factory=np.geterr)  # numpy's error handling as the call began
 
     # ------------------------------------------------------------------ slots
     def new_slot(self, kind: str, value: Any, what: str = "") -> Slot:
@@ -168,6 +170,9 @@ class Recording:
             return _unwatched(fn, args, kwargs)
         result = fn(*tree_map(_value, template_args), **tree_map(_value, template_kwargs))
         instr = Instr(fn, template_args, template_kwargs, None, reads, writes, self.line())
+        errors = np.geterr()
+        if errors != self.errstate:  # an op's own np.errstate (0 · ∞ it handles itself): the replay keeps it
+            instr.errstate = errors
         return self._add(instr, self._result(result, instr, reads))
 
     def _template(self, x: Any, reads: list[Slot]) -> Any:

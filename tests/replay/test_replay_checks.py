@@ -5,6 +5,8 @@ semantics demand (a version error, a gradient that starts afresh)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -282,3 +284,28 @@ def test_a_python_number_among_the_arguments_is_part_of_what_a_program_is_for():
     scales = [2.0, 2.0, 2.0, 0.5, 0.5, 0.5, 2.0]
     assert [fast(x, s).tolist() for s in scales] == [[3.0 * s, 8.0 * s] for s in scales]
     assert fast.replays >= 3 and len(fast.programs()) == 2
+
+
+def test_a_replay_keeps_the_error_handling_an_op_set_for_its_own_calls():
+    """cross_entropy multiplies 0 · (−∞) for a masked-out class under np.errstate(invalid="ignore"),
+    then counts it for nothing: a replay makes the same call under the same setting, so it warns no
+    more than the eager step (warnings are errors here) and gives its values."""
+    W = ag.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    mask = np.array([0.0, -np.inf, 0.0])
+
+    def step(x, labels):
+        loss = ag.functional.cross_entropy(x @ W.T + mask, labels)
+        loss.backward()
+        grad, W.grad = W.grad, None
+        return loss, grad
+
+    fast = ag.compile(step)
+    rng = np.random.default_rng(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(5):
+            x, labels = ag.tensor(rng.standard_normal((4, 4))), rng.choice([0, 2], 4)
+            (loss, grad), (eager_loss, eager_grad) = fast(x, labels), step(x, labels)
+            assert float(loss.data) == float(eager_loss.data) and np.array_equal(grad.data, eager_grad.data)
+    assert fast.replays >= 2 and np.isfinite(float(loss.data))
+    assert "errstate" in fast.source()
