@@ -65,11 +65,9 @@ def _labels(input: Any, target: Any, axis: int, ignore_index: int, op_name: str)
     return np.where(ignored, 0, labels), ignored
 
 
-def nll_parts(input: Any, target: Any, weight: Any, ignore_index: int, op_name: str) -> tuple[Any, np.ndarray, np.ndarray]:  # noqa: A002
-    """(−w_y · input_y per element, w_y per element with 0 where ignored, the mask of counted labels)."""
-    axis = _class_axis(input, op_name)
-    labels, ignored = _labels(input, target, axis, ignore_index, op_name)
-    w = _class_weights(weight, input.shape[axis], input.dtype, op_name)
+def nll_parts(input: Any, labels: np.ndarray, ignored: np.ndarray, w: np.ndarray | None, axis: int) -> tuple[Any, np.ndarray, np.ndarray]:  # noqa: A002
+    """(−w_y · input_y per element, w_y per element with 0 where ignored, the mask of counted labels),
+    for labels and class weights already checked (``_labels``, ``_class_weights``)."""
     per = (np.ones(labels.shape, input.dtype) if w is None else w[labels]) * ~ignored
     picked = input[along(np.expand_dims(labels, axis), axis)].reshape(labels.shape)
     return -picked * per, per, ~ignored
@@ -126,7 +124,10 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     """C = −w_y · input_y, the negative log-likelihood of log-probabilities ``input`` (class axis 1,
     or 0 for a (C,) input) at integer labels ``target``; labels equal to ``ignore_index`` count
     for nothing, and 'mean' divides by the total weight of the others (PyTorch's rule)."""
-    losses, per, _ = nll_parts(input, target, weight, ignore_index, "nll_loss")
+    axis = _class_axis(input, "nll_loss")
+    labels, ignored = _labels(input, target, axis, ignore_index, "nll_loss")
+    w = _class_weights(weight, input.shape[axis], input.dtype, "nll_loss")
+    losses, per, _ = nll_parts(input, labels, ignored, w, axis)
     return _reduce_weighted(losses, per, reduction, "nll_loss")
 
 
@@ -243,7 +244,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
                 onehot = onehot * (1 - label_smoothing) + label_smoothing / classes
             return SoftmaxCrossEntropy.apply(input, onehot, axis=axis, reduction=reduction)
         logp = input.log_softmax(axis=axis)
-        losses, per, counted = nll_parts(logp, target, w, ignore_index, "cross_entropy")
+        losses, per, counted = nll_parts(logp, labels, ignored, w, axis)
         loss = _reduce_weighted(losses, per, reduction, "cross_entropy")
         if label_smoothing == 0:
             return loss

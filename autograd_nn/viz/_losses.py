@@ -42,6 +42,11 @@ def loss(node: Node, cutter: Cutter) -> Block | None:
     return None
 
 
+def _private(cutter: Cutter | None, node: Any, nodes: list[Node]) -> bool:
+    """``node`` is a node that only ``nodes`` read (always, in a fused loss's decomposition: no ``cutter``)."""
+    return type(node) is Node and (cutter is None or cutter.private(node, nodes))
+
+
 def _reduced(top: Node, factor: float) -> tuple[Any, float] | None:
     """``top`` = mean or Σ over every element of its input: (the input, C's factor per element)."""
     if top.shape != () or not (is_op(top, "mean") or is_op(top, "sum")):
@@ -78,11 +83,7 @@ def _squared_error(top: Node, cutter: Cutter | None, inside: list[Node], factor:
     if reduced is None:
         return None
     squared, factor = reduced
-
-    def private(n: Any) -> bool:
-        return type(n) is Node and (cutter is None or cutter.private(n, inside))
-
-    if not private(squared):
+    if not _private(cutter, squared, inside):
         return None
     count = int(np.prod(squared.shape))
     if len(squared.parents) != 2:
@@ -95,7 +96,7 @@ def _squared_error(top: Node, cutter: Cutter | None, inside: list[Node], factor:
     else:
         return None
     inside = inside + [squared]
-    if not is_op(difference, "subtract") or not private(difference):
+    if not is_op(difference, "subtract") or not _private(cutter, difference, inside):
         return None
     nodes = inside + [difference]
     prediction, target = difference.parents
@@ -164,24 +165,20 @@ def _cross_entropy(top: Node, cutter: Cutter | None, inside: list[Node], factor:
     if reduced is None:
         return None
     negated, factor = reduced
-
-    def private(n: Any, nodes: list[Node]) -> bool:
-        return type(n) is Node and (cutter is None or cutter.private(n, nodes))
-
-    if not is_op(negated, "negative") or not private(negated, inside):
+    if not is_op(negated, "negative") or not _private(cutter, negated, inside):
         return None
     total = negated.parents[0]
     nodes = inside + [negated]
-    if not is_op(total, "sum") or not private(total, nodes) or len(total.shape) != 1:
+    if not is_op(total, "sum") or not _private(cutter, total, nodes) or len(total.shape) != 1:
         return None
     product = total.parents[0]
     nodes.append(total)
     slot = constant_slot(product) if is_op(product, "multiply") else None
-    if slot is None or not private(product, nodes):
+    if slot is None or not _private(cutter, product, nodes):
         return None
     log_p, target = product.parents[1 - slot], saved_input(product, slot)
     nodes.append(product)
-    if not is_op(log_p, "log_softmax") or not private(log_p, nodes) or target is None:
+    if not is_op(log_p, "log_softmax") or not _private(cutter, log_p, nodes) or target is None:
         return None
     axis = total.params.get("axis")
     if target.shape != log_p.shape or axis not in (1, -1) or log_p.params.get("axis", -1) not in (1, -1):
