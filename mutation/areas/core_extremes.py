@@ -62,4 +62,8 @@ MUTATIONS = [
     ("core-bce-logits-pos-weight-softplus-cut-off", CLASSIFY,
      "(-input).softplus(threshold=math.inf)", "(-input).softplus()", EXTREMES,
      "binary_cross_entropy_with_logits with pos_weight at z = −20.5, y = 0: loss and δz 0, not 1.25e-9"),
+    ("core-sigmoid-tanh-form", "autograd_nn/ops/activation.py",
+     "        np.exp(e, out=e)  # in place: one array for the whole formula\n        e += 1\n        return np.divide(1, e, out=e)",
+     "        np.tanh(z * 0.5, out=e)\n        e += 1\n        e *= 0.5\n        return e", ("tests/core/test_stability.py",),
+     "σ(z) as ½(1 + tanh(z/2)): exactly 0 from z ≈ −17 in float32, so BCE on σ(z) costs 100 instead of 17.5"),
 ]  # fmt: skip

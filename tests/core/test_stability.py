@@ -127,6 +127,24 @@ def test_sigmoid_and_softplus_at_extreme_inputs(dtype):
     np.testing.assert_allclose(grad, _sigmoid(exact), atol=1e-7)  # softplus' = σ
 
 
+# Down to σ(z) at the smallest normal number of each dtype (e^−87 in float32, e^−708 in float64):
+# σ(z) is representable there and must keep its relative accuracy, as 1/(1 + e⁻ᶻ) does.
+TAILS = {np.float32: [-87.0, -60.0, -30.0, -17.5, -9.0, -3.0, -0.5], np.float64: [-708.0, -300.0, -40.0, -20.0, -3.0, -0.5]}
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sigmoid_keeps_its_relative_accuracy_in_the_negative_tail(dtype):
+    z = np.array(TAILS[dtype], dtype=dtype)
+    exact = np.array([math.exp(v) / (1 + math.exp(v)) for v in z.astype(np.float64)])  # e^z/(1+e^z): no cancellation
+    a, grad = _grad(lambda x: x.sigmoid(), z)
+    ulp = np.finfo(dtype).eps
+    np.testing.assert_allclose(a, exact, rtol=8 * ulp, atol=0)
+    np.testing.assert_allclose(grad, exact / (1 + np.exp(z.astype(np.float64))), rtol=16 * ulp, atol=0)  # σ(z)σ(−z)
+    # and what is built on it: BCE against the label 1 is −log σ(z), whose log PyTorch clamps at −100
+    loss, _ = _grad(lambda x: F.binary_cross_entropy(x.sigmoid(), np.ones(z.shape, dtype), reduction="none"), z)
+    np.testing.assert_allclose(loss, np.minimum(-np.log(exact), 100), rtol=8 * ulp)
+
+
 @given(ats.arrays(ats.shapes(max_dims=2), elements=EXTREME), st.integers(0, 2**32 - 1))
 def test_sigmoid_gradient_matches_the_closed_form_everywhere(z, seed):
     g = np.random.default_rng(seed).standard_normal(z.shape)
