@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tracing
+from .. import _tracing, versions
 from ..tensor import Tensor
 
 
@@ -115,37 +115,53 @@ class Optimizer:
         """
         loss = closure() if closure is not None else None
         recording = _tracing.recording() is not None
-        for index, group in enumerate(self.param_groups):
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                grad = param.grad.data
-                if grad.shape != param.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}.step: a parameter in group {index} has shape {param.shape} "
-                        f"but its .grad has shape {grad.shape}"
-                    )
-                state = self.state.get(param)
-                if state is None:
-                    state = self.state[param] = {}
-                if not self._takes_numbers:  # a rule written as _update(param, grad, group, state)
-                    if recording:
-                        _tracing.refuse(
-                            f"{type(self).__name__}._update(param, grad, group, state)",
-                            "a replay cannot follow the Python numbers such a rule keeps; write it as "
-                            "_numbers(group, state) and _update(param, grad, group, state, numbers) (see "
-                            "docs/custom_layers.md)",
+        # The base rule's numbers read the group and the state's step count: with no count
+        # (plain SGD), they are the group's, computed once for all its parameters.
+        plain_numbers = type(self)._numbers is Optimizer._numbers and type(self)._advance is Optimizer._advance
+        written: list[np.ndarray] = []
+        try:
+            for index, group in enumerate(self.param_groups):
+                shared = None
+                for param in group["params"]:
+                    holder = param.grad
+                    if holder is None:
+                        continue
+                    data, grad = param.data, holder.data
+                    if grad.shape != data.shape:
+                        raise ValueError(
+                            f"{type(self).__name__}.step: a parameter in group {index} has shape {data.shape} "
+                            f"but its .grad has shape {grad.shape}"
                         )
-                    self._update(param.data, grad, group, state)  # type: ignore[call-arg]
-                elif recording:
-                    _recorded_step(self, param.data, grad, group, state)
-                else:
-                    if not state:
-                        self._init_state(param.data, group, state)
-                    numbers = self._numbers(group, state)
-                    self._update(param.data, grad, group, state, numbers)
-                    self._advance(state, numbers)
-                param._increment_version()  # written in place: graphs that saved it must not backpropagate
+                    state = self.state.get(param)
+                    if state is None:
+                        state = self.state[param] = {}
+                    if not self._takes_numbers:  # a rule written as _update(param, grad, group, state)
+                        if recording:
+                            _tracing.refuse(
+                                f"{type(self).__name__}._update(param, grad, group, state)",
+                                "a replay cannot follow the Python numbers such a rule keeps; write it as "
+                                "_numbers(group, state) and _update(param, grad, group, state, numbers) (see "
+                                "docs/custom_layers.md)",
+                            )
+                        self._update(data, grad, group, state)  # type: ignore[call-arg]
+                    elif recording:
+                        _recorded_step(self, data, grad, group, state)
+                    else:
+                        if not state:
+                            self._init_state(data, group, state)
+                        if not plain_numbers or "step" in state:
+                            numbers = self._numbers(group, state)
+                            self._update(data, grad, group, state, numbers)
+                            self._advance(state, numbers)
+                        else:  # nothing to advance: the group's numbers serve each parameter
+                            shared = shared or self._numbers(group, state)
+                            self._update(data, grad, group, state, shared)
+                    written.append(data)
+        finally:
+            # Written in place: graphs that saved a parameter must not backpropagate through it.
+            # One stamp for the whole step (what it wrote, also if a later parameter raised).
+            if written:
+                versions.note_writes(*written)
         if recording:
             _guard_settings(self)
         return loss

@@ -10,9 +10,17 @@ WALK = "autograd_nn/viz/_walk.py"
 
 MUTATIONS = [
     ("optim-step-version-not-bumped", "autograd_nn/optim/optimizer.py",
-     "                param._increment_version()  # written in place", "                pass  # written in place",
+     "                    written.append(data)", "                    pass",
      (*OPTIM, "tests/core/test_inplace.py"),
      "a graph recorded before optimizer.step() backpropagates through the new weights silently"),
+    ("optim-step-failed-part-not-stamped", "autograd_nn/optim/optimizer.py",
+     "        finally:\n            # Written in place",
+     "        except BaseException:\n            written.clear()\n            raise\n        finally:\n            # Written in place",
+     OPTIM, "a step stopped by a later parameter's bad .grad leaves the earlier ones written but unstamped"),
+    ("optim-step-numbers-shared-across-groups", "autograd_nn/optim/optimizer.py",
+     "            for index, group in enumerate(self.param_groups):\n                shared = None\n",
+     "            shared = None\n            for index, group in enumerate(self.param_groups):\n", OPTIM,
+     "every group's parameters step with the first group's learning rate (plain SGD)"),
     ("optim-zero-grad-version-not-bumped", "autograd_nn/optim/optimizer.py",
      "                    param.grad.data[...] = 0\n                    param.grad._increment_version()",
      "                    param.grad.data[...] = 0", OPTIM,

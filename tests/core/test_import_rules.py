@@ -40,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     "random": {"_tracing", "creation", "tensor"},
     "functional": {"_tracing", "_surface", "creation", "ops", "registry", "tensor"},
     "nn": {"_default_dtype", "_device", "_tracing", "creation", "functional", "grad_mode", "random", "tensor"},  # nn builds on the Tensor API only
-    "optim": {"_tracing", "grad_mode", "tensor"},
+    "optim": {"_tracing", "grad_mode", "tensor", "versions"},  # versions: one write stamp for a whole step
     "data": {"_atomic", "creation", "tensor"},
     "checkpoint": {"_atomic", "creation", "tensor"},
     "viz": {"_atomic", "creation", "engine", "grad_mode", "graph", "registry", "tensor"},  # reads graphs only

@@ -172,6 +172,28 @@ def test_zero_grad_in_place_is_seen_by_a_graph_that_saved_the_grad():
         uses_grad.backward()
 
 
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.Adam(ps, lr=0.1)])
+def test_a_step_is_seen_by_graphs_that_saved_a_parameter_even_when_a_later_one_fails(make):
+    """Each parameter ``step`` writes is one version further on, as ``torch.optim`` leaves it:
+    also the ones written before a later parameter's bad ``.grad`` stopped the step."""
+    w, v = ag.tensor([1.0, 2.0], requires_grad=True), ag.tensor([3.0, 4.0], requires_grad=True)
+    opt = make([w, v])
+    saves_w = (w * w).sum()
+    w.grad, v.grad = ag.tensor([1.0, 1.0]), ag.tensor([1.0, 1.0, 1.0])  # v's is of the wrong shape
+    with pytest.raises(ValueError, match=r"has shape \(2,\) but its .grad has shape \(3,\)"):
+        opt.step()
+    assert ag.versions.version_of(w.data) == 1 and ag.versions.version_of(v.data) == 0
+    np.testing.assert_allclose(w.data, [0.9, 1.9])  # written: lr · sign-like first step for both rules
+    with pytest.raises(RuntimeError, match=r"it is at version 1; expected version 0"):
+        saves_w.backward()
+    v.grad = ag.tensor([1.0, 1.0])
+    saves_both = (w * v).sum()
+    opt.step()
+    assert ag.versions.version_of(w.data) == 2 and ag.versions.version_of(v.data) == 1
+    with pytest.raises(RuntimeError, match=r"it is at version (1|2); expected version (0|1)"):
+        saves_both.backward()
+
+
 def test_zero_grad_leaves_a_differentiable_grad_and_its_graph_alone():
     """After ``backward(create_graph=True)`` ``.grad`` is part of a graph; ``zero_grad`` (not to
     None) gives the parameter fresh zeros and leaves that tensor, and its graph, intact."""
