@@ -11,7 +11,7 @@ Tensor([2., 4., 6.])
 
 from __future__ import annotations
 
-from . import collector, functional, nn, optim  # collector: installs the gc pacing on import
+from . import allocator, collector, functional, nn, optim  # allocator, collector: act on import
 from ._default_dtype import get_default_dtype, set_default_dtype
 from .anomaly import AnomalyError
 from .autograd import grad, increment_version
@@ -54,7 +54,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "AnomalyError", "CompileError", "CompileWarning", "Context", "collector", "Function", "GraphFreedError", "Node",
+    "AnomalyError", "CompileError", "CompileWarning", "Context", "allocator", "collector", "Function", "GraphFreedError", "Node",
     "RemovableHandle", "Tensor", "as_tensor", "compile", "detect_anomaly", "enable_grad", "from_torch", "functional",
     "get_default_dtype", "grad", "increment_version", "is_anomaly_enabled", "is_grad_enabled", "load", "nn",
     "no_grad", "optim", "register_op", "save", "set_default_dtype", "set_detect_anomaly", "set_grad_enabled",

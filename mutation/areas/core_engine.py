@@ -260,4 +260,11 @@ MUTATIONS += [
      '            seq = getattr(obj, "seq", None) if type(obj) is Node else None  # (None: still being filled in)',
      "            seq = obj.seq if type(obj) is Node else None", COLL_TESTS,
      "a collection that starts while the recorder fills in a node raises inside the gc callback"),
+    ("core-allocator-thresholds-not-set", "autograd_nn/allocator.py",
+     "    return mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1",
+     "    return True", ("tests/core/test_allocator.py",),
+     "tuned says True but glibc keeps its defaults: a step's temporaries are given back and faulted in again"),
+    ("core-allocator-ignores-the-opt-out", "autograd_nn/allocator.py",
+     '    if os.environ.get("AUTOGRAD_NN_MALLOC", "").strip().lower() == "default":\n        return False\n', "",
+     ("tests/core/test_allocator.py",), "AUTOGRAD_NN_MALLOC=default does not leave malloc as it is"),
 ]  # fmt: skip

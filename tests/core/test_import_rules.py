@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "graph": {"_xp"},
     "engine": {"_shapes", "grad_mode", "graph", "versions"},
     "anomaly": {"engine", "graph"},
+    "allocator": set(),  # glibc's malloc thresholds, set once on import
     "_interrupts": set(),  # gives back a Ctrl-C CPython drops in the library's callbacks
     "collector": {"_interrupts", "graph", "versions"},  # reads the clock and probes nodes; never touches a graph
     "_tracing": {"grad_mode"},
@@ -56,8 +57,8 @@ ALLOWED: dict[str, set[str]] = {
     "replay": {"_tracing", "creation", "grad_mode", "tensor", "versions"},  # autograd_nn.compile: replays what the core records
     "__main__": {"cli"},
     "__init__": {
-        "_default_dtype", "anomaly", "autograd", "checkpoint", "collector", "creation", "engine", "function", "functional",
-        "grad_mode", "graph", "interop", "nn", "optim", "random", "registry", "replay", "tensor",
+        "_default_dtype", "allocator", "anomaly", "autograd", "checkpoint", "collector", "creation", "engine", "function",
+        "functional", "grad_mode", "graph", "interop", "nn", "optim", "random", "registry", "replay", "tensor",
     },  # fmt: skip
 }
 
