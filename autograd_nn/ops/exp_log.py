@@ -98,18 +98,19 @@ class Log1p(Function):
 
 @register_op(reference=lambda z: np.exp(z) - 1, domain=(-5, 5), functions="expm1", methods="expm1", ufuncs=np.expm1)
 class Expm1(Function):
-    """a = eᶻ − 1, accurate for small z;  δz = δa · (a + 1)"""
+    """a = eᶻ − 1, accurate for small z;  δz = δa · eᶻ"""
 
     @staticmethod
     def forward(ctx: Any, z: Any) -> Any:
-        a = np.expm1(z)
-        ctx.save_for_backward(a)
-        return a
+        ctx.save_for_backward(z)
+        return np.expm1(z)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (a,) = ctx.saved_tensors
-        return grad * (a + 1)
+        (z,) = ctx.saved_tensors
+        # NOTE: eᶻ, not a + 1: a = eᶻ − 1 rounds to −1 for z < −37 (float64; −17 in float32),
+        # and a + 1 gave slope 0 where eᶻ is representable (z = −40: 0, not 4.25e-18).
+        return grad * ctx.xp.exp(z)
 
 
 @register_op(reference=lambda z: np.log(z) / np.log(2), domain=(0.2, 5), functions="log2", methods="log2", ufuncs=np.log2)

@@ -71,7 +71,9 @@ class Arccosh(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (z,) = ctx.saved_tensors
-        return grad / ctx.xp.sqrt(z * z - 1)
+        # NOTE: (z − 1)(z + 1), not z² − 1: near z = 1, z² rounds by an ulp of 1 and z² − 1 kept
+        # only a few digits (z = 1 + 1e-8: 1e-8 relative error); z − 1 is exact there.
+        return grad / ctx.xp.sqrt((z - 1) * (z + 1))
 
 
 @register_op(
@@ -89,4 +91,4 @@ class Arctanh(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (z,) = ctx.saved_tensors
-        return grad / (1 - z * z)
+        return grad / ((1 - z) * (1 + z))  # NOTE: not 1 − z², which loses digits near ±1 (see Arccosh)

@@ -71,7 +71,7 @@ class Arcsin(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (z,) = ctx.saved_tensors
-        return grad / ctx.xp.sqrt(1 - z * z)
+        return grad / ctx.xp.sqrt((1 - z) * (1 + z))  # NOTE: not 1 − z², which loses digits near ±1
 
 
 @register_op(
@@ -88,7 +88,7 @@ class Arccos(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (z,) = ctx.saved_tensors
-        return -grad / ctx.xp.sqrt(1 - z * z)
+        return -grad / ctx.xp.sqrt((1 - z) * (1 + z))  # NOTE: as Arcsin
 
 
 @register_op(reference=np.arctan, functions=("arctan", "atan"), methods=("arctan", "atan"), ufuncs=np.arctan)
