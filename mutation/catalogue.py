@@ -359,7 +359,7 @@ MUTATIONS: list[Mutation] = [
       'dtype = resolve_float_dtype(np.float64 if dtype is None else dtype, "PReLU")', NN,
       "PReLU ignores set_default_dtype (its slope stays float64)"),
     M("nn-dtype-check-skipped", "autograd_nn/nn/linear.py",
-      "        check_input_dtype(self, input, weight.dtype)\n", "", NN,
+      "        if array.dtype != weight.data.dtype:\n            check_input_dtype(self, input, weight.data.dtype)\n", "", NN,
       "a float32 Linear fed float64 silently computes in float64"),
     M("nn-set-default-dtype-unchecked", "autograd_nn/_default_dtype.py",
       '    _default = _floating(dtype, "set_default_dtype")', "    _default = np.dtype(dtype)", NN,

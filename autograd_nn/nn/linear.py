@@ -66,13 +66,14 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def forward(self, input: Any) -> Tensor:
-        if not isinstance(input, Tensor):
-            input = np.asanyarray(input)
+        # (the arrays read directly: this runs once per layer per step, and property calls add up)
+        array = input.data if isinstance(input, Tensor) else (input := np.asanyarray(input))
         weight = self.weight  # (a registry look-up: once)
-        shape = input.shape
+        shape = array.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: input has shape {shape}; its last axis must have size {self.in_features}")
-        check_input_dtype(self, input, weight.dtype)
+        if array.dtype != weight.data.dtype:
+            check_input_dtype(self, input, weight.data.dtype)
         return F.linear(input, weight, self.bias)
 
     def extra_repr(self) -> str:
