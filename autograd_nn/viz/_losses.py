@@ -196,7 +196,9 @@ def _cross_entropy(top: Node, cutter: Cutter | None, inside: list[Node], factor:
 
 def _binary_cross_entropy(top: Node, cutter: Cutter, inside: list[Node], factor: float) -> Block | None:
     """mean −[y ln ŷ + (1 − y) ln(1 − ŷ)] on probabilities (the ``role="loss"`` op), or on
-    logits as ``F.binary_cross_entropy_with_logits`` records it: softplus(ŷ) − ŷ ⊙ y."""
+    logits as ``F.binary_cross_entropy_with_logits`` records it: softplus(ŷ ⊙ (1 − 2m)) −
+    ŷ ⊙ (y − m) with m = relu(sign ŷ) = [ŷ > 0], which is softplus(ŷ) − ŷ ⊙ y written to keep
+    its relative accuracy."""
     reduced = _reduced(top, factor)
     if reduced is None:
         return None
@@ -211,21 +213,45 @@ def _binary_cross_entropy(top: Node, cutter: Cutter, inside: list[Node], factor:
             "delta": _per_sample(factor, count, "(ŷ − y)/(ŷ(1 − ŷ))"), "n": f"n = {count}",
         }  # fmt: skip
         return Block("loss", nodes[0], nodes, [inner.parents[0], None], [None, np.asarray(inner.params["target"])], info)
-    if not is_op(inner, "subtract"):
+    hidden = _on_logits(inner)
+    if hidden is None:
         return None
-    soft, product = inner.parents
-    slot = constant_slot(product) if is_op(product, "multiply") else None
-    if not is_op(soft, "softplus") or slot is None:
-        return None
-    logits = product.parents[1 - slot]
-    if soft.parents[0] is not logits or not cutter.private(soft, nodes) or not cutter.private(product, nodes):
-        return None
+    logits, shift, below = hidden
+    product = below[0]
+    for node in below:  # each read only inside the block
+        if not cutter.private(node, nodes + below):
+            return None
     info = {
         "loss": "binary cross-entropy on logits", "cost": _cost(factor, count, "softplus(ŷ) − ŷ ⊙ y"),
         "delta": _per_sample(factor, count, "σ(ŷ) − y"), "n": f"n = {count}",
     }  # fmt: skip
-    target = saved_input(product, slot)
-    return Block("loss", nodes[0], nodes + [soft, product], [logits, None], [None, target], info)
+    shifted, z = saved_input(product, shift), saved_input(product, 1 - shift)
+    target = None if shifted is None or z is None else shifted + (np.asarray(z) > 0)
+    return Block("loss", nodes[0], nodes + below, [logits, None], [None, target], info)
+
+
+def _on_logits(inner: Node) -> tuple[Node, int, list[Node]] | None:
+    """(ŷ, the slot of y − m in ŷ ⊙ (y − m), the nodes below ``inner``, that product first) of
+    softplus(ŷ ⊙ (1 − 2m)) − ŷ ⊙ (y − m), m = relu(sign ŷ), y a constant; None for any other graph."""
+    if not is_op(inner, "subtract") or not is_op(inner.parents[0], "softplus") or not is_op(inner.parents[1], "multiply"):
+        return None
+    soft, product = inner.parents
+    shift = next((i for i, p in enumerate(product.parents) if is_op(p, "subtract") and p.parents[0] is None), None)
+    if shift is None:
+        return None
+    logits, shifted = product.parents[1 - shift], product.parents[shift]
+    above, sign = shifted.parents[1], shifted.parents[1].parents[0] if is_op(shifted.parents[1], "relu") else None
+    if not is_op(sign, "sign") or sign.parents[0] is not logits:
+        return None
+    folded = soft.parents[0]  # ŷ ⊙ (1 − 2m) = −|ŷ|
+    if not is_op(folded, "multiply") or folded.parents[0] is not logits or not is_op(folded.parents[1], "subtract"):
+        return None
+    fold = folded.parents[1]  # 1 − 2m (a subtract keeps no inputs: its 1 is not read back)
+    twice = fold.parents[1]
+    slot = next((i for i, p in enumerate(twice.parents) if p is above), None) if is_op(twice, "multiply") else None
+    if fold.parents[0] is not None or slot is None or scalar_constant(twice, 1 - slot) != 2:
+        return None
+    return logits, shift, [product, soft, folded, fold, twice, shifted, above, sign]
 
 
 def _declared(top: Node, cutter: Cutter, inside: list[Node], factor: float) -> Block | None:

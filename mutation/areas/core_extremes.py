@@ -55,12 +55,15 @@ MUTATIONS = [
      "        z = np.log(np.exp(x - ctx.top).sum(axis=ctx.axes, keepdims=True)) + ctx.top\n"
      "        return _spread(ctx, grad) * ctx.xp.exp(x - z)", EXTREMES,
      "logsumexp's slopes e^(x − z): z = max + ln 2 rounds to the max at x = [1e20, 1e20], and the slopes sum to 2"),
+    # softplus(−|z|) never reaches the cut-off: the bug is re-targeted as softplus(z) − z·y with it
     ("core-bce-logits-softplus-cut-off", CLASSIFY,
-     "        loss = input.softplus(threshold=math.inf) - input * target",
+     "        loss = folded.softplus(threshold=math.inf) - input * (target - above)",
      "        loss = input.softplus() - input * target", EXTREMES,
      "binary_cross_entropy_with_logits at z = 20.5, y = 1: loss and δz 0, not 1.25e-9 and −1.25e-9"),
     ("core-bce-logits-pos-weight-softplus-cut-off", CLASSIFY,
-     "(-input).softplus(threshold=math.inf)", "(-input).softplus()", EXTREMES,
+     "        loss = folded.softplus(threshold=math.inf) * ((q - 1) * target + 1) + input * (\n"
+     "            above - target * (above + (1 - above) * q))",
+     "        loss = input - input * target + (-input).softplus() * ((q - 1) * target + 1)", EXTREMES,
      "binary_cross_entropy_with_logits with pos_weight at z = −20.5, y = 0: loss and δz 0, not 1.25e-9"),
     ("core-sigmoid-tanh-form", "autograd_nn/ops/activation.py",
      "        np.exp(e, out=e)  # in place: one array for the whole formula\n        e += 1\n        return np.divide(1, e, out=e)",

@@ -8,7 +8,7 @@ TAILS = ("tests/core/test_op_tails.py",)
 EXP = "autograd_nn/ops/exp_log.py"
 HYP = "autograd_nn/ops/hyperbolic.py"
 TRIG = "autograd_nn/ops/trigonometric.py"
-
+CLASSIFY = "autograd_nn/ops/loss_classification.py"
 
 MUTATIONS = [
     ("tails-expm1-slope-through-output", EXP,
@@ -26,4 +26,16 @@ MUTATIONS = [
     ("tails-arccos-one-minus-square", TRIG,
      "        return -grad / ctx.xp.sqrt((1 - z) * (1 + z))", "        return -grad / ctx.xp.sqrt(1 - z * z)", TAILS,
      "arccos's slope through 1 − z²: 1e6 ulps off at z = 1 − 1e-8"),
+    ("tails-bce-logits-unfolded", CLASSIFY,
+     "        loss = folded.softplus(threshold=math.inf) - input * (target - above)",
+     "        loss = input.softplus(threshold=math.inf) - input * target", TAILS,
+     "binary_cross_entropy_with_logits as softplus(z) − z·y: loss 0 at z = 40, y = 1, not 4.2e-18"),
+    ("tails-bce-logits-pos-weight-unfolded", CLASSIFY,
+     "        loss = folded.softplus(threshold=math.inf) * ((q - 1) * target + 1) + input * (\n"
+     "            above - target * (above + (1 - above) * q))",
+     "        loss = input - input * target + (-input).softplus(threshold=math.inf) * ((q - 1) * target + 1)", TAILS,
+     "binary_cross_entropy_with_logits with pos_weight as z + softplus(−z) at y = 0: loss 0 at z = −40"),
+    ("tails-bce-logits-fold-by-sign", CLASSIFY,
+     "    folded = input * (1 - 2 * above)  # −|z|", "    folded = input * -input.sign()  # −|z|", TAILS,
+     "binary_cross_entropy_with_logits folding z by −sign(z): the fold is 0 at z = 0, and δz = −y there, not ½ − y"),
 ]  # fmt: skip
