@@ -38,4 +38,8 @@ MUTATIONS = [
     ("tails-bce-logits-fold-by-sign", CLASSIFY,
      "    folded = input * (1 - 2 * above)  # −|z|", "    folded = input * -input.sign()  # −|z|", TAILS,
      "binary_cross_entropy_with_logits folding z by −sign(z): the fold is 0 at z = 0, and δz = −y there, not ½ − y"),
+    ("tails-bce-logits-mask-of-data", CLASSIFY,
+     "    above = input.sign().relu()  # m = [z > 0]",
+     "    above = (_array(input) > 0).astype(input.dtype)  # m = [z > 0]", ("tests/interop/test_onnx_models.py",),
+     "binary_cross_entropy_with_logits's m = [z > 0] from .data: a constant of the example, export refuses the model"),
 ]  # fmt: skip

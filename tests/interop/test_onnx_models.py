@@ -1,7 +1,8 @@
 """Whole models exported with ``autograd_nn.onnx.export`` and run by ONNX Runtime give
 autograd_nn's outputs (float32, rtol 1e-4): the bike-sharing network, an MLP classifier, a
 LayerNorm + GELU block, a transformer encoder layer and an unrolled RNN, each exported at
-one batch size and run at another, and each file passing ``onnx.checker``."""
+one batch size and run at another, and each file passing ``onnx.checker``; and a model ending in
+binary_cross_entropy_with_logits, whose sign fold is computed from each input."""
 
 from __future__ import annotations
 
@@ -205,3 +206,35 @@ def test_reductions_follow_the_opset(opset, rng):
     assert (len(mean.input) == 2) == (opset >= 18) and any(a.name == "axes" for a in mean.attribute) == (opset < 18)
     x = rng.random((3, 4))
     np.testing.assert_allclose(run(proto, x)[0], x.max(axis=1) + x.mean(axis=0, keepdims=True).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pos_weight", [None, (2.0, 0.5, 1.0)], ids=["plain", "pos_weight"])
+def test_a_model_ending_in_bce_with_logits_exports_for_logits_of_either_sign(tmp_path, rng, dtype, pos_weight):
+    """binary_cross_entropy_with_logits folds each logit by its sign, −|z| = z·(1 − 2 relu(sign z)),
+    in recorded ops: the export computes the fold of each new input. (Masks of the example's
+    values, z > 0, were constants of the example, and export refused them.)"""
+    import autograd_nn.functional as F
+
+    nn.init.manual_seed(4)
+    model = nn.Sequential(nn.Linear(4, 3, dtype=dtype))
+    q = None if pos_weight is None else np.array(pos_weight, dtype)
+
+    def loss(x, y):
+        return F.binary_cross_entropy_with_logits(model(x), y, pos_weight=q, reduction="none")
+
+    x, y = rng.normal(size=(2, 4)).astype(dtype), rng.random((2, 3)).astype(dtype)
+    axes = {"input_0": [0], "input_1": [0]}
+    proto = exported_and_checked(tmp_path, loss, (x, y), dynamic_axes=axes)
+    assert "Sign" in {n.op_type for n in proto.graph.node}
+    # other rows, logits of both signs and far out (|z| past 20), hard and soft labels
+    x = (rng.normal(size=(40, 4)) * np.geomspace(0.1, 100, 40)[:, None]).astype(dtype)
+    y = np.where(rng.random((40, 3)) < 0.3, rng.random((40, 3)), rng.random((40, 3)) < 0.5).astype(dtype)
+    want = expected(loss, x, y)[0]
+    logits = expected(model, x)[0]
+    assert (logits > 20).any() and (logits < -20).any() and (want < 1e-9).any()
+    (got,) = run(proto, x, y)
+    assert got.dtype == dtype
+    # ONNX's Softplus is ln(eˣ + 1): ONNX Runtime rounds 1 + e⁻⁴³ to 1, an error of ~1e-17 in float64
+    tolerance = {"rtol": RTOL, "atol": ATOL} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-15}
+    np.testing.assert_allclose(got, want, **tolerance)

@@ -298,3 +298,38 @@ def test_recordings_that_became_no_program_are_let_go():
         fast(x, y)
     assert fast.recordings == 3 and len(fast.programs()) == 1
     assert not any(fast._candidates.values())  # no recording is kept once its spec has a program
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("pos_weight", [None, (3.0, 0.5)], ids=["plain", "pos_weight"])
+def test_bce_with_logits_replays_bit_for_bit_when_the_logits_change_sign(dtype, pos_weight):
+    """binary_cross_entropy_with_logits folds each logit by its sign (−|z| = z·(1 − 2 relu(sign z))):
+    a replay computes the fold of each new batch, whose logits flip sign and go far out."""
+    q = None if pos_weight is None else np.array(pos_weight, dtype)
+
+    def made():
+        nn.init.manual_seed(5)
+        model = nn.Linear(3, 2, dtype=dtype)
+        opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.binary_cross_entropy_with_logits(model(x), y, pos_weight=q)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    (model, step), (twin, twin_step) = made(), made()
+    fast = ag.compile(step)
+    rng = np.random.default_rng(4)
+    for k in range(8):
+        scale = (-1.0) ** k * (1.0 if k < 4 else 40.0)  # every logit flips sign; then |z| ≫ 20
+        x = ag.tensor((rng.normal(size=(6, 3)) + 2.0).astype(dtype) * scale)
+        y = ag.tensor((rng.random((6, 2)) < 0.5).astype(dtype))
+        assert fast(x, y).item() == twin_step(x, y).item(), k
+        for p, r in zip(model.parameters(), twin.parameters()):
+            np.testing.assert_array_equal(p.data, r.data)
+            np.testing.assert_array_equal(p.grad.data, r.grad.data)
+    assert fast.replays >= 5, fast.history
