@@ -117,9 +117,6 @@ class Optimizer:
         """
         loss = closure() if closure is not None else None
         recording = _tracing.recording() is not None
-        # The base rule's numbers read the group and the state's step count: with no count
-        # (plain SGD), they are the group's, computed once for all its parameters.
-        plain_numbers = type(self)._numbers is Optimizer._numbers and type(self)._advance is Optimizer._advance
         written: list[np.ndarray] = []
         try:
             for index, group in enumerate(self.param_groups):
@@ -151,13 +148,12 @@ class Optimizer:
                     else:
                         if not state:
                             self._init_state(data, group, state)
-                        if not plain_numbers or "step" in state:
+                        if self._group_numbers and "step" not in state:
+                            numbers = shared = shared or self._numbers(group, state)
+                        else:
                             numbers = self._numbers(group, state)
-                            self._update(data, grad, group, state, numbers)
-                            self._advance(state, numbers)
-                        else:  # nothing to advance: the group's numbers serve each parameter
-                            shared = shared or self._numbers(group, state)
-                            self._update(data, grad, group, state, shared)
+                        self._update(data, grad, group, state, numbers)
+                        self._advance(state, numbers)
                     written.append(data)
         finally:
             # Written in place: graphs that saved a parameter must not backpropagate through it.
@@ -177,10 +173,14 @@ class Optimizer:
     # ``_advance`` writes the numbers back into the state (step += 1).
     _per_step: frozenset[str] = frozenset({"lr"})
     _takes_numbers = True
+    # The base rule's numbers read the group and the state's step count: with no count in the
+    # state (plain SGD), they are the group's, computed once for all its parameters.
+    _group_numbers = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._takes_numbers = len(inspect.signature(cls._update).parameters) >= 6
+        cls._group_numbers = cls._numbers is Optimizer._numbers
 
     def _init_state(self, param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
         """A parameter's state before its first step (nothing, unless the rule keeps some)."""
@@ -305,9 +305,8 @@ def _recorded_step(
     if not state:
         optimizer._init_state(param, fixed, view)
         _hand_over(state, view, {})
-    # The base rule's numbers read the group and the state's step count: with no count (plain SGD;
-    # the state's keys are guarded), they are the group's, the same for each of its parameters.
-    share = id(group) if type(optimizer)._numbers is Optimizer._numbers and "step" not in state else None
+    # (the state's keys are guarded: a step count appearing records again)
+    share = id(group) if optimizer._group_numbers and "step" not in state else None
     numbers = _tracing.numbers(functools.partial(optimizer._numbers, group, state), f"{name}.step", id(state), share)
     before = dict(view)
     optimizer._update(param, grad, fixed, view, numbers)
