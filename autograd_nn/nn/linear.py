@@ -66,15 +66,16 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def forward(self, input: Any) -> Tensor:
-        # (the arrays read directly: this runs once per layer per step, and property calls add up)
-        array = input.data if isinstance(input, Tensor) else (input := np.asanyarray(input))
+        # (arrays read directly, not through Tensor properties: this runs for every layer of every step)
+        tensor = isinstance(input, Tensor)
+        array = input.data if tensor else np.asanyarray(input)
         weight = self.weight  # (a registry look-up: once)
         shape = array.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: input has shape {shape}; its last axis must have size {self.in_features}")
         if array.dtype != weight.data.dtype:
-            check_input_dtype(self, input, weight.data.dtype)
-        return F.linear(input, weight, self.bias)
+            check_input_dtype(self, array, weight.data.dtype)
+        return F.linear(input if tensor else array, weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
