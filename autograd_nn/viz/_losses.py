@@ -240,7 +240,8 @@ def _on_logits(inner: Node) -> tuple[Node, int, list[Node]] | None:
     if shift is None:
         return None
     logits, shifted = product.parents[1 - shift], product.parents[shift]
-    above, sign = shifted.parents[1], shifted.parents[1].parents[0] if is_op(shifted.parents[1], "relu") else None
+    above = shifted.parents[1]  # m = relu(sign ŷ)
+    sign = above.parents[0] if is_op(above, "relu") else None
     if not is_op(sign, "sign") or sign.parents[0] is not logits:
         return None
     folded = soft.parents[0]  # ŷ ⊙ (1 − 2m) = −|ŷ|
