@@ -1,10 +1,12 @@
 """The program: a recording written out as one Python function of numpy calls.
 
 Like the recorder's compiled steps (``_record``), the replay is Python source, generated
-and ``exec``-ed once: each recorded call is one line (``multiply(s3, c0, out=s7)``) with
-the buffers, constants and functions bound as globals, so a replay costs the numpy calls
-and nothing between them. The source is kept (``Compiled.source()``) because it is the
-clearest explanation of what a replay does.
+and ``exec``-ed once: each recorded call is one line (``multiply(s3, c0, s7)``: a ufunc's
+output buffer passed positionally) with the buffers, constants and functions bound as
+globals, so a replay costs the numpy calls and nothing between them. A Python number in a
+float call is bound once as a 0-d array of the call's dtype (``subtract(float32_1, s5, s6)``),
+the operand numpy would otherwise convert it to on every call. The source is kept
+(``Compiled.source()``) because it is the clearest explanation of what a replay does.
 
 The function starts with the guards (any one failing means "not this program": a
 ``Miss``), then the calls (a check whose value differs means the call took another branch:
@@ -32,6 +34,9 @@ _DRAWS_INTO = frozenset({"random", "standard_normal", "standard_exponential"})
 # Methods that are a numpy kernel behind a Python wrapper, called as that kernel (same
 # arguments, same result): ndarray.sum is np.add.reduce (numpy's _methods._sum).
 _SAME_KERNEL: dict[Any, Any] = {np.ndarray.sum: np.add.reduce}
+
+# Ufuncs whose positional output numpy deprecates (numpy 2.4: it reads like max(a, b, c)).
+_OUT_BY_NAME = frozenset({np.maximum, np.minimum})
 
 # Names the generated source uses for itself (see ``_program``), which a function's name must not take.
 RESERVED = frozenset({"copyto", "note_writes", "wrap", "mode", "Miss", "Diverged", "o", "replay"})
@@ -98,6 +103,7 @@ class Writer:
         self.layout = layout
         self.globals: dict[str, Any] = {}
         self._by_id: dict[Any, str] = {}
+        self._typed_names: dict[tuple[str, type, str], str] = {}
         self.lines: list[str] = []
 
     def slot(self, slot: Slot) -> str:
@@ -126,6 +132,8 @@ class Writer:
     def value(self, x: Any) -> Any:
         if isinstance(x, Slot):
             return _Src(self.slot(x))
+        if type(x) is _Src:  # already source (a typed number's name)
+            return x
         if x is None or x is Ellipsis or isinstance(x, (bool, int, str)) and type(x) in (bool, int, str):
             return _Src(repr(x))
         if type(x) is float and math.isfinite(x):
@@ -133,12 +141,55 @@ class Writer:
         return _Src(self.bind("c", x))
 
     def call(self, instr: Instr, out: str | None = None) -> str:
-        fn = self.bind("f", _SAME_KERNEL.get(instr.fn, instr.fn))
-        parts = [repr(self.value_tree(a)) for a in instr.args]
-        parts += [f"{k}={self.value_tree(v)!r}" for k, v in instr.kwargs.items()]
+        kernel = _SAME_KERNEL.get(instr.fn, instr.fn)
+        fn = self.bind("f", kernel)
+        args, kwargs = list(instr.args), dict(instr.kwargs)
+        if type(kernel) is np.ufunc and kernel.nout == 1 and len(args) == kernel.nin:
+            args = [self._typed(a, kernel, instr) for a in args]
+            given = kwargs.get("out")
+            if isinstance(given, tuple) and len(given) == 1:  # `z += b` calls add(z, b, out=(z,))
+                given = given[0]
+            if out is None and isinstance(given, Slot):
+                out = self.slot(given)
+                del kwargs["out"]
+            if out is not None and kernel not in _OUT_BY_NAME:  # multiply(a, b, out): parsed faster than out=
+                args.append(_Src(out))
+                out = None
+        parts = [repr(self.value_tree(a)) for a in args] + [f"{k}={self.value_tree(v)!r}" for k, v in kwargs.items()]
         if out is not None:
             parts.append(f"out={out}")
         return f"{fn}({', '.join(parts)})"
+
+    def _typed(self, x: Any, ufunc: np.ufunc, instr: Instr) -> Any:
+        """A Python number operand of a ufunc whose array operands all have one float dtype D,
+        as a 0-d array of D, where the ufunc has a loop taking D for every operand: numpy casts
+        the number to D either way (NEP 50) and runs that loop, so the values are the same,
+        but a 0-d array skips the number's conversion on every call (a third of a small ufunc
+        call's time)."""
+        if type(x) not in (int, float) or "dtype" in instr.kwargs or "signature" in instr.kwargs:
+            return x
+        dtypes = {getattr(a.value, "dtype", None) for a in instr.args if isinstance(a, Slot)}
+        dtype = dtypes.pop() if len(dtypes) == 1 else None
+        loop = f"{dtype.char * ufunc.nin}->" if dtype is not None else ""
+        if dtype is None or dtype.kind != "f" or not any(t.startswith(loop) for t in ufunc.types):
+            return x  # (ldexp's exponent, for one, must stay an integer)
+        try:
+            with np.errstate(over="ignore"):
+                typed = np.array(x, dtype)
+        except OverflowError:  # an int beyond any float
+            return x
+        if not np.isfinite(typed):  # a number beyond the dtype's range: numpy's own overflow rules decide
+            return x
+        key = (dtype.str, type(x), repr(x))  # (repr: 0.0 and -0.0 are equal, and different)
+        name = self._typed_names.get(key)
+        if name is None:  # one global per dtype and value, named by them: float32_1, float64_0_5
+            name = f"{dtype.name}_{x!r}".replace(".", "_").replace("-", "neg").replace("+", "")
+            if not name.isidentifier() or name in self.globals:
+                name = f"k{len(self._typed_names)}"
+            typed.flags.writeable = False
+            self._typed_names[key] = name
+            self.globals[name] = typed
+        return _Src(name)
 
     def value_tree(self, tree: Any) -> Any:
         return tree_map(self.value, tree)

@@ -13,6 +13,7 @@ CODEGEN = "autograd_nn/replay/_codegen.py"
 RECORDING = "autograd_nn/replay/_recording.py"
 
 ARGUMENTS = ("tests/replay/test_replay_array_arguments.py",)
+CALLS = ("tests/replay/test_replay_calls.py",)
 
 MUTATIONS = [
     # ------------------------------------------- array arguments read by ops (labels, indices)
@@ -27,6 +28,20 @@ MUTATIONS = [
      "        if instr.errstate is not None and len(w.lines) > start:",
      "        if False and len(w.lines) > start:", REPLAY,
      "a replay makes an op's calls without the np.errstate it set: 0 · ∞ it handles warns in every replay"),
+    # ------------------------------------------- Python numbers as 0-d arrays, outputs positional
+    ("replay-typed-number-zeros-shared", CODEGEN,
+     "        key = (dtype.str, type(x), repr(x))", "        key = (dtype.str, type(x), x)", CALLS,
+     "0.0 and −0.0 are one key: a program adding both adds one of them twice (−0 + 0 is +0)"),
+    ("replay-typed-number-any-loop", CODEGEN,
+     '        if dtype is None or dtype.kind != "f" or not any(t.startswith(loop) for t in ufunc.types):',
+     '        if dtype is None or dtype.kind != "f":', CALLS,
+     "ldexp's integer exponent becomes a float 0-d array: the program fails its check and the step runs eagerly"),
+    ("replay-typed-number-wrong-dtype", CODEGEN,
+     "                typed = np.array(x, dtype)", "                typed = np.array(x)", CALLS,
+     "numbers become float64 0-d arrays: a float32 call computes in float64 and rounds differently"),
+    ("replay-out-keyword-kept", CODEGEN,
+     "            if out is not None and kernel not in _OUT_BY_NAME:", "            if False:", CALLS,
+     "ufunc outputs stay keyword arguments (out=), which numpy parses more slowly"),
     # ------------------------------------------------------ program vs eager, bit for bit
     ("replay-check-skipped", PROGRAM,
      "        if not _same_array(got, want):", "        if False:", REPLAY,
