@@ -214,15 +214,24 @@ def write_body(w: Writer, verify: bool) -> None:
     """One line (or two) per instruction the layout keeps."""
     layout = w.layout
     write_numbers(w, verify)
+    block: dict[str, str] | None = None  # the errstate of the `with` block the last line is in
     for i, instr in enumerate(w.rec.instrs):
         if i in layout.dropped or instr.kind in ("number", "entry"):
             continue
         start = len(w.lines)
         write_instr(w, i, instr, verify)
-        if instr.errstate is not None and len(w.lines) > start:  # as the eager call ran: under the op's errstate
+        if len(w.lines) == start:
+            continue
+        lines = w.lines[start:]
+        if instr.errstate is None:
+            block = None
+        elif instr.errstate == block:  # the same errstate as the call before: one block (entering one costs µs)
+            w.lines[start:] = ["    " + line for line in lines]
+        else:  # as the eager call ran: under the op's errstate
             w.lines[start:] = [f"with {w.bind('f', np.errstate)}(**{w.bind('c', instr.errstate)}):"] + [
-                "    " + line for line in w.lines[start:]
+                "    " + line for line in lines
             ]
+            block = instr.errstate
 
 
 def write_instr(w: Writer, i: int, instr: Instr, verify: bool) -> None:

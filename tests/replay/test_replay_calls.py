@@ -1,5 +1,6 @@
 """How a replay writes its calls: ufunc outputs passed positionally, Python numbers as 0-d
-arrays of the call's dtype. Each must leave every value as the eager call had it.
+arrays of the call's dtype, consecutive calls under one errstate in one block. Each must
+leave every value (and warning) as the eager call had it.
 
 NEP 50 casts a Python number to the other operands' dtype, so a 0-d array of that dtype is
 the same operand; the tests pick the numbers where a careless conversion would show: values
@@ -112,3 +113,43 @@ def test_a_number_the_ufunc_takes_as_an_integer_stays_a_python_number():
         assert y.data.tolist() == [4.0, -10.0, 24.0] and g.data.tolist() == [8.0, 8.0, 8.0]
     assert "ldexp(" in fast.source()
 
+
+class _Logs(ag.Function):
+    """a = ln z + ln(z + 1) + ln(0 · z) + √(z − 2), with the warnings each handles silenced;  δz = δa (1/z + 1/(z + 1))
+
+    Its calls run under three error states in turn: log under divide="ignore", a plain
+    log, log under divide="ignore" again, sqrt under invalid="ignore". (The values are
+    only for the forward; the derivative leaves out the terms it does not need here.)"""
+
+    @staticmethod
+    def forward(ctx, z):
+        with np.errstate(divide="ignore"):
+            a = np.log(z)
+        b = np.log(z + 1)
+        with np.errstate(divide="ignore"):
+            c = np.log(z * 0)
+        with np.errstate(invalid="ignore"):
+            d = np.sqrt(z - 2)
+        ctx.save_for_backward(z)
+        return a + b + c + d
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad * (1 / z + 1 / (z + 1))
+
+
+def test_calls_under_an_errstate_keep_theirs_and_only_theirs():
+    x = ag.tensor(np.array([0.0, 1.0, 4.0]), requires_grad=False)
+
+    def f(x):
+        return _Logs.apply(x)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # every warning here is one an errstate was meant to silence
+        fast, results = _replayed(f, x)
+        expected = f(x)
+    for got in results:
+        assert _bits(got.data) == _bits(expected.data)
+    source = fast.source()
+    assert source.count("with errstate") == 3  # two alike calls apart (a plain call between them), and a third
