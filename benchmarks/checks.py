@@ -19,7 +19,7 @@ import specs
 CHECK_STEPS = 4  # a compiled step records two (or three), then replays
 
 # Each compiled implementation and the eager one it must reproduce.
-EAGER_OF = {"autograd_nn compiled": "autograd_nn", "torch compiled": "torch"}
+EAGER_OF = {"autograd_nn compiled": "autograd_nn", "autograd_nn@base compiled": "autograd_nn@base", "torch compiled": "torch"}
 
 
 def compile_torch(steps: dict[str, Any]) -> dict[str, Any]:

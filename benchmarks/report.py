@@ -9,7 +9,7 @@ import cnn
 import sequence
 from checks import EAGER_OF
 
-NAME = 22  # width of the implementation column
+NAME = 27  # width of the implementation column ("autograd_nn@base compiled")
 
 
 def _us(seconds: float) -> str:

@@ -59,7 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also time PyTorch's torch.compile of the step (B2, B3; compiled once per dtype, untimed)",
     )
     parser.add_argument(
-        "--baseline", type=Path, help="another checkout whose autograd_nn also runs B1–B3 and B5, as 'autograd_nn@base'"
+        "--baseline", type=Path,
+        help="another checkout whose autograd_nn also runs B1–B3 and B5, as 'autograd_nn@base' (and B1–B3 compiled)"
     )
     parser.add_argument("--json", type=Path, default=HERE / "results.json", help="where to write all figures")
     parser.add_argument("--quick", action="store_true", help="3 rounds, short samples, small B4: a smoke run")
@@ -94,8 +95,9 @@ def mlp_steps(spec: specs.MLP, dtype: str, args: argparse.Namespace, impls: list
             steps[impl] = frameworks.torch_mlp_step(spec, copy, x, y, args.api)
         elif impl == "torch compiled":
             steps[impl] = frameworks.torch_mlp_step(spec, copy, x, y, args.api, compiled=True)
-        elif impl == "autograd_nn compiled":
-            steps[impl] = frameworks.autograd_mlp_step(spec, copy, x, y, args.api, compiled=True)
+        elif impl in ("autograd_nn compiled", "autograd_nn@base compiled"):
+            module = BASELINE if impl.startswith("autograd_nn@base") else None
+            steps[impl] = frameworks.autograd_mlp_step(spec, copy, x, y, args.api, module, compiled=True)
         else:
             module = BASELINE if impl == "autograd_nn@base" else None
             steps[impl] = frameworks.autograd_mlp_step(spec, copy, x, y, args.api, module)
@@ -105,7 +107,7 @@ def mlp_steps(spec: specs.MLP, dtype: str, args: argparse.Namespace, impls: list
 def _impls(torch_ok: bool, torch_compile: bool = False) -> list[str]:
     return (
         ["numpy", "autograd_nn", "autograd_nn compiled"]
-        + (["autograd_nn@base"] if BASELINE else [])
+        + (["autograd_nn@base", "autograd_nn@base compiled"] if BASELINE else [])
         + (["torch"] if torch_ok else [])
         + (["torch compiled"] if torch_ok and torch_compile else [])
     )
@@ -122,6 +124,7 @@ def chain_steps(dtype: str, torch_ok: bool) -> dict[str, Any]:
     }
     if BASELINE:
         steps["autograd_nn@base"] = frameworks.autograd_chain(x, c, d, seed, ag=BASELINE)
+        steps["autograd_nn@base compiled"] = frameworks.autograd_chain(x, c, d, seed, ag=BASELINE, compiled=True)
     if torch_ok:
         steps["torch"] = frameworks.torch_chain(x, c, d, seed)
     return steps
