@@ -109,9 +109,9 @@ def make(fn, view):
         node.shape = data.shape
         node.dtype = data.dtype
         node.seq = _tick()
-        out = _new(cls)  # the tensor protocol: a type with data, grad, requires_grad and grad_fn
+        out = _new(cls)  # the tensor protocol: a type with data, _grad, requires_grad and grad_fn
         out.data = data
-        out.grad = None
+        out._grad = None
         out.requires_grad = True
         out.grad_fn = node
         if view and (data.base is not None or _is_one_of(data, ARRAYS)):
@@ -256,7 +256,7 @@ def _constant(raw: Any, cls: Any, arrays: Sequence[Any], view: bool) -> Any:
     data = raw if type(raw) is _ndarray else np.asanyarray(raw)
     out = _new(cls)  # the tensor protocol, as for a recorded output
     out.data = data
-    out.grad = None
+    out._grad = None
     out.requires_grad = False
     out.grad_fn = None
     if view and (data.base is not None or _is_one_of(data, arrays)):

@@ -64,7 +64,7 @@ class Tensor:
 
     # Slots for what every tensor has; the rarely set ones default to the class's None and
     # go to a per-tensor dict only when set, so the recorder writes four fields per output.
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "__dict__", "__weakref__")
     name: str | None = None
     _hooks: dict[int, Any] | None = None  # hooks on a leaf
 
@@ -91,7 +91,7 @@ class Tensor:
                 f"{array.dtype}; convert first, e.g. tensor(data, dtype=np.float64)"
             )
         self.data = array
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn: Node | None = None
         if name is not None:
@@ -102,12 +102,24 @@ class Tensor:
         """The fast constructor the recorder uses: no checks, no conversion."""
         t = _new(Tensor)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
         return t
 
     # ----------------------------------------------------------------- attributes
+    @property
+    def grad(self) -> Tensor | None:
+        """∂C/∂self, summed into it by ``backward()`` (for a leaf that requires grad, or after
+        ``retain_grad()``); None until then, and after ``zero_grad()``."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is None:  # cleared inside a step being compiled: its replays clear it too
+            _tracing.note_grad(self, read=False)
+        self._grad = value
+
     @property
     def shape(self) -> tuple[int, ...]:
         """The array's dimensions, as ``ndarray.shape``."""

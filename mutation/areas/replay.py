@@ -193,6 +193,11 @@ MUTATIONS = [
      '                w.lines.append(f"if {w.slot(instr.result)} != {w.value(value)!r}: raise Miss")',
      "                pass", REPLAY,
      "a True/False among an optimizer's numbers (RAdam's rectification) flips and the replay keeps the old branch"),
+    ("replay-grad-cleared-unseen", "autograd_nn/tensor.py",
+     "        if value is None:  # cleared inside a step being compiled: its replays clear it too\n"
+     "            _tracing.note_grad(self, read=False)\n",
+     "", REPLAY,
+     "`p.grad = None` in a step is invisible to the recording: the old .grad becomes a guard, every call records again"),
     ("replay-counts-not-kept", COMPILED,
      "                self.replays += 1\n", "", REPLAY,
      "compiled.replays does not count replays"),

@@ -156,6 +156,36 @@ def test_gradients_accumulate_across_replays_as_they_do_eagerly():
     assert fast.replays >= 2
 
 
+def test_gradients_cleared_by_assignment_in_the_step_replay_like_zero_grad():
+    def training():
+        rng = np.random.default_rng(3)
+        W = ag.tensor(rng.normal(size=(3, 4)), requires_grad=True)
+        b = ag.tensor(np.zeros(3), requires_grad=True)
+
+        def step(x):  # SGD by hand: the .grad of the last call cleared first, as zero_grad would
+            W.grad = None
+            b.grad = None
+            loss = F.linear(x, W, b).tanh().square().mean()
+            loss.backward()
+            for p in (W, b):
+                p.data -= 0.1 * p.grad.data
+            return loss
+
+        return step, W, b
+
+    step, W, b = training()
+    twin, W2, b2 = training()
+    fast = ag.compile(step)
+    rng = np.random.default_rng(4)
+    for _ in range(8):
+        x = ag.tensor(rng.normal(size=(5, 4)))
+        assert fast(x).item() == twin(x).item()
+        for p, q in ((W, W2), (b, b2)):
+            np.testing.assert_array_equal(p.data, q.data)
+            np.testing.assert_array_equal(p.grad.data, q.grad.data)
+    assert fast.replays >= 6, fast.history  # the old .grad is not a guard: the step clears it
+
+
 def test_a_branch_on_a_value_is_checked_and_the_other_branch_records_again():
     w = ag.tensor(np.array([0.5, -0.5]), requires_grad=True)
 
