@@ -63,8 +63,8 @@ def get_total_norm(
     if not arrays:
         return Tensor(np.array(0.0))
     dtype = np.result_type(*arrays)
-    norms = np.array([np.linalg.norm(a.ravel(), order) for a in arrays], dtype=dtype)
-    total = np.asarray(np.linalg.norm(norms, order), dtype=dtype)
+    norms = np.stack([np.linalg.norm(a.ravel(), order) for a in arrays]).astype(dtype, copy=False)
+    total = np.asanyarray(np.linalg.norm(norms, order), dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {order} for gradients from `parameters` is non-finite ({total}), so it cannot "
@@ -84,7 +84,7 @@ def clip_grads_with_norm_(
     grads = [p.grad for p in _tensors(parameters, "clip_grads_with_norm_") if p.grad is not None]
     if not grads:
         return
-    norm = np.asarray(total_norm.data if isinstance(total_norm, Tensor) else total_norm)
+    norm = np.asanyarray(total_norm.data if isinstance(total_norm, Tensor) else total_norm)
     coefficient = np.minimum(float(max_norm) / (norm + 1e-6), 1.0)
     for grad in grads:
         array = _own_array(grad)
