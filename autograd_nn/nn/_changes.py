@@ -4,7 +4,8 @@ Every attribute set on a module, and every change to its registries of parameter
 buffers and sub-modules, adds one to a single counter. A compiled step
 (``autograd_nn.compile``) replays only while the counter is what it was when the step
 recorded; ``model.eval()``, a replaced layer or a new dropout rate makes the next call
-record again. One counter for all modules keeps the check to one comparison.
+record again. One counter for all modules keeps the check to one comparison. Setting an
+attribute to the value it has (``model.train()`` in every step) is not a change.
 """
 
 from __future__ import annotations
@@ -56,3 +57,11 @@ def changed() -> None:
 def changes() -> int:
     """The number of changes to any module's attributes so far (see ``_changes``)."""
     return _changes
+
+
+_IMMUTABLE = (bool, int, float, str, type(None))
+
+
+def unchanged(old: Any, new: Any) -> bool:
+    """``new`` is what the attribute holds already: the same object, or an equal number or string."""
+    return old is new or (type(old) is type(new) and type(new) in _IMMUTABLE and old == new)

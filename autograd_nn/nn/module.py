@@ -20,12 +20,14 @@ from ._cast import cast_floating, parse_to
 from ._changes import Registry as _Registry
 from ._changes import changed as _changed
 from ._changes import changes
+from ._changes import unchanged as _unchanged
 from ._state import IncompatibleKeys, collect_state, join, load_state
 from ._tree import SubModules, module_repr, refuse_cycle
 from .parameter import Parameter
 
 _mode = grad_mode._MODE.get
 _TRACE = grad_mode.TRACE
+_ABSENT = object()
 
 
 class Module:
@@ -97,6 +99,8 @@ class Module:
         self._non_persistent_buffers.discard(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if _unchanged(self.__dict__.get(name, _ABSENT), value):  # model.train() on a model in training mode
+            return  # nothing changes, so a compiled step need not record again
         _changed()
         if isinstance(value, Parameter):
             self._registry("_parameters")

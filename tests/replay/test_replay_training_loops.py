@@ -1,0 +1,121 @@
+"""Training-loop idioms a replay must keep replaying: clearing ``.grad`` by assignment,
+clipping the gradients' norm, calling ``model.train()`` in every step. Each once made every
+call record again (or run eagerly); each is checked against the same loop run eagerly, bit
+for bit, and by how many calls replayed."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd_nn as ag
+from autograd_nn import nn, optim
+
+F = ag.functional
+
+
+def _mlp():
+    nn.init.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 16), nn.Sigmoid(), nn.Linear(16, 1))
+    return model, optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
+def _batches(n, seed=1):
+    rng = np.random.default_rng(seed)
+    return [(ag.tensor(rng.normal(size=(8, 4))), ag.tensor(rng.normal(size=(8, 1)))) for _ in range(n)]
+
+
+def test_gradients_cleared_by_assignment_in_the_step_replay_like_zero_grad():
+    def training():
+        rng = np.random.default_rng(3)
+        W = ag.tensor(rng.normal(size=(3, 4)), requires_grad=True)
+        b = ag.tensor(np.zeros(3), requires_grad=True)
+
+        def step(x):  # SGD by hand: the .grad of the last call cleared first, as zero_grad would
+            W.grad = None
+            b.grad = None
+            loss = F.linear(x, W, b).tanh().square().mean()
+            loss.backward()
+            for p in (W, b):
+                p.data -= 0.1 * p.grad.data
+            return loss
+
+        return step, W, b
+
+    step, W, b = training()
+    twin, W2, b2 = training()
+    fast = ag.compile(step)
+    rng = np.random.default_rng(4)
+    for _ in range(8):
+        x = ag.tensor(rng.normal(size=(5, 4)))
+        assert fast(x).item() == twin(x).item()
+        for p, q in ((W, W2), (b, b2)):
+            np.testing.assert_array_equal(p.data, q.data)
+            np.testing.assert_array_equal(p.grad.data, q.grad.data)
+    assert fast.replays >= 6, fast.history  # the old .grad is not a guard: the step clears it
+
+
+@pytest.mark.parametrize("norm_type", [2.0, float("inf")])
+def test_a_step_that_clips_its_gradients_replays_with_each_calls_norm(norm_type):
+    def training():
+        nn.init.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x).square().sum()
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5, norm_type=norm_type)
+            opt.step()
+            return loss, norm
+
+        return model, step
+
+    model, step = training()
+    twin, twin_step = training()
+    fast = ag.compile(step)
+    rng = np.random.default_rng(5)
+    norms = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ag.CompileWarning)  # the norm stays a recorded value, not a frozen number
+        for _ in range(6):
+            x = ag.tensor(rng.normal(size=(3, 4)) * 3)
+            (loss, norm), (twin_loss, twin_norm) = fast(x), twin_step(x)
+            assert loss.item() == twin_loss.item() and norm.item() == twin_norm.item()
+            norms.add(norm.item())
+            for p, q in zip(model.parameters(), twin.parameters()):
+                np.testing.assert_array_equal(p.data, q.data)
+    assert len(norms) == 6 and min(norms) > 0.5  # every call clipped, each by its own norm
+    assert fast.replays >= 3, fast.history
+
+
+def test_a_step_that_sets_training_mode_on_every_call_replays():
+    def training():
+        model, opt = _mlp()
+
+        def step(x, y):
+            model.train()  # as many training loops do at the top of each step: no attribute changes
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    model, step = training()
+    twin, twin_step = training()
+    fast = ag.compile(step)
+    for x, y in _batches(8):
+        assert fast(x, y).item() == twin_step(x, y).item()
+    for p, q in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert fast.replays >= 5, fast.history
+    model.eval()  # a real change still records again
+    x, y = _batches(1, seed=9)[0]
+    recordings = fast.recordings
+    fast(x, y)
+    assert fast.recordings == recordings + 1
