@@ -122,8 +122,8 @@ class Compiled:
                 return self._give_up(problem[1], result)
         if len(candidates) >= _MAX_VARIANTS:
             return self._give_up(
-                f"compile: {rec.name} recorded {len(candidates) + 1} different ways for the same arguments "
-                f"(the last time because {reason})",
+                f"compile: {rec.name} recorded {len(candidates) + 1} different ways for the same arguments: "
+                f"{_what_changed(candidates[-1], rec)} changed from one call to the next",
                 result,
             )
         candidates.append(rec)
@@ -281,6 +281,21 @@ def _guard_values(rec: Recording) -> list[Any]:
     values += [(id(leaf), id(grad)) for leaf, grad in rec.grad_guards.values()]
     values += [(what, value) for what, _, value in rec.guards if not isinstance(value, np.ndarray)]
     return values
+
+
+def _what_changed(before: Recording, after: Recording) -> str:
+    """What differs between two recordings' guards, in words (why neither replays the other)."""
+    changes = []
+    if [id(array) for _, array in before.adopted] != [id(array) for _, array in after.adopted]:
+        changes.append("the arrays of tensors the step reads but is not given (state kept in Python: pass it in)")
+    if [id(grad) for _, grad in before.grad_guards.values()] != [id(grad) for _, grad in after.grad_guards.values()]:
+        changes.append("the .grad the step found on a leaf")
+    reads = {what: value for what, _, value in before.guards if not isinstance(value, np.ndarray)}
+    changes += [
+        what for what, _, value in after.guards
+        if not isinstance(value, np.ndarray) and what in reads and reads[what] != value
+    ]  # fmt: skip
+    return "; ".join(changes) or "the mode or the guards"
 
 
 def _guards(rec: Recording) -> list[tuple[Any, ...]]:

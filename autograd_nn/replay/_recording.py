@@ -177,6 +177,11 @@ class Recording:
 
     def _template(self, x: Any, reads: list[Slot]) -> Any:
         if isinstance(x, Traced):
+            if x._rec is not self and x._rec.closed:  # made by an earlier call, and kept
+                self.refuse(
+                    "an array an earlier call made and the code kept (in a dict, a global, an attribute)",
+                    "pass such state in as an argument and return it instead",
+                )
             if x._rec is not self:
                 self.refuse("an array watched by another recording", "compile one function at a time")
             if x._slot is None:

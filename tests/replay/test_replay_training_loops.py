@@ -119,3 +119,50 @@ def test_a_step_that_sets_training_mode_on_every_call_replays():
     recordings = fast.recordings
     fast(x, y)
     assert fast.recordings == recordings + 1
+
+
+def _run_compiled(fn, calls):
+    fast = ag.compile(fn)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = [fast(*args) for args in calls]
+    return fast, results, [str(w.message) for w in caught if issubclass(w.category, ag.CompileWarning)]
+
+
+def test_a_module_made_inside_the_step_runs_it_eagerly_and_the_warning_says_why():
+    def training():
+        model, opt = _mlp()
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.MSELoss()(model(x), y)  # a new module on every call
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    model, step = training()
+    twin, twin_step = training()
+    batches = _batches(12)
+    fast, losses, warned = _run_compiled(step, batches)
+    assert [loss.item() for loss in losses] == [twin_step(x, y).item() for x, y in batches]  # eager: still right
+    assert fast.replays == 0 and len(warned) == 1
+    assert "different ways" in warned[0] and "the attributes of nn modules" in warned[0]
+
+
+def test_state_kept_in_python_between_calls_runs_eagerly_and_the_warning_says_why():
+    w = ag.tensor(np.array([0.5, -0.25]), requires_grad=True)
+    state = {"h": ag.zeros(2)}
+
+    def step(x):
+        h = (x * w + state["h"]).tanh()
+        h.sum().backward()
+        state["h"] = h.detach()  # a new tensor each call, read by the next: pass it in and return it instead
+        g, w.grad = w.grad, None
+        return g
+
+    rng = np.random.default_rng(6)
+    fast, _, warned = _run_compiled(step, [(ag.tensor(rng.normal(size=2)),) for _ in range(12)])
+    assert fast.replays == 0 and len(warned) == 1
+    assert "an array an earlier call made and the code kept" in warned[0] and "pass such state in" in warned[0]
