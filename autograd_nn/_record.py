@@ -8,9 +8,9 @@ so an operator such as ``Tensor.__mul__`` *is* the recorder and ``x * y`` costs 
 
 The recorder does not import the Tensor class. Any input whose type carries
 ``__autograd_tensor__`` is a tensor: that attribute is the class outputs are made of
-(``data``, ``grad``, ``requires_grad`` and ``grad_fn`` are the fields the recorder sets).
-With no tensor among the inputs there is nothing to record or wrap, and the op's forward
-result comes back as it is (as numpy does for plain arrays).
+(``data``, ``_grad`` (behind the ``grad`` property), ``requires_grad`` and ``grad_fn`` are
+the fields the recorder sets). With no tensor among the inputs there is nothing to record
+or wrap, and the op's forward result comes back as it is (as numpy does for plain arrays).
 """
 
 from __future__ import annotations
