@@ -18,6 +18,7 @@ from ..registry import register_composite, register_op
 from .activation import shifted_by_max
 from .arithmetic import Where
 from .loss import BinaryCrossEntropy, check_reduction, mean_of_all, reduce, reduce_reference, same_shape
+from .loss_labels import SoftmaxCrossEntropyLabels
 from .sorting import along
 
 
@@ -63,6 +64,17 @@ def _labels(input: Any, target: Any, axis: int, ignore_index: int, op_name: str)
     if used.size and (used.min() < 0 or used.max() >= classes):
         raise ValueError(f"{op_name}: class labels must be in [0, {classes}), got values in [{used.min()}, {used.max()}]")
     return np.where(ignored, 0, labels), ignored
+
+
+def _counted(input: Any, target: Any, axis: int, ignore_index: int) -> np.ndarray | None:  # noqa: A002
+    """The labels if each is a class in [0, C) and ``ignore_index`` is none (so no label is
+    ignored), else None (``_labels`` then checks them): one reduction, where ``_labels`` makes five passes."""
+    labels = _array(target)
+    classes = input.shape[axis]
+    if 0 <= ignore_index < classes or labels.shape != input.shape[:axis] + input.shape[axis + 1 :] or not labels.size:
+        return None
+    as_unsigned = labels if labels.dtype.kind == "u" else labels.view(f"u{labels.itemsize}")  # a label < 0 is ≥ 2⁶³ here
+    return labels if as_unsigned.max() < classes else None
 
 
 def nll_parts(input: Any, labels: np.ndarray, ignored: np.ndarray, w: np.ndarray | None, axis: int) -> tuple[Any, np.ndarray, np.ndarray]:  # noqa: A002
@@ -154,9 +166,10 @@ class SoftmaxCrossEntropy(Function):
     """ℓ = −Σₖ yₖ ln softmax(z)ₖ per sample, then C = mean ℓ (or Σ, or each);
     δz = δℓ · (softmax(z) Σₖ yₖ − y)  (= δℓ · (softmax(z) − y) for one-hot y),  δy = −δℓ · ln softmax(z)
 
-    ``cross_entropy``'s one node when no class weights or ignored labels need the general
-    graph (labels become one-hot y, smoothed if asked), instead of five (log_softmax,
-    multiply, sum, negate, mean), with the post's δ^L in one step. The class axis is ``axis``.
+    ``cross_entropy``'s one node at class probabilities when no class weights need the
+    general graph (integer labels have their own, ``SoftmaxCrossEntropyLabels``), instead of
+    five (log_softmax, multiply, sum, negate, mean), with the post's δ^L in one step. The class
+    axis is ``axis``.
     A class whose logit is −∞ (masked out) and whose target is 0 counts for nothing (0 · ln 0 = 0),
     as in PyTorch's labels path; its probabilities path gives nan there.
     """
@@ -236,13 +249,13 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     along_classes = (classes,) + (1,) * (input.ndim - axis - 1)
     target_dtype = _array(target).dtype
     if np.issubdtype(target_dtype, np.integer):
+        if w is None and (labels := _counted(input, target, axis, ignore_index)) is not None:  # one fused node
+            return SoftmaxCrossEntropyLabels.apply(input, labels=labels, axis=axis, reduction=reduction,
+                                                   label_smoothing=label_smoothing)  # fmt: skip
         labels, ignored = _labels(input, target, axis, ignore_index, "cross_entropy")
-        if w is None and not ignored.any():  # −Σₖ yₖ ln softmax(z)ₖ with one-hot y: one fused node
-            classes_along = np.arange(classes).reshape(along_classes)
-            onehot = (np.expand_dims(labels, axis) == classes_along).astype(input.dtype)
-            if label_smoothing:  # every label counts, none is weighted: the same as smoothed probabilities
-                onehot = onehot * (1 - label_smoothing) + label_smoothing / classes
-            return SoftmaxCrossEntropy.apply(input, onehot, axis=axis, reduction=reduction)
+        if w is None and not ignored.any():  # every label counts, none is weighted (an ignore_index among them)
+            return SoftmaxCrossEntropyLabels.apply(input, labels=labels, axis=axis, reduction=reduction,
+                                                   label_smoothing=label_smoothing)  # fmt: skip
         logp = input.log_softmax(axis=axis)
         losses, per, counted = nll_parts(logp, labels, ignored, w, axis)
         loss = _reduce_weighted(losses, per, reduction, "cross_entropy")

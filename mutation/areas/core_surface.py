@@ -16,6 +16,11 @@ RED = "autograd_nn/ops/reduction.py"
 LIN = "autograd_nn/ops/linalg.py"
 LOSS = "autograd_nn/ops/loss.py"
 CLASSIFY = "autograd_nn/ops/loss_classification.py"
+LABELS = "autograd_nn/ops/loss_labels.py"
+LABELS_TESTS = ("tests/nn/test_cross_entropy_labels.py",)
+LABELS_CORE = ("tests/core/test_op_properties.py::test_op_contract[SoftmaxCrossEntropyLabels]",
+               "tests/core/test_decompositions.py::test_a_decomposition_matches_its_fused_op[SoftmaxCrossEntropyLabels]",
+               *LABELS_TESTS)  # fmt: skip
 SHAPE = "autograd_nn/ops/shape.py"
 COMP = "autograd_nn/ops/composite.py"
 SORT = "autograd_nn/ops/sorting.py"
@@ -221,6 +226,34 @@ MUTATIONS = [
      "        kept = tuple(1 if i == axis % z.ndim else n for i, n in enumerate(z.shape))",
      "        kept = tuple(z.shape[:axis] + (1,) + z.shape[axis + 1 :])", ("tests/core/test_fast_paths.py",),
      "reduction='none' puts δℓ back on the class axis only when that axis is counted from the front"),
+    ("core-ops-ce-labels-backward-ignores-smoothing", LABELS,
+     "        delta[ctx.index] -= 1 - eps  # softmax(z) − y", "        delta[ctx.index] -= 1  # softmax(z) − y", LABELS_CORE,
+     "cross_entropy at labels with label_smoothing: δz subtracts the whole 1 at the label, not 1 − ε"),
+    ("core-ops-ce-labels-forward-smoothing-share", LABELS,
+     "shifted.sum(axis=axis) * (label_smoothing / z.shape[axis])", "shifted.sum(axis=axis) * label_smoothing", LABELS_CORE,
+     "cross_entropy at labels with label_smoothing: each class gets ε of the loss, not ε/C"),
+    ("core-ops-ce-labels-cached-under-create-graph", LABELS,
+     "        if is_tensor(z):  # under create_graph", "        if False:  # under create_graph", LABELS_CORE,
+     "cross_entropy at labels under create_graph: δz from the forward's arrays, so its second derivative is 0"),
+    ("core-ops-ce-labels-mean-over-logits", LABELS,
+     "            grad = grad * (1 / max(np.size(labels), 1))", "            grad = grad * (1 / max(ctx.e.size, 1))",
+     LABELS_CORE, "cross_entropy at labels: 'mean' divides δ by the number of logits, not of samples"),
+    ("core-ops-ce-labels-per-sample-on-last-axis", LABELS,
+     "np.expand_dims(grad, axis) if", "np.expand_dims(grad, -1) if", LABELS_CORE,
+     "reduction='none' with trailing dims (N, C, d): each sample's δℓ is put along the wrong axis"),
+    ("core-ops-ce-labels-index-axis-first", LABELS,
+     "    return (*grids[:axis], labels, *grids[axis:])", "    return (labels, *grids)", LABELS_CORE,
+     "(N, C, d) logits: the labels index the batch axis, not the class axis"),
+    ("core-ops-ce-labels-decomposition-unsmoothed", LABELS,
+     "    return y * (1 - label_smoothing) + label_smoothing / classes if label_smoothing else y", "    return y",
+     LABELS_CORE, "the decomposition explain_backward and ONNX read ignores label_smoothing"),
+    ("core-ops-ce-labels-negative-read-from-the-end", CLASSIFY,
+     '    as_unsigned = labels if labels.dtype.kind == "u" else labels.view(f"u{labels.itemsize}")',
+     "    as_unsigned = labels", LABELS_TESTS,
+     "a negative label passes the fast check and indexes the last classes, silently, instead of being refused"),
+    ("core-ops-ce-labels-ignore-index-among-classes-counted", CLASSIFY,
+     "    if 0 <= ignore_index < classes or labels.shape", "    if labels.shape", LABELS_TESTS,
+     "an ignore_index that is a class (ignore_index=1) is counted like any label by the fused op"),
     # ------------------------------------------------------------------ shape ops
     ("core-ops-transpose-inverse", SHAPE,
      "        ctx.inverse = tuple(np.argsort([a % x.ndim for a in axes]))", "        ctx.inverse = tuple(axes)", CORE,

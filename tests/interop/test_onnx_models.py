@@ -2,7 +2,8 @@
 autograd_nn's outputs (float32, rtol 1e-4): the bike-sharing network, an MLP classifier, a
 LayerNorm + GELU block, a transformer encoder layer and an unrolled RNN, each exported at
 one batch size and run at another, and each file passing ``onnx.checker``; and a model ending in
-binary_cross_entropy_with_logits, whose sign fold is computed from each input."""
+binary_cross_entropy_with_logits, whose sign fold is computed from each input, and one ending in
+cross_entropy at fixed labels."""
 
 from __future__ import annotations
 
@@ -238,3 +239,27 @@ def test_a_model_ending_in_bce_with_logits_exports_for_logits_of_either_sign(tmp
     # ONNX's Softplus is ln(eˣ + 1): ONNX Runtime rounds 1 + e⁻⁴³ to 1, an error of ~1e-17 in float64
     tolerance = {"rtol": RTOL, "atol": ATOL} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-15}
     np.testing.assert_allclose(got, want, **tolerance)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_a_model_ending_in_cross_entropy_at_fixed_labels_exports_its_decomposition(tmp_path, rng, reduction):
+    """cross_entropy at integer labels is one fused node whose labels are a parameter: the export
+    writes its decomposition, −Σₖ yₖ ln softmax(ŷ)ₖ with y the labels' (smoothed) one-hot a constant."""
+    import autograd_nn.functional as F
+
+    nn.init.manual_seed(5)
+    model = nn.Sequential(nn.Linear(4, 3, dtype=np.float32))
+    labels = np.array([0, 2, 1, 2, 1])
+
+    def loss(x):
+        return F.cross_entropy(model(x), labels, reduction=reduction, label_smoothing=0.1)
+
+    x = rng.normal(size=(5, 4)).astype(np.float32)
+    proto = exported_and_checked(tmp_path, loss, (x,))
+    assert [n.op_type for n in proto.graph.node][:3] == ["Gemm", "LogSoftmax", "Mul"]
+    x = (rng.normal(size=(5, 4)) * 3).astype(np.float32)
+    logits = expected(model, x)[0].astype(np.float64)
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    per_sample = -0.9 * log_p[np.arange(5), labels] - 0.1 * log_p.mean(axis=1)
+    (got,) = run(proto, x)
+    np.testing.assert_allclose(got, per_sample.mean() if reduction == "mean" else per_sample, rtol=RTOL, atol=ATOL)

@@ -287,14 +287,14 @@ def test_a_python_number_among_the_arguments_is_part_of_what_a_program_is_for():
 
 
 def test_a_replay_keeps_the_error_handling_an_op_set_for_its_own_calls():
-    """cross_entropy multiplies 0 · (−∞) for a masked-out class under np.errstate(invalid="ignore"),
-    then counts it for nothing: a replay makes the same call under the same setting, so it warns no
-    more than the eager step (warnings are errors here) and gives its values."""
+    """cross_entropy on class probabilities multiplies 0 · (−∞) for a masked-out class under
+    np.errstate(invalid="ignore"), then counts it for nothing: a replay makes the same call under the
+    same setting, so it warns no more than the eager step (warnings are errors here) and gives its values."""
     W = ag.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
     mask = np.array([0.0, -np.inf, 0.0])
 
-    def step(x, labels):
-        loss = ag.functional.cross_entropy(x @ W.T + mask, labels)
+    def step(x, target):
+        loss = ag.functional.cross_entropy(x @ W.T + mask, target)
         loss.backward()
         grad, W.grad = W.grad, None
         return loss, grad
@@ -304,8 +304,8 @@ def test_a_replay_keeps_the_error_handling_an_op_set_for_its_own_calls():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for _ in range(5):
-            x, labels = ag.tensor(rng.standard_normal((4, 4))), rng.choice([0, 2], 4)
-            (loss, grad), (eager_loss, eager_grad) = fast(x, labels), step(x, labels)
+            x, target = ag.tensor(rng.standard_normal((4, 4))), np.eye(3)[rng.choice([0, 2], 4)]  # 0 on the masked class
+            (loss, grad), (eager_loss, eager_grad) = fast(x, target), step(x, target)
             assert float(loss.data) == float(eager_loss.data) and np.array_equal(grad.data, eager_grad.data)
     assert fast.replays >= 2 and np.isfinite(float(loss.data))
     assert "errstate" in fast.source()
