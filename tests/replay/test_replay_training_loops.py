@@ -92,19 +92,24 @@ def test_a_step_that_clips_its_gradients_replays_with_each_calls_norm(norm_type)
     assert fast.replays >= 3, fast.history
 
 
+def _loop(loss_of, before=lambda model: None):
+    """A model and its training step: ``before(model)``, zero_grad, ``loss_of(model, x, y)``, backward, step."""
+    model, opt = _mlp()
+
+    def step(x, y):
+        before(model)
+        opt.zero_grad()
+        loss = loss_of(model, x, y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, step
+
+
 def test_a_step_that_sets_training_mode_on_every_call_replays():
-    def training():
-        model, opt = _mlp()
-
-        def step(x, y):
-            model.train()  # as many training loops do at the top of each step: no attribute changes
-            opt.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        return model, step
+    def training():  # model.train() as many loops call it at the top of each step: no attribute changes
+        return _loop(lambda model, x, y: F.mse_loss(model(x), y), before=lambda model: model.train())
 
     model, step = training()
     twin, twin_step = training()
@@ -131,16 +136,7 @@ def _run_compiled(fn, calls):
 
 def test_a_module_made_inside_the_step_runs_it_eagerly_and_the_warning_says_why():
     def training():
-        model, opt = _mlp()
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = nn.MSELoss()(model(x), y)  # a new module on every call
-            loss.backward()
-            opt.step()
-            return loss
-
-        return model, step
+        return _loop(lambda model, x, y: nn.MSELoss()(model(x), y))  # a new module on every call
 
     model, step = training()
     twin, twin_step = training()
