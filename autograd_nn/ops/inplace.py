@@ -36,7 +36,7 @@ class SetItem(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, value: Any, *, index: Any) -> Any:
         z = np.copy(x)
-        written = np.zeros(z.shape, dtype=bool)
+        written = np.zeros_like(z, dtype=bool)  # (made from z: a compiled step sees it made, and written)
         if not is_basic_index(index):
             counts = np.zeros(z.shape, dtype=np.intp)
             np.add.at(counts, index, 1)

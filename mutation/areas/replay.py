@@ -24,6 +24,10 @@ MUTATIONS = [
      "    index = np.asanyarray(array_of(index))\n    if index.ndim != 1",
      '    index = np.asanyarray(getattr(index, "data", index))\n    if index.ndim != 1', ARGUMENTS,
      "index_select's ndarray index is read through its raw buffer: a replay keeps the first index"),
+    ("replay-setitem-written-mask-unseen", "autograd_nn/ops/inplace.py",
+     "        written = np.zeros_like(z, dtype=bool)", "        written = np.zeros(z.shape, dtype=bool)", ARGUMENTS,
+     "x[index] = v (scatter) under compile: the mask of written places is a constant of the replay, so with a "
+     "new index δx is zeroed at the first call's places"),
     ("replay-op-errstate-dropped", CODEGEN,
      "        if instr.errstate is None:\n            block = None",
      "        if True:\n            block = None", REPLAY,
