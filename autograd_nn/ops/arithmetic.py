@@ -13,6 +13,7 @@ import numpy as np
 from .._record import array_of
 from ..function import Function
 from ..registry import register_op
+from ._kept import kept
 from ._to_arguments import to_arguments
 
 
@@ -244,7 +245,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, *, condition: np.ndarray) -> Any:
-        ctx.condition = condition
+        ctx.condition = kept(ctx, condition)  # the caller's mask may change before the backward
         return np.where(condition, x, y)
 
     @staticmethod

@@ -12,6 +12,7 @@ from .. import _tracing
 from .._record import array_of, is_tensor
 from ..function import Function
 from ..registry import register_composite, register_op
+from ._kept import kept
 
 
 def _lookup_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
@@ -56,7 +57,7 @@ class Embedding(Function):
     ) -> Any:
         if np.ndim(weight) != 2:
             raise ValueError(f"embedding: weight must have shape (num_embeddings, embedding_dim), got {np.shape(weight)}")
-        indices = checked_indices(indices, weight.shape[0], "embedding")
+        indices = kept(ctx, checked_indices(indices, weight.shape[0], "embedding"))  # the caller may reuse its array
         ctx.indices, ctx.shape, ctx.scale = indices, weight.shape, None
         if padding_idx is not None or scale_grad_by_freq:
             # (made from indices, not np.ones: a compiled step must see the scale made)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..function import Function
 from ..registry import register_op
+from ._kept import kept_index
 from .shape import is_basic_index, plain_index
 
 
@@ -51,7 +52,7 @@ class SetItem(Function):
             raise type(error)(f"setitem: cannot assign a value of shape {np.shape(value)} at {index!r} of an "
                               f"array of shape {z.shape}: {error}") from None
         written[index] = True
-        ctx.written, ctx.index = written, index
+        ctx.written, ctx.index = written, kept_index(ctx, index)
         return z
 
     @staticmethod

@@ -13,6 +13,7 @@ import numpy as np
 from .._record import is_tensor
 from ..function import Function
 from ..registry import register_op
+from ._kept import kept
 from .activation import shifted_by_max
 from .loss import check_reduction, mean_of_all, reduce, reduce_reference
 
@@ -78,6 +79,7 @@ class SoftmaxCrossEntropyLabels(Function):
     ) -> Any:
         check_reduction(reduction, "cross_entropy")
         axis %= z.ndim
+        labels = kept(ctx, labels)  # the caller may reuse its array before the backward
         index = _at_labels(labels, axis)
         shifted = shifted_by_max(z, axis)  # z − max z: every e^x ≤ 1, and one of them is 1
         e = np.exp(shifted)

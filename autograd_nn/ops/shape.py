@@ -10,6 +10,7 @@ import numpy as np
 from .._record import array_of
 from ..function import Function
 from ..registry import register_op
+from ._kept import kept_index
 
 
 def is_basic_index(index: Any) -> bool:
@@ -192,7 +193,7 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, index: Any) -> Any:
-        ctx.input_shape, ctx.index = x.shape, index
+        ctx.input_shape, ctx.index = x.shape, kept_index(ctx, index)  # the caller may change its arrays
         try:
             return x[index]
         except IndexError as err:
@@ -223,7 +224,7 @@ class IndexAdd(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, shape: tuple[int, ...], index: Any) -> Any:
-        ctx.index = index
+        ctx.index = kept_index(ctx, index)
         return index_add(shape, index, np.asanyarray(x))
 
     @staticmethod
