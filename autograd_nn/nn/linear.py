@@ -12,6 +12,7 @@ from .._default_dtype import resolve_float_dtype
 from ..tensor import Tensor
 from . import init
 from ._checks import check_input_dtype
+from ._declared import Registered
 from .module import Module
 from .parameter import Parameter
 
@@ -42,6 +43,10 @@ class Linear(Module):
     >>> layer(np.ones((4, 3))).shape
     (4, 2)
     """
+
+    # (read every step: declared, so that self.weight is found without a failed lookup first)
+    weight = Registered()
+    bias = Registered()
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None):
         super().__init__()
