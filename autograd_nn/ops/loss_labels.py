@@ -103,8 +103,8 @@ class SoftmaxCrossEntropyLabels(Function):
             grad = grad * (1 / max(np.size(labels), 1))  # 1/n for the n samples
         if is_tensor(z):  # under create_graph: from the recorded z, so δz is differentiable again
             y = smoothed_one_hot(np.asanyarray(labels), z.shape[axis], axis, z.dtype, eps)
-            kept = tuple(1 if i == axis else n for i, n in enumerate(z.shape))  # the class axis kept, as 1
-            per_sample = grad.reshape(kept) if ctx.reduction == "none" else grad
+            along = tuple(1 if i == axis else n for i, n in enumerate(z.shape))  # the class axis kept, as 1
+            per_sample = grad.reshape(along) if ctx.reduction == "none" else grad
             return per_sample * (ctx.xp.exp(z.log_softmax(axis=axis)) - y)
         delta = ctx.e / ctx.total  # softmax(z), a fresh buffer
         if eps:
