@@ -303,3 +303,22 @@ class Tensor:
 
 
 Tensor.__autograd_tensor__ = Tensor  # outputs of ops on a Parameter (a subclass) are plain Tensors
+
+
+def clear_grad(tensor: Tensor, set_to_none: bool = True) -> None:
+    """``zero_grad`` for one tensor, as PyTorch: ``.grad`` to None, or to zeros (in place where
+    it can be), telling a compiled step being recorded that the call set it."""
+    grad = tensor.grad
+    if grad is None:
+        return
+    if set_to_none:
+        tensor.grad = None  # (the setter tells a recording)
+        return
+    _tracing.note_grad(tensor, read=False)
+    if grad.grad_fn is not None or not grad.data.flags.writeable:
+        tensor.grad = Tensor(np.zeros_like(tensor.data))
+    else:
+        if _tracing.recording() is not None:
+            _tracing.adopt((grad,))  # zeroed in place: a replay zeroes it too
+        grad.data[...] = 0
+        grad._increment_version()

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _tracing, grad_mode
-from ..tensor import Tensor
+from ..tensor import Tensor, clear_grad
 from ._cast import cast_floating, parse_to
 from ._changes import Registry as _Registry
 from ._changes import changed as _changed
@@ -328,7 +328,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: ``grad = None`` (default) or zeros in place."""
         for param in self.parameters():
-            _clear_grad(param, set_to_none)
+            clear_grad(param, set_to_none)
 
     # ------------------------------------------------------------------- dtype
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -390,16 +390,3 @@ class Module:
 
     def __repr__(self) -> str:
         return module_repr(self)
-
-
-def _clear_grad(param: Tensor, set_to_none: bool) -> None:
-    grad = param.grad
-    if grad is None:
-        return
-    if set_to_none:
-        param.grad = None
-    elif grad.grad_fn is not None or not grad.data.flags.writeable:
-        param.grad = Tensor(np.zeros_like(param.data))
-    else:
-        grad.data[...] = 0
-        grad._increment_version()

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import _tracing, versions
-from ..tensor import Tensor
+from ..tensor import Tensor, clear_grad
 
 
 class Optimizer:
@@ -92,22 +92,9 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of all parameters: ``None`` (default) or zeros in place."""
-        recording = _tracing.recording() is not None
         for group in self.param_groups:
             for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if recording:
-                    _tracing.note_grad(param, read=False)
-                if set_to_none:
-                    param.grad = None
-                elif param.grad.grad_fn is not None or not param.grad.data.flags.writeable:
-                    param.grad = Tensor(np.zeros_like(param.data))
-                else:
-                    if recording:
-                        _tracing.adopt((param.grad,))
-                    param.grad.data[...] = 0
-                    param.grad._increment_version()
+                clear_grad(param, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given.

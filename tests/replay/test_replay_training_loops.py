@@ -162,3 +162,28 @@ def test_state_kept_in_python_between_calls_runs_eagerly_and_the_warning_says_wh
     fast, _, warned = _run_compiled(step, [(ag.tensor(rng.normal(size=2)),) for _ in range(12)])
     assert fast.replays == 0 and len(warned) == 1
     assert "an array an earlier call made and the code kept" in warned[0] and "pass such state in" in warned[0]
+
+
+@pytest.mark.parametrize("clear", ["module", "optimizer"])
+def test_gradients_zeroed_in_place_replay_as_they_run_eagerly(clear):
+    def training():
+        model, opt = _mlp()
+        owner = model if clear == "module" else opt
+
+        def step(x, y):
+            owner.zero_grad(set_to_none=False)  # zeros written into the .grad of the last call
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    model, step = training()
+    twin, twin_step = training()
+    fast = ag.compile(step)
+    for x, y in _batches(8):
+        assert fast(x, y).item() == twin_step(x, y).item()
+    for p, q in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.grad.data, q.grad.data)
+    assert fast.replays >= 4, fast.history
