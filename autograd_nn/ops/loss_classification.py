@@ -18,7 +18,7 @@ from ..registry import register_composite, register_op
 from .activation import shifted_by_max
 from .arithmetic import Where
 from .loss import BinaryCrossEntropy, check_reduction, mean_of_all, reduce, reduce_reference, same_shape
-from .loss_labels import SoftmaxCrossEntropyLabels
+from .loss_labels import SoftmaxCrossEntropyLabels, softmax_cross_entropy_primitives
 from .sorting import along
 
 
@@ -143,9 +143,6 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     return _reduce_weighted(losses, per, reduction, "nll_loss")
 
 
-def _softmax_cross_entropy_primitives(z: Any, y: Any, *, axis: int, reduction: str = "mean") -> Any:
-    """What SoftmaxCrossEntropy computes, in primitives: the graph explain_backward reads."""
-    return reduce(-(z.log_softmax(axis=axis) * y).sum(axis=axis), reduction, "cross_entropy")
 
 
 def _softmax_cross_entropy_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
@@ -159,7 +156,7 @@ def _softmax_cross_entropy_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dic
 
 @register_op(
     reference=lambda z, y, axis, reduction: reduce_reference(-(_log_softmax(z, axis) * y).sum(axis), reduction),
-    shapes=_softmax_cross_entropy_shapes, domain=[(-5, 5), (0.0, 1.0)], decomposition=_softmax_cross_entropy_primitives,
+    shapes=_softmax_cross_entropy_shapes, domain=[(-5, 5), (0.0, 1.0)], decomposition=softmax_cross_entropy_primitives,
     role="loss",
 )  # fmt: skip
 class SoftmaxCrossEntropy(Function):
@@ -249,11 +246,11 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     along_classes = (classes,) + (1,) * (input.ndim - axis - 1)
     target_dtype = _array(target).dtype
     if np.issubdtype(target_dtype, np.integer):
-        if w is None and (labels := _counted(input, target, axis, ignore_index)) is not None:  # one fused node
-            return SoftmaxCrossEntropyLabels.apply(input, labels=labels, axis=axis, reduction=reduction,
-                                                   label_smoothing=label_smoothing)  # fmt: skip
-        labels, ignored = _labels(input, target, axis, ignore_index, "cross_entropy")
-        if w is None and not ignored.any():  # every label counts, none is weighted (an ignore_index among them)
+        ignored = None
+        labels = _counted(input, target, axis, ignore_index) if w is None else None  # valid, none ignored
+        if labels is None:
+            labels, ignored = _labels(input, target, axis, ignore_index, "cross_entropy")
+        if w is None and (ignored is None or not ignored.any()):  # every label counts, none weighted: one node
             return SoftmaxCrossEntropyLabels.apply(input, labels=labels, axis=axis, reduction=reduction,
                                                    label_smoothing=label_smoothing)  # fmt: skip
         logp = input.log_softmax(axis=axis)

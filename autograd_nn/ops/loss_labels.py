@@ -33,11 +33,16 @@ def smoothed_one_hot(labels: np.ndarray, classes: int, axis: int, dtype: Any, la
     return y * (1 - label_smoothing) + label_smoothing / classes if label_smoothing else y
 
 
-def _labels_primitives(z: Any, *, labels: Any, axis: int, reduction: str = "mean", label_smoothing: float = 0.0) -> Any:
-    """What SoftmaxCrossEntropyLabels computes, in primitives (the graph explain_backward and
-    the ONNX exporter read): −Σₖ yₖ ln softmax(z)ₖ with y the labels' smoothed one-hot."""
-    y = smoothed_one_hot(np.asanyarray(labels), z.shape[axis], axis, z.dtype, label_smoothing)
+def softmax_cross_entropy_primitives(z: Any, y: Any, *, axis: int, reduction: str = "mean") -> Any:
+    """−Σₖ yₖ ln softmax(z)ₖ in primitives: what SoftmaxCrossEntropy computes, and the graph
+    explain_backward and the ONNX exporter read for both softmax cross-entropies."""
     return reduce(-(z.log_softmax(axis=axis) * y).sum(axis=axis), reduction, "cross_entropy")
+
+
+def _labels_primitives(z: Any, *, labels: Any, axis: int, reduction: str = "mean", label_smoothing: float = 0.0) -> Any:
+    """What SoftmaxCrossEntropyLabels computes, in primitives: y the labels' smoothed one-hot."""
+    y = smoothed_one_hot(np.asanyarray(labels), z.shape[axis], axis, z.dtype, label_smoothing)
+    return softmax_cross_entropy_primitives(z, y, axis=axis, reduction=reduction)
 
 
 def _labels_reference(z: np.ndarray, labels: np.ndarray, axis: int, reduction: str, label_smoothing: float) -> np.ndarray:
