@@ -107,17 +107,25 @@ def _loop(loss_of, before=lambda model: None):
     return model, step
 
 
+def _compiled_like_eager(training, calls=8):
+    """Two loops from ``training()``, one compiled, on the same batches: the same losses, and
+    the same parameters and .grad after them, bit for bit. Returns the compiled loop's model and step."""
+    model, step = training()
+    twin, twin_step = training()
+    fast = ag.compile(step)
+    for x, y in _batches(calls):
+        assert fast(x, y).item() == twin_step(x, y).item()
+    for p, q in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.grad.data, q.grad.data)
+    return model, fast
+
+
 def test_a_step_that_sets_training_mode_on_every_call_replays():
     def training():  # model.train() as many loops call it at the top of each step: no attribute changes
         return _loop(lambda model, x, y: F.mse_loss(model(x), y), before=lambda model: model.train())
 
-    model, step = training()
-    twin, twin_step = training()
-    fast = ag.compile(step)
-    for x, y in _batches(8):
-        assert fast(x, y).item() == twin_step(x, y).item()
-    for p, q in zip(model.parameters(), twin.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+    model, fast = _compiled_like_eager(training)
     assert fast.replays >= 5, fast.history
     model.eval()  # a real change still records again
     x, y = _batches(1, seed=9)[0]
@@ -179,11 +187,5 @@ def test_gradients_zeroed_in_place_replay_as_they_run_eagerly(clear):
 
         return model, step
 
-    model, step = training()
-    twin, twin_step = training()
-    fast = ag.compile(step)
-    for x, y in _batches(8):
-        assert fast(x, y).item() == twin_step(x, y).item()
-    for p, q in zip(model.parameters(), twin.parameters()):
-        np.testing.assert_array_equal(p.grad.data, q.grad.data)
+    _, fast = _compiled_like_eager(training)
     assert fast.replays >= 4, fast.history
