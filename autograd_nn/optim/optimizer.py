@@ -109,7 +109,7 @@ class Optimizer:
             for index, group in enumerate(self.param_groups):
                 shared = None
                 for param in group["params"]:
-                    holder = param.grad
+                    holder = param._grad  # (the slot behind .grad: read for every parameter of every step)
                     if holder is None:
                         continue
                     data, grad = param.data, holder.data
@@ -133,14 +133,19 @@ class Optimizer:
                     elif recording:
                         _recorded_step(self, data, grad, group, state)
                     else:
-                        if not state:
+                        if not state and self._inits_state:
                             self._init_state(data, group, state)
                         if self._group_numbers and "step" not in state:
-                            numbers = shared = shared or self._numbers(group, state)
+                            if shared is None:
+                                shared = self._numbers(group, state)
+                                shared_advance = self._advances(shared)
+                            numbers, advance = shared, shared_advance
                         else:
                             numbers = self._numbers(group, state)
+                            advance = self._advances(numbers)
                         self._update(data, grad, group, state, numbers)
-                        self._advance(state, numbers)
+                        if advance:
+                            self._advance(state, numbers)
                     written.append(data)
         finally:
             # Written in place: graphs that saved a parameter must not backpropagate through it.
@@ -164,10 +169,19 @@ class Optimizer:
     # state (plain SGD), they are the group's, computed once for all its parameters.
     _group_numbers = True
 
+    # Whether the rule keeps state it makes on a parameter's first step (else, as plain SGD's
+    # empty state, ``_init_state`` is not called on every step).
+    _inits_state = False
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._takes_numbers = len(inspect.signature(cls._update).parameters) >= 6
         cls._group_numbers = cls._numbers is Optimizer._numbers
+        cls._inits_state = cls._init_state is not Optimizer._init_state
+
+    def _advances(self, numbers: dict[str, Any]) -> bool:
+        """Whether ``_advance`` has anything to write back after a step with ``numbers``."""
+        return type(self)._advance is not Optimizer._advance or not self._scalar_state.isdisjoint(numbers)
 
     def _init_state(self, param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
         """A parameter's state before its first step (nothing, unless the rule keeps some)."""
@@ -299,7 +313,7 @@ def _recorded_step(
     optimizer._update(param, grad, fixed, view, numbers)
     _hand_over(state, view, before)
     # (the base _advance writes back only the state's numbers the step carries: with none, nothing to replay)
-    if type(optimizer)._advance is not Optimizer._advance or not optimizer._scalar_state.isdisjoint(numbers):
+    if optimizer._advances(numbers):
         _tracing.effect(functools.partial(optimizer._advance, state), numbers)
 
 

@@ -202,6 +202,20 @@ def test_optimizer_step_between_forward_and_backward_is_refused():
     assert "Linear" in str(caught.value)
 
 
+def test_optimizer_step_through_a_view_is_seen_by_graphs_that_saved_the_whole_array():
+    # A parameter over part of another tensor's memory (tied or sliced weights): the step's
+    # write is counted against the memory's owner, so a graph that saved the owner refuses.
+    whole = ag.tensor(np.arange(1.0, 7.0), requires_grad=True)
+    loss = (whole * whole).sum()  # saves whole's array
+    part = nn.Parameter(np.zeros(3))
+    part.data = whole.data[:3]
+    part.grad = ag.tensor(np.ones(3))
+    optim.SGD([part], lr=0.5).step()
+    np.testing.assert_array_equal(whole.data, [0.5, 1.5, 2.5, 4.0, 5.0, 6.0])
+    with pytest.raises(RuntimeError, match=VERSION_ERROR):
+        loss.backward()
+
+
 def test_load_state_dict_between_forward_and_backward_is_refused():
     model = nn.Sequential(nn.Linear(3, 2))
     loss = model(ag.tensor(np.ones((4, 3)))).sum()
