@@ -157,12 +157,15 @@ def _wired(node: Node, value: Any, source: int | None, wrap: Any) -> Any:
 def _seed(output: Any, gradient: Any, create_graph: bool, op_name: str) -> Any:
     """δ for an output: ones for a one-element output, else the given gradient, checked."""
     if gradient is None:
-        if output.size != 1:
+        data = output.data
+        if data.size != 1:
             raise RuntimeError(
                 f"{op_name}: a gradient can be created implicitly only for a one-element "
                 f"output, but this one has shape {output.shape}; pass gradient= of that shape"
             )
-        seed: Any = np.ones_like(output.data)
+        # A plain 0-d loss is the usual case: np.array is one C call, np.ones_like a Python
+        # function (kept for a recording's watched arrays, whose ones it must see being made).
+        seed: Any = np.array(1, data.dtype) if type(data) is np.ndarray and not data.shape else np.ones_like(data)
     else:
         seed = gradient.data if is_tensor(gradient) and not create_graph else gradient
         values = np.asanyarray(seed.data if is_tensor(seed) else seed)
@@ -197,7 +200,7 @@ def _owned_copy(grad: Any, owned: set[int]) -> np.ndarray:
 
 def _accumulate(leaf: Any, grad: Any, create_graph: bool, owned: set[int]) -> None:
     """leaf.grad += δ: in place, as PyTorch does (a new differentiable sum under create_graph)."""
-    previous = leaf.grad
+    previous = leaf._grad
     if grad_mode._MODE.get() & grad_mode.TRACE:
         _tracing.note_grad(leaf, read=True)
         if previous is not None:
@@ -207,7 +210,7 @@ def _accumulate(leaf: Any, grad: Any, create_graph: bool, owned: set[int]) -> No
             grad = leaf._wrap(np.asanyarray(grad))
         leaf.grad = grad if previous is None else previous + grad
     elif previous is None:
-        leaf.grad = leaf._wrap(_owned_copy(grad, owned))
+        leaf._grad = leaf._wrap(_owned_copy(grad, owned))  # (the slot: the setter acts on None only)
     else:
         total = previous.data
         grad = np.asanyarray(grad)

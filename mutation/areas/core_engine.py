@@ -88,7 +88,7 @@ MUTATIONS = [
      "    if False:\n        raise RuntimeError(\n            \"backward: this tensor", CORE,
      "backward on a constant tensor passes silently"),
     ("core-autograd-implicit-seed-any-shape", AUTO,
-     "        if output.size != 1:", "        if False:", CORE, "a non-scalar output is seeded with ones silently"),
+     "        if data.size != 1:", "        if False:", CORE, "a non-scalar output is seeded with ones silently"),
     ("core-autograd-seed-shape-unchecked", AUTO,
      "        if values.shape != output.shape:", "        if False:", CORE,
      "a gradient of another shape is accepted (and broadcast)"),

@@ -16,6 +16,11 @@ ARGUMENTS = ("tests/replay/test_replay_array_arguments.py",)
 CALLS = ("tests/replay/test_replay_calls.py",)
 
 MUTATIONS = [
+    # ------------------------------------------------------------------ backward's seed
+    ("replay-seed-made-unseen", "autograd_nn/autograd.py",
+     "np.array(1, data.dtype) if type(data) is np.ndarray and not data.shape",
+     "np.array(1, data.dtype) if not data.shape", REPLAY,
+     "a recorded loss's seed δ is a plain array the recording did not see made: such a step never replays"),
     # ------------------------------------------- array arguments read by ops (labels, indices)
     ("replay-labels-read-through-buffer", "autograd_nn/ops/loss_classification.py",
      "    return np.asanyarray(array_of(value))", '    return np.asanyarray(getattr(value, "data", value))', ARGUMENTS,
