@@ -42,7 +42,14 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (a,) = ctx.saved_tensors
-        return grad * a * (1 - a)
+        if not isinstance(a, np.ndarray):  # Tensors, under create_graph: the formula, recorded
+            return grad * a * (1 - a)
+        # One new array, not three: σ' = a (1 − a) into a fresh 1 − a, then times δa in place
+        # (δa · σ' in the hand-written numpy's order; a 0-d a gives numpy scalars, computed anew).
+        derivative = 1 - a
+        derivative *= a
+        derivative *= grad
+        return derivative
 
 
 @register_op(reference=lambda z: z * (z > 0), kinks=[0.0], functions="relu", methods="relu", role="activation")

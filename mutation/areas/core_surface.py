@@ -120,7 +120,11 @@ MUTATIONS = [
      "a cast's gradient keeps the cast's dtype"),
     # ------------------------------------------------------------------ activation
     ("core-ops-sigmoid-derivative", ACT,
-     "        return grad * a * (1 - a)", "        return grad * a", CORE, "σ' = σ"),
+     "        derivative = 1 - a\n        derivative *= a\n", "        derivative = a.copy()\n", CORE, "σ' = σ"),
+    ("core-ops-sigmoid-derivative-recorded", ACT,
+     "            return grad * a * (1 - a)", "            return grad * a", CORE, "σ' = σ under create_graph"),
+    ("core-ops-sigmoid-derivative-delta-dropped", ACT,
+     "        derivative *= grad\n", "", CORE, "δz = σ'(z): the incoming δa is ignored"),
     ("core-ops-relu-at-zero", ACT,
      "        return grad * np.asanyarray(a > 0)", "        return grad * np.asanyarray(a >= 0)", CORE,
      "relu'(z) = 1 for z ≤ 0 (relu outputs 0 there); PyTorch's is 0"),
