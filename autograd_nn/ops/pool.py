@@ -21,6 +21,7 @@ import numpy as np
 from ..function import Function
 from ..registry import register_op
 from . import _draw_pool, _naive
+from ._kept import kept
 from ._windows import Ints, Pairs, offsets, out_shape, pad, unpad, zeros_laid_out_as
 
 
@@ -238,7 +239,7 @@ class PlaneGather(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, *, index: Any, dims: int) -> Any:
-        ctx.index, ctx.size = index, x.shape[x.ndim - dims :]
+        ctx.index, ctx.size = kept(ctx, index), x.shape[x.ndim - dims :]
         return plane_gather(x, index=index, dims=dims)
 
     @staticmethod
@@ -255,7 +256,7 @@ class PlaneScatter(Function):
 
     @staticmethod
     def forward(ctx: Any, g: Any, *, index: Any, size: Ints) -> Any:
-        ctx.index, ctx.dims = index, len(size)
+        ctx.index, ctx.dims = kept(ctx, index), len(size)
         return plane_scatter(g, index=index, size=size)
 
     @staticmethod

@@ -13,6 +13,7 @@ import pytest
 
 import autograd_nn as ag
 from autograd_nn import functional as F
+from autograd_nn.ops.pool import PlaneGather, PlaneScatter
 from autograd_nn.ops.shape import IndexAdd
 
 RNG = np.random.default_rng(20261202)
@@ -190,3 +191,28 @@ def test_index_add_keeps_its_index() -> None:
     idx[:] = 3
     _backward_with(z, cotangent)
     np.testing.assert_allclose(x.grad.numpy(), cotangent[[0, 0, 2]], rtol=1e-12)
+
+
+def test_plane_gather_keeps_its_index() -> None:
+    # (interpolate's gathers: z[r, o] = x[r, i[o]]; its adjoint PlaneScatter: x[r, i[o]] += g[r, o])
+    idx = np.array([[0, 3, 3]])
+    columns = idx[0].copy()
+    x = _leaf((2, 4))
+    z = PlaneGather.apply(x, index=idx, dims=1)
+    cotangent = RNG.standard_normal((2, 3))
+    idx[...] = 1
+    _backward_with(z, cotangent)
+    expected = np.zeros((2, 4))
+    np.add.at(expected, (slice(None), columns), cotangent)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_plane_scatter_keeps_its_index() -> None:
+    idx = np.array([[0, 3, 3]])
+    columns = idx[0].copy()
+    g = _leaf((2, 3))
+    scattered = PlaneScatter.apply(g, index=idx, size=(4,))
+    cotangent = RNG.standard_normal((2, 4))
+    idx[...] = 1
+    _backward_with(scattered, cotangent)
+    np.testing.assert_allclose(g.grad.numpy(), cotangent[:, columns], rtol=1e-12)
