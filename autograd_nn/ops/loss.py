@@ -85,10 +85,12 @@ REDUCTIONS = {"reduction": ("mean", "sum", "none")}
 
 
 def same_shape(input: Any, target: Any, op_name: str) -> None:  # noqa: A002 - PyTorch's argument names
-    if np.shape(target) != input.shape:
-        raise ValueError(
-            f"{op_name}: input has shape {input.shape} but target has shape {np.shape(target)}; they must match"
-        )
+    # (a tensor's or an array's own shape first: np.shape is a Python function, run on every step's loss)
+    shape = getattr(target, "shape", None)
+    if type(shape) is not tuple:
+        shape = np.shape(target)
+    if shape != input.shape:
+        raise ValueError(f"{op_name}: input has shape {input.shape} but target has shape {shape}; they must match")
 
 
 def _mse_primitives(x: Any, y: Any, reduction: str = "mean") -> Any:

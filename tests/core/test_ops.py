@@ -448,6 +448,17 @@ def test_comparisons_return_plain_boolean_arrays():
 
 
 # --- losses against independent numpy formulas -----------------------------------
+def test_losses_take_targets_given_as_lists_and_numbers(rng):
+    y_hat = _leaf(rng, (3,))
+    target = [0.5, -1.0, 2.0]
+    np.testing.assert_allclose(F.mse_loss(y_hat, target).item(), np.mean((y_hat.data - np.array(target)) ** 2))
+    np.testing.assert_allclose(F.l1_loss(y_hat, target).item(), np.mean(np.abs(y_hat.data - np.array(target))))
+    scalar = ag.tensor(0.25, requires_grad=True)
+    np.testing.assert_allclose(F.mse_loss(scalar, 1.0).item(), 0.5625)
+    with pytest.raises(ValueError, match=r"mse_loss: input has shape \(3,\) but target has shape \(2,\)"):
+        F.mse_loss(y_hat, [1.0, 2.0])
+
+
 def test_mse_loss(rng):
     y_hat, y = _leaf(rng, (5, 2)), rng.standard_normal((5, 2))
     np.testing.assert_allclose(F.mse_loss(y_hat, y).item(), np.mean((y_hat.data - y) ** 2))
