@@ -89,12 +89,8 @@ def note_writes(*arrays: Any) -> None:
     global latest
     latest = stamp = tick()
     for array in arrays:
-        # (_log_of(array, create=True) unrolled for an array that owns its memory: an optimizer's
-        # step comes here with every parameter)
-        log = _LOGS.get(id(array)) if type(array) is np.ndarray and array.base is None else None
-        if log is None or log.ref() is not array:
-            log = _log_of(array, create=True)
-            assert log is not None
+        log = _log_of(array, create=True)
+        assert log is not None
         stamps = log.stamps
         stamps.append(stamp)
         if len(stamps) > _KEEP:

@@ -140,9 +140,8 @@ class Optimizer:
                                 shared = self._numbers(group, state)
                                 shared_advance = self._advances(shared)
                             numbers, advance = shared, shared_advance
-                        else:
-                            numbers = self._numbers(group, state)
-                            advance = self._advances(numbers)
+                        else:  # (numbers of its own carry the parameter's step count: advanced)
+                            numbers, advance = self._numbers(group, state), True
                         self._update(data, grad, group, state, numbers)
                         if advance:
                             self._advance(state, numbers)
