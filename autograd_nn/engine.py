@@ -119,7 +119,9 @@ def run_backward(
     try:
         while True:
             if latest is not None:  # (δ handed over, not kept: it is freed as soon as it is used)
-                node, grad, latest, latest_grad = latest, latest_grad, None, None
+                node = latest
+                grad = latest_grad
+                latest = latest_grad = None
             elif heap:
                 node = heappop(heap)[1]
                 grad = pending.pop(node)
@@ -138,7 +140,9 @@ def run_backward(
                 grad = run_hooks(node.hooks, grad, f"the output of {node.name}")
             if observer is not None:
                 observer.node(node, grad)
-            input_grads = node.fn.backward(differentiable_ctx(node) if create_graph else ctx, grad)
+            if create_graph:
+                ctx = differentiable_ctx(node)
+            input_grads = node.fn.backward(ctx, grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             parents = node.parents
@@ -150,27 +154,29 @@ def run_backward(
                 observer.derivative(node, input_grads)
             if not retain_graph:
                 node.ctx = None  # the saved arrays and the op's own attributes go with it
-            i = -1
             for parent, g in zip(parents, input_grads):
-                i += 1
                 if parent is None or g is None:
                     continue
                 try:
                     shape = g.shape
                     dtype = g.dtype
                 except AttributeError:
-                    raise _not_an_array(node, i, g) from None
+                    raise _not_an_array(node, _position(parents, input_grads, parent, g), g) from None
                 if shape != parent.shape:
+                    i = _position(parents, input_grads, parent, g)
                     if observer is not None:
                         observer.reduced(node, i, shape)
                     g = unbroadcast(g, parent.shape, node.name, i)
-                target = parent.dtype
-                if dtype is not target and dtype != target:
-                    g = g.astype(target)
-                if type(parent) is Node:  # δ = Σ over consumers; the first one schedules the node
-                    if parent is latest:
-                        latest_grad = latest_grad + g
-                        continue
+                if dtype is not parent.dtype and dtype != parent.dtype:
+                    g = g.astype(parent.dtype)
+                if type(parent) is not Node:
+                    _deliver(parent, g, pending, leaf_grads, heap)  # a leaf
+                elif latest is None and not pending:  # the only node with a δ (so the heap is empty): next
+                    latest = parent
+                    latest_grad = g
+                elif parent is latest:  # δ = Σ over consumers; the first one schedules the node
+                    latest_grad = latest_grad + g
+                else:
                     previous = pending.get(parent)
                     if previous is not None:
                         pending[parent] = previous + g
@@ -183,11 +189,18 @@ def run_backward(
                     else:
                         pending[parent] = g
                         heappush(heap, (-parent.seq, parent))
-                else:
-                    _deliver(parent, g, pending, leaf_grads, heap)
     finally:
         grad_mode.restore(token)
     return leaf_grads
+
+
+def _position(parents: tuple[Any, ...], input_grads: tuple[Any, ...], parent: Any, grad: Any) -> int:
+    """The input slot that ``grad`` for ``parent`` came in (for error messages and observers): the
+    sweep does not count slots. Two slots with the same edge and the same gradient are the same input."""
+    for i, (edge, g) in enumerate(zip(parents, input_grads)):
+        if edge is parent and g is grad:
+            return i
+    raise AssertionError("a gradient the sweep was given is not among its derivative's results")
 
 
 def _deliver(edge: Any, grad: Any, pending: dict[Node, Any], leaf_grads: dict[int, list[Any]], heap: list[Any]) -> None:

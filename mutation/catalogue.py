@@ -733,7 +733,7 @@ MUTATIONS: list[Mutation] = [
     M("core-engine-hook-result-ignored", "autograd_nn/graph.py",
       "        grad = replaced\n    return grad", "    return grad", CORE, "a hook that returns a new gradient is ignored"),
     M("core-engine-no-dtype-cast", "autograd_nn/engine.py",
-      "                    g = g.astype(target)", "                    pass", CORE,
+      "                    g = g.astype(parent.dtype)", "                    pass", CORE,
       "a float32 leaf receives a float64 gradient"),
     M("core-no-grad-exit-enables", "autograd_nn/grad_mode.py",
       "    def __exit__(self, *exc: object) -> None:\n        _MODE.reset(self._tokens.pop())",
