@@ -38,7 +38,7 @@ _NOTE = grad_mode.ANOMALY | grad_mode.KEEP_INPUTS
 _new = object.__new__
 # Shared needs_input_grad tuples: one allocation (and one object for the cyclic GC) fewer per op.
 _NEEDS_ONE = (True,)
-_NEEDS_TWO = ((False, False), (True, False), (False, True), (True, True))
+_NEEDS_X, _NEEDS_Y, _NEEDS_XY = (True, False), (False, True), (True, True)
 
 # type -> the class its tensors' op outputs are made of (None: not a tensor type)
 _OUTPUT_TYPES: dict[type, Any] = {}
@@ -86,14 +86,14 @@ def make(fn, view):
         if mode & _TRACE:  # a compiled function is recording: it watches these arrays
             _adopt(ADOPT)
         TAKE_INPUTS
-        if not (needed and mode & _GRAD):  # nothing to record: forward with a null context
+        if not (needs and mode & _GRAD):  # nothing to record: forward with a null context
             try:
                 raw = forward(_NULL_CTX, CALL)
             except ValueError as error:
                 raise named_error(fn, ARRAYS, error) from None
             return _constant(raw, cls, ARRAYS, view)
-        ctx = _new(Context)
-        ctx.needs_input_grad = NEEDS
+        ctx = Context()
+        ctx.needs_input_grad = needs
         ctx.saved_tensors = ()
         try:
             raw = forward(ctx, CALL)
@@ -101,7 +101,7 @@ def make(fn, view):
             raise named_error(fn, ARRAYS, error) from None
         data = raw if type(raw) is _ndarray else np.asanyarray(raw)
         CHECK_KIND
-        node = _new(Node)
+        node = Node()
         node.fn = fn
         node.ctx = ctx
         node.parents = PARENTS
@@ -141,12 +141,10 @@ _FORMS = {
         "ADOPT": "(x,)",
         "TAKE_INPUTS": """cls = x.__autograd_tensor__
         a = x.data
-        edge_x = (x.grad_fn or x) if x.requires_grad else None
-        needed = edge_x is not None""",
-        "NEEDS": "_NEEDS_ONE",
+        needs = _NEEDS_ONE if x.requires_grad else None""",
         "CALL": "a",
         "ARRAYS": "(a,)",
-        "PARENTS": "(edge_x,)",
+        "PARENTS": "(x.grad_fn or x,)",
         "PARAMS": "_NO_PARAMS",
         "IDS": "(id(a), id(raw))",
         "CHECK_KIND": "",
@@ -154,16 +152,18 @@ _FORMS = {
     2: {  # run(x, y): at least one a tensor, no parameters
         "SIGNATURE": "x, y",
         "ADOPT": "(x, y)",
-        "TAKE_INPUTS": """cls = _OUTPUT_TYPES.get(type(x), _UNSEEN)
-        if cls is _UNSEEN:
+        "TAKE_INPUTS": """try:
+            cls = _OUTPUT_TYPES[type(x)]
+        except KeyError:  # a type not met before
             cls = output_type(x)
         if cls is not None:
             a = x.data
             edge_x = (x.grad_fn or x) if x.requires_grad else None
         else:
             a, edge_x = (x if type(x) is _ndarray else operand(x)), None
-        kind = _OUTPUT_TYPES.get(type(y), _UNSEEN)
-        if kind is _UNSEEN:
+        try:
+            kind = _OUTPUT_TYPES[type(y)]
+        except KeyError:
             kind = output_type(y)
         if kind is not None:
             b = y.data
@@ -171,10 +171,12 @@ _FORMS = {
             edge_y = (y.grad_fn or y) if y.requires_grad else None
         else:
             b, edge_y = (y if type(y) is _ndarray else operand(y)), None
-        needed = edge_x is not None or edge_y is not None
-        if needed and a is b and edge_x is not edge_y:  # x * x.detach(): one array, two roles
+        if edge_x is None:
+            needs = None if edge_y is None else _NEEDS_Y
+        else:
+            needs = _NEEDS_X if edge_y is None else _NEEDS_XY
+        if a is b and needs and edge_x is not edge_y:  # x * x.detach(): one array, two roles
             b = b.view()  # its own object, so what forward saves says which input it is""",
-        "NEEDS": "_NEEDS_TWO[(edge_x is not None) + 2 * (edge_y is not None)]",
         "CALL": "a, b",
         "ARRAYS": "(a, b)",
         "PARENTS": "(edge_x, edge_y)",
@@ -187,28 +189,28 @@ _FORMS = {
         "ADOPT": "inputs",
         "TAKE_INPUTS": """arrays = []
         parents = []
-        needs = []
+        flags = []
         cls = None
         for x in inputs:
-            kind = _OUTPUT_TYPES.get(type(x), _UNSEEN)
-            if kind is _UNSEEN:
+            try:
+                kind = _OUTPUT_TYPES[type(x)]
+            except KeyError:  # a type not met before
                 kind = output_type(x)
             if kind is not None:
                 arrays.append(x.data)
                 cls = cls or kind
                 if x.requires_grad:
                     parents.append(x.grad_fn or x)
-                    needs.append(True)
+                    flags.append(True)
                     continue
             else:
                 arrays.append(x if type(x) is _ndarray else operand(x))
             parents.append(None)
-            needs.append(False)
-        needed = True in needs
+            flags.append(False)
+        needs = tuple(flags) if True in flags else None
         n = len(arrays)
-        if needed and n > 1 and (arrays[0] is arrays[1] or (n > 2 and _has_twin(arrays))):
+        if needs and n > 1 and (arrays[0] is arrays[1] or (n > 2 and _has_twin(arrays))):
             _distinct(arrays, parents)""",
-        "NEEDS": "tuple(needs)",
         "CALL": "*arrays, **params",
         "ARRAYS": "arrays",
         "PARENTS": "tuple(parents)",
