@@ -14,7 +14,9 @@ differences are the parts of an op's cost:
   shape and dtype checks, leaf gradients) — measured as (forward + backward) − forward.
 
 Medians of interleaved rounds of process CPU time. ``--baseline DIR`` also profiles the
-autograd_nn of another checkout, for a before/after table.
+autograd_nn of another checkout, for a before/after table. A pass is 333 cycles (999 ops)
+unless ``--cycles`` says otherwise: ``--cycles 33`` is B1's own step (99 ops), short enough
+that CPython's young collections, which a 999-op pass sets off, do not run within it.
 
 ``--bare`` also times the least an op of this design can cost in CPython (``bare_passes``):
 the three objects the recorder makes per op (its Context, Node and output Tensor, with
@@ -44,20 +46,20 @@ import specs  # noqa: E402
 CYCLES = 333  # 999 ops per pass: long enough that the per-pass constant cost is negligible
 
 
-def passes(ag: ModuleType, dtype: np.dtype) -> dict[str, Any]:
+def passes(ag: ModuleType, dtype: np.dtype, cycles: int = CYCLES) -> dict[str, Any]:
     x, c, d, seed = specs.chain_arrays(dtype)
     seed = np.ones_like(x)
     leaf = ag.tensor(x, requires_grad=True)
 
     def numpy_forward() -> Any:
         y = x
-        for _ in range(CYCLES):
+        for _ in range(cycles):
             y = np.tanh(y * c + d)
         return y
 
     def numpy_both() -> Any:
         outputs, y = [], x
-        for _ in range(CYCLES):
+        for _ in range(cycles):
             y = np.tanh(y * c + d)
             outputs.append(y)
         g = seed
@@ -68,7 +70,7 @@ def passes(ag: ModuleType, dtype: np.dtype) -> dict[str, Any]:
 
     def tensors_forward() -> Any:
         y = leaf
-        for _ in range(CYCLES):
+        for _ in range(cycles):
             y = (y * c + d).tanh()
         return y
 
@@ -89,7 +91,7 @@ def passes(ag: ModuleType, dtype: np.dtype) -> dict[str, Any]:
     }
 
 
-def bare_passes(ag: ModuleType, dtype: np.dtype) -> dict[str, Any]:
+def bare_passes(ag: ModuleType, dtype: np.dtype, cycles: int = CYCLES) -> dict[str, Any]:
     """B1 on the library's own objects and derivatives, recorded and swept with nothing else."""
     from autograd_nn.graph import Context, Node
 
@@ -98,20 +100,24 @@ def bare_passes(ag: ModuleType, dtype: np.dtype) -> dict[str, Any]:
     leaf = ag.tensor(x, requires_grad=True)
     needs, no_params = (True, False), {}
 
-    def record(fn: Any, y: Any, *constant: Any) -> Any:
-        ctx = new(Context)
+    def record(fn: Any, y: Any, constant: Any = None) -> Any:  # one Python call per op, as an operator is
+        ctx = Context()  # made as the recorder makes them
         ctx.needs_input_grad, ctx.saved_tensors = needs, ()
-        data = fn.forward(ctx, y.data, *constant)
-        node = new(Node)
-        node.fn, node.ctx, node.parents, node.params = fn, ctx, (y.grad_fn or y, None)[: 1 + len(constant)], no_params
+        edge = y.grad_fn or y
+        if constant is None:
+            data, parents = fn.forward(ctx, y.data), (edge,)
+        else:
+            data, parents = fn.forward(ctx, y.data, constant), (edge, None)
+        node = Node()
+        node.fn, node.ctx, node.parents, node.params = fn, ctx, parents, no_params
         node.seq, node.shape, node.dtype, node.ids = 0, data.shape, data.dtype, ()
         out = new(Tensor)
-        out.data, out.grad, out.requires_grad, out.grad_fn = data, None, True, node
+        out.data, out._grad, out.requires_grad, out.grad_fn = data, None, True, node
         return out
 
     def forward() -> Any:
         y = leaf
-        for _ in range(CYCLES):
+        for _ in range(cycles):
             y = record(Tanh, record(Add, record(Mul, y, c), d))
         return y
 
@@ -126,7 +132,7 @@ def bare_passes(ag: ModuleType, dtype: np.dtype) -> dict[str, Any]:
     return {"bare forward": forward, "bare forward + backward": both}
 
 
-def timed(steps: dict[str, Any], rounds: int, sample: float) -> dict[str, float]:
+def timed(steps: dict[str, Any], rounds: int, sample: float, cycles: int) -> dict[str, float]:
     """µs per op of each pass: medians of ``rounds`` interleaved rounds (the order rotates)."""
     counts = {name: harness.calibrate(step, sample) for name, step in steps.items()}
     seconds: dict[str, list[float]] = {name: [] for name in steps}
@@ -138,11 +144,11 @@ def timed(steps: dict[str, Any], rounds: int, sample: float) -> dict[str, float]
             for _ in range(counts[name]):
                 steps[name]()
             seconds[name].append((time.process_time() - start) / counts[name])
-    return {name: statistics.median(v) / (3 * CYCLES) * 1e6 for name, v in seconds.items()}
+    return {name: statistics.median(v) / (3 * cycles) * 1e6 for name, v in seconds.items()}
 
 
-def profile(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float) -> dict[str, float]:
-    us = timed(passes(ag, dtype), rounds, sample)
+def profile(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float, cycles: int) -> dict[str, float]:
+    us = timed(passes(ag, dtype, cycles), rounds, sample, cycles)
     return {
         "numpy forward": us["numpy forward"],
         "dispatch": us["no_grad forward"] - us["numpy forward"],
@@ -155,15 +161,15 @@ def profile(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float) -> dict
     }
 
 
-def bare_rows(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float) -> list[str]:
+def bare_rows(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float, cycles: int) -> list[str]:
     """The bare design beside numpy, with the cyclic collector on (as always) and off."""
-    steps = {"numpy": passes(ag, dtype)["numpy forward + backward"], **bare_passes(ag, dtype)}
+    steps = {"numpy": passes(ag, dtype, cycles)["numpy forward + backward"], **bare_passes(ag, dtype, cycles)}
     rows = []
     for collector in ("on", "off"):
         if collector == "off":
             gc.disable()
         try:
-            us = timed(steps, rounds, sample)
+            us = timed(steps, rounds, sample, cycles)
         finally:
             gc.enable()
         total = us["bare forward + backward"]
@@ -181,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--sample-seconds", type=float, default=0.2)
     parser.add_argument("--bare", action="store_true", help="also time the bare design (bare_passes)")
+    parser.add_argument(
+        "--cycles",
+        type=int,
+        default=CYCLES,
+        help=f"cycles (3 ops each) per pass; default {CYCLES}, B1's own step is {specs.CHAIN_CYCLES}",
+    )
     args = parser.parse_args(argv)
     limiter, info = harness.blas_report(1)  # keep the limiter alive
     kernels = ", ".join(f"{p.get('internal_api')} {p.get('version')} {p.get('architecture')}" for p in info)
@@ -194,11 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     print("µs per recorded op | " + " | ".join(parts) + " | × numpy")
     for dtype in args.dtypes:
         for name, ag in libraries.items():
-            row = profile(ag, np.dtype(dtype), args.rounds, args.sample_seconds)
+            row = profile(ag, np.dtype(dtype), args.rounds, args.sample_seconds, args.cycles)
             cells = " | ".join(f"{row[p]:.2f}" for p in parts)
             print(f"{name} {dtype} | {cells} | {row['total'] / row['numpy total']:.2f}")
         if args.bare:
-            print("\n".join(bare_rows(autograd_nn, np.dtype(dtype), args.rounds, args.sample_seconds)))
+            print("\n".join(bare_rows(autograd_nn, np.dtype(dtype), args.rounds, args.sample_seconds, args.cycles)))
     return 0
 
 
