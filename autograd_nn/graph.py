@@ -15,6 +15,18 @@ from typing import Any
 from . import _xp
 
 
+class _SavedTensors:
+    """``ctx.saved``: ``ctx.saved_tensors``, unless the op has set a ``saved`` of its own.
+
+    A descriptor with no ``__set__``, so a value the op sets goes to the ctx's own dict and
+    wins, as for any other name. (Not ``__getattr__`` on Context: a class with one makes
+    every attribute read of every ctx take the slow generic path.)
+    """
+
+    def __get__(self, ctx: Any, owner: Any = None) -> Any:
+        return self if ctx is None else ctx.saved_tensors
+
+
 class Context:
     """An op's own ``ctx``: what its ``forward`` leaves for its ``backward``.
 
@@ -41,12 +53,7 @@ class Context:
         """Keep inputs and/or outputs of ``forward`` for ``backward``."""
         self.saved_tensors = values
 
-    def __getattr__(self, name: str) -> Any:
-        # Only for names not set on this ctx: ``saved`` is then ``saved_tensors``. Not a
-        # property, so that an op may set a ``saved`` of its own, as any other name.
-        if name == "saved":
-            return self.saved_tensors
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    saved = _SavedTensors()
 
 
 class NullContext:

@@ -161,3 +161,23 @@ def test_the_context_an_op_gets_and_what_the_node_keeps_of_it():
     assert kept[0] is x.data and kept[1].tolist() == [5.0]
     out.backward()
     assert out.grad_fn.saved_values is None and seen["xp"].tolist() == [1.0] and x.grad.item() == 5.0
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["plain", "create_graph"])
+def test_an_op_may_set_a_saved_of_its_own_and_an_unset_name_is_an_attribute_error(create_graph):
+    class Own(ag.Function):  # z = x³, keeping 3x² as its own ctx.saved
+        @staticmethod
+        def forward(ctx, x):
+            with pytest.raises(AttributeError, match="'Context' object has no attribute 'axis'"):
+                _ = ctx.axis
+            ctx.save_for_backward(x)
+            ctx.saved = 3 * x * x  # its own name, not saved_tensors
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.saved
+
+    x = ag.tensor([2.0, -1.0], requires_grad=True)
+    (g,) = ag.grad(Own.apply(x).sum(), [x], create_graph=create_graph)
+    assert np.asarray(g.data).tolist() == [12.0, 3.0]  # 3x²
