@@ -147,6 +147,24 @@ def timed(steps: dict[str, Any], rounds: int, sample: float, cycles: int) -> dic
     return {name: statistics.median(v) / (3 * cycles) * 1e6 for name, v in seconds.items()}
 
 
+def collections_per_pass(step: Any, passes: int = 1000) -> float:
+    """How many cyclic collections (of any generation) CPython runs per call of ``step``."""
+    started = []
+
+    def note(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    step()  # warm
+    gc.callbacks.append(note)
+    try:
+        for _ in range(passes):
+            step()
+    finally:
+        gc.callbacks.remove(note)
+    return len(started) / passes
+
+
 def profile(ag: ModuleType, dtype: np.dtype, rounds: int, sample: float, cycles: int) -> dict[str, float]:
     us = timed(passes(ag, dtype, cycles), rounds, sample, cycles)
     return {
@@ -203,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         libraries["autograd_nn@base"] = frameworks.load_other_checkout(args.baseline)
     parts = ["numpy forward", "dispatch", "record", "numpy backward", "sweep", "total", "numpy total"]
+    print(f"{3 * args.cycles} recorded ops per pass")
     print("µs per recorded op | " + " | ".join(parts) + " | × numpy")
     for dtype in args.dtypes:
         for name, ag in libraries.items():
@@ -211,6 +230,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name} {dtype} | {cells} | {row['total'] / row['numpy total']:.2f}")
         if args.bare:
             print("\n".join(bare_rows(autograd_nn, np.dtype(dtype), args.rounds, args.sample_seconds, args.cycles)))
+    steps = passes(autograd_nn, np.dtype(args.dtypes[0]), args.cycles)
+    bare = bare_passes(autograd_nn, np.dtype(args.dtypes[0]), args.cycles)
+    print(
+        f"cyclic collections per pass ({args.dtypes[0]}, 1000 passes): autograd_nn forward + backward "
+        f"{collections_per_pass(steps['forward + backward']):.2f}, bare design "
+        f"{collections_per_pass(bare['bare forward + backward']):.2f}"
+    )
     return 0
 
 
