@@ -35,6 +35,8 @@ def now() -> int:
 
 latest = -1  # the stamp of the latest in-place write anywhere (-1: none yet)
 
+_ndarray = np.ndarray  # (numpy's module __getattr__ makes every np.ndarray read a slow look-up)
+
 _KEEP = 4096  # stamps remembered per block; older ones are only counted
 
 
@@ -55,7 +57,7 @@ _LOGS: dict[int, _Log] = {}
 
 def root_of(array: Any) -> Any:
     """The array that owns the memory ``array`` views (``array`` itself if it owns it)."""
-    if type(array) is np.ndarray and array.base is None:  # the common case: it owns its memory
+    if type(array) is _ndarray and array.base is None:  # the common case: it owns its memory
         return array
     while True:
         base = getattr(array, "base", None)
@@ -89,8 +91,12 @@ def note_writes(*arrays: Any) -> None:
     global latest
     latest = stamp = tick()
     for array in arrays:
-        log = _log_of(array, create=True)
-        assert log is not None
+        # _log_of(array, create=True), written out: this runs for every parameter of every step
+        root = array if type(array) is _ndarray and array.base is None else root_of(array)
+        log = _LOGS.get(id(root))
+        if log is None or log.ref() is not root:  # none yet, or the log of a dead array whose id was reused
+            log = _log_of(root, create=True)
+            assert log is not None
         stamps = log.stamps
         stamps.append(stamp)
         if len(stamps) > _KEEP:
