@@ -105,11 +105,14 @@ class Optimizer:
         loss = closure() if closure is not None else None
         recording = _tracing.recording() is not None
         written: list[np.ndarray] = []
+        # (read once: this loop runs for every parameter of every step)
+        states, update, takes_numbers = self.state, self._update, self._takes_numbers
+        inits_state, group_numbers = self._inits_state, self._group_numbers
         try:
             for index, group in enumerate(self.param_groups):
                 shared = None
                 for param in group["params"]:
-                    holder = param._grad  # (the slot behind .grad: read for every parameter of every step)
+                    holder = param._grad  # (the slot behind .grad)
                     if holder is None:
                         continue
                     data, grad = param.data, holder.data
@@ -118,10 +121,10 @@ class Optimizer:
                             f"{type(self).__name__}.step: a parameter in group {index} has shape {data.shape} "
                             f"but its .grad has shape {grad.shape}"
                         )
-                    state = self.state.get(param)
+                    state = states.get(param)
                     if state is None:
-                        state = self.state[param] = {}
-                    if not self._takes_numbers:  # a rule written as _update(param, grad, group, state)
+                        state = states[param] = {}
+                    if not takes_numbers:  # a rule written as _update(param, grad, group, state)
                         if recording:
                             _tracing.refuse(
                                 f"{type(self).__name__}._update(param, grad, group, state)",
@@ -129,20 +132,20 @@ class Optimizer:
                                 "_numbers(group, state) and _update(param, grad, group, state, numbers) (see "
                                 "docs/custom_layers.md)",
                             )
-                        self._update(data, grad, group, state)  # type: ignore[call-arg]
+                        update(data, grad, group, state)  # type: ignore[call-arg]
                     elif recording:
                         _recorded_step(self, data, grad, group, state)
                     else:
-                        if not state and self._inits_state:
+                        if not state and inits_state:
                             self._init_state(data, group, state)
-                        if self._group_numbers and "step" not in state:
+                        if group_numbers and "step" not in state:
                             if shared is None:
                                 shared = self._numbers(group, state)
                                 shared_advance = self._advances(shared)
                             numbers, advance = shared, shared_advance
                         else:  # (numbers of its own carry the parameter's step count: advanced)
                             numbers, advance = self._numbers(group, state), True
-                        self._update(data, grad, group, state, numbers)
+                        update(data, grad, group, state, numbers)
                         if advance:
                             self._advance(state, numbers)
                     written.append(data)
