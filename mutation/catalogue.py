@@ -95,7 +95,7 @@ MUTATIONS: list[Mutation] = [
     M("nn-linear-kaiming-a", "autograd_nn/nn/linear.py",
       "a=math.sqrt(5)", "a=math.sqrt(3)", NN, "weights drawn wider than PyTorch's default"),
     M("nn-linear-drops-bias", "autograd_nn/nn/linear.py",
-      "F.linear(input if tensor else array, weight, self.bias)", "F.linear(input if tensor else array, weight, None)", NN,
+      "F.linear(input if tensor else array, weight, bias)", "F.linear(input if tensor else array, weight, None)", NN,
       "forward forgets b"),
     M("nn-eval-keeps-training", "autograd_nn/nn/module.py",
       "        return self.train(False)", "        return self.train(True)", NN, "eval() leaves training mode on"),

@@ -74,13 +74,20 @@ class Linear(Module):
         # (arrays read directly, not through Tensor properties: this runs for every layer of every step)
         tensor = isinstance(input, Tensor)
         array = input.data if tensor else np.asanyarray(input)
-        weight = self.weight  # (a registry look-up: once)
+        parameters = self._parameters
+        if type(self) is Linear and "weight" in parameters and "bias" in parameters:
+            # What self.weight and self.bias read, read straight from the registry: each
+            # attribute costs a Python call of its own (Registered.__get__). Only for this class
+            # itself: a subclass may compute its weight (a property, a parametrisation).
+            weight, bias = parameters["weight"], parameters["bias"]
+        else:
+            weight, bias = self.weight, self.bias
         shape = array.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: input has shape {shape}; its last axis must have size {self.in_features}")
         if array.dtype != weight.data.dtype:
             check_input_dtype(self, array, weight.data.dtype)
-        return F.linear(input if tensor else array, weight, self.bias)
+        return F.linear(input if tensor else array, weight, bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -9,6 +9,10 @@ VIZ = ("tests/viz",)
 WALK = "autograd_nn/viz/_walk.py"
 
 MUTATIONS = [
+    ("nn-linear-registry-read-for-subclasses", "autograd_nn/nn/linear.py",
+     '        if type(self) is Linear and "weight" in parameters and "bias" in parameters:',
+     '        if "weight" in parameters and "bias" in parameters:', NN,
+     "a Linear subclass that computes its weight (a mask, a parametrisation) trains the raw weight instead"),
     ("optim-step-version-not-bumped", "autograd_nn/optim/optimizer.py",
      "                    written.append(data)", "                    pass",
      (*OPTIM, "tests/core/test_inplace.py"),

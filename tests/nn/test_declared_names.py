@@ -96,3 +96,21 @@ def test_reading_a_parameter_before_module_init_names_it():
 
     with pytest.raises(AttributeError, match="'Early' object has no attribute 'weight'"):
         Early()
+
+
+def test_forward_uses_a_subclass_property_for_the_weight():
+    # Linear.forward reads its registry straight only for Linear itself: a subclass that computes
+    # its weight (here a mask, as pruning does) gets z = a (W ⊙ M)ᵀ + b, not the raw W.
+    class Masked(nn.Linear):
+        @property
+        def weight(self):
+            return self._parameters["weight"] * ag.tensor(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+
+    layer = Masked(2, 3, dtype=np.float64)
+    raw = layer._parameters["weight"].data.copy()
+    a = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    out = layer(a)
+    expected = a @ (raw * [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]).T + layer.bias.data
+    np.testing.assert_allclose(out.data, expected, rtol=1e-15)
+    out.sum().backward()  # δW = (Σ rows a)ᵀ ⊙ M reaches the raw parameter through the mask
+    np.testing.assert_allclose(layer._parameters["weight"].grad.data, a.sum(axis=0) * np.array([[1, 0], [0, 1], [1, 1]]))
