@@ -3,7 +3,7 @@
 Every entry point comes here: operators and methods (``x * y``, ``x.exp()``), the
 functions of ``autograd_nn`` and ``functional``, ``Function.apply`` and the in-place
 ops. ``recorder(fn, arity)`` gives, for each op, the function that runs it; its steps
-(``_STEPS``) are written once, and compiled for one input, two inputs and any number,
+(``_STEPS``) are written once, and compiled for one, two and three inputs and any number,
 so an operator such as ``Tensor.__mul__`` *is* the recorder and ``x * y`` costs one call.
 
 The recorder does not import the Tensor class. Any input whose type carries
@@ -74,8 +74,8 @@ def operand(x: Any) -> Any:
 
 # --------------------------------------------------------------------- the recorder
 # The recorder's steps, written once. ``recorder(fn, arity)`` compiles them for one or two
-# inputs (what operators and methods take; unrolled, since they run for every op) or for
-# any number (a loop), the way ``dataclasses`` writes an ``__init__``: one source, so the
+# inputs (what operators and methods take; unrolled, since they run for every op), three
+# (a layer's input, weight and bias), or any number (a loop), the way ``dataclasses`` writes an ``__init__``: one source, so the
 # fast paths are the same code as the general one. Only the capitalised markers vary.
 _STEPS = """
 def make(fn, view):
@@ -131,7 +131,8 @@ def make(fn, view):
 """
 
 # A forward that returns integers or booleans gives an output that does not require grad.
-# (Our own ops of one or two inputs return floating point for floating-point inputs.)
+# (Our own ops of one, two or three inputs return floating point for floating-point inputs:
+# the unrolled forms, which only they reach, leave the check out.)
 _CHECK_KIND = """if data.dtype.kind != "f":
             return _constant(raw, cls, ARRAYS, view)"""
 
@@ -161,16 +162,7 @@ _FORMS = {
             edge_x = (x.grad_fn or x) if x.requires_grad else None
         else:
             a, edge_x = (x if type(x) is _ndarray else operand(x)), None
-        try:
-            kind = _OUTPUT_TYPES[type(y)]
-        except KeyError:
-            kind = output_type(y)
-        if kind is not None:
-            b = y.data
-            cls = cls or kind
-            edge_y = (y.grad_fn or y) if y.requires_grad else None
-        else:
-            b, edge_y = (y if type(y) is _ndarray else operand(y)), None
+        TAKE(y, b, edge_y)
         if edge_x is None:
             needs = None if edge_y is None else _NEEDS_Y
         else:
@@ -182,6 +174,25 @@ _FORMS = {
         "PARENTS": "(edge_x, edge_y)",
         "PARAMS": "_NO_PARAMS",
         "IDS": "(id(a), id(b), id(raw))",
+        "CHECK_KIND": "",
+    },
+    3: {  # run(x, y, w): three inputs, no parameters (a layer's input, weight and bias)
+        "SIGNATURE": "x, y, w",
+        "ADOPT": "(x, y, w)",
+        "TAKE_INPUTS": """cls = None
+        TAKE(x, a, edge_x)
+        TAKE(y, b, edge_y)
+        TAKE(w, c, edge_w)
+        needs = (edge_x is not None, edge_y is not None, edge_w is not None)
+        if True not in needs:
+            needs = None
+        elif a is b or a is c or b is c:  # one array in two slots: give each its own object
+            a, b, c = _distinct([a, b, c], [edge_x, edge_y, edge_w])""",
+        "CALL": "a, b, c",
+        "ARRAYS": "(a, b, c)",
+        "PARENTS": "(edge_x, edge_y, edge_w)",
+        "PARAMS": "_NO_PARAMS",
+        "IDS": "(id(a), id(b), id(c), id(raw))",
         "CHECK_KIND": "",
     },
     None: {  # run(inputs, params): any number of inputs, keyword parameters
@@ -221,7 +232,33 @@ _FORMS = {
 }
 
 
+# ``TAKE(x, a, edge_x)``: one input taken, its array and its edge (None: no gradient).
+_TAKE = """try:
+            kind = _OUTPUT_TYPES[type(IN)]
+        except KeyError:  # a type not met before
+            kind = output_type(IN)
+        if kind is not None:
+            ARRAY = IN.data
+            cls = cls or kind
+            EDGE = (IN.grad_fn or IN) if IN.requires_grad else None
+        else:
+            ARRAY, EDGE = (IN if type(IN) is _ndarray else operand(IN)), None"""
+
+
+def _expand_takes(code: str) -> str:
+    """``TAKE(x, a, edge_x)`` lines, written out as ``_TAKE`` for that input."""
+    lines = []
+    for line in code.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("TAKE("):
+            name, array, edge = (part.strip() for part in stripped[5:-1].split(","))
+            line = " " * 8 + _TAKE.replace("IN", name).replace("ARRAY", array).replace("EDGE", edge)
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def _compile(form: dict[str, str]) -> Callable[..., Any]:
+    form = {**form, "TAKE_INPUTS": _expand_takes(form["TAKE_INPUTS"])}
     source = _STEPS
     for marker, code in form.items():  # CHECK_KIND first: it holds a marker of its own
         source = source.replace(marker, code) if marker != "ARRAYS" else source
@@ -233,9 +270,9 @@ def _compile(form: dict[str, str]) -> Callable[..., Any]:
 
 
 def recorder(fn: type, arity: int | None = None, view: bool = True) -> Callable[..., Any]:
-    """The function that runs ``fn`` and records it: ``run(x)`` or ``run(x, y)`` for an
-    op of one or two inputs and no parameters (``arity`` 1 or 2), else ``run(inputs,
-    params)``. ``fn.forward`` sees the inputs' arrays; if an input requires grad and grad
+    """The function that runs ``fn`` and records it: ``run(x)``, ``run(x, y)`` or
+    ``run(x, y, w)`` for an op called with one, two or three inputs and no parameters
+    (``arity`` 1, 2 or 3), else ``run(inputs, params)``. ``fn.forward`` sees the inputs' arrays; if an input requires grad and grad
     mode is on, a node is added to the graph and the output tensor points to it.
     ``view=False``: the op never returns its input's memory (as its declaration says), so
     that check is spared; a user's op is always checked.
@@ -277,14 +314,16 @@ def _has_twin(arrays: Sequence[Any]) -> bool:
     return False
 
 
-def _distinct(arrays: list[Any], parents: list[Any]) -> None:
+def _distinct(arrays: list[Any], parents: list[Any]) -> list[Any]:
     """Give each input slot its own array object where one array fills two slots with
-    different roles (``x`` and ``x.detach()``), so a saved value names its slot exactly."""
+    different roles (``x`` and ``x.detach()``), so a saved value names its slot exactly.
+    Changes ``arrays`` in place, and returns it."""
     for i in range(1, len(arrays)):
         for j in range(i):
             if arrays[i] is arrays[j] and parents[i] is not parents[j] and isinstance(arrays[i], _ndarray):
                 arrays[i] = arrays[i].view()
                 break
+    return arrays
 
 
 def _is_one_of(value: Any, arrays: Sequence[Any]) -> bool:

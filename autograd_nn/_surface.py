@@ -110,12 +110,17 @@ def _entry(spec: OpSpec, call: Callable[..., Any], name: str, as_tensor: Callabl
     fast = _fast_path(spec, parse, as_tensor)
     if fast is not None:
         return fast
-    if as_tensor is not None:
+    # A primitive without parameters called with three inputs (F.linear(a, W, b)) runs on the
+    # recorder unrolled for three, as operators run on the one for two.
+    three = _record.recorder(spec.function, 3, spec.surface.view) if spec.kind == "primitive" and not spec.params else None
+    if as_tensor is not None or three is not None:
 
         def entry(*args: Any, **kwargs: Any) -> Any:
             inputs, params = parse(*args, **kwargs)
-            if inputs and not _record.is_tensor(inputs[0]):
+            if as_tensor is not None and inputs and not _record.is_tensor(inputs[0]):
                 inputs = (as_tensor(inputs[0]), *inputs[1:])
+            if three is not None and len(inputs) == 3 and not params:
+                return three(*inputs)
             return call(inputs, params)
 
     else:

@@ -53,6 +53,35 @@ def test_the_last_two_of_three_inputs_sharing_one_array_keep_their_roles():
     assert dyy is None
 
 
+def test_linear_of_a_weight_and_its_detached_self_keeps_the_two_roles():
+    """z = stop(W) Wᵀ + b through F.linear (the three-input recorder), C = Σ z: ∂C/∂W_jk =
+    Σ_i W_ik, built from the constant slot only, so its gradient is a constant (PyTorch: the
+    same); δb = 1 per element and z's two products are the same numbers."""
+    W = ag.tensor([[1.0, 2.0], [-3.0, 0.5]], requires_grad=True)
+    b = ag.tensor([0.25, -1.0], requires_grad=True)
+    z = ag.functional.linear(W.detach(), W, b)
+    assert z.grad_fn.saved_sources == (0, 1)
+    np.testing.assert_array_equal(z.data, W.data @ W.data.T + b.data)
+    gW, gb = ag.grad(z.sum(), [W, b], create_graph=True)
+    np.testing.assert_array_equal(gW.data, np.tile(W.data.sum(axis=0), (2, 1)))
+    np.testing.assert_array_equal(gb.data, [2.0, 2.0])
+    assert not gW.requires_grad
+
+
+def test_linear_passes_each_input_whether_it_needs_a_gradient():
+    """F.linear(a, W, b) with a constant W: δa = δz W and δb = Σ_rows δz reach a and b; W,
+    a constant, gets none (and its derivative is not computed: needs_input_grad is (T, F, T))."""
+    a = ag.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    W = ag.tensor([[1.0, -1.0]])
+    b = ag.tensor([0.5], requires_grad=True)
+    z = ag.functional.linear(a, W, b)
+    assert z.grad_fn.ctx.needs_input_grad == (True, False, True)
+    z.backward(np.array([[1.0], [2.0], [3.0]]))
+    np.testing.assert_array_equal(a.grad.data, [[1.0, -1.0], [2.0, -2.0], [3.0, -3.0]])
+    np.testing.assert_array_equal(b.grad.data, [6.0])
+    assert W.grad is None
+
+
 class Identity(ag.Function):
     """A user's op that hands back its input array itself: its output shares the input's memory."""
 
