@@ -75,8 +75,9 @@ def operand(x: Any) -> Any:
 # --------------------------------------------------------------------- the recorder
 # The recorder's steps, written once. ``recorder(fn, arity)`` compiles them for one or two
 # inputs (what operators and methods take; unrolled, since they run for every op), three
-# (a layer's input, weight and bias), or any number (a loop), the way ``dataclasses`` writes an ``__init__``: one source, so the
-# fast paths are the same code as the general one. Only the capitalised markers vary.
+# (a layer's input, weight and bias), or any number (a loop), the way ``dataclasses``
+# writes an ``__init__``: one source, so the fast paths are the same code as the general
+# one. Only the capitalised markers vary.
 _STEPS = """
 def make(fn, view):
     forward = fn.forward
@@ -272,8 +273,9 @@ def _compile(form: dict[str, str]) -> Callable[..., Any]:
 def recorder(fn: type, arity: int | None = None, view: bool = True) -> Callable[..., Any]:
     """The function that runs ``fn`` and records it: ``run(x)``, ``run(x, y)`` or
     ``run(x, y, w)`` for an op called with one, two or three inputs and no parameters
-    (``arity`` 1, 2 or 3), else ``run(inputs, params)``. ``fn.forward`` sees the inputs' arrays; if an input requires grad and grad
-    mode is on, a node is added to the graph and the output tensor points to it.
+    (``arity`` 1, 2 or 3), else ``run(inputs, params)``. ``fn.forward`` sees the inputs'
+    arrays; if an input requires grad and grad mode is on, a node is added to the graph
+    and the output tensor points to it.
     ``view=False``: the op never returns its input's memory (as its declaration says), so
     that check is spared; a user's op is always checked.
     """

@@ -112,7 +112,9 @@ def _entry(spec: OpSpec, call: Callable[..., Any], name: str, as_tensor: Callabl
         return fast
     # A primitive without parameters called with three inputs (F.linear(a, W, b)) runs on the
     # recorder unrolled for three, as operators run on the one for two.
-    three = _record.recorder(spec.function, 3, spec.surface.view) if spec.kind == "primitive" and not spec.params else None
+    three = None
+    if spec.kind == "primitive" and not spec.params:
+        three = _record.recorder(spec.function, 3, spec.surface.view)
     if as_tensor is not None or three is not None:
 
         def entry(*args: Any, **kwargs: Any) -> Any:
