@@ -110,19 +110,20 @@ def _entry(spec: OpSpec, call: Callable[..., Any], name: str, as_tensor: Callabl
     fast = _fast_path(spec, parse, as_tensor)
     if fast is not None:
         return fast
-    # A primitive without parameters called with three inputs (F.linear(a, W, b)) runs on the
-    # recorder unrolled for three, as operators run on the one for two.
-    three = None
+    # A primitive without parameters called with two or three inputs (F.linear(a, W) and
+    # F.linear(a, W, b)) runs on the recorder unrolled for that many, as operators do on the
+    # one for two.
+    unrolled = None
     if spec.kind == "primitive" and not spec.params:
-        three = _record.recorder(spec.function, 3, spec.surface.view)
-    if as_tensor is not None or three is not None:
+        unrolled = (None, None, *(_record.recorder(spec.function, n, spec.surface.view) for n in (2, 3)))
+    if as_tensor is not None or unrolled is not None:
 
         def entry(*args: Any, **kwargs: Any) -> Any:
             inputs, params = parse(*args, **kwargs)
             if as_tensor is not None and inputs and not _record.is_tensor(inputs[0]):
                 inputs = (as_tensor(inputs[0]), *inputs[1:])
-            if three is not None and len(inputs) == 3 and not params:
-                return three(*inputs)
+            if unrolled is not None and 2 <= len(inputs) <= 3 and not params:
+                return unrolled[len(inputs)](*inputs)
             return call(inputs, params)
 
     else:

@@ -82,6 +82,35 @@ def test_linear_passes_each_input_whether_it_needs_a_gradient():
     assert W.grad is None
 
 
+def test_linear_without_bias_of_a_weight_and_its_detached_self_keeps_the_two_roles():
+    """z = stop(W) Wᵀ through F.linear(a, W) (the two-input recorder), C = Σ z: ∂C/∂W_jk =
+    Σ_i W_ik from the constant slot only, so the gradient is a constant."""
+    W = ag.tensor([[1.0, 2.0], [-3.0, 0.5]], requires_grad=True)
+    z = ag.functional.linear(W.detach(), W)
+    assert z.grad_fn.saved_sources == (0, 1)
+    np.testing.assert_array_equal(z.data, W.data @ W.data.T)
+    (gW,) = ag.grad(z.sum(), [W], create_graph=True)
+    np.testing.assert_array_equal(gW.data, np.tile(W.data.sum(axis=0), (2, 1)))
+    assert not gW.requires_grad
+
+
+def test_linear_without_bias_passes_each_input_whether_it_needs_a_gradient():
+    """F.linear(a, W) with a constant W: δa = δz W reaches a; W gets none (needs_input_grad
+    (T, F)), and with a constant a, δW = δzᵀ a reaches W alone (F, T)."""
+    a = ag.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    W = ag.tensor([[1.0, -1.0]])
+    z = ag.functional.linear(a, W)
+    assert z.grad_fn.ctx.needs_input_grad == (True, False)
+    z.backward(np.array([[1.0], [2.0], [3.0]]))
+    np.testing.assert_array_equal(a.grad.data, [[1.0, -1.0], [2.0, -2.0], [3.0, -3.0]])
+    assert W.grad is None
+    V = ag.tensor([[1.0, -1.0]], requires_grad=True)
+    z = ag.functional.linear(a.detach(), V)
+    assert z.grad_fn.ctx.needs_input_grad == (False, True)
+    z.backward(np.array([[1.0], [2.0], [3.0]]))
+    np.testing.assert_array_equal(V.grad.data, [[22.0, 28.0]])  # 1·(1, 2) + 2·(3, 4) + 3·(5, 6)
+
+
 class Identity(ag.Function):
     """A user's op that hands back its input array itself: its output shares the input's memory."""
 
