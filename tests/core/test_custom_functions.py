@@ -27,6 +27,14 @@ def test_a_backward_that_returns_no_array_is_named_with_its_input(returned, kind
     assert x.grad is None
 
 
+def test_a_backward_that_returns_no_array_for_its_second_input_names_that_input():
+    Two = _op(lambda ctx, grad: (grad, [1.0, 1.0]), forward=lambda ctx, x, y: x + y)
+    x, y = ag.tensor([1.0, 2.0], requires_grad=True), ag.tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"Custom.backward returned a list as the gradient of input 1"):
+        Two.apply(x, y).sum().backward()
+    assert x.grad is None and y.grad is None
+
+
 def test_a_wrong_number_of_gradients_is_named():
     Two = _op(lambda ctx, grad: (grad, grad, grad), forward=lambda ctx, x, y: x + y)
     x = ag.tensor(1.0, requires_grad=True)
