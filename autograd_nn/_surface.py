@@ -110,20 +110,23 @@ def _entry(spec: OpSpec, call: Callable[..., Any], name: str, as_tensor: Callabl
     fast = _fast_path(spec, parse, as_tensor)
     if fast is not None:
         return fast
-    # A primitive without parameters called with two or three inputs (F.linear(a, W) and
-    # F.linear(a, W, b)) runs on the recorder unrolled for that many, as operators do on the
-    # one for two.
+    # A primitive of two inputs without parameters, and an optional third (F.linear(a, W) and
+    # F.linear(a, W, b)), runs on the recorder unrolled for that many, as operators do on the
+    # one for two. (One-input ops such as reshape keep the plain entry below.)
     unrolled = None
-    if spec.kind == "primitive" and not spec.params:
-        unrolled = (None, None, *(_record.recorder(spec.function, n, spec.surface.view) for n in (2, 3)))
+    if spec.kind == "primitive" and not spec.params and spec.arity in (2, 3):
+        two, three = (_record.recorder(spec.function, n, spec.surface.view) for n in (2, 3))
+        unrolled = {2: two, 3: three}
     if as_tensor is not None or unrolled is not None:
 
         def entry(*args: Any, **kwargs: Any) -> Any:
             inputs, params = parse(*args, **kwargs)
             if as_tensor is not None and inputs and not _record.is_tensor(inputs[0]):
                 inputs = (as_tensor(inputs[0]), *inputs[1:])
-            if unrolled is not None and 2 <= len(inputs) <= 3 and not params:
-                return unrolled[len(inputs)](*inputs)
+            if not params and unrolled is not None:
+                run = unrolled.get(len(inputs))
+                if run is not None:
+                    return run(*inputs)
             return call(inputs, params)
 
     else:
