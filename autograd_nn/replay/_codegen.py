@@ -10,8 +10,8 @@ the operand numpy would otherwise convert it to on every call. The source is kep
 
 The function starts with the guards (any one failing means "not this program": a
 ``Miss``), then the calls (a check whose value differs means the call took another branch:
-``Diverged``, raised before anything outside the program was written), then the epilogue:
-the leaves' ``.grad``, version counters of what it wrote, and the results.
+``Diverged``), then the epilogue: the leaves' ``.grad``, version counters of what it
+wrote, and the results. A replay that diverges first puts back what it changed (``_undo``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 from ._plan import STATIC_VALUES, Layout
 from ._recording import Instr, Recording, Slot
 from ._tree import tree_map
+from ._undo import can_diverge, check_shapes, diverge_if, save_for_undo
 
 # Generator methods that can draw into a buffer (``out=``); others are copied in.
 _DRAWS_INTO = frozenset({"random", "standard_normal", "standard_exponential"})
@@ -75,7 +76,7 @@ class Miss(Exception):
 
 
 class Diverged(Exception):
-    """A value the call branches on differs from the recording's (raised before any effect)."""
+    """A value the call branches on differs from the recording's (raised once what the replay changed is put back)."""
 
 
 @dataclass
@@ -105,6 +106,11 @@ class Writer:
         self._by_id: dict[Any, str] = {}
         self._typed_names: dict[tuple[str, type, str], str] = {}
         self.lines: list[str] = []
+        # Undoing a replay that diverges (``_undo``): what the calls before the last check changed.
+        self.last_check = -1  # the last instruction that can raise Diverged
+        self.undo: list[str] = []  # lines that put back what the replay changed so far
+        self.saved: set[Any] = set()  # the memory (slot index) and generators already saved
+        self.irreversible: Instr | None = None  # the first call whose effect cannot be put back
 
     def slot(self, slot: Slot) -> str:
         return f"s{self.layout.target(slot)}"
@@ -214,6 +220,9 @@ def write_body(w: Writer, verify: bool) -> None:
     """One line (or two) per instruction the layout keeps."""
     layout = w.layout
     write_numbers(w, verify)
+    w.last_check = max(
+        (i for i, instr in enumerate(w.rec.instrs) if i not in layout.dropped and can_diverge(instr)), default=-1
+    )
     block: dict[str, str] | None = None  # the errstate of the `with` block the last line is in
     for i, instr in enumerate(w.rec.instrs):
         if i in layout.dropped or instr.kind in ("number", "entry"):
@@ -237,6 +246,8 @@ def write_body(w: Writer, verify: bool) -> None:
 def write_instr(w: Writer, i: int, instr: Instr, verify: bool) -> None:
     """The line (or lines) of instruction ``i``."""
     layout = w.layout
+    if i < w.last_check:
+        save_for_undo(w, instr, verify)
     if instr.kind == "effect":
         if not verify:
             w.lines.append(w.call(instr))
@@ -245,7 +256,7 @@ def write_instr(w: Writer, i: int, instr: Instr, verify: bool) -> None:
     result = instr.result
     if isinstance(result, tuple) and len(result) == 2 and result[0] == "check":
         if instr.fn not in STATIC_VALUES:
-            w.lines.append(f"if {w.call(instr)} != {w.value(result[1])!r}: raise Diverged({i})")
+            diverge_if(w, i, instr, f"{w.call(instr)} != {w.value(result[1])!r}", "branches on a value")
         return
     if instr.kind == "random":
         if verify:  # the recording's draws: checking must not move the generator
@@ -269,9 +280,11 @@ def write_instr(w: Writer, i: int, instr: Instr, verify: bool) -> None:
         w.lines.append(w.call(instr))  # nothing new (an input handed back, as out= does)
     elif isinstance(result, Slot):
         w.lines.append(f"{w.slot(result)} = {w.call(instr)}")
+        check_shapes(w, i, instr, [result])
     else:
         names = ", ".join(w.slot(s) for s in result)
         w.lines.append(f"{names}, = {w.call(instr)}")
+        check_shapes(w, i, instr, list(result))
 
 
 def hoist(w: Writer, namespace: dict[str, Any]) -> None:

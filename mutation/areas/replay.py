@@ -10,10 +10,12 @@ COMPILED = "autograd_nn/replay/_compiled.py"
 PROGRAM = "autograd_nn/replay/_program.py"
 PLAN = "autograd_nn/replay/_plan.py"
 CODEGEN = "autograd_nn/replay/_codegen.py"
+UNDO = "autograd_nn/replay/_undo.py"
 RECORDING = "autograd_nn/replay/_recording.py"
 
 ARGUMENTS = ("tests/replay/test_replay_array_arguments.py",)
 CALLS = ("tests/replay/test_replay_calls.py",)
+DIVERGENCE = ("tests/replay/test_replay_divergence.py",)
 
 MUTATIONS = [
     # ------------------------------------------------------------------ backward's seed
@@ -120,9 +122,21 @@ MUTATIONS = [
      "            w.lines.append(f\"pass  # {what}\")", REPLAY,
      "a module's attributes (eval(), a swapped layer) or an optimizer's settings change, and the replay goes on"),
     ("replay-guard-branch", CODEGEN,
-     '            w.lines.append(f"if {w.call(instr)} != {w.value(result[1])!r}: raise Diverged({i})")',
+     '            diverge_if(w, i, instr, f"{w.call(instr)} != {w.value(result[1])!r}", "branches on a value")',
      "            pass", REPLAY,
      "a branch on a value (if y > 0) replays the branch the recording took"),
+    ("replay-diverged-keeps-its-writes", UNDO,
+     '    w.lines.extend(f"    {line}" for line in w.undo)\n', "", DIVERGENCE,
+     "a replay that takes the other branch leaves its in-place writes and draws: the eager rerun applies them twice"),
+    ("replay-undo-saves-nothing", CODEGEN,
+     "    if i < w.last_check:\n        save_for_undo(w, instr, verify)", "    if False:\n        save_for_undo(w, instr, verify)",
+     DIVERGENCE, "nothing is saved before a check, so a diverging replay has nothing to put back"),
+    ("replay-mask-count-unchecked", UNDO,
+     "    if not _value_shaped(instr):\n        return", "    return", DIVERGENCE,
+     "y[x > 0] recorded at one count replays into buffers of that count: a broadcast δ, silently wrong"),
+    ("replay-check-after-step-count", UNDO,
+     "    if effect is not None:\n        kind =", "    if False:\n        kind =", DIVERGENCE,
+     "a branch after an optimizer's step count advanced replays: the eager rerun steps the count twice"),
     ("replay-under-anomaly-replays", COMPILED,
      "        if mode & (grad_mode.TRACE | grad_mode.ANOMALY) or self.eager_because is not None:",
      "        if mode & grad_mode.TRACE or self.eager_because is not None:", REPLAY,

@@ -1,0 +1,125 @@
+"""A replay that finds another value where the recording branched (a ``.item()`` test, a
+boolean mask with another count) records the call again, eagerly, from the start: what the
+replay had already changed must be put back first, or the eager rerun applies it twice.
+Each test runs the same calls on a second, identical set of objects without ``compile``:
+the ordinary engine is the reference, compared bit for bit."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd_nn as ag
+from autograd_nn import nn, optim
+
+# x values whose sums are positive, positive, positive, then negative: the fourth call takes the other branch.
+_BRANCHING = ([1.0, 1.0], [1.0, 2.0], [2.0, 2.0], [-5.0, 1.0], [3.0, 1.0], [-2.0, 1.0])
+
+
+def _branching_step(dropout: bool):
+    """A step that writes a running sum in place (as BatchNorm does), may draw a dropout mask,
+    and then branches on a value: the write and the draw come before the check."""
+    total = ag.tensor([0.0, 0.0])
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    drop = nn.Dropout(0.5) if dropout else nn.Identity()
+
+    def step(x):
+        with ag.no_grad():
+            total.add_(x)
+        y = drop(w * x)
+        loss = y.sum() if (x.sum() > 0).item() else (y * y).sum()
+        loss.backward()
+        grad = w.grad
+        w.grad = None
+        return loss, grad
+
+    return total, step
+
+
+@pytest.mark.parametrize("dropout", [False, True], ids=["in-place-write", "write-and-draw"])
+def test_a_replay_that_takes_the_other_branch_leaves_state_and_generator_as_eager_does(dropout):
+    runs = []
+    for compiled in (False, True):
+        nn.init.manual_seed(3)
+        total, step = _branching_step(dropout)
+        fn = ag.compile(step) if compiled else step
+        results = [fn(ag.tensor(x)) for x in _BRANCHING]
+        after = nn.Dropout(0.5)(ag.tensor(np.ones(8))).numpy() if dropout else None  # the generator's next draw
+        runs.append((total.numpy(), [(loss.item(), grad.numpy()) for loss, grad in results], after, fn))
+    (eager_total, eager_results, eager_after, _), (total, results, after, fast) = runs
+    assert fast.replays >= 2 and any("branches on changed" in h for h in fast.history)
+    assert np.array_equal(total, eager_total), (total, eager_total)  # not the fourth x twice
+    for (loss, grad), (eager_loss, eager_grad) in zip(results, eager_results):
+        assert loss == eager_loss and np.array_equal(grad, eager_grad)
+    if dropout:
+        assert np.array_equal(after, eager_after)  # the generator drew each call's mask once
+
+
+def test_the_program_puts_back_what_it_wrote_before_it_raises():
+    """The source says it: the running sum is copied before its write, restored on the other branch."""
+    _, step = _branching_step(dropout=False)
+    fast = ag.compile(step)
+    for x in _BRANCHING[:3]:
+        fast(ag.tensor(x))
+    source = fast.source()
+    assert source.index(".copy()") < source.index("add(") < source.index("raise Diverged")
+    assert "copyto(" in source.split("raise Diverged")[0].rsplit("if ", 1)[1]
+
+
+def _masked_mean_step():
+    w = ag.tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = (x * w)[x > 0].mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return w, step
+
+
+def test_a_boolean_mask_that_selects_another_count_records_again():
+    """y[x > 0] has as many elements as the mask has Trues: a replay recorded at one count
+    must not broadcast into buffers of that count (δ 3× too large before the check)."""
+    xs = [[1.0, -1, -1, -1], [-1, 2.0, -1, -1], [-1, -1, 3.0, -1], [1.0, 1, 1, -1], [2.0, 1, 1, -1],
+          [1.0, 2, 1, -1], [3.0, 1, 2, -1], [-1, -1, -1, 4.0]]  # fmt: skip
+    runs = []
+    for compiled in (False, True):
+        w, step = _masked_mean_step()
+        fn = ag.compile(step) if compiled else step
+        losses = [fn(ag.tensor(x)).item() for x in xs]
+        runs.append((w.numpy(), losses, fn))
+    (eager_w, eager_losses, _), (w, losses, fast) = runs
+    assert fast.replays >= 2
+    assert losses == eager_losses
+    assert np.array_equal(w, eager_w), (w, eager_w)
+
+
+def test_a_check_after_an_optimizers_step_count_advanced_is_refused():
+    """Adam's step count is Python state a replay cannot put back: a branch after opt.step()
+    makes no program; the calls run eagerly, and say why."""
+    runs = []
+    for compiled in (False, True):
+        w = ag.tensor(np.array([1.0, -2.0]), requires_grad=True)
+        opt = optim.Adam([w], lr=0.1)
+
+        def step(x, w=w, opt=opt):
+            opt.zero_grad()
+            loss = (w * x).sum()
+            loss.backward()
+            opt.step()
+            return loss * 2 if (w.sum() > 0).item() else loss
+
+        fn = ag.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            losses = [fn(ag.tensor(np.array([1.0, 1.0]))).item() for _ in range(4)]
+        runs.append((w.numpy(), losses, fn, caught))
+    (eager_w, eager_losses, _, _), (w, losses, fast, caught) = runs
+    assert fast.replays == 0 and "advances an optimizer's state" in fast.eager_because
+    assert any(issubclass(c.category, ag.CompileWarning) for c in caught)
+    assert losses == eager_losses and np.array_equal(w, eager_w)
