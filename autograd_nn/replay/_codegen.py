@@ -279,7 +279,10 @@ def write_instr(w: Writer, i: int, instr: Instr, verify: bool) -> None:
     elif result is None or (isinstance(result, Slot) and result.producer != i and instr.kind == "call"):
         w.lines.append(w.call(instr))  # nothing new (an input handed back, as out= does)
     elif isinstance(result, Slot):
-        w.lines.append(f"{w.slot(result)} = {w.call(instr)}")
+        value = w.call(instr)
+        if isinstance(result.value, np.ndarray) and result.value.ndim == 0:  # a numpy scalar, as the recording held it
+            value = f"{w.bind('f', np.asarray)}({value})"
+        w.lines.append(f"{w.slot(result)} = {value}")
         check_shapes(w, i, instr, [result])
     else:
         names = ", ".join(w.slot(s) for s in result)
@@ -303,31 +306,35 @@ def hoist(w: Writer, namespace: dict[str, Any]) -> None:
 
 @dataclass
 class CallShape:
-    """The arguments' arrays as the recording saw them: (is a tensor, shape, dtype, requires_grad) per leaf."""
+    """The arguments' arrays as the recording saw them: (is a tensor, shape, dtype, requires_grad,
+    strides) per leaf. The strides too: numpy computes an elementwise result in its inputs'
+    memory order, and the program's buffers keep the recording's, so another layout would
+    sum in another order (the same values to a few ulps, not bit for bit)."""
 
-    leaves: list[tuple[bool, tuple[int, ...], np.dtype, bool]]
+    leaves: list[tuple[bool, tuple[int, ...], np.dtype, bool, tuple[int, ...]]]
     arg_slots: list[Slot | None]  # the slot each leaf's array had (None: unused)
 
 
 def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode: int) -> None:
     w.globals["Miss"] = Miss
     w.lines.append(f"if mode() != {mode}: raise Miss")
-    for i, (is_tensor, shape, dtype, requires_grad) in enumerate(call.leaves):
+    for i, (is_tensor, shape, dtype, requires_grad, strides) in enumerate(call.leaves):
         array = f"l{i}.data" if is_tensor else f"l{i}"
         d = w.bind("c", dtype)
-        test = f"{array}.shape != {shape!r} or {array}.dtype != {d}"
+        test = f"{array}.shape != {shape!r} or {array}.dtype != {d} or {array}.strides != {strides!r}"
         if is_tensor:
-            test += f" or l{i}.requires_grad is not {requires_grad}"
+            test += f" or l{i}.requires_grad is not {requires_grad} or {_hooks_differ(f'l{i}', ())}"
         w.lines.append(f"if {test}: raise Miss")
         slot = call.arg_slots[i]
         if slot is not None:
             w.lines.append(f"{w.slot(slot)} = {array}")
     for guard in guards:
         kind = guard[0]
-        if kind == "external":
-            ref, array = w.bind("c", guard[1]), w.bind("c", guard[2])
-            w.lines.append(f"o = {ref}()  # a tensor the step uses still holds the same array")
-            w.lines.append(f"if o is not None and o.data is not {array}: raise Miss")
+        if kind == "external":  # a tensor the step uses: the same array, requires_grad and hooks
+            ref, array, requires_grad, hooks = w.bind("c", guard[1]), w.bind("c", guard[2]), guard[3], guard[4]
+            test = f"o.data is not {array} or o.requires_grad is not {requires_grad} or {_hooks_differ('o', hooks)}"
+            w.lines.append(f"o = {ref}()  # a tensor the step uses: the same array, requires_grad, hooks")
+            w.lines.append(f"if o is not None and ({test}): raise Miss")
         elif kind == "grad":
             w.lines.append(
                 f"if {w.bind('c', guard[1])}.grad is not {w.bind('c', guard[2])}: raise Miss  # .grad as found"
@@ -335,6 +342,11 @@ def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode
         else:  # ("read", what, read, value)
             what = " ".join(str(guard[1]).split())
             w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss  # {what}")
+
+
+def _hooks_differ(tensor: str, keys: tuple[int, ...]) -> str:
+    """A test that ``tensor`` has other hooks than ``keys`` (a hook added or removed)."""
+    return f"{tensor}._hooks" if not keys else f"tuple({tensor}._hooks or ()) != {keys!r}"
 
 
 def write_epilogue(w: Writer, epilogue: Epilogue) -> None:

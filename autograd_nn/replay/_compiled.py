@@ -14,6 +14,7 @@ bit.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import warnings
 from collections.abc import Callable
@@ -160,7 +161,9 @@ def _flatten(tree: Any) -> tuple[list[Any], Any]:
         else:
             try:
                 hash(node)
-                spec.append((kind, node))
+                # (-0.0 == 0.0, and hashes alike, but 1 / -0.0 is -inf: a float's sign is part of it)
+                sign = math.copysign(1.0, node) if isinstance(node, (float, np.floating)) else None
+                spec.append((kind, node, sign))
             except TypeError:
                 spec.append((kind, id(node)))
     return leaves, tuple(spec)
@@ -172,13 +175,13 @@ def _watch_arguments(
     """Tensors among the arguments are watched in place (their ``.data`` swapped until the
     call ends); arrays are replaced by watched views."""
     restore: list[tuple[Any, np.ndarray]] = []
-    shapes: list[tuple[bool, tuple[int, ...], np.dtype, bool]] = []
+    shapes: list[tuple[bool, tuple[int, ...], np.dtype, bool, tuple[int, ...]]] = []
     slots: list[Slot | None] = []
     replaced: dict[int, Any] = {}
     for leaf in leaves:
         is_tensor = not isinstance(leaf, np.ndarray)
         array = leaf.data if is_tensor else leaf
-        shapes.append((is_tensor, array.shape, array.dtype, bool(is_tensor and leaf.requires_grad)))
+        shapes.append((is_tensor, array.shape, array.dtype, bool(is_tensor and leaf.requires_grad), array.strides))
         watched = rec.argument(plain(array) if isinstance(array, Traced) else array, "an argument")
         slots.append(watched._slot)
         rec.snapshots[watched._slot.index] = np.array(array)
@@ -213,6 +216,12 @@ def _finish(rec: Recording, result: Any, leaves: list[Any]) -> Epilogue:
             return Out("array", x._slot)
         if isinstance(x, _Guarded) and x.rec is rec:
             return Out("number", x.source)
+        if isinstance(x, (int, float, complex, np.generic)):  # (bool too) a number of Python's, not from a tensor
+            rec.refuse(
+                f"its result holds a number that is not a tensor's value ({x!r}: an optimizer's step count, a "
+                "learning rate, a counter), which a replay could only repeat",
+                "return it as a tensor, or read it outside the compiled function",
+            )
         return Out("const", x)
 
     epilogue.outputs = tree_map(output, result)
@@ -277,7 +286,7 @@ def _outputs_of(epilogue: Epilogue, program: Program) -> Any:
 
 
 def _guard_values(rec: Recording) -> list[Any]:
-    values: list[Any] = [id(array) for _, array in rec.adopted]
+    values: list[Any] = [(id(array), rec.adopted_flags[id(tensor)]) for tensor, array in rec.adopted]
     values += [(id(leaf), id(grad)) for leaf, grad in rec.grad_guards.values()]
     values += [(what, value) for what, _, value in rec.guards if not isinstance(value, np.ndarray)]
     return values
@@ -306,7 +315,7 @@ def _guards(rec: Recording) -> list[tuple[Any, ...]]:
     for tensor, array in rec.adopted:
         if id(array) not in seen:
             seen.add(id(array))
-            guards.append(("external", weakref.ref(tensor), array))
+            guards.append(("external", weakref.ref(tensor), array, *rec.adopted_flags[id(tensor)]))
     guards += [("grad", leaf, grad) for leaf, grad in rec.grad_guards.values()]
     guards += [("read", what, read, value) for what, read, value in rec.guards if not isinstance(value, np.ndarray)]
     return guards

@@ -79,6 +79,9 @@ class Recording:
     closed: bool = False
     broken: str | None = None  # why this call cannot be replayed (it then finishes eagerly)
     adopted: list[tuple[Any, np.ndarray]] = field(default_factory=list)  # (tensor, its own array)
+    # id(tensor) -> (requires_grad, its hooks' keys) as the call found them: a replay computes .grad
+    # for the same tensors, and runs the hooks the recording ran (their effect on δ is recorded)
+    adopted_flags: dict[int, tuple[bool, tuple[int, ...]]] = field(default_factory=dict)
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)  # slot index -> value before the call
     leaves: dict[int, Any] = field(default_factory=dict)  # leaves whose .grad this call set
     grad_guards: dict[int, tuple[Any, Any]] = field(default_factory=dict)  # id(leaf) -> (leaf, .grad at start)
@@ -128,6 +131,7 @@ class Recording:
             slot = self.new_slot("external", array, f"a tensor of shape {array.shape}")
             self.snapshots[slot.index] = array.copy()
         self.adopted.append((tensor, array))
+        self.adopted_flags.setdefault(id(tensor), (bool(tensor.requires_grad), hook_keys(tensor)))
         tensor.data = self.traced(slot)
 
     def made(self, array: np.ndarray) -> Traced:
@@ -385,6 +389,11 @@ def view_at(owner: np.ndarray, offset: int, shape: tuple[int, ...], strides: tup
 
 def _getitem(values: dict[str, Any], key: str) -> Any:
     return values[key]
+
+
+def hook_keys(tensor: Any) -> tuple[int, ...]:
+    """Which hooks a tensor has (each registration has its own key; a removed one is gone)."""
+    return tuple(getattr(tensor, "_hooks", None) or ())
 
 
 def _root(array: np.ndarray) -> np.ndarray:

@@ -1,0 +1,189 @@
+"""What a replay must notice about the tensors and arguments of a call, beyond their shapes:
+a parameter frozen or unfrozen, a hook added or removed, an argument's memory layout, the
+sign of a zero, and a result that is not a tensor's value. Each test runs the same calls
+on a second, identical set of objects without ``compile`` (the ordinary engine, the
+reference) and compares bit for bit."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd_nn as ag
+from autograd_nn import nn, optim
+
+
+def _linear_training():
+    nn.init.manual_seed(0)
+    model = nn.Linear(3, 1).to(np.float64)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, step
+
+
+def _batch(i: int) -> tuple[ag.Tensor, ag.Tensor]:
+    rng = np.random.default_rng(i)
+    return ag.tensor(rng.standard_normal((4, 3))), ag.tensor(rng.standard_normal((4, 1)))
+
+
+def _run(change, compiled: bool, calls: int = 9, at: int = 4):
+    """``calls`` steps; ``change(model, handles)`` before step ``at``. Also returns how many
+    calls replayed before the change and after it."""
+    model, step = _linear_training()
+    fn = ag.compile(step) if compiled else step
+    handles: list = []
+    losses = []
+    before = 0
+    for i in range(calls):
+        if i == at:
+            change(model, handles)
+            before = getattr(fn, "replays", 0)
+        losses.append(fn(*_batch(i)).item())
+    grads = {name: None if p.grad is None else p.grad.numpy() for name, p in model.named_parameters()}
+    replays = (before, getattr(fn, "replays", 0) - before)
+    return losses, {k: v.numpy() for k, v in model.state_dict().items()}, grads, replays
+
+
+def _freeze(model, handles):
+    model.bias.requires_grad_(False)
+
+
+def _freeze_weight(model, handles):
+    model.weight.requires_grad_(False)
+
+
+def _add_hook(model, handles):
+    handles.append(model.weight.register_hook(lambda g: g * 10))
+
+
+CHANGES = {
+    "bias frozen": _freeze,
+    "weight frozen": _freeze_weight,
+    "hook added": _add_hook,
+}
+
+
+@pytest.mark.parametrize("name", CHANGES)
+def test_a_change_to_a_parameter_between_calls_is_followed(name):
+    """A frozen parameter keeps its value and has no .grad; a hook added scales its δ: as eager."""
+    eager_losses, eager_state, eager_grads, _ = _run(CHANGES[name], compiled=False)
+    losses, state, grads, (before, after) = _run(CHANGES[name], compiled=True)
+    assert before >= 1 and after >= 1  # replays before the change and after it
+    assert losses == eager_losses
+    assert all(np.array_equal(state[k], eager_state[k]) for k in eager_state)
+    assert all((grads[k] is None) == (eager_grads[k] is None) for k in eager_grads)
+    assert all(grads[k] is None or np.array_equal(grads[k], eager_grads[k]) for k in eager_grads)
+
+
+def test_a_hook_removed_between_calls_stops_scaling_the_replays():
+    runs = []
+    for compiled in (False, True):
+        model, step = _linear_training()
+        fn = ag.compile(step) if compiled else step
+        handle = model.weight.register_hook(lambda g: g * 10)
+        for i in range(9):
+            if i == 4:
+                handle.remove()
+            fn(*_batch(i))
+        runs.append((model.weight.numpy(), fn))
+    (eager_weight, _), (weight, fast) = runs
+    assert fast.replays >= 2
+    assert np.array_equal(weight, eager_weight)
+
+
+def test_an_argument_in_another_memory_layout_records_again():
+    """Recorded on C-ordered batches, called with Fortran-ordered ones: numpy sums in
+    memory order, so only a program of that layout equals the eager call bit for bit."""
+    rng = np.random.default_rng(5)
+    data = rng.standard_normal((64, 24)).astype(np.float32)
+    runs = []
+    for compiled in (False, True):
+        nn.init.manual_seed(1)
+        model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1)).to(np.float32)
+        opt = optim.SGD(model.parameters(), lr=0.05)
+
+        def step(x, model=model, opt=opt):
+            opt.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = ag.compile(step) if compiled else step
+        batches = [np.ascontiguousarray(data[:6, i : i + 16].T) for i in range(4)] + [data[:6, i : i + 16].T for i in range(4)]
+        losses = [fn(ag.tensor(b)).item() for b in batches]
+        runs.append((losses, {k: v.numpy() for k, v in model.state_dict().items()}, fn))
+    (eager_losses, eager_state, _), (losses, state, fast) = runs
+    assert "strides" in fast.programs()[0].source
+    assert fast.replays >= 2
+    assert losses == eager_losses
+    assert all(np.array_equal(state[k], eager_state[k]) for k in eager_state)
+
+
+def test_minus_zero_is_another_argument_than_zero():
+    fast = ag.compile(lambda x, scale: 1 / (x * scale))
+    x = ag.tensor(np.array([1.0, 2.0]))
+    with np.errstate(divide="ignore"):
+        for _ in range(3):
+            assert fast(x, 0.0).tolist() == [np.inf, np.inf]
+        assert fast.replays >= 1
+        assert fast(x, -0.0).tolist() == [-np.inf, -np.inf]
+
+
+def test_a_zero_dimensional_result_of_a_numpy_scalar_function_stays_an_array():
+    """np.linalg.norm returns a numpy scalar; the recording holds it as a 0-d array, and so
+    must a replay (clip_grad_norm_'s norm: .data[...] = 0 works on every call)."""
+    w = ag.tensor(np.array([3.0, 4.0]), requires_grad=True)
+
+    def step(x):
+        (w * x).sum().backward()
+        norm = nn.utils.clip_grad_norm_([w], 1.0)
+        w.grad = None
+        return norm
+
+    fast = ag.compile(step)
+    norms = [fast(ag.tensor(np.array([3.0, 4.0]))) for _ in range(5)]
+    assert fast.replays >= 2
+    assert all(type(n.data) is np.ndarray and n.data.shape == () and n.item() == 5.0 for n in norms)
+
+
+def test_a_result_holding_a_python_number_runs_eagerly_and_says_why():
+    """An optimizer's step count returned from the step: a replay could only repeat the
+    recording's count, so the function runs eagerly and every call returns the true one."""
+    w = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        return opt.state[w]["step"]
+
+    fast = ag.compile(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        counts = [fast(ag.tensor(np.array([1.0, 1.0]))) for _ in range(5)]
+    assert counts == [1, 2, 3, 4, 5]
+    assert fast.replays == 0 and "a number that is not a tensor's value" in fast.eager_because
+    assert any(issubclass(c.category, ag.CompileWarning) for c in caught)
+
+
+def test_a_zero_dimensional_argument_of_another_dtype_records_again():
+    """A 0-d array has no strides to tell float32 from float64: its dtype decides the result's."""
+    fast = ag.compile(lambda x, scale: x * scale)
+    x = ag.tensor(np.array([1.5, 2.5], dtype=np.float32))
+    for _ in range(3):
+        assert fast(x, np.array(2, dtype=np.float32)).dtype == np.float32
+    assert fast.replays >= 1
+    wide = fast(x, np.array(0.1, dtype=np.float64))
+    eager = x.numpy() * np.array(0.1, dtype=np.float64)
+    assert wide.dtype == eager.dtype == np.float64 and np.array_equal(wide.numpy(), eager)
