@@ -1,0 +1,109 @@
+"""Values the library computes from a step's labels, indices or fresh constants must be
+computed again by every replay, never frozen into the program.
+
+A recording watches the arrays that flow through the library; numpy work it cannot see (a
+plain array indexed by a watched label array, ``np.asarray`` of a watched array, a tensor
+made from a fresh ``np.zeros``) becomes a constant of the program, or a tensor the next
+call cannot match. Two recordings that saw the same labels cannot tell, and every later
+replay silently reuses the first labels' values. Each test below therefore runs the same
+sequence of calls eagerly and compiled, with labels (or indices) that change, the first
+three calls (two recordings and the first replay) seeing the same ones, and compares the
+results and the trained parameters bit for bit.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd_nn as ag
+from autograd_nn import nn, optim
+
+F = ag.functional
+
+CLASSES = 5
+CLASS_WEIGHTS = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
+# the first three calls see the same labels: two recordings that agree, then a replay
+LABELS = [np.array(y) for y in ([0, 1, 2, 3, 4, 0],) * 3 + ([0, 0, 1, 4, 2, 3], [1, 4, 3, 4, 0, 2],
+                                                            [4, 1, 2, 2, 3, 2], [3, 3, 3, 3, 3, 3])]  # fmt: skip
+INPUTS = [np.random.default_rng(i).normal(size=(6, 4)) for i in range(len(LABELS))]
+
+
+def _run_both(make, calls):
+    """Run ``calls`` through ``make()``'s step eagerly and through a compiled twin; return
+    (eager results, compiled results, eager modules, compiled modules, the Compiled)."""
+    eager_step, eager_modules = make()
+    step, modules = make()
+    fast = ag.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ag.CompileWarning)  # giving up on replaying is a failure here
+        got = [_arrays(fast(*args)) for args in calls]
+    expected = [_arrays(eager_step(*args)) for args in calls]
+    return expected, got, eager_modules, modules, fast
+
+
+def _arrays(result):
+    if isinstance(result, tuple):
+        return tuple(_arrays(r) for r in result)
+    return None if result is None else np.array(result.data if isinstance(result, ag.Tensor) else result)
+
+
+def _assert_same(expected, got, eager_modules, modules, what):
+    for i, (e, g) in enumerate(zip(expected, got)):
+        e, g = (e, g) if isinstance(e, tuple) else ((e,), (g,))
+        for u, v in zip(e, g):
+            assert u.shape == v.shape and u.dtype == v.dtype, f"{what}: call {i} gave {v.dtype}{v.shape}, eager {u.dtype}{u.shape}"
+            assert np.array_equal(u, v), f"{what}: call {i} compiled gave {v}, eager {u}"
+    for e_module, module in zip(eager_modules, modules):
+        for (name, p), (_, q) in zip(e_module.state_dict().items(), module.state_dict().items()):
+            assert np.array_equal(p.data, q.data), f"{what}: {name} after the calls differs from eager training"
+
+
+# --------------------------------------------------------------- class weights
+def _losses():
+    cross_entropy_loss = nn.CrossEntropyLoss(weight=CLASS_WEIGHTS)  # modules made outside the step
+    nll = nn.NLLLoss(weight=CLASS_WEIGHTS)
+    weight_tensor = ag.tensor(CLASS_WEIGHTS)
+    return {
+        "cross_entropy": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS),
+        "cross_entropy sum": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, reduction="sum"),
+        "cross_entropy none": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, reduction="none").sum(),
+        "cross_entropy tensor weight": lambda z, y: F.cross_entropy(z, y, weight=weight_tensor),
+        "cross_entropy ignore_index": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, ignore_index=4),
+        "cross_entropy label_smoothing": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, label_smoothing=0.1),
+        "cross_entropy ignore_index sum": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, ignore_index=3,
+                                                                    reduction="sum"),
+        "cross_entropy ignore_index unweighted": lambda z, y: F.cross_entropy(z, y, ignore_index=3, reduction="sum"),
+        "nll_loss": lambda z, y: F.nll_loss(z.log_softmax(axis=1), y, weight=CLASS_WEIGHTS),
+        "nll_loss ignore_index": lambda z, y: F.nll_loss(z.log_softmax(axis=1), y, weight=CLASS_WEIGHTS, ignore_index=3,
+                                                         reduction="sum"),
+        "nn.CrossEntropyLoss": cross_entropy_loss,
+        "nn.NLLLoss": lambda z, y: nll(z.log_softmax(axis=1), y),
+    }
+
+
+@pytest.mark.parametrize("name", list(_losses()))
+@pytest.mark.parametrize("labels_as", ["ndarray", "tensor"])
+def test_class_weighted_losses_replay_the_weights_of_each_calls_labels(name, labels_as):
+    def make():
+        nn.init.manual_seed(0)
+        model = nn.Linear(4, CLASSES)
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+        loss_of = _losses()[name]
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = loss_of(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step, [model]
+
+    wrap = ag.tensor if labels_as == "tensor" else np.array
+    calls = [(ag.tensor(x), wrap(y)) for x, y in zip(INPUTS, LABELS)]
+    expected, got, eager_modules, modules, fast = _run_both(make, calls)
+    _assert_same(expected, got, eager_modules, modules, f"{name} with class weights")
+    assert fast.replays >= len(calls) - 3, f"{name}: expected every call after the recordings to replay, {fast.history}"
