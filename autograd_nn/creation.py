@@ -53,7 +53,10 @@ def _leaf(name: str, array: np.ndarray, requires_grad: bool) -> Tensor:
         raise TypeError(
             f"{name}: only floating-point tensors can require gradients, got dtype {array.dtype}; pass dtype=np.float64"
         )
-    return Tensor(array, requires_grad=requires_grad)
+    # made as ``tensor`` makes its copy: a compiled step that creates a tensor replays it, where
+    # a plain array was a tensor the recording had not seen made, new on every call (a
+    # different recording each time, blamed on "state kept in Python")
+    return Tensor(_tracing.made(array), requires_grad=requires_grad)
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -107,3 +107,40 @@ def test_class_weighted_losses_replay_the_weights_of_each_calls_labels(name, lab
     expected, got, eager_modules, modules, fast = _run_both(make, calls)
     _assert_same(expected, got, eager_modules, modules, f"{name} with class weights")
     assert fast.replays >= len(calls) - 3, f"{name}: expected every call after the recordings to replay, {fast.history}"
+
+
+# ------------------------------------------------------------ tensors made in the step
+CREATED = {
+    "zeros": lambda: ag.zeros((6, 2)),
+    "zeros (torch shape)": lambda: ag.zeros(6, 2),
+    "ones": lambda: ag.ones(6, 2),
+    "empty": lambda: ag.empty((6, 2)),
+    "full": lambda: ag.full((6, 2), 0.5),
+    "arange": lambda: ag.arange(12.0).reshape(6, 2),
+    "linspace": lambda: ag.linspace(0.0, 1.0, 12).reshape(6, 2),
+    "eye": lambda: ag.eye(6, 2),
+    "tensor": lambda: ag.tensor(np.full((6, 2), 0.25)),
+    "ones written in place": lambda: ag.ones(6, 2).mul_(3.0),
+}
+
+
+@pytest.mark.parametrize("name", list(CREATED))
+def test_a_step_that_creates_tensors_replays(name):
+    def make():
+        nn.init.manual_seed(0)
+        model = nn.Linear(4, 2)
+        optimizer = optim.SGD(model.parameters(), lr=0.05)
+
+        def step(x):
+            optimizer.zero_grad()
+            loss = ((model(x) * CREATED[name]() + 1.0) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step, [model]
+
+    calls = [(ag.tensor(x),) for x in INPUTS]
+    expected, got, eager_modules, modules, fast = _run_both(make, calls)
+    _assert_same(expected, got, eager_modules, modules, f"a step using {name}")
+    assert fast.replays >= len(calls) - 3, f"{name}: expected the calls after the recordings to replay, {fast.history}"
