@@ -109,6 +109,83 @@ def test_class_weighted_losses_replay_the_weights_of_each_calls_labels(name, lab
     assert fast.replays >= len(calls) - 3, f"{name}: expected every call after the recordings to replay, {fast.history}"
 
 
+# ------------------------------------------------------------ unravel_index, one_hot
+FLAT = [np.array(f) for f in ([0, 1, 6],) * 3 + ([18, 19, 2], [7, 3, 3], [5, 5, 5], [0, 19, 10])]
+
+
+@pytest.mark.parametrize("flat_as", ["ndarray", "tensor"])
+def test_unravel_index_of_an_argument_is_computed_by_every_replay(flat_as):
+    def make():
+        w = ag.tensor(np.arange(20.0).reshape(5, 4) / 7, requires_grad=True)
+
+        def step(flat):
+            loss = (w[ag.unravel_index(flat, (5, 4))] ** 2).sum()
+            loss.backward()
+            grad = w.grad
+            w.grad = None
+            return loss, grad
+
+        return step, []
+
+    wrap = ag.tensor if flat_as == "tensor" else np.array
+    calls = [(wrap(f),) for f in FLAT]
+    expected, got, _, _, fast = _run_both(make, calls)
+    _assert_same(expected, got, [], [], "w[unravel_index(flat, (5, 4))]")
+    assert fast.replays >= len(calls) - 3, f"unravel_index: expected the calls after the recordings to replay, {fast.history}"
+
+
+@pytest.mark.parametrize("labels_as", ["ndarray", "tensor"])
+def test_one_hot_of_an_argument_replays_and_follows_the_labels(labels_as):
+    def make():
+        nn.init.manual_seed(0)
+        model = nn.Linear(4, CLASSES)
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            target = ag.one_hot(y, CLASSES)
+            loss = ((model(x).softmax(axis=1) - target) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss, target
+
+        return step, [model]
+
+    wrap = ag.tensor if labels_as == "tensor" else np.array
+    calls = [(ag.tensor(x), wrap(y)) for x, y in zip(INPUTS, LABELS)]
+    expected, got, eager_modules, modules, fast = _run_both(make, calls)
+    _assert_same(expected, got, eager_modules, modules, "one_hot(labels, 5) as a target")
+    assert fast.replays >= len(calls) - 3, f"one_hot: expected the calls after the recordings to replay, {fast.history}"
+
+
+def test_one_hot_without_num_classes_runs_eagerly_and_says_why():
+    # The result's width is the largest label + 1, a value of the labels: no program can
+    # compute it, so compile must refuse (and the calls give the eager one-hot), never
+    # replay the recording's width or values.
+    fast = ag.compile(lambda y: ag.one_hot(y))
+    calls = [np.array(y) for y in ([0, 2, 1],) * 3 + ([0, 4, 1], [3, 3, 0], [1, 0, 0])]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = [fast(y) for y in calls]
+    for y, result in zip(calls, got):
+        expected = ag.one_hot(y)
+        assert result.shape == expected.shape and np.array_equal(result.data, expected.data), f"one_hot({y})"
+    assert fast.replays == 0
+    assert [str(w.message) for w in caught if issubclass(w.category, ag.CompileWarning)] == [
+        f"{fast.eager_because}. {fast.__name__} runs eagerly from now on"
+    ]
+    assert "one_hot without num_classes" in fast.eager_because and "pass num_classes" in fast.eager_because
+
+
+def test_one_hot_still_refuses_a_label_out_of_range_in_a_replay():
+    fast = ag.compile(lambda y: ag.one_hot(y, 3))
+    for _ in range(3):
+        fast(np.array([0, 2]))
+    assert fast.replays == 1
+    with pytest.raises(ValueError, match="one_hot: label 3 is out of range for num_classes=3"):
+        fast(np.array([0, 3]))
+
+
 # ------------------------------------------------------------ tensors made in the step
 CREATED = {
     "zeros": lambda: ag.zeros((6, 2)),
