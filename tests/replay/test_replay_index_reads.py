@@ -221,3 +221,32 @@ def test_a_step_that_creates_tensors_replays(name):
     expected, got, eager_modules, modules, fast = _run_both(make, calls)
     _assert_same(expected, got, eager_modules, modules, f"a step using {name}")
     assert fast.replays >= len(calls) - 3, f"{name}: expected the calls after the recordings to replay, {fast.history}"
+
+
+# ------------------------------------------------------------ Embedding(max_norm=...)
+# the number of distinct indices changes from call to call (3, 3, 3, 2, 1, 3, 2)
+INDICES = [np.array(i) for i in ([0, 1, 2], [0, 1, 2], [0, 1, 2], [1, 1, 2], [4, 4, 4], [5, 3, 0], [2, 2, 5])]
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0])
+@pytest.mark.parametrize("indices_as", ["ndarray", "tensor"])
+def test_embedding_max_norm_renormalises_the_rows_of_each_calls_indices(norm_type, indices_as):
+    def make():
+        nn.init.manual_seed(0)
+        emb = nn.Embedding(6, 3, max_norm=1.0, norm_type=norm_type)
+        optimizer = optim.SGD(emb.parameters(), lr=0.5)  # large steps: rows grow past max_norm again
+
+        def step(idx):
+            optimizer.zero_grad()
+            loss = (emb(idx) * np.array([3.0, -2.0, 1.0])).sum()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return step, [emb]
+
+    wrap = ag.tensor if indices_as == "tensor" else np.array
+    calls = [(wrap(i),) for i in INDICES]
+    expected, got, eager_modules, modules, fast = _run_both(make, calls)
+    _assert_same(expected, got, eager_modules, modules, f"Embedding(max_norm=1.0, norm_type={norm_type})")
+    assert fast.replays >= len(calls) - 3, f"Embedding max_norm: expected the calls after the recordings to replay, {fast.history}"
