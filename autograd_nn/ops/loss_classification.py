@@ -93,8 +93,9 @@ def _at(w: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """``w[labels]``, which a compiled step replays with each call's labels. Indexing the plain
     class weights reads the (watched) labels without a call the recording sees, so the
     per-sample weights would be a constant of the program: the first labels' weights in
-    every replay. Indexing the weights as the recording's constant is a recorded call."""
-    return _tracing.made(w)[labels]
+    every replay. Indexing the weights as the recording's constant is a recorded call.
+    Weights the recording already watches (computed in the step) are indexed as they are."""
+    return (_tracing.made(w) if type(w) is np.ndarray else w)[labels]
 
 
 def _reduce_weighted(losses: Any, per: np.ndarray, reduction: str, op_name: str) -> Any:

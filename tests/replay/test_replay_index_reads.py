@@ -71,6 +71,7 @@ def _losses():
         "cross_entropy sum": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, reduction="sum"),
         "cross_entropy none": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, reduction="none").sum(),
         "cross_entropy tensor weight": lambda z, y: F.cross_entropy(z, y, weight=weight_tensor),
+        "cross_entropy weight made in the step": lambda z, y: F.cross_entropy(z, y, weight=weight_tensor * 2.0),
         "cross_entropy ignore_index": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, ignore_index=4),
         "cross_entropy label_smoothing": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, label_smoothing=0.1),
         "cross_entropy ignore_index sum": lambda z, y: F.cross_entropy(z, y, weight=CLASS_WEIGHTS, ignore_index=3,
