@@ -53,7 +53,10 @@ def _leaf(name: str, array: np.ndarray, requires_grad: bool) -> Tensor:
         raise TypeError(
             f"{name}: only floating-point tensors can require gradients, got dtype {array.dtype}; pass dtype=np.float64"
         )
-    return Tensor(array, requires_grad=requires_grad)
+    # made as ``tensor`` makes its copy: a compiled step that creates a tensor replays it, where
+    # a plain array was a tensor the recording had not seen made, new on every call (a
+    # different recording each time, blamed on "state kept in Python")
+    return Tensor(_tracing.made(array), requires_grad=requires_grad)
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -96,7 +99,9 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None, requires_gr
 
 
 def _integers(name: str, values: Any) -> np.ndarray:
-    array = np.asarray(values.data if isinstance(values, Tensor) else values)
+    # (not np.asarray: of an array a compiled step watches, it is a plain one, and what is
+    # computed from it a constant of the program, the recording's labels in every replay)
+    array = _tracing.as_array(values.data if isinstance(values, Tensor) else values)
     if array.dtype.kind not in "iub" and not (array.size == 0 and array.dtype.kind == "f"):
         raise TypeError(f"{name}: expected integer indices, got dtype {array.dtype}")
     return array.astype(np.int64)
@@ -106,13 +111,21 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     """Integer labels of any shape → int64 indicators with a new last axis of ``num_classes``
     (``-1``: one more than the largest label), as PyTorch's ``F.one_hot``."""
     labels = _integers("one_hot", labels)
-    if labels.size and labels.min() < 0:
-        raise ValueError(f"one_hot: labels must be non-negative, got {labels.min()}")
-    largest = int(labels.max()) if labels.size else -1
     if num_classes == -1:
-        num_classes = largest + 1
-    if largest >= num_classes:
-        raise ValueError(f"one_hot: label {largest} is out of range for num_classes={num_classes}")
+        # The width is read from the values. A replay could only check it and record again
+        # when it changes, and two recordings of different widths then disagree on a constant
+        # (np.arange below) as if a value had been frozen: refused here instead, saying why.
+        _tracing.refuse(
+            "one_hot without num_classes (its width is the largest label + 1, read from the labels' values)",
+            "pass num_classes",
+        )
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    # one True/False a replay checks again, rather than the smallest and largest labels read
+    # as numbers (a replay would then run only while both stayed the same)
+    if ((labels < 0) | (labels >= num_classes)).any():
+        if labels.min() < 0:
+            raise ValueError(f"one_hot: labels must be non-negative, got {labels.min()}")
+        raise ValueError(f"one_hot: label {labels.max()} is out of range for num_classes={num_classes}")
     return Tensor((labels[..., None] == np.arange(num_classes)).astype(np.int64))
 
 

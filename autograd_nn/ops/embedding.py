@@ -82,11 +82,16 @@ def _renorm(weight: Any, indices: np.ndarray, max_norm: float, norm_type: float)
 
     Every looked-up row is multiplied (by 1, exactly, when it is short enough) rather than
     only those found too long: no branch on the values, so a compiled step (which watches
-    the weight) renormalises on every replay as eager does."""
+    the weight) renormalises on every replay as eager does.
+
+    The rows are every looked-up index, repeats included, not ``np.unique``'s: its length is
+    the number of distinct indices, a value a replay cannot follow (its buffers keep the
+    recording's length). A repeated row gets the same factor each time (from the same
+    norm), so writing it once per repeat leaves what writing it once would."""
     if is_tensor(weight) and _tracing.recording() is not None:
         _tracing.adopt((weight,))
     data = array_of(weight)
-    rows = np.unique(indices)
+    rows = indices.reshape(-1)
     norms = np.linalg.norm(data[rows], ord=norm_type, axis=1)
     factor = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
     data[rows] *= factor[:, None].astype(data.dtype)

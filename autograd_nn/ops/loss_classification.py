@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _tracing
 from .._record import array_of, is_tensor
 from ..function import Function
 from ..registry import register_composite, register_op
@@ -59,9 +60,12 @@ def _labels(input: Any, target: Any, axis: int, ignore_index: int, op_name: str)
             f"{op_name}: class labels must have shape {expected} for input of shape {input.shape}, got {labels.shape}"
         )
     ignored = labels == ignore_index
-    used = labels[~ignored]
     classes = input.shape[axis]
-    if used.size and (used.min() < 0 or used.max() >= classes):
+    # NOTE: checked by a mask of the labels' shape, not on labels[~ignored], whose shape is the
+    # number of counted labels: a compiled step's replay would find another count there
+    # (an empty array when every label is ignored, whose min() raises).
+    if (~ignored & ((labels < 0) | (labels >= classes))).any():
+        used = labels[~ignored]
         raise ValueError(f"{op_name}: class labels must be in [0, {classes}), got values in [{used.min()}, {used.max()}]")
     return np.where(ignored, 0, labels), ignored
 
@@ -80,9 +84,18 @@ def _counted(input: Any, target: Any, axis: int, ignore_index: int) -> np.ndarra
 def nll_parts(input: Any, labels: np.ndarray, ignored: np.ndarray, w: np.ndarray | None, axis: int) -> tuple[Any, np.ndarray, np.ndarray]:  # noqa: A002
     """(−w_y · input_y per element, w_y per element with 0 where ignored, the mask of counted labels),
     for labels and class weights already checked (``_labels``, ``_class_weights``)."""
-    per = (np.ones(labels.shape, input.dtype) if w is None else w[labels]) * ~ignored
+    per = (np.ones(labels.shape, input.dtype) if w is None else _at(w, labels)) * ~ignored
     picked = input[along(np.expand_dims(labels, axis), axis)].reshape(labels.shape)
     return -picked * per, per, ~ignored
+
+
+def _at(w: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``w[labels]``, which a compiled step replays with each call's labels. Indexing the plain
+    class weights reads the (watched) labels without a call the recording sees, so the
+    per-sample weights would be a constant of the program: the first labels' weights in
+    every replay. Indexing the weights as the recording's constant is a recorded call.
+    Weights the recording already watches (computed in the step) are indexed as they are."""
+    return (_tracing.made(w) if type(w) is np.ndarray else w)[labels]
 
 
 def _reduce_weighted(losses: Any, per: np.ndarray, reduction: str, op_name: str) -> Any:
