@@ -320,14 +320,22 @@ def _recorded_step(
 
 
 def _guard_settings(optimizer: Optimizer) -> None:
-    """A recorded step is replayed only while the hyperparameters (but the per-step ones, which
-    the numbers recompute) and the layout of the state stay as the step left them: two
-    guards for the whole optimizer, not two per parameter."""
+    """A recorded step is replayed only while the parameter groups (the parameters each holds,
+    in order, and the hyperparameters but the per-step ones, which the numbers recompute) and
+    the layout of the state stay as the step left them: two guards for the whole optimizer,
+    not two per parameter, cheap (they run before every replay)."""
     name = type(optimizer).__name__
-    unread = dict.fromkeys([*optimizer._per_step, "params"])  # what the guard leaves out, masked as None
+    unread = dict.fromkeys(optimizer._per_step)  # what the guard leaves out, masked as None
+    held: list[list[Tensor]] | None = None
 
-    def hyperparameters() -> list[dict[str, Any]]:
-        return [{**group, **unread} for group in optimizer.param_groups]
+    def param_groups() -> list[dict[str, Any]]:
+        nonlocal held
+        if held is None:  # the first read, as the recording ends
+            # (the parameters are held so that, while the program lives, their ids cannot pass to new objects)
+            held = [list(group["params"]) for group in optimizer.param_groups]
+        # A parameter removed, added, moved to another group or reordered changes the ids; a new
+        # list of the same parameters does not.
+        return [{**group, **unread, "params": tuple(map(id, group["params"]))} for group in optimizer.param_groups]
 
     def layout() -> list[Any]:  # each state's keys and array objects (or kinds of number); load_state_dict replaces .state
         return [
@@ -336,7 +344,7 @@ def _guard_settings(optimizer: Optimizer) -> None:
             for k, v in state.items()
         ]
 
-    _tracing.guard(f"the hyperparameters of {name}", hyperparameters)
+    _tracing.guard(f"the param_groups of {name} (their parameters or hyperparameters)", param_groups)
     _tracing.guard(f"the state of {name}", layout)
 
 
