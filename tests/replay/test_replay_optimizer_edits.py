@@ -1,8 +1,9 @@
 """A compiled step follows edits to the optimizer that a replay cannot recompute: a
-parameter removed from, added to or moved between ``param_groups``. Each scenario runs
-twice from the same start, compiled and eagerly (the reference: the same calls, run
-eagerly), and the losses, parameters, gradients, optimizer state and learning rates must
-be equal bit for bit; where replaying is right, replays must happen."""
+parameter removed from, added to or moved between ``param_groups``, and a hyperparameter
+held in a list and changed in place. Each scenario runs twice from the same start,
+compiled and eagerly (the reference: the same calls, run eagerly), and the losses,
+parameters, gradients, optimizer state and learning rates must be equal bit for bit;
+where replaying is right, replays must happen."""
 
 from __future__ import annotations
 
@@ -153,3 +154,26 @@ def test_the_same_parameters_in_a_new_list_still_replay():
     )
     assert fast.recordings == 3 and replays[-1] == CALLS - 3, fast.history
     assert len(fast.programs()) == 1
+
+
+# ------------------------------------------------------------------ hyperparameters in containers
+
+
+def _adam_with_list_betas(first, second):
+    opt = _adam([*first.parameters(), *second.parameters()])
+    opt.param_groups[0]["betas"] = [0.9, 0.999]  # as a checkpoint read from JSON gives them
+    return opt
+
+
+def test_betas_held_in_a_list_and_changed_in_place_record_again():
+    def edit(first, second, opt):
+        opt.param_groups[0]["betas"][0] = 0.5
+
+    fast, replays = _compiled_equals_eager(_adam_with_list_betas, edit)
+    _replayed_before_and_after_the_edit(fast, replays)
+    assert len(fast.programs()) == 2
+
+
+def test_betas_held_in_a_list_and_left_alone_replay():
+    fast, replays = _compiled_equals_eager(_adam_with_list_betas)
+    assert fast.recordings == 3 and replays[-1] == CALLS - 3, fast.history
