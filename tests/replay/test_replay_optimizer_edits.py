@@ -1,11 +1,13 @@
 """A compiled step follows edits to the optimizer that a replay cannot recompute: a
-parameter removed from, added to or moved between ``param_groups``, and a hyperparameter
-held in a list and changed in place. Each scenario runs twice from the same start,
-compiled and eagerly (the reference: the same calls, run eagerly), and the losses,
-parameters, gradients, optimizer state and learning rates must be equal bit for bit;
-where replaying is right, replays must happen."""
+parameter removed from, added to or moved between ``param_groups``, a hyperparameter held
+in a list and changed in place, and a learning-rate scheduler stepped inside the step.
+Each scenario runs twice from the same start, compiled and eagerly (the reference: the
+same calls, run eagerly), and the losses, parameters, gradients, optimizer state and
+learning rates must be equal bit for bit; where replaying is right, replays must happen."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -176,4 +178,77 @@ def test_betas_held_in_a_list_and_changed_in_place_record_again():
 
 def test_betas_held_in_a_list_and_left_alone_replay():
     fast, replays = _compiled_equals_eager(_adam_with_list_betas)
+    assert fast.recordings == 3 and replays[-1] == CALLS - 3, fast.history
+
+
+# ------------------------------------------------------------------ schedulers
+
+
+def _with_scheduler(make_scheduler):
+    def make(first, second):
+        opt = _sgd([*first.parameters(), *second.parameters()])
+        return opt, make_scheduler(opt)
+
+    return make
+
+
+SCHEDULERS = {
+    "StepLR": lambda opt: optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5),
+    "ExponentialLR": lambda opt: optim.lr_scheduler.ExponentialLR(opt, gamma=0.9),
+    "LambdaLR": lambda opt: optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 / (1 + epoch)),
+    "OneCycleLR": lambda opt: optim.lr_scheduler.OneCycleLR(opt, max_lr=0.2, total_steps=CALLS + 1),
+    "SequentialLR": lambda opt: optim.lr_scheduler.SequentialLR(
+        opt,
+        [optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=3), optim.lr_scheduler.ExponentialLR(opt, 0.9)],
+        milestones=[3],
+    ),
+    "ReduceLROnPlateau": lambda opt: optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5),
+    # (cycling the momentum too changes a hyperparameter, which is a guard: every call would record)
+    "OneCycleLR(cycle_momentum=False)": lambda opt: optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=0.2, total_steps=CALLS + 1, cycle_momentum=False
+    ),
+}
+
+
+def _step_scheduler(opt, scheduler):
+    if isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(1.0)  # a metric that never improves: the rate halves every other call
+    else:
+        scheduler.step()
+
+
+@pytest.mark.parametrize(
+    "name", ["StepLR", "ExponentialLR", "LambdaLR", "OneCycleLR", "SequentialLR", "ReduceLROnPlateau"]
+)
+def test_a_scheduler_stepped_inside_the_step_runs_eagerly_and_says_why(name):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fast, replays = _compiled_equals_eager(_with_scheduler(SCHEDULERS[name]), in_step=_step_scheduler)
+    assert replays[-1] == 0, fast.history  # a replay would not advance the schedule
+    warned = [str(w.message) for w in caught if issubclass(w.category, ag.CompileWarning)]
+    assert len(warned) == 1, warned
+    assert "step()" in warned[0] and "outside the compiled step" in warned[0], warned[0]
+    assert fast.eager_because is not None and name in fast.eager_because, fast.eager_because
+
+
+def test_a_scheduler_made_inside_the_step_runs_eagerly():
+    def in_step(opt, scheduler):  # a new schedule every call sets the rate afresh (LinearLR: start_factor)
+        optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=4)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fast, replays = _compiled_equals_eager(lambda first, second: _sgd([*first.parameters()]), in_step=in_step)
+    assert replays[-1] == 0, fast.history
+    assert sum(issubclass(w.category, ag.CompileWarning) for w in caught) == 1
+    assert "LinearLR" in fast.eager_because, fast.eager_because
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["StepLR", "ExponentialLR", "LambdaLR", "SequentialLR", "ReduceLROnPlateau", "OneCycleLR(cycle_momentum=False)"],
+)
+def test_a_scheduler_stepped_between_calls_is_followed_by_replays(name):
+    """What docs/compile.md promises: a schedule stepped outside the step changes only the
+    learning rate, which a replay re-reads on every call."""
+    fast, replays = _compiled_equals_eager(_with_scheduler(SCHEDULERS[name]), between=_step_scheduler)
     assert fast.recordings == 3 and replays[-1] == CALLS - 3, fast.history
