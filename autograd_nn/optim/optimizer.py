@@ -320,14 +320,30 @@ def _recorded_step(
 
 
 def _guard_settings(optimizer: Optimizer) -> None:
-    """A recorded step is replayed only while the hyperparameters (but the per-step ones, which
-    the numbers recompute) and the layout of the state stay as the step left them: two
-    guards for the whole optimizer, not two per parameter."""
+    """A recorded step is replayed only while the parameter groups (the parameters each holds,
+    in order, and the hyperparameters but the per-step ones, which the numbers recompute) and
+    the layout of the state stay as the step left them: two guards for the whole optimizer,
+    not two per parameter, cheap (they run before every replay)."""
     name = type(optimizer).__name__
-    unread = dict.fromkeys([*optimizer._per_step, "params"])  # what the guard leaves out, masked as None
+    unread = dict.fromkeys(optimizer._per_step)  # what the guard leaves out, masked as None
+    held: tuple[list[tuple[int, str]], list[list[Tensor]]] | None = None
 
-    def hyperparameters() -> list[dict[str, Any]]:
-        return [{**group, **unread} for group in optimizer.param_groups]
+    def param_groups() -> list[dict[str, Any]]:
+        nonlocal held
+        # A parameter removed, added, moved to another group or reordered changes the ids; a new
+        # list of the same parameters does not.
+        groups = [{**group, **unread, "params": tuple(map(id, group["params"]))} for group in optimizer.param_groups]
+        if held is None:  # the first read, as the recording ends
+            mutable = [(i, k) for i, group in enumerate(groups) for k, v in group.items() if _frozen(v) is not v]
+            # (the parameters are held so that, while the program lives, their ids cannot pass to new objects)
+            held = mutable, [list(group["params"]) for group in optimizer.param_groups]
+        # A list kept in a group (betas from a JSON checkpoint) and changed in place must differ
+        # from the value the guard kept, which a shallow copy shares: the guard keeps it frozen.
+        # (Any other entry that becomes mutable is a new object, unequal to the one kept.)
+        for i, k in held[0]:
+            if i < len(groups) and k in groups[i]:
+                groups[i][k] = _frozen(groups[i][k])
+        return groups
 
     def layout() -> list[Any]:  # each state's keys and array objects (or kinds of number); load_state_dict replaces .state
         return [
@@ -336,8 +352,50 @@ def _guard_settings(optimizer: Optimizer) -> None:
             for k, v in state.items()
         ]
 
-    _tracing.guard(f"the hyperparameters of {name}", hyperparameters)
+    _tracing.guard(f"the param_groups of {name} (their parameters or hyperparameters)", param_groups)
     _tracing.guard(f"the state of {name}", layout)
+
+
+_CONTAINERS = frozenset({list, tuple, dict, set})
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` with every list, tuple and dict in it made a tuple and every set a frozenset,
+    at any depth: equal to the original's frozen form until something in it changes. What
+    nothing can change (a number, a tuple of numbers) is returned as it is."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        if _CONTAINERS.isdisjoint(map(type, value)):  # (the common case: a tuple made in C, or none)
+            return value if kind is tuple else tuple(value)
+    elif kind is set:  # (its elements are hashable: nothing in them to freeze)
+        return frozenset(value)
+    elif kind is not dict:
+        return value
+    # Nested containers: frozen innermost first, with a stack of our own (nothing in the package
+    # recurses). A container met again on its own path (one holding itself) stands as ``...``.
+    frozen: dict[int, Any] = {}
+
+    def of(v: Any) -> Any:
+        if type(v) is set:
+            return frozenset(v)
+        return frozen.get(id(v), ...) if type(v) in _CONTAINERS else v
+
+    stack, on_path = [value], {id(value)}
+    while stack:
+        top = stack[-1]
+        items = top.values() if type(top) is dict else top
+        inner = [
+            v for v in items
+            if type(v) in _CONTAINERS and type(v) is not set and id(v) not in frozen and id(v) not in on_path
+        ]  # fmt: skip
+        if inner:
+            stack.extend(inner)
+            on_path.update(map(id, inner))
+            continue
+        stack.pop()
+        on_path.discard(id(top))
+        frozen[id(top)] = tuple((k, of(v)) for k, v in top.items()) if type(top) is dict else tuple(map(of, top))
+    return frozen[id(value)]
 
 
 def _hand_over(state: dict[str, Any], view: dict[str, Any], before: dict[str, Any]) -> None:

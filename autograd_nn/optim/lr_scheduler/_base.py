@@ -2,7 +2,9 @@
 
 Constructing a scheduler records each group's ``initial_lr`` and counts as step 0 (it may
 already change the rate, e.g. ``LinearLR``). Call ``scheduler.step()`` once per epoch (or
-per batch, for ``OneCycleLR``), after ``optimizer.step()``.
+per batch, for ``OneCycleLR``), after ``optimizer.step()``, and outside a compiled step
+(``autograd_nn.compile``): a replay re-reads the learning rate on every call, but it would
+not step a scheduler, so a recording that steps (or makes) one is not replayed.
 """
 
 from __future__ import annotations
@@ -11,11 +13,24 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from ... import _tracing
 from ..optimizer import Optimizer
 
 # What torch's schedulers keep for their own bookkeeping: present in a torch state_dict,
 # meaningless here, so a torch scheduler's state loads without them.
 _TORCH_BOOKKEEPING = frozenset({"_get_lr_called_within_step", "_is_initial", "verbose"})
+
+# Why a compiled step that steps or makes a scheduler runs eagerly (autograd_nn.compile): a replay
+# runs the recorded numpy calls and recomputes the optimizer's numbers from the current rate, but
+# it would not run the scheduler's Python, so the schedule would silently stop advancing.
+STEP_OUTSIDE = (
+    "a replay would not run it, and the learning rate would stop following the schedule; call scheduler.step() "
+    "outside the compiled step, between calls (a replay re-reads the learning rate on every call)"
+)
+MAKE_OUTSIDE = (
+    "a replay would not run it (making a scheduler sets the learning rate); make the scheduler, and call "
+    "scheduler.step(), outside the compiled step"
+)
 
 
 class LRScheduler:
@@ -31,6 +46,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
+        _tracing.refuse(f"making {type(self).__name__}", MAKE_OUTSIDE)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -65,6 +81,7 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch and write the new learning rates into the optimizer."""
+        _tracing.refuse(f"{type(self).__name__}.step()", STEP_OUTSIDE)
         self._step_count += 1
         self.last_epoch += 1
         self._set_lrs(self.get_lr())
@@ -77,6 +94,8 @@ class LRScheduler:
         self._set_lrs(closed_form() if closed_form is not None else self.get_lr())
 
     def _set_lrs(self, lrs: list[float]) -> None:
+        # (every schedule's rates pass here, a subclass's own step() too)
+        _tracing.refuse(f"{type(self).__name__} setting the learning rate", STEP_OUTSIDE)
         groups = self.optimizer.param_groups
         if len(lrs) != len(groups):
             raise RuntimeError(

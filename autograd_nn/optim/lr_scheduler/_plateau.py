@@ -6,8 +6,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from ... import _tracing
 from ..optimizer import Optimizer
-from ._base import LRScheduler, per_group
+from ._base import STEP_OUTSIDE, LRScheduler, per_group
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -93,6 +94,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: Any) -> None:  # type: ignore[override]
         """Record one epoch's value of the watched metric (a number or a one-element Tensor)."""
+        _tracing.refuse("ReduceLROnPlateau.step(metric)", STEP_OUTSIDE)
         current = float(metrics)
         self.last_epoch += 1
         if self._is_better(current, self.best):

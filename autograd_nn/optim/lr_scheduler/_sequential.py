@@ -6,8 +6,9 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ... import _tracing
 from ..optimizer import Optimizer
-from ._base import LRScheduler
+from ._base import MAKE_OUTSIDE, STEP_OUTSIDE, LRScheduler
 from ._plateau import ReduceLROnPlateau
 
 
@@ -39,6 +40,7 @@ class SequentialLR(LRScheduler):
         name = "SequentialLR"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
+        _tracing.refuse(f"making {name}", MAKE_OUTSIDE)
         schedulers, milestones = list(schedulers), list(milestones)
         if not schedulers:
             raise ValueError(f"{name}: expects at least one scheduler, got none")
@@ -83,6 +85,7 @@ class SequentialLR(LRScheduler):
 
     def step(self) -> None:
         """Advance one epoch on the schedule in charge (starting it afresh at its milestone)."""
+        _tracing.refuse("SequentialLR.step()", STEP_OUTSIDE)
         self.last_epoch += 1
         index = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
