@@ -88,9 +88,12 @@ class Compiled:
         self.recordings += 1
         self.history.append(reason)
         watched_args, watched_kwargs, restore, call = _watch_arguments(rec, args, kwargs, leaves)
+        known = self._known_arrays()
         tokens = _tracing.start(rec)
         try:
             result = self.fn(*watched_args, **watched_kwargs)
+            if rec.broken is None:
+                rec.check_unseen_writes(known)
             epilogue = _finish(rec, result, leaves) if rec.broken is None else None
         finally:
             _tracing.stop(tokens)
@@ -129,6 +132,20 @@ class Compiled:
             )
         candidates.append(rec)
         return _detached(result)
+
+    def _known_arrays(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The arrays of the tensors earlier recordings used (parameters, their ``.grad``), each
+        with a copy made as this call begins. A recording watches such an array only from the
+        first op that takes its tensor: numpy writing into it before that (``w.data *= 0.5``,
+        ``np.copyto(w.grad.data, 0)``) is unseen, and a replay would leave it out."""
+        used = [t for group in self._candidates.values() for r in group for t, _ in r.adopted]
+        used += [leaf for group in self._candidates.values() for r in group for leaf in r.leaves.values()]
+        used += [leaf for group in self._candidates.values() for r in group for leaf, _ in r.grad_guards.values()]
+        used += [ref() for group in self._programs.values() for p in group for ref in p.tensors]
+        tensors = [t for t in used if t is not None]
+        tensors += [t.grad for t in tensors if t.grad is not None]  # (a leaf's .grad: in place, as eager accumulates)
+        arrays = {id(t.data): t.data for t in tensors if type(t.data) is np.ndarray}
+        return [(array, array.copy()) for array in arrays.values()]
 
     def _give_up(self, why: str, result: Any) -> Any:
         """Run eagerly from now on (or, with ``fullgraph``, raise): never replay on a guess."""

@@ -343,6 +343,20 @@ class Recording:
         """``state[key] = value`` where ``value`` is traced: the array outlives the call."""
         self.state_stores.append((state, key, value._slot))
 
+    def check_unseen_writes(self, known: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Refuse if an array in ``known`` (copied as the call began) held other values when
+        the recording first saw it: numpy wrote into it unwatched, which a replay would not do."""
+        for array, as_it_began in known:
+            slot = self._by_id.get(id(array))
+            seen = None if slot is None or slot.kind != "external" else self.snapshots.get(slot.index)
+            if seen is not None and not np.array_equal(seen, as_it_began, equal_nan=seen.dtype.kind in "fc"):
+                self.refuse(
+                    f"numpy wrote into a tensor's array (shape {array.shape}) before the step used the tensor "
+                    "(w.data[...] = ..., np.copyto(w.grad.data, 0)), which a replay would not do",
+                    "write through the tensor (with no_grad(): w.mul_(0.5); w.grad.zero_()) or before the call",
+                )
+                return
+
     # ------------------------------------------------------------------ errors
     def refuse(self, what: str, instead: str) -> None:
         """This call cannot be replayed: say why, and let the rest of it run eagerly, unwatched."""

@@ -187,3 +187,59 @@ def test_a_zero_dimensional_argument_of_another_dtype_records_again():
     wide = fast(x, np.array(0.1, dtype=np.float64))
     eager = x.numpy() * np.array(0.1, dtype=np.float64)
     assert wide.dtype == eager.dtype == np.float64 and np.array_equal(wide.numpy(), eager)
+
+
+UNSEEN_WRITES = {
+    "w.data *= 0.5": lambda w: w.data.__imul__(0.5),
+    "w.data[0] = 3": lambda w: w.data.__setitem__(0, 3.0),
+    "np.copyto(w.grad.data, 0)": lambda w: w.grad is not None and np.copyto(w.grad.data, 0),
+    "w.grad.data.fill(0)": lambda w: w.grad is not None and w.grad.data.fill(0),
+}
+
+
+@pytest.mark.parametrize("name", UNSEEN_WRITES)
+def test_numpy_writing_a_tensors_array_before_the_step_uses_it_runs_eagerly(name):
+    """The recording watches a parameter's array from the first op on it: numpy writing into
+    it before that is unseen, and a replay would leave the write out (gradients that add up
+    across calls, a weight that is never halved). Such a step runs eagerly, and says why."""
+    write = UNSEEN_WRITES[name]
+    runs = []
+    for compiled in (False, True):
+        w = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x, w=w, opt=opt):
+            write(w)
+            loss = (w * x).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = ag.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            losses = [fn(ag.tensor(np.array([1.0, 1.0]))).item() for _ in range(6)]
+        runs.append((losses, w.numpy(), w.grad.numpy(), fn, caught))
+    (eager_losses, eager_w, eager_grad, _, _), (losses, w, grad, fast, caught) = runs
+    assert losses == eager_losses
+    assert np.array_equal(w, eager_w) and np.array_equal(grad, eager_grad)
+    assert fast.replays == 0 and "numpy wrote into a tensor's array" in fast.eager_because
+    assert any(issubclass(c.category, ag.CompileWarning) for c in caught)
+
+
+def test_a_write_through_the_tensor_before_the_step_uses_it_still_replays():
+    """The same writes made with the tensor's own in-place methods are recorded: no refusal."""
+    w = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def step(x):
+        if w.grad is not None:
+            w.grad.zero_()
+        with ag.no_grad():
+            w.mul_(0.5)
+        (w * x).sum().backward()
+        return w.grad
+
+    fast = ag.compile(step)
+    grads = [fast(ag.tensor(np.array([1.0, 3.0]))).numpy() for _ in range(5)]
+    assert fast.replays >= 2 and fast.eager_because is None
+    assert all(np.array_equal(g, [1.0, 3.0]) for g in grads)
