@@ -6,6 +6,7 @@ reference) and compares bit for bit."""
 
 from __future__ import annotations
 
+import gc
 import warnings
 
 import numpy as np
@@ -243,3 +244,15 @@ def test_a_write_through_the_tensor_before_the_step_uses_it_still_replays():
     grads = [fast(ag.tensor(np.array([1.0, 3.0]))).numpy() for _ in range(5)]
     assert fast.replays >= 2 and fast.eager_because is None
     assert all(np.array_equal(g, [1.0, 3.0]) for g in grads)
+
+
+def test_a_tensor_the_step_reads_replaced_by_a_new_one_records_again():
+    """A global rebound to a new tensor (a notebook cell run again), the old one freed: the
+    program's arrays belong to no one now, and replaying them returned the old values."""
+    scope = {"w": ag.tensor(np.array([1.0, 2.0]))}
+    fast = ag.compile(lambda x: x * scope["w"])
+    x = ag.tensor(np.array([1.0, 1.0]))
+    assert [fast(x).tolist() for _ in range(3)] == [[1.0, 2.0]] * 3 and fast.replays >= 1
+    scope["w"] = ag.tensor(np.array([5.0, 7.0]))  # the old tensor's last reference goes
+    gc.collect()
+    assert [fast(x).tolist() for _ in range(3)] == [[5.0, 7.0]] * 3
