@@ -129,10 +129,17 @@ def _check(rec: Recording, source: str, namespace: dict[str, Any], checked: list
     for slot in checked:
         got, want = results[slot.index], slot.value
         if not _same_array(got, want):
+            what = slot.what or f"an array of shape {np.shape(want)}"
+            shared = [s for s in rec.slots if s.kind == "arg" and s.view_of is not None]
+            why = (
+                "two of its arguments share memory (one array passed twice, or a view of another), which the "
+                "program's check on copies of the arguments keeps apart: pass copies"
+                if shared
+                else "this is a bug in autograd_nn.compile or a computation it cannot see: please report it"
+            )
             raise CompileError(
-                f"compile: the program made from {rec.name} computes {slot.what or 'an array'} (shape "
-                f"{np.shape(want)}) differently from the eager call; it is not used. This is a bug in "
-                "autograd_nn.compile or a computation it cannot see: please report it"
+                f"compile: the program made from {rec.name} computes {what} differently from the eager call; it "
+                f"is not used ({why})"
             )
 
 

@@ -256,3 +256,18 @@ def test_a_tensor_the_step_reads_replaced_by_a_new_one_records_again():
     scope["w"] = ag.tensor(np.array([5.0, 7.0]))  # the old tensor's last reference goes
     gc.collect()
     assert [fast(x).tolist() for _ in range(3)] == [[5.0, 7.0]] * 3
+
+
+def test_one_array_passed_as_two_arguments_and_written_runs_eagerly_naming_the_cause():
+    def step(x, y):
+        x += 1.0  # in place, through the first argument: the second sees it
+        return ag.tensor(y) * 2.0
+
+    fast = ag.compile(step)
+    a, b = np.zeros(3), np.zeros(3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = [fast(a, a).tolist() for _ in range(3)]
+    assert [step(b, b).tolist() for _ in range(3)] == results == [[2.0] * 3, [4.0] * 3, [6.0] * 3]
+    assert fast.replays == 0 and "two of its arguments share memory" in fast.eager_because
+    assert any(issubclass(c.category, ag.CompileWarning) for c in caught)
