@@ -165,11 +165,18 @@ def same_recording(a: Recording, b: Recording) -> tuple[str, str] | None:
             if isinstance(u, Slot):
                 u, v = (u.value, v.value) if u.kind == "const" else (None, None)
             if not _same_value(u, v):
+                scalar = isinstance(u, np.generic) and not isinstance(u, (float, int, np.bool_))
                 return "constant", (
                     f"compile: {a.name} cannot be replayed: the call at {y.line} used a value that changed from "
                     f"one call to the next ({_describe(u)}, then {_describe(v)}), which a replay would freeze. "
                     "It is a Python number or an array made outside the tensors the function computes with "
                     "(np.array(t.data), a global): pass it in as an argument, or compute it with tensor operations"
+                    + (
+                        f". A numpy {type(u).__name__} is such a number even where a Python float is followed: an "
+                        "optimizer given lr as one computes its step size as one; give it float(lr)"
+                        if scalar
+                        else ""
+                    )
                 )
     return None
 

@@ -252,3 +252,28 @@ def test_a_scheduler_stepped_between_calls_is_followed_by_replays(name):
     learning rate, which a replay re-reads on every call."""
     fast, replays = _compiled_equals_eager(_with_scheduler(SCHEDULERS[name]), between=_step_scheduler)
     assert fast.recordings == 3 and replays[-1] == CALLS - 3, fast.history
+
+
+def test_a_learning_rate_given_as_a_numpy_scalar_says_so_when_it_cannot_replay():
+    """Adam's step size from lr=np.float32(0.1) is a numpy scalar that changes every step; a
+    replay cannot follow it (a Python float it recomputes), so the step runs eagerly, and the
+    reason names the cause and the cure."""
+    runs = []
+    for compiled in (False, True):
+        w = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+        opt = optim.Adam([w], lr=np.float32(0.1))
+
+        def step(x, w=w, opt=opt):
+            opt.zero_grad()
+            (w * x).sum().backward()
+            opt.step()
+
+        fn = ag.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ag.CompileWarning)
+            for _ in range(4):
+                fn(ag.tensor(np.array([1.0, 1.0])))
+        runs.append((w.numpy(), fn))
+    (eager_w, _), (w, fast) = runs
+    assert np.array_equal(w, eager_w)
+    assert fast.replays == 0 and "give it float(lr)" in fast.eager_because
