@@ -335,10 +335,9 @@ def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode
             test = f"o.data is not {array} or o.requires_grad is not {requires_grad} or {_hooks_differ('o', hooks)}"
             w.lines.append(f"o = {ref}()  # a tensor the step uses: alive, the same array, requires_grad, hooks")
             w.lines.append(f"if o is None or {test}: raise Miss")  # (gone: the step now reads another one)
-        elif kind == "grad":
-            w.lines.append(
-                f"if {w.bind('c', guard[1])}.grad is not {w.bind('c', guard[2])}: raise Miss  # .grad as found"
-            )
+        elif kind == "grad":  # (an argument's by its place: each call may pass a new tensor)
+            owner = f"l{guard[3]}" if guard[3] is not None else w.bind("c", guard[1])
+            w.lines.append(f"if {owner}.grad is not {w.bind('c', guard[2])}: raise Miss  # .grad as found")
         else:  # ("read", what, read, value)
             what = " ".join(str(guard[1]).split())
             w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss  # {what}")

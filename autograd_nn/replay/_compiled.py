@@ -204,6 +204,7 @@ def _watch_arguments(
         rec.snapshots[watched._slot.index] = np.array(array)
         if is_tensor:
             restore.append((leaf, array))
+            rec.arg_leaves[id(leaf)] = len(shapes) - 1
             leaf.data = watched
         else:
             replaced[id(leaf)] = watched
@@ -304,7 +305,9 @@ def _outputs_of(epilogue: Epilogue, program: Program) -> Any:
 
 def _guard_values(rec: Recording) -> list[Any]:
     values: list[Any] = [(id(array), rec.adopted_flags[id(tensor)]) for tensor, array in rec.adopted]
-    values += [(id(leaf), id(grad)) for leaf, grad in rec.grad_guards.values()]
+    # (an argument's .grad by its place: a new tensor x with requires_grad=True each call is no change)
+    values += [(("arg", rec.arg_leaves[id(leaf)]) if id(leaf) in rec.arg_leaves else id(leaf), id(grad))
+               for leaf, grad in rec.grad_guards.values()]  # fmt: skip
     values += [(what, value) for what, _, value in rec.guards if not isinstance(value, np.ndarray)]
     return values
 
@@ -333,7 +336,7 @@ def _guards(rec: Recording) -> list[tuple[Any, ...]]:
         if id(array) not in seen:
             seen.add(id(array))
             guards.append(("external", weakref.ref(tensor), array, *rec.adopted_flags[id(tensor)]))
-    guards += [("grad", leaf, grad) for leaf, grad in rec.grad_guards.values()]
+    guards += [("grad", leaf, grad, rec.arg_leaves.get(id(leaf))) for leaf, grad in rec.grad_guards.values()]
     guards += [("read", what, read, value) for what, read, value in rec.guards if not isinstance(value, np.ndarray)]
     return guards
 

@@ -85,6 +85,7 @@ class Recording:
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)  # slot index -> value before the call
     leaves: dict[int, Any] = field(default_factory=dict)  # leaves whose .grad this call set
     grad_guards: dict[int, tuple[Any, Any]] = field(default_factory=dict)  # id(leaf) -> (leaf, .grad at start)
+    arg_leaves: dict[int, int] = field(default_factory=dict)  # id(tensor argument) -> its place among the leaves
     guards: list[tuple[str, Any, Any]] = field(default_factory=list)  # (what, read(), value at recording)
     state_stores: list[tuple[dict[str, Any], str, Slot]] = field(default_factory=list)
     _by_id: dict[int, Slot] = field(default_factory=dict)

@@ -271,3 +271,24 @@ def test_one_array_passed_as_two_arguments_and_written_runs_eagerly_naming_the_c
     assert [step(b, b).tolist() for _ in range(3)] == results == [[2.0] * 3, [4.0] * 3, [6.0] * 3]
     assert fast.replays == 0 and "two of its arguments share memory" in fast.eager_because
     assert any(issubclass(c.category, ag.CompileWarning) for c in caught)
+
+
+def test_a_new_input_that_requires_grad_each_call_replays_with_its_own_gradient():
+    """x = tensor(batch, requires_grad=True) made afresh every call (an input-gradient step):
+    the .grad a replay must find is the new argument's, by its place, so this replays, and
+    each call's δx is that call's."""
+    runs = []
+    for compiled in (False, True):
+        w = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+        def step(x, w=w):
+            (w * x * x).sum().backward()
+            w.grad = None
+            return x.grad
+
+        fn = ag.compile(step) if compiled else step
+        grads = [fn(ag.tensor(np.array([1.0, float(i)]), requires_grad=True)).numpy() for i in range(7)]
+        runs.append((grads, fn))
+    (eager_grads, _), (grads, fast) = runs
+    assert fast.replays >= 4
+    assert all(np.array_equal(g, e) for g, e in zip(grads, eager_grads))
