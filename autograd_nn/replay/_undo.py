@@ -47,8 +47,8 @@ def save_for_undo(w: Writer, instr: Instr, verify: bool) -> None:
         generator = getattr(instr.fn, "__self__", None)
         if not isinstance(generator, np.random.Generator):
             w.irreversible = w.irreversible or instr
-        elif not verify and id(generator) not in w.saved:  # (a check replays the recording's draws)
-            w.saved.add(id(generator))
+        elif not verify and ("generator", id(generator)) not in w.saved:  # (a check replays the recording's draws)
+            w.saved.add(("generator", id(generator)))
             name, saved = w.bind("c", generator), f"u{len(w.saved)}"
             w.lines.append(f"{saved} = {name}.bit_generator.state")
             w.undo.append(f"{name}.bit_generator.state = {saved}")
@@ -59,8 +59,8 @@ def save_for_undo(w: Writer, instr: Instr, verify: bool) -> None:
             if root.persistent:
                 w.irreversible = w.irreversible or instr
             continue
-        if root.index not in w.saved:
-            w.saved.add(root.index)
+        if ("memory", root.index) not in w.saved:
+            w.saved.add(("memory", root.index))
             saved = f"u{len(w.saved)}"
             w.lines.append(f"{saved} = {w.slot(root)}.copy()")
             w.undo.append(f"copyto({w.slot(root)}, {saved})")
