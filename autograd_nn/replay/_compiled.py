@@ -30,6 +30,7 @@ from ._recording import Recording, Slot
 from ._traced import Traced, _Guarded, plain
 
 _MAX_VARIANTS = 8  # recordings kept per spec before compile gives up on a function
+_MAX_PROGRAMS = 8  # programs kept per spec, the least recently replayed dropped first
 
 
 class Compiled:
@@ -58,7 +59,8 @@ class Compiled:
                 if spec not in self._candidates
                 else ("a recording is confirmed by a second one")
             )
-            for program in self._programs.get(spec, ()):
+            programs = self._programs.get(spec, ())
+            for program in programs:
                 try:
                     result = program.replay(*leaves)
                 except Miss:
@@ -68,6 +70,9 @@ class Compiled:
                     reason = f"a value the call branches on changed (at {program.line(diverged)})"
                     continue
                 self.replays += 1
+                if program is not programs[0]:  # the most recently used first (and the last to be dropped)
+                    programs.remove(program)
+                    programs.insert(0, program)
                 return result
             return self._record(args, kwargs, leaves, spec, mode, reason)
 
@@ -120,7 +125,11 @@ class Compiled:
                     program = build(rec, epilogue, call, _guards(rec), mode, len(leaves))  # (never TRACE: __call__ runs fn eagerly then)
                 except CompileError as error:
                     return self._give_up(str(error), result)
-                self._programs.setdefault(spec, []).insert(0, program)
+                programs = self._programs.setdefault(spec, [])
+                programs.insert(0, program)
+                # Bounded: a program whose guards can no longer hold (a module changed since,
+                # as each model.eval() / model.train() between epochs does) keeps its buffers.
+                del programs[_MAX_PROGRAMS:]
                 return _outputs_of(epilogue, program)
             if problem[0] == "constant":
                 return self._give_up(problem[1], result)

@@ -189,3 +189,63 @@ def test_gradients_zeroed_in_place_replay_as_they_run_eagerly(clear):
 
     _, fast = _compiled_like_eager(training)
     assert fast.replays >= 4, fast.history
+
+
+def test_evaluating_between_epochs_keeps_at_most_eight_programs_and_the_results_eager():
+    """model.eval() then model.train() around an evaluation each epoch changes the modules:
+    the step records again, and the program before can never apply again. Programs are
+    bounded (each holds its buffers), the least recently replayed dropped first."""
+    runs = []
+    for compiled in (False, True):
+        model, opt = _mlp()
+
+        def step(x, y, model=model, opt=opt):
+            model.train()
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = ag.compile(step) if compiled else step
+        rng = np.random.default_rng(2)
+        losses = []
+        for _ in range(12):  # epochs
+            for _ in range(4):
+                losses.append(fn(ag.tensor(rng.standard_normal((8, 4))), ag.tensor(rng.standard_normal((8, 1)))).item())
+            model.eval()
+            with ag.no_grad():
+                model(ag.tensor(rng.standard_normal((8, 4))))
+        runs.append((losses, [p.numpy() for p in model.parameters()], fn))
+    (eager_losses, eager_params, _), (losses, params, fast) = runs
+    assert losses == eager_losses and all(np.array_equal(p, q) for p, q in zip(params, eager_params))
+    assert fast.replays >= 12 and fast.eager_because is None
+    assert len(fast.programs()) <= 8
+
+
+def test_the_programs_replayed_most_recently_are_the_ones_kept():
+    """Two batch sizes in turn, each program replayed, while eight more are made and dropped
+    (a new shape each): the two in use are never the ones dropped."""
+    model, opt = _mlp()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fast = ag.compile(step)
+    rng = np.random.default_rng(3)
+
+    def call(n):
+        return fast(ag.tensor(rng.standard_normal((n, 4))), ag.tensor(rng.standard_normal((n, 1))))
+
+    for n in (8, 8, 8, 5, 5, 5):
+        call(n)
+    for extra in range(10, 18):  # eight more shapes, each its own program
+        call(extra), call(extra), call(8), call(5)
+    before = fast.replays
+    call(8), call(5)
+    assert fast.replays == before + 2
+    assert len(fast.programs()) <= 8
