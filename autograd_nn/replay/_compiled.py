@@ -113,14 +113,17 @@ class Compiled:
         assert epilogue is not None
         _detrace(epilogue)
         rec.settle_guards()
-        rec.key = key = (mode, tuple(_guard_values(rec)))  # type: ignore[attr-defined]
+        # (the arguments' shapes, dtypes and layouts too: recordings of two batch sizes are two
+        # candidates, not one whose divisor 1/n changed)
+        rec.key = key = (mode, tuple(call.leaves), tuple(_guard_values(rec)))  # type: ignore[attr-defined]
         candidates = self._candidates.setdefault(spec, [])
         for previous in candidates:
             if previous.key != key:  # type: ignore[attr-defined]
                 continue
             problem = same_recording(previous, rec)
             if problem is None:  # two recordings agree: a program
-                candidates.clear()  # the others (a first call that made the optimizer's state, ...) are dead weight
+                # the others of these arguments' shapes (a first call that made the optimizer's state, ...) are dead weight
+                candidates[:] = [c for c in candidates if c.key[1] != key[1]]  # type: ignore[attr-defined]
                 try:
                     program = build(rec, epilogue, call, _guards(rec), mode, len(leaves))  # (never TRACE: __call__ runs fn eagerly then)
                 except CompileError as error:

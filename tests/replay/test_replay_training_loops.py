@@ -249,3 +249,27 @@ def test_the_programs_replayed_most_recently_are_the_ones_kept():
     call(8), call(5)
     assert fast.replays == before + 2
     assert len(fast.programs()) <= 8
+
+
+def test_two_batch_sizes_in_turn_each_get_a_program():
+    """16, 8, 16, 8, ...: recordings of different shapes are not compared with each other
+    (their 1/n differ), so neither is taken for a value that changed and compile keeps going."""
+    runs = []
+    for compiled in (False, True):
+        model, opt = _mlp()
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = ag.compile(step) if compiled else step
+        rng = np.random.default_rng(4)
+        sizes = [16 if i % 2 == 0 else 8 for i in range(14)]
+        losses = [fn(ag.tensor(rng.standard_normal((n, 4))), ag.tensor(rng.standard_normal((n, 1)))).item() for n in sizes]
+        runs.append((losses, [p.numpy() for p in model.parameters()], fn))
+    (eager_losses, eager_params, _), (losses, params, fast) = runs
+    assert fast.eager_because is None and fast.replays >= 6
+    assert losses == eager_losses and all(np.array_equal(p, q) for p, q in zip(params, eager_params))
