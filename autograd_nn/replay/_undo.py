@@ -96,6 +96,8 @@ def check_shapes(w: Writer, i: int, instr: Instr, results: list[Slot]) -> None:
 
 
 def _value_shaped(instr: Instr) -> bool:
+    if any(slot.kind == "number" for slot in instr.reads):  # x[:k], x.reshape(k, -1), arange(k): k read with .item()
+        return True
     fn = getattr(instr.fn, "__func__", instr.fn)
     if fn in _VALUE_SHAPED or (fn is np.where and len(instr.args) == 1 and not instr.kwargs):
         return True

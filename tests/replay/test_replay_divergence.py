@@ -123,3 +123,18 @@ def test_a_check_after_an_optimizers_step_count_advanced_is_refused():
     assert fast.replays == 0 and "advances an optimizer's state" in fast.eager_because
     assert any(issubclass(c.category, ag.CompileWarning) for c in caught)
     assert losses == eager_losses and np.array_equal(w, eager_w)
+
+
+def test_a_slice_bound_read_with_item_is_checked_like_a_mask_count():
+    """k = n.max().item(); x[:k]: a replay recomputes k, so the slice's length follows the
+    value; its buffers do not, so the length is checked (2.0 broadcast to 6.0 before)."""
+    def step(x, n):
+        k = n.max().item()
+        return (x[:k] * 2.0).sum()
+
+    fast = ag.compile(step)
+    x = ag.tensor(np.array([1.0, 10.0, 100.0, 1000.0]))
+    for k in (3, 3, 3, 1, 2, 4, 1, 1):
+        n = ag.tensor(np.array([k, 0]))
+        assert fast(x, n).item() == step(x, n).item()
+    assert fast.replays >= 2
