@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ._errors import CompileError
 from ._plan import STATIC_VALUES, Layout
 from ._recording import Instr, Recording, Slot
 from ._tree import tree_map
@@ -300,7 +301,10 @@ def hoist(w: Writer, namespace: dict[str, Any]) -> None:
         view = eval(call, namespace)  # noqa: S307 - our own generated call
         owner = namespace.get(w.slot(instr.result.view_of)) if instr.result.view_of is not None else None
         if owner is not None and not np.shares_memory(view, owner):
-            raise RuntimeError(f"compile: view {i} is not a view once rebuilt")  # a planning error, never expected
+            raise CompileError(  # (arrays that are slices of one larger array: their views are not rebuilt alike)
+                f"compile: {w.rec.name}: the view made at {instr.line} is not a view of the same memory once "
+                "rebuilt (tensors whose arrays are slices of one larger array?); it is not replayed"
+            )
         namespace[w.slot(instr.result)] = view
 
 

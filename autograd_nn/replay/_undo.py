@@ -59,11 +59,13 @@ def save_for_undo(w: Writer, instr: Instr, verify: bool) -> None:
             if root.persistent:
                 w.irreversible = w.irreversible or instr
             continue
-        if ("memory", root.index) not in w.saved:
-            w.saved.add(("memory", root.index))
+        # The memory written, as the call names it (a view, or a slice of a larger array whose other
+        # slices are other tensors): restored last-saved first, so where two overlap, the older copy wins.
+        if ("memory", slot.index) not in w.saved:
+            w.saved.add(("memory", slot.index))
             saved = f"u{len(w.saved)}"
-            w.lines.append(f"{saved} = {w.slot(root)}.copy()")
-            w.undo.append(f"copyto({w.slot(root)}, {saved})")
+            w.lines.append(f"{saved} = {w.slot(slot)}.copy()")
+            w.undo.append(f"copyto({w.slot(slot)}, {saved})")
 
 
 def diverge_if(w: Writer, i: int, instr: Instr, condition: str, what: str) -> None:
@@ -80,7 +82,7 @@ def diverge_if(w: Writer, i: int, instr: Instr, condition: str, what: str) -> No
         w.lines.append(f"if {condition}: raise Diverged({i})")
         return
     w.lines.append(f"if {condition}:  # another branch: put back what this replay changed, then record")
-    w.lines.extend(f"    {line}" for line in w.undo)
+    w.lines.extend(f"    {line}" for line in reversed(w.undo))
     w.lines.append(f"    raise Diverged({i})")
 
 

@@ -138,3 +138,61 @@ def test_a_slice_bound_read_with_item_is_checked_like_a_mask_count():
         n = ag.tensor(np.array([k, 0]))
         assert fast(x, n).item() == step(x, n).item()
     assert fast.replays >= 2
+
+
+def _flat_parameters():
+    """Two parameters whose arrays are slices of one flat array (a flattened parameter buffer)."""
+    flat = np.array([0.1, 0.2, 0.3, 0.4])
+    a, w = nn.Parameter(ag.tensor([0.0, 0.0])), nn.Parameter(ag.tensor([0.0, 0.0]))
+    a.data, w.data = flat[0:2], flat[2:4]
+    return flat, a, w, optim.SGD([a, w], lr=0.1)
+
+
+def test_a_diverging_replay_restores_each_slice_of_a_shared_array_it_wrote():
+    """The step updates both slices, then branches: the undo puts back the memory each write
+    named (both slices), not only the first slice seen of the shared array."""
+    runs = []
+    for compiled in (False, True):
+        flat, a, w, opt = _flat_parameters()
+
+        def step(x, s, a=a, w=w, opt=opt):
+            opt.zero_grad()
+            loss = (a * 2.0 + x * w).sum()
+            loss.backward()
+            opt.step()
+            return loss * 2 if (s.sum() > 0).item() else loss
+
+        fn = ag.compile(step) if compiled else step
+        losses = [fn(ag.tensor([1.0, 1.0]), ag.tensor([float(s)])).item() for s in (-1, -1, -1, -1, -1, 1, -1, -1)]
+        runs.append((losses, flat.copy(), fn))
+    (eager_losses, eager_flat, _), (losses, flat, fast) = runs
+    assert fast.replays >= 2 and any("branches on changed" in h for h in fast.history)
+    assert losses == eager_losses and np.array_equal(flat, eager_flat)
+
+
+def test_a_view_of_a_parameter_sliced_from_a_shared_array_runs_eagerly_not_raises():
+    """w.T of a parameter that is a slice of one flat array (beside another parameter): the
+    program's view would not be rebuilt on the same memory, so the step runs eagerly, with a
+    warning, instead of raising from inside compile."""
+    runs = []
+    for compiled in (False, True):
+        flat = np.arange(8, dtype=float) / 10
+        a, w = nn.Parameter(ag.tensor([0.0])), nn.Parameter(ag.tensor([0.0]))
+        a.data, w.data = flat[0:2], flat[2:6].reshape(2, 2)
+        opt = optim.SGD([a, w], lr=0.1)
+
+        def step(x, a=a, w=w, opt=opt):
+            opt.zero_grad()
+            loss = ((a * 2.0 + x @ w.T) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = ag.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ag.CompileWarning)
+            losses = [fn(ag.tensor(np.ones((3, 2)) * 0.1)).item() for _ in range(5)]
+        runs.append((losses, flat.copy(), fn))
+    (eager_losses, eager_flat, _), (losses, flat, fast) = runs
+    assert losses == eager_losses and np.array_equal(flat, eager_flat)
+    assert fast.eager_because is not None and "not a view of the same memory" in fast.eager_because
