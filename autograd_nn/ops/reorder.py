@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _tracing
 from .._record import array_of
 from .._shapes import normalize_axes
 from ..registry import register_composite
@@ -128,7 +129,9 @@ def repeat(x: Any, repeats: Any, axis: Any = None) -> Any:
     counts = np.asanyarray(array_of(repeats))
     if counts.shape != (n,):
         raise ValueError(f"repeat: {counts.size} repeats for axis {axis} of length {n} (shape {x.shape})")
-    return x[(slice(None),) * axis + (np.repeat(np.arange(n), counts),)]
+    # (np.repeat dispatches on its first argument only: a plain arange would hide the counts from a
+    # compiled step, whose replays would keep the recording's; made, the call is one it records)
+    return x[(slice(None),) * axis + (np.repeat(_tracing.made(np.arange(n)), counts),)]
 
 
 def _pieces(x: Any, bounds: list[int], axis: int) -> list[Any]:

@@ -251,3 +251,28 @@ def test_embedding_max_norm_renormalises_the_rows_of_each_calls_indices(norm_typ
     expected, got, eager_modules, modules, fast = _run_both(make, calls)
     _assert_same(expected, got, eager_modules, modules, f"Embedding(max_norm=1.0, norm_type={norm_type})")
     assert fast.replays >= len(calls) - 3, f"Embedding max_norm: expected the calls after the recordings to replay, {fast.history}"
+
+
+# --------------------------------------------------------------- repeat with counts
+@pytest.mark.parametrize("as_tensor", [False, True], ids=["ndarray", "tensor"])
+def test_repeat_with_counts_of_an_argument_follows_each_calls_counts(as_tensor):
+    """np.repeat dispatches on its first argument only: the counts must reach a call the
+    recording sees, or the first counts' index is a constant of the program."""
+    counts = [[1, 1, 1]] * 3 + [[2, 0, 1], [0, 0, 3], [1, 2, 0], [3, 0, 0]]
+
+    def make():
+        w = ag.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+
+        def step(c):
+            out = ag.repeat(w * 1.0, ag.tensor(c) if as_tensor else c)
+            (out * out).sum().backward()
+            grad = w.grad
+            w.grad = None
+            return out, grad
+
+        return step, []
+
+    calls = [(np.array(c),) for c in counts]
+    expected, got, eager_modules, modules, fast = _run_both(make, calls)
+    _assert_same(expected, got, eager_modules, modules, "repeat")
+    assert fast.replays >= 2
