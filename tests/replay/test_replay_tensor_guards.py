@@ -292,3 +292,28 @@ def test_a_new_input_that_requires_grad_each_call_replays_with_its_own_gradient(
     (eager_grads, _), (grads, fast) = runs
     assert fast.replays >= 4
     assert all(np.array_equal(g, e) for g, e in zip(grads, eager_grads))
+
+
+def test_numpys_error_handling_of_the_caller_is_a_guard():
+    """Recorded under over="ignore", called under over="raise": σ sets its own errstate and
+    raises nothing eagerly, and the replay must not raise either (nor stay silent where
+    eager raises, as logsumexp of inf does)."""
+    sigmoid = ag.compile(lambda x: ag.sigmoid(x) * 1.0)
+    x = ag.tensor(np.array([-1000.0, 0.0, 3.0]))
+    with np.errstate(over="ignore"):
+        for _ in range(3):
+            sigmoid(x)
+    assert sigmoid.replays >= 1
+    with np.errstate(over="raise"):
+        assert sigmoid(x).tolist() == ag.sigmoid(x).tolist()
+    logsumexp = ag.compile(lambda x: ag.logsumexp(x) * 1.0)
+    y = ag.tensor(np.array([np.inf, 1000.0]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(3):
+            logsumexp(y)
+    assert logsumexp.replays >= 1
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError):
+            ag.logsumexp(y)
+        with pytest.raises(FloatingPointError):
+            logsumexp(y)
