@@ -112,6 +112,7 @@ class Writer:
         self.undo: list[str] = []  # lines that put back what the replay changed so far
         self.saved: set[Any] = set()  # the memory (slot index) and generators already saved
         self.irreversible: Instr | None = None  # the first call whose effect cannot be put back
+        self.returned_numbers: set[int] = set()  # values read with .item() that the result returns
 
     def slot(self, slot: Slot) -> str:
         return f"s{self.layout.target(slot)}"
@@ -222,7 +223,12 @@ def write_body(w: Writer, verify: bool) -> None:
     layout = w.layout
     write_numbers(w, verify)
     w.last_check = max(
-        (i for i, instr in enumerate(w.rec.instrs) if i not in layout.dropped and can_diverge(instr)), default=-1
+        (
+            i
+            for i, instr in enumerate(w.rec.instrs)
+            if i not in layout.dropped and (can_diverge(instr) or _checked_item(w, i, instr))
+        ),
+        default=-1,
     )
     block: dict[str, str] | None = None  # the errstate of the `with` block the last line is in
     for i, instr in enumerate(w.rec.instrs):
@@ -279,6 +285,11 @@ def write_instr(w: Writer, i: int, instr: Instr, verify: bool) -> None:
         w.lines.append(f"{w.slot(result)}.fill({_FILLS[instr.fn]})")
     elif result is None or (isinstance(result, Slot) and result.producer != i and instr.kind == "call"):
         w.lines.append(w.call(instr))  # nothing new (an input handed back, as out= does)
+    elif isinstance(result, Slot) and result.kind == "number" and instr.fn is np.ndarray.item:
+        w.lines.append(f"{w.slot(result)} = {w.call(instr)}")
+        if _checked_item(w, i, instr):
+            condition = f"{w.slot(result)} != {w.value(result.value)!r}"
+            diverge_if(w, i, instr, condition, "uses a value read with .item() where a recording cannot follow it")
     elif isinstance(result, Slot):
         value = w.call(instr)
         if isinstance(result.value, np.ndarray) and result.value.ndim == 0:  # a numpy scalar, as the recording held it
@@ -350,6 +361,18 @@ def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode
         else:  # ("read", what, read, value)
             what = " ".join(str(guard[1]).split())
             w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss  # {what}")
+
+
+def _checked_item(w: Writer, i: int, instr: Instr) -> bool:
+    """A value read with .item() that neither a later call reads nor the result returns: the
+    step used it where a recording cannot follow (math.isfinite(v), a list index, float(v)),
+    so a replay checks it is the same, as it checks a branch."""
+    result = instr.result
+    if instr.fn is not np.ndarray.item or not isinstance(result, Slot) or result.kind != "number":
+        return False
+    if result.index in w.returned_numbers:
+        return False
+    return not any(result in later.reads for later in w.rec.instrs[i + 1 :])
 
 
 def _hooks_differ(tensor: str, keys: tuple[int, ...]) -> str:

@@ -24,6 +24,7 @@ from ._codegen import (
     Diverged,
     Epilogue,
     Miss,
+    Out,
     Writer,
     assemble,
     hoist,
@@ -68,7 +69,11 @@ def build(rec: Recording, epilogue: Epilogue, call: CallShape, guards: list[Any]
     persistent = {s.index for s in rec.slots if s.persistent}
     layout = lay_out(rec, persistent)
 
+    # Values read with .item() that the result returns: any other one no later call reads is
+    # checked instead (it went where the recording cannot follow: math.isfinite(v), a list index)
+    returned = {o.value.index for o in leaves(epilogue.outputs) if isinstance(o, Out) and o.kind == "number"}
     w = Writer(rec, layout)
+    w.returned_numbers = v_returned = returned
     write_guards(w, call, guards, mode)
     write_body(w, verify=False)
     write_epilogue(w, epilogue)
@@ -78,6 +83,7 @@ def build(rec: Recording, epilogue: Epilogue, call: CallShape, guards: list[Any]
 
     checked = [s for s in rec.slots if s.persistent or (s.written and s.kind in ("external", "arg"))]
     v = Writer(rec, layout)
+    v.returned_numbers = v_returned
     write_body(v, verify=True)
     v.lines.append("return {" + ", ".join(f"{s.index}: {v.slot(s)}" for s in checked) + "}")
     check_source = assemble(v, 0, "check")

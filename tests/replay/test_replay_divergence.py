@@ -196,3 +196,49 @@ def test_a_view_of_a_parameter_sliced_from_a_shared_array_runs_eagerly_not_raise
     (eager_losses, eager_flat, _), (losses, flat, fast) = runs
     assert losses == eager_losses and np.array_equal(flat, eager_flat)
     assert fast.eager_because is not None and "not a view of the same memory" in fast.eager_because
+
+
+def test_a_value_read_with_item_used_where_a_recording_cannot_follow_is_checked():
+    """math.isfinite(loss.item()) to skip a bad batch reads the float's value in C: the
+    recording cannot see the branch, so the value is checked, and the NaN batch is skipped
+    as eagerly (before: the replay applied it, and the weights became nan)."""
+    import math
+
+    runs = []
+    for compiled in (False, True):
+        nn.init.manual_seed(0)
+        model = nn.Linear(3, 1).to(np.float64)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            if not math.isfinite(loss.item()):
+                return loss  # skip the batch
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = ag.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        for i in range(7):
+            x = rng.standard_normal((4, 3))
+            if i == 5:
+                x[0, 0] = np.nan
+            fn(ag.tensor(x), ag.tensor(np.ones((4, 1))))
+        runs.append((model.weight.numpy(), fn))
+    (eager_weight, _), (weight, _) = runs
+    assert np.isfinite(weight).all() and np.array_equal(weight, eager_weight)
+
+
+def test_a_number_read_with_item_that_indexes_a_python_list_is_checked():
+    heads = [ag.tensor([1.0]), ag.tensor([2.0]), ag.tensor([3.0])]
+
+    def step(x, n):
+        return heads[n.sum().item()] * x
+
+    fast = ag.compile(step)
+    x = ag.tensor(np.array([1.0]))
+    for k in (0, 0, 0, 2, 1, 1, 1):
+        assert fast(x, ag.tensor(np.array([k]))).item() == step(x, ag.tensor(np.array([k]))).item() == k + 1.0
+    assert fast.replays >= 2
