@@ -39,7 +39,7 @@ class SetItem(Function):
         z = np.copy(x)
         written = np.zeros_like(z, dtype=bool)  # (made from z: a compiled step sees it made, and written)
         if not is_basic_index(index):
-            counts = np.zeros(z.shape, dtype=np.intp)
+            counts = np.zeros_like(z, dtype=np.intp)  # (from z too: a compiled step checks every call's index)
             np.add.at(counts, index, 1)
             if counts.max(initial=0) > 1:
                 raise ValueError(

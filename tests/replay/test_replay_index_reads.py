@@ -276,3 +276,31 @@ def test_repeat_with_counts_of_an_argument_follows_each_calls_counts(as_tensor):
     expected, got, eager_modules, modules, fast = _run_both(make, calls)
     _assert_same(expected, got, eager_modules, modules, "repeat")
     assert fast.replays >= 2
+
+
+# --------------------------------------------------------------- setitem at an argument index
+def test_setitem_at_an_argument_index_replays_and_still_refuses_duplicates():
+    """y[idx] = v with idx an argument: the duplicate check counts through an array made from
+    the watched one, so the step replays, each call's index is checked, and [1, 1] is refused
+    as eagerly (before: the step was refused, blamed on the user's line)."""
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = ag.tensor([10.0, 20.0], requires_grad=True)
+
+    def step(idx):
+        y = x * 1.0
+        y[idx] = v
+        (y * y).sum().backward()
+        grads = x.grad, v.grad
+        x.grad = v.grad = None
+        return y, *grads
+
+    fast = ag.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ag.CompileWarning)
+        for idx in ([0, 1], [0, 1], [0, 1], [0, 2], [2, 1], [0, 2]):
+            index = ag.tensor(np.array(idx))
+            got, expected = fast(index), step(index)
+            assert all(np.array_equal(g.numpy(), e.numpy()) for g, e in zip(got, expected))
+        assert fast.replays >= 2
+        with pytest.raises(ValueError, match="more than once"):
+            fast(ag.tensor(np.array([1, 1])))
