@@ -167,6 +167,8 @@ def same_recording(a: Recording, b: Recording) -> tuple[str, str] | None:
             return "structure", f"a different call at {y.line}"
         if _shape(x.args, x.kwargs, x.result) != _shape(y.args, y.kwargs, y.result):
             return "structure", f"different arguments at {y.line}"
+        if _result_shapes(x) != _result_shapes(y):  # (a mask's count: another path, not a changed constant)
+            return "structure", f"an array of another shape at {y.line}"
         for u, v in zip(leaves((x.args, x.kwargs)), leaves((y.args, y.kwargs))):
             if isinstance(u, Slot):
                 u, v = (u.value, v.value) if u.kind == "const" else (None, None)
@@ -185,6 +187,10 @@ def same_recording(a: Recording, b: Recording) -> tuple[str, str] | None:
                     )
                 )
     return None
+
+
+def _result_shapes(instr: Any) -> list[Any]:
+    return [s.value.shape for s in leaves(instr.result) if isinstance(s, Slot) and isinstance(s.value, np.ndarray)]
 
 
 def _same_fn(x: Any, y: Any) -> bool:

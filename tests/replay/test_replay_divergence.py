@@ -242,3 +242,19 @@ def test_a_number_read_with_item_that_indexes_a_python_list_is_checked():
     for k in (0, 0, 0, 2, 1, 1, 1):
         assert fast(x, ag.tensor(np.array([k]))).item() == step(x, ag.tensor(np.array([k]))).item() == k + 1.0
     assert fast.replays >= 2
+
+
+def test_three_mask_counts_in_turn_are_three_paths_not_a_changed_constant():
+    """Counts 2, 3, 1, 2, 3, 1, ...: recordings of different counts differ in their arrays'
+    shapes (and so in 1/n), which is another path, not a constant that changed: compile
+    keeps a program per count instead of giving up."""
+    xs = [[1.0, 1, -1, -1], [1.0, 1, 1, -1], [1.0, -1, -1, -1]] * 4
+    runs = []
+    for compiled in (False, True):
+        w, step = _masked_mean_step()
+        fn = ag.compile(step) if compiled else step
+        losses = [fn(ag.tensor(x)).item() for x in xs]
+        runs.append((w.numpy(), losses, fn))
+    (eager_w, eager_losses, _), (w, losses, fast) = runs
+    assert fast.eager_because is None and fast.replays >= 3
+    assert losses == eager_losses and np.array_equal(w, eager_w)
