@@ -27,7 +27,7 @@ from ._errors import CompileError
 from ._plan import STATIC_VALUES, Layout
 from ._recording import Instr, Recording, Slot
 from ._tree import tree_map
-from ._undo import can_diverge, check_shapes, diverge_if, save_for_undo
+from ._undo import check_shapes, diverge_if, is_check, save_for_undo, value_shaped
 
 # Generator methods that can draw into a buffer (``out=``); others are copied in.
 _DRAWS_INTO = frozenset({"random", "standard_normal", "standard_exponential"})
@@ -226,7 +226,7 @@ def write_body(w: Writer, verify: bool) -> None:
         (
             i
             for i, instr in enumerate(w.rec.instrs)
-            if i not in layout.dropped and (can_diverge(instr) or _checked_item(w, i, instr))
+            if i not in layout.dropped and (is_check(instr) or _checked_item(w, i, instr) or _made_here(w, i, instr))
         ),
         default=-1,
     )
@@ -361,6 +361,17 @@ def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode
         else:  # ("read", what, read, value)
             what = " ".join(str(guard[1]).split())
             w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss  # {what}")
+
+
+def _made_here(w: Writer, i: int, instr: Instr) -> bool:
+    """Whether ``instr`` makes a value-shaped array whose shape the replay checks (see
+    ``write_instr``: a result it makes, not one it writes into a buffer)."""
+    if instr.kind != "call" or w.layout.how.get(i, "call") != "call" or not value_shaped(instr):
+        return False
+    result = instr.result
+    if isinstance(result, Slot):
+        return result.producer == i
+    return isinstance(result, (tuple, list)) and bool(result) and result[0] != "check"
 
 
 def _checked_item(w: Writer, i: int, instr: Instr) -> bool:

@@ -31,11 +31,10 @@ _VALUE_SHAPED = frozenset({
 })  # fmt: skip
 
 
-def can_diverge(instr: Instr) -> bool:
+def is_check(instr: Instr) -> bool:
+    """A Python value the call branched on (``bool(x)``), which a replay checks."""
     result = instr.result
-    if isinstance(result, tuple) and len(result) == 2 and result[0] == "check":
-        return instr.fn not in STATIC_VALUES
-    return instr.kind == "call" and _value_shaped(instr)
+    return isinstance(result, tuple) and len(result) == 2 and result[0] == "check" and instr.fn not in STATIC_VALUES
 
 
 def save_for_undo(w: Writer, instr: Instr, verify: bool) -> None:
@@ -88,8 +87,9 @@ def diverge_if(w: Writer, i: int, instr: Instr, condition: str, what: str) -> No
 
 def check_shapes(w: Writer, i: int, instr: Instr, results: list[Slot]) -> None:
     """A result whose shape depends on values (a boolean mask's count, ``np.unique``): the
-    replay checks it got the recording's shape, else it takes the call for another branch."""
-    if not _value_shaped(instr):
+    replay checks it got the recording's shape, else it takes the call for another branch.
+    (Only a result the call makes: one it writes into a buffer has the buffer's shape.)"""
+    if not value_shaped(instr):
         return
     for slot in results:
         if isinstance(slot, Slot) and isinstance(slot.value, np.ndarray):
@@ -97,7 +97,7 @@ def check_shapes(w: Writer, i: int, instr: Instr, results: list[Slot]) -> None:
             diverge_if(w, i, instr, condition, "makes an array whose shape depends on values")
 
 
-def _value_shaped(instr: Instr) -> bool:
+def value_shaped(instr: Instr) -> bool:
     if any(slot.kind == "number" for slot in instr.reads):  # x[:k], x.reshape(k, -1), arange(k): k read with .item()
         return True
     fn = getattr(instr.fn, "__func__", instr.fn)
