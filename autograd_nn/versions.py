@@ -55,12 +55,17 @@ class _Log:
 _LOGS: dict[int, _Log] = {}
 
 
+# numpy's own .base: a subclass may answer .base otherwise (a compiled step's watched arrays say
+# None for a parameter's, which is a view of the parameter's array; its writes belong to that array)
+_numpy_base = np.ndarray.base.__get__
+
+
 def root_of(array: Any) -> Any:
     """The array that owns the memory ``array`` views (``array`` itself if it owns it)."""
     if type(array) is _ndarray and array.base is None:  # the common case: it owns its memory
         return array
     while True:
-        base = getattr(array, "base", None)
+        base = _numpy_base(array) if isinstance(array, np.ndarray) else getattr(array, "base", None)
         if not isinstance(base, np.ndarray):
             inner = getattr(base, "base", None)  # numpy's stride-tricks wrapper of a view
             if not isinstance(inner, np.ndarray):

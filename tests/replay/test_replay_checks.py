@@ -309,3 +309,32 @@ def test_a_replay_keeps_the_error_handling_an_op_set_for_its_own_calls():
             assert float(loss.data) == float(eager_loss.data) and np.array_equal(grad.data, eager_grad.data)
     assert fast.replays >= 2 and np.isfinite(float(loss.data))
     assert "errstate" in fast.source()
+
+
+def test_a_recording_stamps_its_in_place_writes_on_the_parameters_own_memory():
+    """A graph built before the call saved the weight; the step's optimizer updates it in
+    place. Eagerly, and on every call of the compiled step (those that record as well as
+    those that replay), backpropagating through the kept graph is refused: the weight it
+    saved was overwritten. (A recording stamped the write on its watched view's log, so the
+    weight's own version did not move.)"""
+    from autograd_nn import nn
+
+    nn.init.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.05)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    fast = ag.compile(step)
+    x, y = ag.tensor(np.ones((4, 3))), ag.tensor(np.zeros((4, 1)))
+    for _ in range(4):
+        kept = (model(ag.tensor(np.full((2, 3), 2.0))) ** 2).sum()
+        fast(x, y)
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            kept.backward()
+    assert fast.replays >= 1
