@@ -275,7 +275,8 @@ class Tensor:
         def store(grad: Any) -> None:
             tensor = ref()
             if tensor is not None:
-                value = grad if getattr(type(grad), "__autograd_tensor__", False) else Tensor._wrap(np.array(grad))
+                # (a copy numpy makes as a call a compiled step records: np.array would leave it a constant)
+                value = grad if getattr(type(grad), "__autograd_tensor__", False) else Tensor._wrap(np.copy(grad, subok=True))
                 tensor.grad = value if tensor.grad is None else tensor.grad + value
 
         store._retains_grad = True  # type: ignore[attr-defined]

@@ -317,3 +317,25 @@ def test_numpys_error_handling_of_the_caller_is_a_guard():
             ag.logsumexp(y)
         with pytest.raises(FloatingPointError):
             logsumexp(y)
+
+
+def test_the_grad_of_an_intermediate_kept_with_retain_grad_is_each_calls():
+    """h.retain_grad(); ... return h.grad: the kept gradient is copied by a call the recording
+    sees, so every replay returns its own call's δh (before: the recording's, every call)."""
+    runs = []
+    for compiled in (False, True):
+        w = ag.tensor(np.array([[1.0, -1.0], [0.5, 2.0]]), requires_grad=True)
+
+        def step(x, w=w):
+            h = x @ w
+            h.retain_grad()
+            ((h * h).sum()).backward()
+            w.grad = None
+            return h.grad
+
+        fn = ag.compile(step) if compiled else step
+        grads = [fn(ag.tensor(np.array([[1.0, float(i)], [2.0, -1.0]]))).numpy() for i in range(6)]
+        runs.append((grads, fn))
+    (eager_grads, _), (grads, fast) = runs
+    assert fast.replays >= 3
+    assert all(np.array_equal(g, e) for g, e in zip(grads, eager_grads))
