@@ -249,8 +249,14 @@ def _finish(rec: Recording, result: Any, leaves: list[Any]) -> Epilogue:
         if isinstance(x, (int, float, complex, np.generic)):  # (bool too) a number of Python's, not from a tensor
             rec.refuse(
                 f"its result holds a number that is not a tensor's value ({x!r}: an optimizer's step count, a "
-                "learning rate, a counter), which a replay could only repeat",
+                "learning rate, a counter, or a constant), which a replay could only repeat",
                 "return it as a tensor, or read it outside the compiled function",
+            )
+        elif isinstance(x, np.ndarray):  # numpy made it where the recording could not see (np.array(t.data))
+            rec.refuse(
+                f"its result holds an array the recording did not see made (shape {x.shape}: np.array(t.data), "
+                "np.asarray(...), a global), which a replay could only repeat",
+                "return the tensor, or t.numpy(), or an array made with np.copy",
             )
         return Out("const", x)
 

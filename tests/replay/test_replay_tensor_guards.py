@@ -339,3 +339,27 @@ def test_the_grad_of_an_intermediate_kept_with_retain_grad_is_each_calls():
     (eager_grads, _), (grads, fast) = runs
     assert fast.replays >= 3
     assert all(np.array_equal(g, e) for g, e in zip(grads, eager_grads))
+
+
+def test_a_result_holding_an_array_numpy_copied_out_of_sight_runs_eagerly():
+    """np.array(loss.data) copies through the buffer protocol, which a recording cannot
+    watch: a replay would return the recording's value every call, so the step runs eagerly
+    and says why (loss.numpy(), np.copy(loss.data) are recorded and replay)."""
+    w = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def step(x, copy):
+        loss = (w * x).sum()
+        loss.backward()
+        w.grad = None
+        return copy(loss.data)
+
+    plain = ag.compile(lambda x: step(x, np.array))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values = [float(plain(ag.tensor(np.array([1.0, float(i)])))) for i in range(4)]
+    assert values == [1.0, 3.0, 5.0, 7.0]
+    assert plain.replays == 0 and "an array the recording did not see made" in plain.eager_because
+    assert any(issubclass(c.category, ag.CompileWarning) for c in caught)
+    copied = ag.compile(lambda x: step(x, np.copy))
+    assert [float(copied(ag.tensor(np.array([1.0, float(i)])))) for i in range(5)] == [1.0, 3.0, 5.0, 7.0, 9.0]
+    assert copied.replays >= 2
