@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,7 @@ class Writer:
         self.saved: set[Any] = set()  # the memory (slot index) and generators already saved
         self.irreversible: Instr | None = None  # the first call whose effect cannot be put back
         self.returned_numbers: set[int] = set()  # values read with .item() that the result returns
+        self.weak: dict[int, str] = {}  # id(tensor) -> the name of a weak reference to it
 
     def slot(self, slot: Slot) -> str:
         return f"s{self.layout.target(slot)}"
@@ -356,8 +358,12 @@ def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode
             w.lines.append(f"o = {ref}()  # a tensor the step uses: alive, the same array, requires_grad, hooks")
             w.lines.append(f"if o is None or {test}: raise Miss")  # (gone: the step now reads another one)
         elif kind == "grad":  # (an argument's by its place: each call may pass a new tensor)
-            owner = f"l{guard[3]}" if guard[3] is not None else w.bind("c", guard[1])
-            w.lines.append(f"if {owner}.grad is not {w.bind('c', guard[2])}: raise Miss  # .grad as found")
+            grad = w.bind("c", guard[2])
+            if guard[3] is not None:
+                w.lines.append(f"if l{guard[3]}.grad is not {grad}: raise Miss  # .grad as found")
+            else:
+                w.lines.append(f"o = {_held_weakly(w, guard[1])}()")
+                w.lines.append(f"if o is None or o.grad is not {grad}: raise Miss  # .grad as found")
         else:  # ("read", what, read, value)
             what = " ".join(str(guard[1]).split())
             w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss  # {what}")
@@ -386,6 +392,15 @@ def _checked_item(w: Writer, i: int, instr: Instr) -> bool:
     return not any(result in later.reads for later in w.rec.instrs[i + 1 :])
 
 
+def _held_weakly(w: Writer, tensor: Any) -> str:
+    """A name for a weak reference to ``tensor``: a program must not keep alive a tensor the
+    step may no longer read (a global rebound), or its guards could not see it gone."""
+    name = w.weak.get(id(tensor))
+    if name is None:
+        name = w.weak[id(tensor)] = w.bind("c", weakref.ref(tensor))
+    return name
+
+
 def _hooks_differ(tensor: str, keys: tuple[int, ...]) -> str:
     """A test that ``tensor`` has other hooks than ``keys`` (a hook added or removed)."""
     return f"{tensor}._hooks" if not keys else f"tuple({tensor}._hooks or ()) != {keys!r}"
@@ -395,7 +410,12 @@ def write_epilogue(w: Writer, epilogue: Epilogue) -> None:
     if epilogue.written:  # one stamp for all the arrays the call wrote
         w.lines.append(f"note_writes({', '.join(w.slot(slot) for slot in epilogue.written)})")
     for leaf, tensor, slot, arg in epilogue.grads:
-        owner = f"l{arg}" if arg is not None else w.bind("c", leaf)
+        owner = "o" if arg is None else f"l{arg}"
+        if arg is None:  # (gone, a leaf's .grad is no one's to set)
+            w.lines.append(f"o = {_held_weakly(w, leaf)}()")
+            w.lines.append("if o is not None:")
+            w.lines.append("    pass")  # replaced below by the assignment, indented
+        start = len(w.lines)
         if tensor is None:
             w.lines.append(f"{owner}.grad = None")
         elif slot is None:
@@ -406,6 +426,8 @@ def write_epilogue(w: Writer, epilogue: Epilogue) -> None:
             t = w.bind("c", tensor)
             w.lines.append(f"{t}.data = {w.slot(slot)}")
             w.lines.append(f"{owner}.grad = {t}")
+        if arg is None:
+            w.lines[start - 1 :] = ["    " + line for line in w.lines[start:]]
     for state, key, slot in epilogue.stores:
         if w.layout.role.get(w.layout.target(slot)) != "buffer":
             w.lines.append(f"{w.bind('c', state)}[{key!r}] = {w.slot(slot)}")

@@ -108,10 +108,10 @@ class Compiled:
                     tensor.data = array
             for tensor, array in restore:
                 tensor.data = array
+            rec.release()  # (also after an exception or a refusal: no state keeps a watched array)
         if rec.broken is not None:
             return self._give_up(rec.broken, result)
         assert epilogue is not None
-        _detrace(epilogue)
         rec.settle_guards()
         # (the arguments' shapes, dtypes and layouts too: recordings of two batch sizes are two
         # candidates, not one whose divisor 1/n changed)
@@ -273,16 +273,6 @@ def _finish(rec: Recording, result: Any, leaves: list[Any]) -> Epilogue:
         epilogue.stores.append((state, key, slot))
     epilogue.written = [s for s in rec.slots if s.written and s.kind in ("external", "arg") and s.view_of is None]
     return epilogue
-
-
-def _detrace(epilogue: Epilogue) -> None:
-    """After the call: the arrays it left in tensors and state become plain again."""
-    for _, grad, _, _ in epilogue.grads:
-        if grad is not None and isinstance(grad.data, Traced):
-            grad.data = plain(grad.data)
-    for state, key, _ in epilogue.stores:
-        if isinstance(state.get(key), Traced):
-            state[key] = plain(state[key])
 
 
 def _detached(result: Any) -> Any:

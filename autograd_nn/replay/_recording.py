@@ -358,6 +358,21 @@ class Recording:
                 )
                 return
 
+    def release(self) -> None:
+        """After the call, however it ended: the arrays it left in leaves' ``.grad`` and in an
+        optimizer's state become plain again (a watched array left there would make every later
+        recording over them refuse), and the recording lets go of its watched arrays (which point
+        back at it: a cycle that kept the tensors it used alive until a full collection)."""
+        for leaf in self.leaves.values():
+            grad = leaf.grad
+            if grad is not None and isinstance(grad.data, Traced) and grad.data._rec is self:
+                grad.data = plain(grad.data)
+        for state, key, _ in self.state_stores:
+            value = state.get(key)
+            if isinstance(value, Traced) and value._rec is self:
+                state[key] = plain(value)
+        self._traced.clear()
+
     # ------------------------------------------------------------------ errors
     def refuse(self, what: str, instead: str) -> None:
         """This call cannot be replayed: say why, and let the rest of it run eagerly, unwatched."""
