@@ -167,6 +167,8 @@ def _seed(output: Any, gradient: Any, create_graph: bool, op_name: str) -> Any:
         # function (kept for a recording's watched arrays, whose ones it must see being made).
         seed: Any = np.array(1, data.dtype) if type(data) is np.ndarray and not data.shape else np.ones_like(data)
     else:
+        if is_tensor(gradient) and _tracing.recording() is not None:  # made before the call: watched, as op inputs are
+            _tracing.adopt((gradient,))
         seed = gradient.data if is_tensor(gradient) and not create_graph else gradient
         values = np.asanyarray(seed.data if is_tensor(seed) else seed)
         if values.dtype.kind not in "biuf":

@@ -417,3 +417,32 @@ def test_a_parameter_the_step_reads_rebound_to_a_new_one_records_again():
     assert [fast(x).tolist() for _ in range(3)] == [[4.9, 6.9], [4.800000000000001, 6.800000000000001],
                                                     [4.700000000000001, 6.700000000000001]]  # fmt: skip
     assert np.array_equal(scope["w"].numpy(), [4.700000000000001, 6.700000000000001])
+
+
+def test_a_gradient_tensor_the_step_reads_is_watched_like_an_op_input():
+    """out.backward(gradient=G) with G a tensor made before the call: a replay reads G's
+    array as it is then (written in place between calls), and records again for a new one."""
+    scope = {"G": ag.tensor(np.ones((3, 2)))}
+    runs = []
+    for compiled in (False, True):
+        nn.init.manual_seed(0)
+        layer = nn.Linear(4, 2).to(np.float64)
+
+        def step(x, layer=layer):
+            layer.zero_grad()
+            layer(x).backward(gradient=scope["G"])
+            return layer.weight.grad * 1.0, layer.bias.grad * 1.0
+
+        fn = ag.compile(step) if compiled else step
+        scope["G"] = ag.tensor(np.ones((3, 2)))
+        results = []
+        for i in range(8):
+            if i == 3:
+                scope["G"].data *= 10.0  # in place, through numpy, between calls
+            if i == 6:
+                scope["G"] = ag.tensor(np.full((3, 2), -2.0))
+            results.append([r.numpy() for r in fn(ag.tensor(np.arange(12.0).reshape(3, 4)))])
+        runs.append((results, fn))
+    (eager, _), (results, fast) = runs
+    assert fast.replays >= 2
+    assert all(np.array_equal(a, b) for got, want in zip(results, eager) for a, b in zip(got, want))
