@@ -95,8 +95,16 @@ class Compiled:
         watched_args, watched_kwargs, restore, call = _watch_arguments(rec, args, kwargs, leaves)
         known = self._known_arrays()
         tokens = _tracing.start(rec)
+        left = None
         try:
             result = self.fn(*watched_args, **watched_kwargs)
+            left = grad_mode.current() & ~grad_mode.TRACE
+            if left != mode:  # set_grad_enabled(False) outside a with block: the call leaves it so
+                rec.refuse(
+                    "it leaves the grad mode changed (set_grad_enabled(...) outside a with block), which a "
+                    "replay would not do",
+                    "change it inside a with block (with ag.no_grad():), or outside the compiled function",
+                )
             if rec.broken is None:
                 rec.check_unseen_writes(known)
             epilogue = _finish(rec, result, leaves) if rec.broken is None else None
@@ -109,6 +117,8 @@ class Compiled:
             for tensor, array in restore:
                 tensor.data = array
             rec.release()  # (also after an exception or a refusal: no state keeps a watched array)
+            if left is not None and left != mode:
+                grad_mode.switch(left)  # as the eager call leaves it
         if rec.broken is not None:
             return self._give_up(rec.broken, result)
         assert epilogue is not None

@@ -446,3 +446,27 @@ def test_a_gradient_tensor_the_step_reads_is_watched_like_an_op_input():
     (eager, _), (results, fast) = runs
     assert fast.replays >= 2
     assert all(np.array_equal(a, b) for got, want in zip(results, eager) for a, b in zip(got, want))
+
+
+def test_a_step_that_leaves_grad_mode_off_runs_eagerly_and_leaves_it_off():
+    w = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def step(x):
+        loss = (w * x).sum()
+        loss.backward()
+        w.grad = None
+        ag.set_grad_enabled(False)  # not in a with block: the call leaves grad mode off
+        return loss
+
+    fast = ag.compile(step)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                ag.set_grad_enabled(True)
+                fast(ag.tensor(np.array([1.0, 1.0])))
+                assert not ag.is_grad_enabled()  # as eagerly
+        assert fast.replays == 0 and "leaves the grad mode changed" in fast.eager_because
+        assert any(issubclass(c.category, ag.CompileWarning) for c in caught)
+    finally:
+        ag.set_grad_enabled(True)
