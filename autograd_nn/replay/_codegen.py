@@ -8,7 +8,7 @@ float call is bound once as a 0-d array of the call's dtype (``subtract(float32_
 the operand numpy would otherwise convert it to on every call. The source is kept
 (``Compiled.source()``) because it is the clearest explanation of what a replay does.
 
-The function starts with the guards (any one failing means "not this program": a
+The function starts with the guards (``_guards``; any one failing means "not this program": a
 ``Miss``), then the calls (a check whose value differs means the call took another branch:
 ``Diverged``), then the epilogue: the leaves' ``.grad``, version counters of what it
 wrote, and the results. A replay that diverges first puts back what it changed (``_undo``).
@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import functools
 import math
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ._errors import CompileError
+from ._guards import held_weakly
 from ._plan import STATIC_VALUES, Layout
-from ._recording import Instr, Recording, Slot
+from ._recording import Recording
+from ._slots import Instr, Slot
 from ._tree import tree_map
 from ._undo import check_shapes, diverge_if, is_check, save_for_undo, value_shaped
 
@@ -71,14 +72,6 @@ def _readable_name(fn: Any) -> str | None:
         and not (len(name) > 1 and name[0] in "slcf" and name[1:].isdigit())
         else None
     )
-
-
-class Miss(Exception):
-    """A guard failed: the program does not apply to this call."""
-
-
-class Diverged(Exception):
-    """A value the call branches on differs from the recording's (raised once what the replay changed is put back)."""
 
 
 @dataclass
@@ -321,54 +314,6 @@ def hoist(w: Writer, namespace: dict[str, Any]) -> None:
         namespace[w.slot(instr.result)] = view
 
 
-@dataclass
-class CallShape:
-    """The arguments' arrays as the recording saw them: (is a tensor, shape, dtype, requires_grad,
-    strides) per leaf. The strides too: numpy computes an elementwise result in its inputs'
-    memory order, and the program's buffers keep the recording's, so another layout would
-    sum in another order (the same values to a few ulps, not bit for bit)."""
-
-    leaves: list[tuple[bool, tuple[int, ...], np.dtype, bool, tuple[int, ...]]]
-    arg_slots: list[Slot | None]  # the slot each leaf's array had (None: unused)
-
-
-def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode: int) -> None:
-    w.globals["Miss"] = Miss
-    w.lines.append(f"if mode() != {mode}: raise Miss")
-    # The ops' own np.errstate is recorded over the caller's as the call began (and not at all where
-    # it is the same): replayed under another (over="raise" where it was "ignore"), a program would
-    # raise, or not, unlike the eager call. 0.6 µs a replay.
-    errors = w.bind("c", w.rec.errstate)
-    w.lines.append(f"if {w.bind('f', np.geterr)}() != {errors}: raise Miss  # numpy's error handling")
-    for i, (is_tensor, shape, dtype, requires_grad, strides) in enumerate(call.leaves):
-        array = f"l{i}.data" if is_tensor else f"l{i}"
-        d = w.bind("c", dtype)
-        test = f"{array}.shape != {shape!r} or {array}.dtype != {d} or {array}.strides != {strides!r}"
-        if is_tensor:
-            test += f" or l{i}.requires_grad is not {requires_grad} or {_hooks_differ(f'l{i}', ())}"
-        w.lines.append(f"if {test}: raise Miss")
-        slot = call.arg_slots[i]
-        if slot is not None:
-            w.lines.append(f"{w.slot(slot)} = {array}")
-    for guard in guards:
-        kind = guard[0]
-        if kind == "external":  # a tensor the step uses: the same array, requires_grad and hooks
-            ref, array, requires_grad, hooks = w.bind("c", guard[1]), w.bind("c", guard[2]), guard[3], guard[4]
-            test = f"o.data is not {array} or o.requires_grad is not {requires_grad} or {_hooks_differ('o', hooks)}"
-            w.lines.append(f"o = {ref}()  # a tensor the step uses: alive, the same array, requires_grad, hooks")
-            w.lines.append(f"if o is None or {test}: raise Miss")  # (gone: the step now reads another one)
-        elif kind == "grad":  # (an argument's by its place: each call may pass a new tensor)
-            grad = w.bind("c", guard[2])
-            if guard[3] is not None:
-                w.lines.append(f"if l{guard[3]}.grad is not {grad}: raise Miss  # .grad as found")
-            else:
-                w.lines.append(f"o = {_held_weakly(w, guard[1])}()")
-                w.lines.append(f"if o is None or o.grad is not {grad}: raise Miss  # .grad as found")
-        else:  # ("read", what, read, value)
-            what = " ".join(str(guard[1]).split())
-            w.lines.append(f"if {w.bind('c', guard[2])}() != {w.bind('c', guard[3])}: raise Miss  # {what}")
-
-
 def _made_here(w: Writer, i: int, instr: Instr) -> bool:
     """Whether ``instr`` makes a value-shaped array whose shape the replay checks (see
     ``write_instr``: a result it makes, not one it writes into a buffer)."""
@@ -392,27 +337,13 @@ def _checked_item(w: Writer, i: int, instr: Instr) -> bool:
     return not any(result in later.reads for later in w.rec.instrs[i + 1 :])
 
 
-def _held_weakly(w: Writer, tensor: Any) -> str:
-    """A name for a weak reference to ``tensor``: a program must not keep alive a tensor the
-    step may no longer read (a global rebound), or its guards could not see it gone."""
-    name = w.weak.get(id(tensor))
-    if name is None:
-        name = w.weak[id(tensor)] = w.bind("c", weakref.ref(tensor))
-    return name
-
-
-def _hooks_differ(tensor: str, keys: tuple[int, ...]) -> str:
-    """A test that ``tensor`` has other hooks than ``keys`` (a hook added or removed)."""
-    return f"{tensor}._hooks" if not keys else f"tuple({tensor}._hooks or ()) != {keys!r}"
-
-
 def write_epilogue(w: Writer, epilogue: Epilogue) -> None:
     if epilogue.written:  # one stamp for all the arrays the call wrote
         w.lines.append(f"note_writes({', '.join(w.slot(slot) for slot in epilogue.written)})")
     for leaf, tensor, slot, arg in epilogue.grads:
         owner = "o" if arg is None else f"l{arg}"
         if arg is None:  # (gone, a leaf's .grad is no one's to set)
-            w.lines.append(f"o = {_held_weakly(w, leaf)}()")
+            w.lines.append(f"o = {held_weakly(w, leaf)}()")
             w.lines.append("if o is not None:")
             w.lines.append("    pass")  # replaced below by the assignment, indented
         start = len(w.lines)

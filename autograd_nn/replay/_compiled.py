@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 
 from .. import _tracing, grad_mode, versions
-from ._codegen import CallShape, Diverged, Epilogue, Miss, Out
-from ._errors import CompileError, CompileWarning
+from ._codegen import Epilogue, Out
+from ._errors import CompileError, CompileWarning, Diverged, Miss
+from ._guards import CallShape
 from ._program import Program, build, same_recording
-from ._recording import Recording, Slot
+from ._recording import Recording
+from ._slots import Slot
 from ._traced import Traced, _Guarded, plain
 
 _MAX_VARIANTS = 8  # recordings kept per spec before compile gives up on a function

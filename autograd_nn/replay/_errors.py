@@ -19,3 +19,11 @@ class CompileError(RuntimeError):
 
 class CompileWarning(UserWarning):
     """A compiled function runs eagerly from now on, and why (see ``compile(fullgraph=True)``)."""
+
+
+class Miss(Exception):
+    """A guard failed: the program does not apply to this call."""
+
+
+class Diverged(Exception):
+    """A value the call branches on differs from the recording's (raised once what the replay changed is put back)."""

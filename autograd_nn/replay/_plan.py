@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ._recording import Instr, Recording, Slot, view_at
+from ._recording import Recording, view_at
+from ._slots import Instr, Slot
 
 NEVER = math.inf
 

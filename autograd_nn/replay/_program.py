@@ -19,22 +19,12 @@ import numpy as np
 
 from .. import grad_mode, versions
 from ..tensor import Tensor
-from ._codegen import (
-    CallShape,
-    Diverged,
-    Epilogue,
-    Miss,
-    Out,
-    Writer,
-    assemble,
-    hoist,
-    write_body,
-    write_epilogue,
-    write_guards,
-)
-from ._errors import CompileError
+from ._codegen import Epilogue, Out, Writer, assemble, hoist, write_body, write_epilogue
+from ._errors import CompileError, Diverged, Miss
+from ._guards import CallShape, write_guards
 from ._plan import Layout, lay_out
-from ._recording import Recording, Slot
+from ._recording import Recording
+from ._slots import Slot
 from ._tree import leaves, tree_map
 
 _BASE = {

@@ -21,45 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from ._slots import Instr, Slot
 from ._traced import GuardedFloat, GuardedInt, Traced, _unwatched, exact, guarded_number, plain
 from ._tree import leaves, tree_map
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])
 _NUMPY = str(Path(np.__file__).resolve().parent)
-
-
-class Slot:
-    """One array (or number) the recording knows: where it comes from and what it is."""
-
-    __slots__ = ("index", "kind", "value", "view_of", "producer", "persistent", "what", "written")
-
-    def __init__(self, index: int, kind: str, value: Any, what: str = ""):
-        self.index = index
-        self.kind = kind  # "arg", "external", "const", "made", "result", "number"
-        self.value = value  # the plain array during the recording (a constant: the array itself)
-        self.view_of: Slot | None = None  # the slot whose memory this one views
-        self.producer: int | None = None  # the instruction that made it
-        self.persistent = False  # outlives the call (a gradient, optimizer state, a returned value)
-        self.what = what
-        self.written = False
-
-    def __repr__(self) -> str:
-        return f"<slot {self.index} {self.kind} {getattr(self.value, 'shape', '')}>"
-
-
-@dataclass
-class Instr:
-    """One numpy call: ``fn(*args, **kwargs)`` with slots where arrays were."""
-
-    fn: Any
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    result: Any  # a Slot, a tuple/list of Slots, None, or ("check", value) for a Python value
-    reads: list[Slot]
-    writes: list[Slot]
-    line: str
-    kind: str = "call"  # "call", "random", "number", "made"
-    errstate: dict[str, str] | None = None  # numpy's error handling the call ran under, if an op set its own
 
 
 # Calls that write into their first argument (beyond ``out=``).

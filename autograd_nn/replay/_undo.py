@@ -17,7 +17,7 @@ import numpy as np
 
 from ._errors import CompileError
 from ._plan import STATIC_VALUES
-from ._recording import Instr, Slot
+from ._slots import Instr, Slot
 
 if TYPE_CHECKING:
     from ._codegen import Writer
