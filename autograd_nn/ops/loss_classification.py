@@ -100,7 +100,13 @@ def _at(w: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _reduce_weighted(losses: Any, per: np.ndarray, reduction: str, op_name: str) -> Any:
     if reduction == "mean":  # PyTorch: divided by the total weight of the counted labels
-        return losses.sum() / per.sum()
+        total = per.sum()
+        # NOTE: with no label counted (every one ignore_index) the mean is 0/0, nan as PyTorch's, but
+        # its δ is 0 there, as PyTorch's: divided by 0 itself, δ would be 0·∞ = nan for every logit,
+        # and an optimizer step would make every parameter nan. The nan is added as a constant.
+        none = total == 0
+        mean = losses.sum() / np.where(none, np.ones_like(total), total)
+        return mean + np.where(none, np.full_like(total, np.nan), np.zeros_like(total))
     return reduce(losses, reduction, op_name)
 
 

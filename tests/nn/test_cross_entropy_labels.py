@@ -187,3 +187,20 @@ def test_a_compiled_step_replays_the_eager_values_bit_for_bit():
         np.testing.assert_array_equal(loss.data, eager_loss.data)
         np.testing.assert_array_equal(grad.data, eager_grad.data)
     assert fast.replays >= 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ["cross_entropy", "cross_entropy smoothed", "nll_loss"])
+def test_a_batch_whose_labels_are_all_ignored_has_a_nan_mean_and_a_zero_gradient(loss, dtype):
+    """Every label ignore_index (a batch of padding): the mean over no counted label is 0/0,
+    nan (PyTorch's too), but δz is 0, not 0·∞ = nan in every logit (an optimizer step would
+    make every parameter nan)."""
+    z = ag.tensor(np.random.default_rng(0).standard_normal((2, 3)).astype(dtype), requires_grad=True)
+    labels = np.array([-100, -100])
+    if loss == "nll_loss":
+        value = F.nll_loss(F.log_softmax(z, axis=1), labels)
+    else:
+        value = F.cross_entropy(z, labels, label_smoothing=0.1 if "smoothed" in loss else 0.0)
+    value.backward()
+    assert np.isnan(value.item()) and value.dtype == dtype
+    assert z.grad.dtype == dtype and np.array_equal(z.grad.numpy(), np.zeros((2, 3), dtype))
