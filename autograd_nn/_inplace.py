@@ -56,9 +56,22 @@ def apply_inplace(spec: OpSpec, name: str, target: Any, inputs: tuple[Any, ...],
         result = result.astype(target.dtype)
     _write(name, target, lambda: _copy_into(name, target, result.data))
     versions.note_write(target.data)
+    before = target.grad_fn
     target.grad_fn = result.grad_fn
     target.requires_grad = result.requires_grad
+    if before is not None and before.hooks and target.grad_fn is not None:
+        _carry_retained_grad(before, target)
     return target
+
+
+def _carry_retained_grad(before: Any, target: Any) -> None:
+    """``retain_grad()`` belongs to the tensor (PyTorch): after an in-place op its ``.grad`` is the
+    new value's δ, so the hook moves to the tensor's new node. Hooks registered with
+    ``register_hook`` stay: they saw the old value, and keep seeing its δ."""
+    for key, hook in list(before.hooks.items()):
+        if getattr(hook, "_retains_grad", False) and getattr(hook, "_tensor", lambda: None)() is target:
+            del before.hooks[key]
+            target.grad_fn.register_hook(hook)
 
 
 def _refuse_unsafe(name: str, target: Any) -> None:

@@ -101,8 +101,13 @@ def add_hook(hooks: dict[int, Any] | None, hook: Callable[[Any], Any]) -> tuple[
 
 
 def run_hooks(hooks: dict[int, Any], grad: Any, what: str) -> Any:
-    """Call each hook with δ in order; a returned value replaces δ and must keep its shape and dtype."""
-    for hook in list(hooks.values()):
+    """Call each hook with δ in order; a returned value replaces δ and must keep its shape and dtype.
+    ``retain_grad``'s runs last, whenever it was registered (as PyTorch's): ``.grad`` is δ as the
+    tensor's hooks leave it."""
+    ordered = list(hooks.values())
+    if len(ordered) > 1:
+        ordered.sort(key=lambda hook: getattr(hook, "_retains_grad", False))  # (stable: the others keep their order)
+    for hook in ordered:
         replaced = hook(grad)
         if replaced is None:
             continue

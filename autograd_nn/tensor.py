@@ -280,6 +280,7 @@ class Tensor:
                 tensor.grad = value if tensor.grad is None else tensor.grad + value
 
         store._retains_grad = True  # type: ignore[attr-defined]
+        store._tensor = ref  # type: ignore[attr-defined]  # (an in-place op moves it to the tensor's new node)
         self.grad_fn.register_hook(store)
 
     @property

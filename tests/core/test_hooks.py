@@ -79,7 +79,7 @@ def test_retain_grad_still_works_beside_user_hooks():
     h.register_hook(lambda g: g * 2)
     assert h.retains_grad
     (h * 3).sum().backward()
-    np.testing.assert_array_equal(h.grad.data, [3.0, 3.0])  # retained before the doubling hook
+    np.testing.assert_array_equal(h.grad.data, [6.0, 6.0])  # retained after the doubling hook (PyTorch ≥ 2.0)
     np.testing.assert_array_equal(x.grad.data, [12.0, 12.0])
 
 
@@ -104,3 +104,29 @@ def test_a_handle_used_as_a_context_manager_removes_its_hook_on_exit():
     assert len(seen) == 1
     np.testing.assert_array_equal(seen[0], [3.0, 3.0])
     np.testing.assert_array_equal(x.grad.data, [8.0, 8.0])
+
+
+def test_retain_grad_keeps_the_gradient_after_the_tensors_own_hooks_whatever_the_order():
+    """PyTorch: .grad of a tensor that retains it is δ as its hooks leave it, even a hook
+    registered after retain_grad(). L = Σ y², y = 2x: δy = 2y, scaled ×10 by the hook."""
+    x = ag.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.register_hook(lambda g: g * 10)
+    (y**2).sum().backward()
+    assert np.array_equal(y.grad.numpy(), [40.0, -80.0, 120.0])
+    assert np.array_equal(x.grad.numpy(), [80.0, -160.0, 240.0])
+
+
+def test_retain_grad_follows_the_tensor_through_an_in_place_op():
+    """y.retain_grad(), then y.mul_(3): y's .grad is δ of its current value, 2y = 12x (PyTorch),
+    not δ of the value before the op (36x); a register_hook made before keeps the old value's."""
+    x = ag.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    seen = []
+    y.register_hook(seen.append)
+    y.mul_(3)
+    (y**2).sum().backward()
+    assert np.array_equal(y.grad.numpy(), [12.0, -24.0, 36.0])
+    assert np.array_equal(np.asarray(seen[0]), [36.0, -72.0, 108.0])  # δ of the old value 2x: 3 · 2 · 6x

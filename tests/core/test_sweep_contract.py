@@ -37,7 +37,7 @@ def test_a_read_only_sweep_fires_no_hook_and_fills_no_grad():
     np.testing.assert_allclose(watch.deltas["Mul"], 2 * h.data)  # h's δ (x * 3 is the Mul seen last), no ×10
     y.backward()  # an ordinary backward afterwards: the hook and retain_grad run
     assert len(calls) == 1
-    np.testing.assert_allclose(h.grad.data, 2 * h.data)  # retain_grad sees δ as it reached h
+    np.testing.assert_allclose(h.grad.data, 10 * 2 * h.data)  # retain_grad keeps δ after h's hook (PyTorch ≥ 2.0)
     np.testing.assert_allclose(x.grad.data, 10 * 18 * x.data)  # the hook's ×10 flows on
 
 
