@@ -82,18 +82,23 @@ def _masked_mean_step():
     return w, step
 
 
-def test_a_boolean_mask_that_selects_another_count_records_again():
-    """y[x > 0] has as many elements as the mask has Trues: a replay recorded at one count
-    must not broadcast into buffers of that count (δ 3× too large before the check)."""
-    xs = [[1.0, -1, -1, -1], [-1, 2.0, -1, -1], [-1, -1, 3.0, -1], [1.0, 1, 1, -1], [2.0, 1, 1, -1],
-          [1.0, 2, 1, -1], [3.0, 1, 2, -1], [-1, -1, -1, 4.0]]  # fmt: skip
+def _masked_mean_runs(xs):
+    """(w, losses, fn) after training on ``xs`` eagerly, then compiled."""
     runs = []
     for compiled in (False, True):
         w, step = _masked_mean_step()
         fn = ag.compile(step) if compiled else step
         losses = [fn(ag.tensor(x)).item() for x in xs]
         runs.append((w.numpy(), losses, fn))
-    (eager_w, eager_losses, _), (w, losses, fast) = runs
+    return runs
+
+
+def test_a_boolean_mask_that_selects_another_count_records_again():
+    """y[x > 0] has as many elements as the mask has Trues: a replay recorded at one count
+    must not broadcast into buffers of that count (δ 3× too large before the check)."""
+    xs = [[1.0, -1, -1, -1], [-1, 2.0, -1, -1], [-1, -1, 3.0, -1], [1.0, 1, 1, -1], [2.0, 1, 1, -1],
+          [1.0, 2, 1, -1], [3.0, 1, 2, -1], [-1, -1, -1, 4.0]]  # fmt: skip
+    (eager_w, eager_losses, _), (w, losses, fast) = _masked_mean_runs(xs)
     assert fast.replays >= 2
     assert losses == eager_losses
     assert np.array_equal(w, eager_w), (w, eager_w)
@@ -249,13 +254,7 @@ def test_three_mask_counts_in_turn_are_three_paths_not_a_changed_constant():
     shapes (and so in 1/n), which is another path, not a constant that changed: compile
     keeps a program per count instead of giving up."""
     xs = [[1.0, 1, -1, -1], [1.0, 1, 1, -1], [1.0, -1, -1, -1]] * 4
-    runs = []
-    for compiled in (False, True):
-        w, step = _masked_mean_step()
-        fn = ag.compile(step) if compiled else step
-        losses = [fn(ag.tensor(x)).item() for x in xs]
-        runs.append((w.numpy(), losses, fn))
-    (eager_w, eager_losses, _), (w, losses, fast) = runs
+    (eager_w, eager_losses, _), (w, losses, fast) = _masked_mean_runs(xs)
     assert fast.eager_because is None and fast.replays >= 3
     assert losses == eager_losses and np.array_equal(w, eager_w)
 

@@ -191,6 +191,21 @@ def test_gradients_zeroed_in_place_replay_as_they_run_eagerly(clear):
     assert fast.replays >= 4, fast.history
 
 
+def _mse_step(model, opt, train: bool = False):
+    """zero_grad, an MSE forward, backward, the optimizer's step (``model.train()`` first if ``train``)."""
+
+    def step(x, y):
+        if train:
+            model.train()
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def test_evaluating_between_epochs_keeps_at_most_eight_programs_and_the_results_eager():
     """model.eval() then model.train() around an evaluation each epoch changes the modules:
     the step records again, and the program before can never apply again. Programs are
@@ -198,15 +213,7 @@ def test_evaluating_between_epochs_keeps_at_most_eight_programs_and_the_results_
     runs = []
     for compiled in (False, True):
         model, opt = _mlp()
-
-        def step(x, y, model=model, opt=opt):
-            model.train()
-            opt.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _mse_step(model, opt, train=True)
         fn = ag.compile(step) if compiled else step
         rng = np.random.default_rng(2)
         losses = []
@@ -226,16 +233,7 @@ def test_evaluating_between_epochs_keeps_at_most_eight_programs_and_the_results_
 def test_the_programs_replayed_most_recently_are_the_ones_kept():
     """Two batch sizes in turn, each program replayed, while eight more are made and dropped
     (a new shape each): the two in use are never the ones dropped."""
-    model, opt = _mlp()
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    fast = ag.compile(step)
+    fast = ag.compile(_mse_step(*_mlp()))
     rng = np.random.default_rng(3)
 
     def call(n):
@@ -257,14 +255,7 @@ def test_two_batch_sizes_in_turn_each_get_a_program():
     runs = []
     for compiled in (False, True):
         model, opt = _mlp()
-
-        def step(x, y, model=model, opt=opt):
-            opt.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _mse_step(model, opt)
         fn = ag.compile(step) if compiled else step
         rng = np.random.default_rng(4)
         sizes = [16 if i % 2 == 0 else 8 for i in range(14)]
