@@ -290,11 +290,13 @@ def write_instr(w: Writer, i: int, instr: Instr, verify: bool) -> None:
         if isinstance(result.value, np.ndarray) and result.value.ndim == 0:  # a numpy scalar, as the recording held it
             value = f"{w.bind('f', np.asarray)}({value})"
         w.lines.append(f"{w.slot(result)} = {value}")
-        check_shapes(w, i, instr, [result])
+        if _made_here(w, i, instr):
+            check_shapes(w, i, instr, [result])
     else:
         names = ", ".join(w.slot(s) for s in result)
         w.lines.append(f"{names}, = {w.call(instr)}")
-        check_shapes(w, i, instr, list(result))
+        if _made_here(w, i, instr):
+            check_shapes(w, i, instr, list(result))
 
 
 def hoist(w: Writer, namespace: dict[str, Any]) -> None:
@@ -342,23 +344,19 @@ def write_epilogue(w: Writer, epilogue: Epilogue) -> None:
         w.lines.append(f"note_writes({', '.join(w.slot(slot) for slot in epilogue.written)})")
     for leaf, tensor, slot, arg in epilogue.grads:
         owner = "o" if arg is None else f"l{arg}"
-        if arg is None:  # (gone, a leaf's .grad is no one's to set)
-            w.lines.append(f"o = {held_weakly(w, leaf)}()")
-            w.lines.append("if o is not None:")
-            w.lines.append("    pass")  # replaced below by the assignment, indented
-        start = len(w.lines)
         if tensor is None:
-            w.lines.append(f"{owner}.grad = None")
+            lines = [f"{owner}.grad = None"]
         elif slot is None:
-            w.lines.append(f"{owner}.grad = {w.bind('c', tensor)}")
+            lines = [f"{owner}.grad = {w.bind('c', tensor)}"]
         elif arg is not None:  # a new tensor each call, as the argument is
-            w.lines.append(f"{owner}.grad = wrap({w.slot(slot)}.copy())")
+            lines = [f"{owner}.grad = wrap({w.slot(slot)}.copy())"]
         else:
             t = w.bind("c", tensor)
-            w.lines.append(f"{t}.data = {w.slot(slot)}")
-            w.lines.append(f"{owner}.grad = {t}")
-        if arg is None:
-            w.lines[start - 1 :] = ["    " + line for line in w.lines[start:]]
+            lines = [f"{t}.data = {w.slot(slot)}", f"{owner}.grad = {t}"]
+        if arg is None:  # held weakly (gone, a leaf's .grad is no one's to set)
+            w.lines += [f"o = {held_weakly(w, leaf)}()", "if o is not None:"]
+            lines = ["    " + line for line in lines]
+        w.lines += lines
     for state, key, slot in epilogue.stores:
         if w.layout.role.get(w.layout.target(slot)) != "buffer":
             w.lines.append(f"{w.bind('c', state)}[{key!r}] = {w.slot(slot)}")

@@ -162,9 +162,7 @@ class Compiled:
         with a copy made as this call begins. A recording watches such an array only from the
         first op that takes its tensor: numpy writing into it before that (``w.data *= 0.5``,
         ``np.copyto(w.grad.data, 0)``) is unseen, and a replay would leave it out."""
-        used = [t for group in self._candidates.values() for r in group for t, _ in r.adopted]
-        used += [leaf for group in self._candidates.values() for r in group for leaf in r.leaves.values()]
-        used += [leaf for group in self._candidates.values() for r in group for leaf, _ in r.grad_guards.values()]
+        used = [t for group in self._candidates.values() for r in group for t in r.used_tensors()]
         used += [ref() for group in self._programs.values() for p in group for ref in p.tensors]
         tensors = [t for t in used if t is not None]
         tensors += [t.grad for t in tensors if t.grad is not None]  # (a leaf's .grad: in place, as eager accumulates)
@@ -348,14 +346,12 @@ def _what_changed(before: Recording, after: Recording) -> str:
 
 
 def _guards(rec: Recording) -> list[tuple[Any, ...]]:
-    import weakref
-
     guards: list[tuple[Any, ...]] = []
     seen: set[int] = set()
     for tensor, array in rec.adopted:
         if id(array) not in seen:
             seen.add(id(array))
-            guards.append(("external", weakref.ref(tensor), array, *rec.adopted_flags[id(tensor)]))
+            guards.append(("external", tensor, array, *rec.adopted_flags[id(tensor)]))
     guards += [("grad", leaf, grad, rec.arg_leaves.get(id(leaf))) for leaf, grad in rec.grad_guards.values()]
     guards += [("read", what, read, value) for what, read, value in rec.guards if not isinstance(value, np.ndarray)]
     return guards

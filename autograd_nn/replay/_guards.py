@@ -55,7 +55,7 @@ def write_guards(w: Writer, call: CallShape, guards: list[tuple[Any, ...]], mode
     for guard in guards:
         kind = guard[0]
         if kind == "external":  # a tensor the step uses: the same array, requires_grad and hooks
-            ref, array, requires_grad, hooks = w.bind("c", guard[1]), w.bind("c", guard[2]), guard[3], guard[4]
+            ref, array, requires_grad, hooks = held_weakly(w, guard[1]), w.bind("c", guard[2]), guard[3], guard[4]
             test = f"o.data is not {array} or o.requires_grad is not {requires_grad} or {_hooks_differ('o', hooks)}"
             w.lines.append(f"o = {ref}()  # a tensor the step uses: alive, the same array, requires_grad, hooks")
             w.lines.append(f"if o is None or {test}: raise Miss")  # (gone: the step now reads another one)

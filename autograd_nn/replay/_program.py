@@ -42,11 +42,8 @@ class Program:
         self._lines = [instr.line for instr in rec.instrs]
         self.buffers = len(layout.buffers)
         self.calls = len(rec.instrs) - len(layout.dropped)
-        # the tensors the recording used and the leaves whose .grad it read or set (held weakly):
-        # a later recording checks that numpy did not write their arrays behind its back
-        tensors = {id(t): t for t, _ in rec.adopted}
-        tensors.update((id(leaf), leaf) for leaf in [*rec.leaves.values(), *(leaf for leaf, _ in rec.grad_guards.values())])
-        self.tensors = tuple(weakref.ref(t) for t in tensors.values())
+        # (held weakly: a later recording checks that numpy did not write their arrays behind its back)
+        self.tensors = tuple(weakref.ref(t) for t in rec.used_tensors())
 
     def line(self, diverged: Diverged) -> str:
         return self._lines[diverged.args[0]]

@@ -325,6 +325,14 @@ class Recording:
                 )
                 return
 
+    def used_tensors(self) -> list[Any]:
+        """The tensors the call used (each once): those it watched, and the leaves whose ``.grad``
+        it set or read."""
+        used = {id(t): t for t, _ in self.adopted}
+        used.update((id(leaf), leaf) for leaf in self.leaves.values())
+        used.update((id(leaf), leaf) for leaf, _ in self.grad_guards.values())
+        return list(used.values())
+
     def release(self) -> None:
         """After the call, however it ended: the arrays it left in leaves' ``.grad`` and in an
         optimizer's state become plain again (a watched array left there would make every later

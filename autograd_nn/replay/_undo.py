@@ -89,8 +89,6 @@ def check_shapes(w: Writer, i: int, instr: Instr, results: list[Slot]) -> None:
     """A result whose shape depends on values (a boolean mask's count, ``np.unique``): the
     replay checks it got the recording's shape, else it takes the call for another branch.
     (Only a result the call makes: one it writes into a buffer has the buffer's shape.)"""
-    if not value_shaped(instr):
-        return
     for slot in results:
         if isinstance(slot, Slot) and isinstance(slot.value, np.ndarray):
             condition = f"{w.slot(slot)}.shape != {slot.value.shape!r}"

@@ -81,7 +81,6 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch and write the new learning rates into the optimizer."""
-        _tracing.refuse(f"{type(self).__name__}.step()", STEP_OUTSIDE)
         self._step_count += 1
         self.last_epoch += 1
         self._set_lrs(self.get_lr())
@@ -94,8 +93,8 @@ class LRScheduler:
         self._set_lrs(closed_form() if closed_form is not None else self.get_lr())
 
     def _set_lrs(self, lrs: list[float]) -> None:
-        # (every schedule's rates pass here, a subclass's own step() too)
-        _tracing.refuse(f"{type(self).__name__} setting the learning rate", STEP_OUTSIDE)
+        # (every schedule's rates pass here, a subclass's own step() too: one refusal for all of them)
+        _tracing.refuse(f"{type(self).__name__}.step() (setting the learning rate)", STEP_OUTSIDE)
         groups = self.optimizer.param_groups
         if len(lrs) != len(groups):
             raise RuntimeError(
