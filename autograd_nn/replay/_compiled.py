@@ -53,7 +53,8 @@ class Compiled:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         mode = grad_mode.current()
         if mode & (grad_mode.TRACE | grad_mode.ANOMALY) or self.eager_because is not None:
-            return self.fn(*args, **kwargs)  # inside another recording, under anomaly mode, or given up
+            # inside another recording, under anomaly mode, or given up: eagerly, and detached as a replay's result
+            return _detached(self.fn(*args, **kwargs), recorded=bool(mode & grad_mode.TRACE))
         leaves, spec = _flatten((args, kwargs))
         with self._lock:
             reason = (
@@ -285,17 +286,24 @@ def _finish(rec: Recording, result: Any, leaves: list[Any]) -> Epilogue:
     return epilogue
 
 
-def _detached(result: Any) -> Any:
-    """The eager result as a replay returns it: tensors detached, arrays and numbers plain."""
+def _detached(result: Any, recorded: bool = False) -> Any:
+    """The eager result as a replay returns it: tensors detached copies, arrays and numbers plain.
+
+    ``recorded``: the call ran inside another compiled function's recording, whose replay
+    must make the same copies (a copy numpy makes as a call is recorded; ``.item()`` values
+    stay the recording's, which it guards or follows)."""
     from ..creation import Tensor
     from ._tree import tree_map
 
     def leaf(x: Any) -> Any:
-        if getattr(type(x), "__autograd_tensor__", None) is not None and isinstance(x.data, Traced):
-            return Tensor._wrap(plain(x.data).copy())
+        if getattr(type(x), "__autograd_tensor__", None) is not None:
+            data = x.data
+            if isinstance(data, Traced):
+                return Tensor._wrap(np.copy(data, subok=True) if recorded else plain(data).copy())
+            return Tensor._wrap(data.copy()) if x.requires_grad else x  # (an eager result: given up, anomaly mode)
         if isinstance(x, Traced):
-            return plain(x).copy()
-        if isinstance(x, _Guarded):
+            return np.copy(x, subok=True) if recorded else plain(x).copy()
+        if isinstance(x, _Guarded) and not recorded:
             return int.__index__(x) if isinstance(x, int) else float.__float__(x)
         return x
 

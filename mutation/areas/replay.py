@@ -368,4 +368,13 @@ MUTATIONS = [
     ("replay-counts-not-kept", COMPILED,
      "                self.replays += 1\n", "", REPLAY,
      "compiled.replays does not count replays"),
+    ("replay-nested-result-attached", COMPILED,
+     "            return _detached(self.fn(*args, **kwargs), recorded=bool(mode & grad_mode.TRACE))",
+     "            return self.fn(*args, **kwargs)", ("tests/replay/test_replay_training_loops.py",),
+     "a compiled function called inside another's recording, or after giving up, returns attached tensors: "
+     "the outer step's δ reaches the inner function's parameters, which eagerly it never does"),
+    ("replay-eager-result-attached", COMPILED,
+     "            return Tensor._wrap(data.copy()) if x.requires_grad else x", "            return x",
+     ("tests/replay/test_replay_training_loops.py",),
+     "after compile gives up (or under anomaly mode) a compiled function returns tensors still attached to its graph"),
 ]  # fmt: skip

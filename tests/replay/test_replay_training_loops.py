@@ -264,3 +264,54 @@ def test_two_batch_sizes_in_turn_each_get_a_program():
     (eager_losses, eager_params, _), (losses, params, fast) = runs
     assert fast.eager_because is None and fast.replays >= 6
     assert losses == eager_losses and all(np.array_equal(p, q) for p, q in zip(params, eager_params))
+
+
+def _feature_and_head():
+    """A feature extractor compiled on its own, and a head trained on its (detached) output."""
+    w = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    v = ag.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    features = ag.compile(lambda x: x * w)
+
+    def step(x):
+        loss = (features(x) * v).sum()
+        loss.backward()
+        with ag.no_grad():
+            for p in (w, v):
+                if p.grad is not None:  # (w's never is: what features returns is detached)
+                    p.sub_(0.1 * p.grad)
+        w.grad = v.grad = None
+        return loss
+
+    return step, w, v
+
+
+def test_a_compiled_function_inside_a_compiled_step_returns_detached_tensors_as_eagerly():
+    step, w, v = _feature_and_head()
+    twin, w2, v2 = _feature_and_head()
+    fast = ag.compile(step)
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        x = ag.tensor(rng.normal(size=2))
+        assert fast(x).item() == twin(x).item()
+        np.testing.assert_array_equal(v.data, v2.data)
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])  # untouched, as eagerly: no δ reaches w
+    np.testing.assert_array_equal(w2.data, [1.0, 2.0])
+    assert fast.replays >= 3, fast.history
+
+
+def test_a_compiled_function_that_runs_eagerly_returns_detached_tensors_still():
+    w = ag.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def scaled(x):
+        z = x * w
+        return z * float(z.sum())  # a Python number read from a tensor: compile gives up
+
+    fast = ag.compile(scaled)
+    with pytest.warns(ag.CompileWarning):
+        first = fast(ag.tensor(np.array([1.0, 1.0])))
+    later = fast(ag.tensor(np.array([1.0, 1.0])))
+    with ag.detect_anomaly():
+        anomalous = fast(ag.tensor(np.array([1.0, 1.0])))
+    for out in (first, later, anomalous):
+        np.testing.assert_array_equal(out.data, [3.0, 6.0])
+        assert not out.requires_grad and out.grad_fn is None
