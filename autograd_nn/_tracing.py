@@ -66,13 +66,13 @@ def draw(sample: Callable[..., np.ndarray], *args: Any, **kwargs: Any) -> np.nda
     return sample(*args, **kwargs) if rec is None else rec.draw(sample, args, kwargs)
 
 
-def note_grad(leaf: Any, read: bool) -> None:
-    """``leaf.grad`` is being set (and, if ``read``, first read) by the call being recorded."""
+def note_grad(leaf: Any, read: bool, cleared: bool = False) -> None:
+    """``leaf.grad`` is being set (``cleared``: to None; if ``read``, first read) by the call being recorded."""
     rec = recording()
     if rec is not None:
         if read:
             rec.note_grad_read(leaf)
-        rec.note_grad(leaf)
+        rec.note_grad(leaf, cleared)
 
 
 def numbers(host: Callable[[], dict[str, Any]], where: str, key: Any, share: Any = None) -> dict[str, Any]:

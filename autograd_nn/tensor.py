@@ -117,7 +117,7 @@ class Tensor:
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
         if value is None:  # cleared inside a step being compiled: its replays clear it too
-            _tracing.note_grad(self, read=False)
+            _tracing.note_grad(self, read=False, cleared=True)
         self._grad = value
 
     @property

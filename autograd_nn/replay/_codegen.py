@@ -29,7 +29,7 @@ from ._plan import STATIC_VALUES, Layout
 from ._recording import Recording
 from ._slots import Instr, Slot
 from ._tree import tree_map
-from ._undo import check_shapes, diverge_if, is_check, save_for_undo, value_shaped
+from ._undo import check_shapes, diverge_if, grad_marks, is_check, mark_reached, save_for_undo, value_shaped
 
 # Generator methods that can draw into a buffer (``out=``); others are copied in.
 _DRAWS_INTO = frozenset({"random", "standard_normal", "standard_exponential"})
@@ -226,9 +226,13 @@ def write_body(w: Writer, verify: bool) -> None:
         default=-1,
     )
     block: dict[str, str] | None = None  # the errstate of the `with` block the last line is in
+    marks = [] if verify else grad_marks(w)  # (how far a replay that raises got: see _undo)
     for i, instr in enumerate(w.rec.instrs):
         if i in layout.dropped or instr.kind in ("number", "entry"):
             continue
+        if marks and marks[0] <= i:
+            mark_reached(w, i, marks)
+            block = None
         start = len(w.lines)
         write_instr(w, i, instr, verify)
         if len(w.lines) == start:

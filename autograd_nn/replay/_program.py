@@ -26,6 +26,7 @@ from ._plan import Layout, lay_out
 from ._recording import Recording
 from ._slots import Slot
 from ._tree import leaves, tree_map
+from ._undo import catch_failure
 
 _BASE = {
     "copyto": np.copyto, "note_writes": versions.note_writes, "wrap": Tensor._wrap, "mode": grad_mode.current,
@@ -62,7 +63,9 @@ def build(rec: Recording, epilogue: Epilogue, call: CallShape, guards: list[Any]
     w = Writer(rec, layout)
     w.returned_numbers = v_returned = returned
     write_guards(w, call, guards, mode)
+    body = len(w.lines)
     write_body(w, verify=False)
+    catch_failure(w, body)
     write_epilogue(w, epilogue)
     source = assemble(w, n, "replay")
     namespace = _namespace(rec, layout, w, verify=False)

@@ -51,6 +51,7 @@ class Recording:
     adopted_flags: dict[int, tuple[bool, tuple[int, ...]]] = field(default_factory=dict)
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)  # slot index -> value before the call
     leaves: dict[int, Any] = field(default_factory=dict)  # leaves whose .grad this call set
+    grad_events: list[tuple[Any, int, bool]] = field(default_factory=list)  # (leaf, at instr, cleared to None)
     grad_guards: dict[int, tuple[Any, Any]] = field(default_factory=dict)  # id(leaf) -> (leaf, .grad at start)
     arg_leaves: dict[int, int] = field(default_factory=dict)  # id(tensor argument) -> its place among the leaves
     guards: list[tuple[str, Any, Any]] = field(default_factory=list)  # (what, read(), value at recording)
@@ -289,9 +290,10 @@ class Recording:
         return self.traced(slot)
 
     # ------------------------------------------------------------- leaves, guards
-    def note_grad(self, leaf: Any) -> None:
-        """``leaf.grad`` is set by this call: the replay sets it too."""
+    def note_grad(self, leaf: Any, cleared: bool = False) -> None:
+        """``leaf.grad`` is set (``cleared``: to None) by this call: the replay sets it too."""
         self.leaves[id(leaf)] = leaf
+        self.grad_events.append((leaf, len(self.instrs), cleared))
 
     def note_grad_read(self, leaf: Any) -> None:
         """The call's result depends on ``leaf.grad`` as the call found it."""

@@ -111,3 +111,51 @@ def value_shaped(instr: Instr) -> bool:
             if isinstance(value, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in value):
                 return True
     return False
+
+
+# ------------------------------------------------------------- a replay that raises
+# An error part-way through a replay (a FloatingPointError under np.seterr(all="raise"), an
+# index out of range) leaves what the calls before it wrote, as the eager call would have. Not
+# so a .grad the step set to None (zero_grad): a replay sets .grad in its epilogue, and the
+# leaf would keep the last call's gradient, in a buffer this call may have half overwritten.
+# So the replay notes how far it got past each place the step set or cleared a .grad, and an
+# error clears each .grad the eager call had cleared by then.
+def grad_marks(w: Writer) -> list[int]:
+    """Where the recording set or cleared a ``.grad`` (before which instruction), if it cleared one."""
+    events = w.rec.grad_events
+    return sorted({at for _, at, _ in events}) if any(cleared for *_, cleared in events) else []
+
+
+def mark_reached(w: Writer, i: int, marks: list[int]) -> None:
+    """``reached = at``: the replay is past the last place in ``marks`` at or before instruction ``i``."""
+    at = marks.pop(0)
+    while marks and marks[0] <= i:
+        at = marks.pop(0)
+    w.lines.append(f"reached = {at}")
+
+
+def catch_failure(w: Writer, start: int) -> None:
+    """Wrap the body (the lines from ``start``) so that an error puts each ``.grad`` as eagerly."""
+    if not grad_marks(w):
+        return
+    from ._guards import held_weakly
+
+    per_leaf: dict[int, tuple[str, list[tuple[int, bool]]]] = {}
+    for leaf, at, cleared in w.rec.grad_events:
+        per_leaf.setdefault(id(leaf), (held_weakly(w, leaf), []))[1].append((at, cleared))
+    refs = [(w.globals[name], events) for name, events in per_leaf.values()]
+
+    def grads_as_eagerly(reached: int) -> None:
+        for ref, events in refs:
+            cleared = [c for at, c in events if at <= reached]
+            leaf = ref()
+            if cleared and cleared[-1] and leaf is not None:
+                leaf.grad = None
+
+    w.lines[start:] = ["reached = -1", "try:", *("    " + line for line in w.lines[start:])] + [
+        "except Diverged:",  # (recorded again from the start: the undo has put things back)
+        "    raise",
+        "except BaseException:",
+        f"    {w.bind('f', grads_as_eagerly)}(reached)",
+        "    raise",
+    ]

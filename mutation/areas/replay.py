@@ -336,7 +336,7 @@ MUTATIONS = [
      "a True/False among an optimizer's numbers (RAdam's rectification) flips and the replay keeps the old branch"),
     ("replay-grad-cleared-unseen", "autograd_nn/tensor.py",
      "        if value is None:  # cleared inside a step being compiled: its replays clear it too\n"
-     "            _tracing.note_grad(self, read=False)\n",
+     "            _tracing.note_grad(self, read=False, cleared=True)\n",
      "", REPLAY,
      "`p.grad = None` in a step is invisible to the recording: the old .grad becomes a guard, every call records again"),
     ("replay-clip-norms-made-numbers", "autograd_nn/nn/utils.py",
@@ -377,4 +377,12 @@ MUTATIONS = [
      "            return Tensor._wrap(data.copy()) if x.requires_grad else x", "            return x",
      ("tests/replay/test_replay_training_loops.py",),
      "after compile gives up (or under anomaly mode) a compiled function returns tensors still attached to its graph"),
+    ("replay-raise-keeps-cleared-grad", UNDO,
+     "            if cleared and cleared[-1] and leaf is not None:", "            if False:",
+     ("tests/replay/test_replay_errors.py",),
+     "a replay that raises after the step's zero_grad leaves the last call's .grad, where eagerly it is None"),
+    ("replay-raise-progress-unmarked", UNDO,
+     '    w.lines.append(f"reached = {at}")', '    w.lines.append("reached = -1")',
+     ("tests/replay/test_replay_errors.py",),
+     "a replay does not note how far it got, so an error never clears the .grad the eager call had cleared"),
 ]  # fmt: skip
