@@ -6,11 +6,23 @@ buffers and sub-modules, adds one to a single counter. A compiled step
 recorded; ``model.eval()``, a replaced layer or a new dropout rate makes the next call
 record again. One counter for all modules keeps the check to one comparison. Setting an
 attribute to the value it has (``model.train()`` in every step) is not a change.
+
+The training mode is not counted: ``model.eval()`` and ``model.train()`` between epochs
+would make every compiled step record again after each. A compiled step guards instead the
+flag of each module whose ``training`` it reads (Dropout's, BatchNorm's, a step's own
+``if model.training:``), so it replays in either mode, with one program for each.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import Any
+
+from .. import _tracing, grad_mode
+
+_mode = grad_mode._MODE.get
+_TRACE = grad_mode.TRACE
 
 
 class Registry(dict):  # type: ignore[type-arg]
@@ -57,6 +69,52 @@ def changed() -> None:
 def changes() -> int:
     """The number of changes to any module's attributes so far (see ``_changes``)."""
     return _changes
+
+
+class TrainingMode:
+    """``module.training``: a flag kept in the module's ``__dict__``; read or set while a
+    compiled step records, it becomes one of the step's guards (see the module docstring): a
+    step that sets it (``model.train()``) replays only while the flag is what the step left."""
+
+    def __get__(self, module: Any, owner: Any = None) -> Any:
+        if module is None:
+            return self
+        if _mode() & _TRACE:
+            _guard(module)
+        return module.__dict__.get("training", True)
+
+    def __set__(self, module: Any, value: Any) -> None:
+        if _mode() & _TRACE:
+            _guard(module)
+        module.__dict__["training"] = value
+
+
+def _guard(module: Any) -> None:
+    _tracing.guard(f"the training mode of a {type(module).__name__}", _reader(module))
+
+
+# One read per module (a guard is known by its read), holding the module weakly: a guard on a
+# module that is gone reads None, and fails.
+_READERS: weakref.WeakKeyDictionary[Any, Callable[[], Any]] = weakref.WeakKeyDictionary()
+
+
+def _reader(module: Any) -> Callable[[], Any]:
+    try:
+        read = _READERS.get(module)
+    except TypeError:  # a module class with __eq__ and no __hash__: a read of its own each time
+        read = None
+    if read is None:
+        ref = weakref.ref(module)
+
+        def read() -> Any:
+            alive = ref()
+            return None if alive is None else alive.__dict__.get("training", True)
+
+        try:
+            _READERS[module] = read
+        except TypeError:
+            pass
+    return read
 
 
 _IMMUTABLE = (bool, int, float, str, type(None))

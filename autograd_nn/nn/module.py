@@ -18,8 +18,8 @@ from .. import _tracing, grad_mode
 from ..tensor import Tensor, clear_grad
 from ._cast import cast_floating, parse_to
 from ._changes import Registry as _Registry
+from ._changes import TrainingMode, changes
 from ._changes import changed as _changed
-from ._changes import changes
 from ._changes import unchanged as _unchanged
 from ._state import IncompatibleKeys, collect_state, join, load_state
 from ._tree import SubModules, module_repr, refuse_cycle
@@ -52,7 +52,7 @@ class Module:
     Tensor([3., 3.], grad_fn=<Add>)
     """
 
-    training: bool
+    training = TrainingMode()  # (not counted as a change: guarded where it is read, see _changes)
     _parameters: dict[str, Parameter | None]
     _buffers: dict[str, Tensor | None]
     _non_persistent_buffers: set[str]
@@ -99,7 +99,10 @@ class Module:
         self._non_persistent_buffers.discard(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if _unchanged(self.__dict__.get(name, _ABSENT), value):  # model.train() on a model in training mode
+        if name == "training":  # not counted as a change: guarded where a compiled step reads or sets it
+            object.__setattr__(self, name, value)
+            return
+        if _unchanged(self.__dict__.get(name, _ABSENT), value):  # the value it has already
             return  # nothing changes, so a compiled step need not record again
         _changed()
         if isinstance(value, Parameter):

@@ -134,6 +134,14 @@ def test_a_step_that_sets_training_mode_on_every_call_replays():
     assert fast.recordings == recordings + 1
 
 
+def test_a_step_that_sets_an_attribute_to_the_value_it_has_replays():
+    def training():  # an attribute the step sets on every call, to what it holds already: no change
+        return _loop(lambda model, x, y: F.mse_loss(model(x), y), before=lambda model: setattr(model, "scale", 1.0))
+
+    model, fast = _compiled_like_eager(training)
+    assert fast.replays >= 5, fast.history
+
+
 def _run_compiled(fn, calls):
     fast = ag.compile(fn)
     with warnings.catch_warnings(record=True) as caught:
@@ -315,3 +323,68 @@ def test_a_compiled_function_that_runs_eagerly_returns_detached_tensors_still():
     for out in (first, later, anomalous):
         np.testing.assert_array_equal(out.data, [3.0, 6.0])
         assert not out.requires_grad and out.grad_fn is None
+
+
+def _epochs(compiled: bool, epochs: int = 5):
+    """Train with Dropout and BatchNorm, then evaluate in eval mode, every epoch (the mode
+    switched outside the steps, as loops do). Returns the losses, the final parameters and
+    running statistics, and the compiled steps (None eagerly)."""
+    nn.init.manual_seed(0)  # the weights and then the dropout masks: one stream, drawn alike in both runs
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 1))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def evaluate(x, y):
+        with ag.no_grad():
+            return F.mse_loss(model(x), y)
+
+    train, test = (ag.compile(step), ag.compile(evaluate)) if compiled else (step, evaluate)
+    losses = []
+    batches = _batches(4)
+    for _ in range(epochs):
+        model.train()
+        losses += [train(x, y).item() for x, y in batches]
+        model.eval()
+        losses += [test(x, y).item() for x, y in batches[:2]]
+    return losses, model.state_dict(), (train, test) if compiled else None
+
+
+def test_switching_to_eval_and_back_every_epoch_replays_both_steps_as_eagerly():
+    losses, state, (train, test) = _epochs(compiled=True)
+    twin_losses, twin_state, _ = _epochs(compiled=False)
+    assert losses == twin_losses
+    assert state.keys() == twin_state.keys()
+    for key in state:
+        np.testing.assert_array_equal(state[key].numpy(), twin_state[key].numpy(), err_msg=key)
+    # a program for each mode from the first epoch on: eval() and train() are no change
+    assert (train.recordings, test.recordings) == (3, 2), (train.history, test.history)
+    assert (train.replays, test.replays) == (17, 8)
+
+
+def test_a_step_that_reads_the_training_mode_follows_it_in_both_modes():
+    def training():
+        def loss_of(model, x, y):
+            loss = F.mse_loss(model(x), y)
+            if model.training:  # a Python branch on the mode: the flag is a guard of the replay
+                loss = loss + 0.1 * model[0].weight.square().sum()
+            return loss
+
+        return _loop(loss_of)
+
+    model, step = training()
+    twin, twin_step = training()
+    fast = ag.compile(step)
+    for i, (x, y) in enumerate(_batches(12)):
+        mode = i % 4 < 2  # two calls in training mode, two in eval mode, ...
+        model.train(mode)
+        twin.train(mode)
+        assert fast(x, y).item() == twin_step(x, y).item()
+        for p, q in zip(model.parameters(), twin.parameters()):
+            np.testing.assert_array_equal(p.data, q.data)
+    assert fast.replays >= 6, fast.history
