@@ -45,6 +45,7 @@ class Compiled:
         self.eager_because: str | None = None  #: why calls now run eagerly (None: they do not)
         self._programs: dict[Any, list[Program]] = {}
         self._candidates: dict[Any, list[Recording]] = {}
+        self._dropped: dict[Any, list[Any]] = {}  # spec -> keys of candidates let go when programs were made
         self._lock = threading.RLock()
         self.recordings = 0  #: calls that ran eagerly, recorded
         self.replays = 0  #: calls answered by a program
@@ -130,13 +131,20 @@ class Compiled:
         # candidates, not one whose divisor 1/n changed)
         rec.key = key = (mode, tuple(call.leaves), tuple(_guard_values(rec)))  # type: ignore[attr-defined]
         candidates = self._candidates.setdefault(spec, [])
+        dropped = self._dropped.setdefault(spec, [])
+        rec.recurs = key in dropped  # type: ignore[attr-defined]  # (a kind of call that comes back: keep it)
         for previous in candidates:
             if previous.key != key:  # type: ignore[attr-defined]
                 continue
             problem = same_recording(previous, rec)
             if problem is None:  # two recordings agree: a program
-                # the others of these arguments' shapes (a first call that made the optimizer's state, ...) are dead weight
-                candidates[:] = [c for c in candidates if c.key[1] != key[1]]  # type: ignore[attr-defined]
+                # The others of these arguments' shapes are let go (a first call that made the optimizer's
+                # state is dead weight), but not a kind that came back after being let go once: the first
+                # call after each zero_grad of a loop that accumulates gradients over several calls.
+                gone = [c for c in candidates if c is previous or (c.key[1] == key[1] and not c.recurs)]  # type: ignore[attr-defined]
+                dropped += [c.key for c in gone if c is not previous]  # type: ignore[attr-defined]
+                del dropped[:-_MAX_VARIANTS]
+                candidates[:] = [c for c in candidates if all(c is not g for g in gone)]
                 try:
                     program = build(rec, epilogue, call, _guards(rec), mode, len(leaves))  # (never TRACE: __call__ runs fn eagerly then)
                 except CompileError as error:

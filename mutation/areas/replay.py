@@ -398,4 +398,8 @@ MUTATIONS = [
      "            object.__setattr__(self, name, value)\n            return\n", "",
      ("tests/replay/test_replay_training_loops.py",),
      "model.eval() / model.train() count as module changes: every epoch's switch records both steps again"),
+    ("replay-recurring-kind-let-go", COMPILED,
+     "        rec.recurs = key in dropped", "        rec.recurs = False", ("tests/replay/test_replay_accumulation.py",),
+     "the first call after each zero_grad of a loop accumulating gradients is let go whenever the other kind "
+     "makes a program: it never becomes one, and records in every cycle"),
 ]  # fmt: skip
