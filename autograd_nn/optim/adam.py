@@ -27,6 +27,8 @@ class Adam(Optimizer):
     amsgrad, ``max_exp_avg_sq`` (v̂).
     """
 
+    _per_step = frozenset({"lr", "betas"})  # followed by a replay, not guarded (see Optimizer)
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -59,20 +61,20 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         return {
             "step": step, "decay": 1 - lr * group["weight_decay"], "step_size": lr / (1 - beta1**step),
-            "bias_correction2_sqrt": math.sqrt(1 - beta2**step),
+            "bias_correction2_sqrt": math.sqrt(1 - beta2**step), **self._followed(group),
         }  # fmt: skip
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        (beta1, beta2), eps = group["betas"], group["eps"]
+        eps = group["eps"]
         grad = _gradient(param, grad, group, numbers)
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1
-        m += (1 - beta1) * grad
-        v *= beta2
-        v += (1 - beta2) * (grad * grad)
+        m *= numbers["beta1"]
+        m += numbers["one_minus_beta1"] * grad
+        v *= numbers["beta2"]
+        v += numbers["one_minus_beta2"] * (grad * grad)
         if group["amsgrad"]:
             second = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         else:

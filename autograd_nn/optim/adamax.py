@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _check_betas, _gradient, _lerp_
+from .optimizer import Optimizer, _check, _check_betas, _gradient, _lerp_, lerp_numbers
 
 
 class Adamax(Optimizer):
@@ -22,6 +22,8 @@ class Adamax(Optimizer):
 
     State per parameter: ``step``, ``exp_avg`` (m) and ``exp_inf`` (u).
     """
+
+    _per_step = frozenset({"lr", "betas"})  # followed by a replay, not guarded (see Optimizer)
 
     def __init__(
         self,
@@ -46,17 +48,20 @@ class Adamax(Optimizer):
 
     def _numbers(self, group: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         step = state["step"] + 1
-        return {"step": step, "step_size": group["lr"] / (1 - group["betas"][0] ** step)}
+        weight = 1 - group["betas"][0]
+        return {
+            "step": step, "step_size": group["lr"] / (1 - group["betas"][0] ** step), **self._followed(group),
+            **lerp_numbers(weight),
+        }  # fmt: skip
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        beta1, beta2 = group["betas"]
         grad = _gradient(param, grad, group, numbers)
 
         m, u = state["exp_avg"], state["exp_inf"]
-        _lerp_(m, grad, 1 - beta1)
-        u *= beta2
+        _lerp_(m, grad, numbers["one_minus_beta1"], numbers)
+        u *= numbers["beta2"]
         bound = np.abs(grad)
         bound += group["eps"]
         np.maximum(u, bound, out=u)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _check_betas, _gradient, _lerp_
+from .optimizer import Optimizer, _check, _check_betas, _gradient, _lerp_, lerp_numbers
 
 
 class NAdam(Optimizer):
@@ -27,6 +27,8 @@ class NAdam(Optimizer):
     """
 
     _scalar_state = frozenset({"step", "mu_product"})
+
+    _per_step = frozenset({"lr", "betas"})  # followed by a replay, not guarded (see Optimizer)
 
     def __init__(
         self,
@@ -62,19 +64,19 @@ class NAdam(Optimizer):
         return {
             "step": step, "mu_product": mu_product, "decay": 1 - lr * group["weight_decay"],
             "bias_correction2": 1 - beta2**step, "grad_coefficient": -lr * (1.0 - mu) / (1.0 - mu_product),
-            "momentum_coefficient": -lr * mu_next / (1.0 - mu_product * mu_next),
+            "momentum_coefficient": -lr * mu_next / (1.0 - mu_product * mu_next), **self._followed(group),
+            **lerp_numbers(1 - beta1),
         }  # fmt: skip
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        beta1, beta2 = group["betas"]
         grad = _gradient(param, grad, group, numbers)
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        _lerp_(m, grad, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * (grad * grad)
+        _lerp_(m, grad, numbers["one_minus_beta1"], numbers)
+        v *= numbers["beta2"]
+        v += numbers["one_minus_beta2"] * (grad * grad)
         denom = v / numbers["bias_correction2"]
         np.sqrt(denom, out=denom)
         denom += group["eps"]

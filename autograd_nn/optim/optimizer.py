@@ -165,6 +165,8 @@ class Optimizer:
     # every call and follows a learning-rate schedule; ``_update`` does the array arithmetic in place
     # with them (its ``group`` lacks the entries in ``_per_step``, which only ``_numbers`` may read);
     # ``_advance`` writes the numbers back into the state (step += 1).
+    # Besides lr, a rule may follow "momentum" (SGD's, RMSprop's) or "betas" (Adam's) that way:
+    # the schedules that cycle them (OneCycleLR) then replay; ``_followed`` gives their numbers.
     _per_step: frozenset[str] = frozenset({"lr"})
     _takes_numbers = True
     # The base rule's numbers read the group and the state's step count: with no count in the
@@ -193,6 +195,21 @@ class Optimizer:
         numbers: dict[str, Any] = {"lr": group["lr"]}
         if "step" in state:
             numbers["step"] = state["step"] + 1
+        if len(self._per_step) > 1:
+            numbers.update(self._followed(group))
+        return numbers
+
+    def _followed(self, group: dict[str, Any]) -> dict[str, Any]:
+        """The numbers ``_update`` reads of the per-step hyperparameters besides lr: ``momentum``,
+        and β₁, β₂, 1 − β₁ and 1 − β₂ of ``betas`` (computed here: a replay recomputes them).
+        While a step is recorded, ``_update``'s ``group["momentum"]`` says only whether there is
+        one (a bool, guarded): a rule branches on it and computes with ``numbers["momentum"]``."""
+        numbers: dict[str, Any] = {}
+        if "momentum" in self._per_step:
+            numbers["momentum"] = group["momentum"]
+        if "betas" in self._per_step:
+            beta1, beta2 = group["betas"]
+            numbers.update(beta1=beta1, beta2=beta2, one_minus_beta1=1 - beta1, one_minus_beta2=1 - beta2)
         return numbers
 
     def _update(
@@ -304,9 +321,11 @@ def _recorded_step(
     """
     name = type(optimizer).__name__
     fixed = {k: v for k, v in group.items() if k not in optimizer._per_step}
+    if "momentum" in optimizer._per_step:  # its value is followed; whether there is one is structure
+        fixed["momentum"] = group["momentum"] > 0
     view = {k: _tracing.state_array(v, f"{name} state {k!r}") for k, v in state.items()}
-    if not state:
-        optimizer._init_state(param, fixed, view)
+    if not state:  # (whether there is a momentum is the rule's structure, guarded below: the whole group)
+        optimizer._init_state(param, group, view)
         _hand_over(state, view, {})
     # (the state's keys are guarded: a step count appearing records again)
     share = id(group) if optimizer._group_numbers and "step" not in state else None
@@ -326,6 +345,8 @@ def _guard_settings(optimizer: Optimizer) -> None:
     not two per parameter, cheap (they run before every replay)."""
     name = type(optimizer).__name__
     unread = dict.fromkeys(optimizer._per_step)  # what the guard leaves out, masked as None
+    # (a momentum is followed, but whether there is one decides the calls a step makes)
+    momentum = "momentum" in optimizer._per_step
     held: tuple[list[tuple[int, str]], list[list[Tensor]]] | None = None
 
     def param_groups() -> list[dict[str, Any]]:
@@ -333,6 +354,9 @@ def _guard_settings(optimizer: Optimizer) -> None:
         # A parameter removed, added, moved to another group or reordered changes the ids; a new
         # list of the same parameters does not.
         groups = [{**group, **unread, "params": tuple(map(id, group["params"]))} for group in optimizer.param_groups]
+        if momentum:
+            for group, read in zip(groups, optimizer.param_groups):
+                group["momentum"] = read["momentum"] > 0
         if held is None:  # the first read, as the recording ends
             mutable = [(i, k) for i, group in enumerate(groups) for k, v in group.items() if _frozen(v) is not v]
             # (the parameters are held so that, while the program lives, their ids cannot pass to new objects)
@@ -415,15 +439,23 @@ def _check_betas(name: str, betas: Any) -> tuple[float, float]:
     return betas  # type: ignore[return-value]
 
 
-def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+def lerp_numbers(weight: float) -> dict[str, Any]:
+    """For ``_lerp_`` with a weight a step's numbers carry: which formula (True/False, which a
+    replay checks), and 1 − weight."""
+    return {"lerp_small": abs(weight) < 0.5, "lerp_rest": 1 - weight}
+
+
+def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, numbers: dict[str, Any] | None = None) -> None:
     """start ← start + weight · (end − start), in place, with PyTorch's two formulas for
-    ``lerp_`` (the one from ``end`` for weight ≥ 0.5 keeps the result exact at weight 1)."""
+    ``lerp_`` (the one from ``end`` for weight ≥ 0.5 keeps the result exact at weight 1).
+    ``numbers``: a step's, with ``lerp_numbers(weight)`` among them."""
     difference = end - start
-    if abs(weight) < 0.5:
+    small, rest = (abs(weight) < 0.5, 1 - weight) if numbers is None else (numbers["lerp_small"], numbers["lerp_rest"])
+    if small:
         difference *= weight
         start += difference
     else:
-        difference *= 1 - weight
+        difference *= rest
         np.subtract(end, difference, out=start)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _check_betas, _gradient, _lerp_
+from .optimizer import Optimizer, _check, _check_betas, _gradient, _lerp_, lerp_numbers
 
 
 class RAdam(Optimizer):
@@ -26,6 +26,8 @@ class RAdam(Optimizer):
 
     State per parameter: ``step``, ``exp_avg`` (m) and ``exp_avg_sq`` (v).
     """
+
+    _per_step = frozenset({"lr", "betas"})  # followed by a replay, not guarded (see Optimizer)
 
     def __init__(
         self,
@@ -61,18 +63,18 @@ class RAdam(Optimizer):
         return {
             "step": step, "lr": lr, "decay": 1 - lr * group["weight_decay"], "bias_correction1": 1 - beta1**step,
             "bias_correction2_sqrt": math.sqrt(bias_correction2), "rectified": rectified, "rect": rect,
+            **self._followed(group), **lerp_numbers(1 - beta1),
         }  # fmt: skip
 
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        beta1, beta2 = group["betas"]
         grad = _gradient(param, grad, group, numbers)
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        _lerp_(m, grad, 1 - beta1)
-        v *= beta2
-        v += (1 - beta2) * (grad * grad)
+        _lerp_(m, grad, numbers["one_minus_beta1"], numbers)
+        v *= numbers["beta2"]
+        v += numbers["one_minus_beta2"] * (grad * grad)
         update = m / numbers["bias_correction1"]
         update *= numbers["lr"]
         if numbers["rectified"]:  # ρₜ > 5: the variance estimate is trusted

@@ -25,6 +25,8 @@ class RMSprop(Optimizer):
     momentum) and ``grad_avg`` (ḡ, when centered), PyTorch's names.
     """
 
+    _per_step = frozenset({"lr", "momentum"})  # followed by a replay, not guarded (see Optimizer)
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -55,7 +57,7 @@ class RMSprop(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        lr, alpha, eps, momentum = numbers["lr"], group["alpha"], group["eps"], group["momentum"]
+        lr, alpha, eps, momentum = numbers["lr"], group["alpha"], group["eps"], numbers["momentum"]
         grad = _gradient(param, grad, group, numbers)
 
         square_avg = state["square_avg"]
@@ -69,7 +71,7 @@ class RMSprop(Optimizer):
         else:
             avg = np.sqrt(square_avg)
         avg += eps
-        if momentum > 0:
+        if group["momentum"] > 0:
             buffer = state.setdefault("momentum_buffer", np.zeros_like(param))
             buffer *= momentum
             buffer += grad / avg

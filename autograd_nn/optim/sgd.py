@@ -23,6 +23,8 @@ class SGD(Optimizer):
     The momentum buffer ``b`` lives in ``state[param]['momentum_buffer']``.
     """
 
+    _per_step = frozenset({"lr", "momentum"})  # followed by a replay, not guarded (see Optimizer)
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -46,11 +48,11 @@ class SGD(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any], numbers: dict[str, Any]
     ) -> None:
-        lr, momentum = numbers["lr"], group["momentum"]
+        lr, momentum = numbers["lr"], numbers["momentum"]
         # `direction` becomes our own array as soon as anything is combined into it, so the
         # in-place steps below never touch param.grad.
         direction = _gradient(param, grad, group, numbers)
-        if momentum != 0:
+        if group["momentum"] != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
                 buffer = state["momentum_buffer"] = direction.astype(param.dtype, copy=True)

@@ -402,4 +402,15 @@ MUTATIONS = [
      "        rec.recurs = key in dropped", "        rec.recurs = False", ("tests/replay/test_replay_accumulation.py",),
      "the first call after each zero_grad of a loop accumulating gradients is let go whenever the other kind "
      "makes a program: it never becomes one, and records in every cycle"),
+    ("replay-momentum-presence-unguarded", "autograd_nn/optim/optimizer.py",
+     '                group["momentum"] = read["momentum"] > 0', "                pass",
+     ("tests/replay/test_replay_optimizer_guards.py",),
+     "momentum set to 0 is followed as a number: the replay keeps stepping the momentum buffer"),
+    ("replay-momentum-read-from-group", "autograd_nn/optim/sgd.py",
+     '        lr, momentum = numbers["lr"], numbers["momentum"]', '        lr, momentum = numbers["lr"], group["momentum"]',
+     ("tests/replay/test_replay_optimizer_guards.py", "tests/replay/test_replay_optimizer_edits.py"),
+     "SGD computes with the group's momentum, which a recorded step holds only as whether there is one"),
+    ("replay-beta-frozen-by-recording", "autograd_nn/optim/adam.py",
+     '        m *= numbers["beta1"]', '        m *= 0.9', ("tests/replay/test_replay_optimizer_edits.py", "tests/optim"),
+     "Adam's β₁ is a constant of the step: OneCycleLR's cycled β₁ is not followed"),
 ]  # fmt: skip

@@ -167,11 +167,24 @@ def _adam_with_list_betas(first, second):
     return opt
 
 
-def test_betas_held_in_a_list_and_changed_in_place_record_again():
+def test_betas_held_in_a_list_and_changed_in_place_are_followed():
     def edit(first, second, opt):
-        opt.param_groups[0]["betas"][0] = 0.5
+        opt.param_groups[0]["betas"][0] = 0.5  # (β₁ is recomputed by every replay, as the rate is)
 
     fast, replays = _compiled_equals_eager(_adam_with_list_betas, edit)
+    assert replays[-1] == CALLS - 3 and len(fast.programs()) == 1, fast.history
+
+
+def test_an_entry_of_a_group_held_in_a_list_and_changed_in_place_records_again():
+    def make(first, second):
+        opt = _sgd([*first.parameters(), *second.parameters()])
+        opt.param_groups[0]["tags"] = ["warm"]  # an entry of the user's own, which the guard keeps too
+        return opt
+
+    def edit(first, second, opt):
+        opt.param_groups[0]["tags"][0] = "cold"
+
+    fast, replays = _compiled_equals_eager(make, edit)
     _replayed_before_and_after_the_edit(fast, replays)
     assert len(fast.programs()) == 2
 
@@ -203,7 +216,6 @@ SCHEDULERS = {
         milestones=[3],
     ),
     "ReduceLROnPlateau": lambda opt: optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5),
-    # (cycling the momentum too changes a hyperparameter, which is a guard: every call would record)
     "OneCycleLR(cycle_momentum=False)": lambda opt: optim.lr_scheduler.OneCycleLR(
         opt, max_lr=0.2, total_steps=CALLS + 1, cycle_momentum=False
     ),
@@ -245,13 +257,40 @@ def test_a_scheduler_made_inside_the_step_runs_eagerly():
 
 @pytest.mark.parametrize(
     "name",
-    ["StepLR", "ExponentialLR", "LambdaLR", "SequentialLR", "ReduceLROnPlateau", "OneCycleLR(cycle_momentum=False)"],
-)
+    [
+        "StepLR", "ExponentialLR", "LambdaLR", "SequentialLR", "ReduceLROnPlateau", "OneCycleLR",
+        "OneCycleLR(cycle_momentum=False)",
+    ],
+)  # fmt: skip
 def test_a_scheduler_stepped_between_calls_is_followed_by_replays(name):
-    """What docs/compile.md promises: a schedule stepped outside the step changes only the
-    learning rate, which a replay re-reads on every call."""
+    """What docs/compile.md promises: a schedule stepped outside the step changes the learning
+    rate (and OneCycleLR SGD's momentum too), which a replay re-reads on every call."""
     fast, replays = _compiled_equals_eager(_with_scheduler(SCHEDULERS[name]), between=_step_scheduler)
     assert fast.recordings == 3 and replays[-1] == CALLS - 3, fast.history
+
+
+CYCLED = {  # the optimizers whose momentum (or β₁) OneCycleLR cycles, each with what it branches on
+    "SGD(nesterov)": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    "SGD(dampening)": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1),
+    "RMSprop(momentum)": lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    "Adam": lambda p: optim.Adam(p, lr=0.05, amsgrad=True),
+    "AdamW": lambda p: optim.AdamW(p, lr=0.05),
+    "NAdam": lambda p: optim.NAdam(p, lr=0.05),
+    "RAdam": lambda p: optim.RAdam(p, lr=0.05),
+    "Adamax": lambda p: optim.Adamax(p, lr=0.05),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CYCLED))
+def test_one_cycle_cycling_the_momentum_or_beta1_is_followed_by_replays(name):
+    def make(first, second):
+        opt = CYCLED[name]([*first.parameters(), *second.parameters()])
+        # (β₁ down to 0.4: NAdam's, RAdam's and Adamax's lerp by 1 − β₁ switch formula at 0.5, which records again)
+        return opt, optim.lr_scheduler.OneCycleLR(opt, max_lr=0.2, total_steps=CALLS + 1, base_momentum=0.6)
+
+    fast, replays = _compiled_equals_eager(make, between=_step_scheduler)
+    recordings = 5 if name == "RAdam" else 3  # (RAdam's rectification starts at step 6: a program of its own)
+    assert fast.recordings == recordings and replays[-1] == CALLS - recordings, fast.history
 
 
 def test_a_learning_rate_given_as_a_numpy_scalar_says_so_when_it_cannot_replay():

@@ -62,9 +62,17 @@ def _at_call_5(change):
     return lambda k, opt: change(opt) if k == 5 else None
 
 
-def test_a_changed_momentum_records_again():
+def test_a_changed_momentum_is_followed_without_recording_again():
     def change(opt):
-        opt.param_groups[0]["momentum"] = 0.9
+        opt.param_groups[0]["momentum"] = 0.9  # (recomputed by every replay, as the rate is: OneCycleLR cycles it)
+
+    run = _compiled_equals_eager(make_optimizer=_momentum, calls=9, at_call=_at_call_5(change))
+    assert run.replays == 6 and len(run.programs()) == 1, run.history
+
+
+def test_a_momentum_set_to_zero_records_again():
+    def change(opt):
+        opt.param_groups[0]["momentum"] = 0.0  # no momentum: other calls (whether there is one is a guard)
 
     run = _compiled_equals_eager(make_optimizer=_momentum, calls=9, at_call=_at_call_5(change))
     assert run.replays >= 3, run.history  # replays ran before the change (and after it, where they may)
