@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _tracing, autograd, ops, versions  # noqa: F401 - importing ops declares every op before the class is built
-from ._device import CPU, Device
+from ._device import CPU
 from ._surface import with_registered_members
 from .graph import Node, RemovableHandle, add_hook
 
@@ -168,7 +168,8 @@ class Tensor:
 
     @property
     def strides(self) -> tuple[int, ...]:
-        """numpy's strides: the step in **bytes** along each axis (``stride()`` counts elements)."""
+        """The step in **bytes** along each axis, as numpy's ``ndarray.strides`` (``stride()``
+        counts elements)."""
         return self.data.strides
 
     def stride(self, dim: int | None = None) -> Any:
@@ -190,8 +191,9 @@ class Tensor:
         return bool(self.data.flags.c_contiguous)
 
     @property
-    def device(self) -> Device:
-        """Where the data lives: always the CPU (``'cpu'``; numpy computes here)."""
+    def device(self) -> str:
+        """The device the data lives on, always the CPU (``'cpu'``, a ``str`` with
+        ``torch.device``'s ``type`` and ``index``, as ``device=`` arguments take it)."""
         return CPU
 
     def cpu(self) -> Tensor:
