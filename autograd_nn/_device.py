@@ -1,6 +1,6 @@
 """The one device: autograd_nn computes with numpy on the CPU.
 
-What counts as naming the CPU, and the error for any other device, written once for the
+The CPU as ``Tensor.device`` gives it (``Device``); what counts as naming the CPU, and the error for any other device, written once for the
 layers' ``device=`` argument, ``Module.to`` and ``Tensor.to``; and how the two ``to`` tell a
 device's name from a dtype's.
 """
@@ -10,6 +10,30 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+
+class Device(str):
+    """``Tensor.device``: the CPU, a ``str`` equal to ``'cpu'`` (what ``device=`` arguments take)
+    with ``torch.device``'s ``type`` and ``index``, so ``x.to(y.device)``,
+    ``nn.Linear(2, 3, device=x.device)`` and ``x.device.type == "cpu"`` all work."""
+
+    __slots__ = ()
+
+    @property
+    def type(self) -> str:
+        """The kind of device: always ``'cpu'``."""
+        return "cpu"
+
+    @property
+    def index(self) -> None:
+        """The device's number: None, as for ``torch.device('cpu')``."""
+        return None
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+
+CPU = Device("cpu")
 
 
 def is_cpu(device: Any) -> bool:

@@ -25,9 +25,13 @@ from .opspec import OpSpec
 
 
 def apply_inplace(spec: OpSpec, name: str, target: Any, inputs: tuple[Any, ...], params: dict[str, Any]) -> Any:
-    """Compute ``spec``'s op on ``inputs`` (``inputs[0]`` is ``target``) into ``target``."""
+    """Compute ``spec``'s op on ``inputs`` (``inputs[0]`` is ``target``) into ``target``.
+
+    A primitive runs through its recorder; a composite (``square_``, ``masked_fill_``) runs
+    as written, its own ops recording themselves on the private copy."""
     fn = spec.function
     others = inputs[1:]
+    run = (lambda ins: record(fn, ins, params)) if fn is not None else (lambda ins: spec.apply(*ins, **params))
     mode = grad_mode.current()
     if mode & grad_mode.TRACE:
         _tracing.adopt(inputs)
@@ -35,18 +39,18 @@ def apply_inplace(spec: OpSpec, name: str, target: Any, inputs: tuple[Any, ...],
         target.requires_grad or any(is_tensor(o) and o.requires_grad for o in others)
     )
     if not recorded:
-        direct = getattr(fn, "forward_inplace", None)
+        direct = getattr(fn, "forward_inplace", None) if fn is not None else None
         if direct is not None:
             _write(name, target, lambda: direct(target.data, *[array_of(o) for o in others], **params))
         else:
-            result = record(fn, (target.detach(), *others), params)
+            result = run((target.detach(), *others))
             _write(name, target, lambda: _copy_into(name, target, np.asanyarray(array_of(result))))
         versions.note_write(target.data)
         return target
     _refuse_unsafe(name, target)
     old = target._wrap(target.data.copy(), target.grad_fn)
     old.requires_grad = target.requires_grad
-    result = record(fn, (old, *others), params)
+    result = run((old, *others))
     if result.dtype != target.dtype:
         if not np.can_cast(result.dtype, target.dtype, casting="same_kind"):
             raise TypeError(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _tracing, autograd, ops, versions  # noqa: F401 - importing ops declares every op before the class is built
+from ._device import CPU
 from ._surface import with_registered_members
 from .graph import Node, RemovableHandle, add_hook
 
@@ -152,6 +153,54 @@ class Tensor:
         return self.data.dtype
 
     @property
+    def itemsize(self) -> int:
+        """Bytes per element, as ``ndarray.itemsize`` (PyTorch's ``itemsize`` and ``element_size()``)."""
+        return self.data.itemsize
+
+    def element_size(self) -> int:
+        """Bytes per element (PyTorch's name for ``itemsize``)."""
+        return self.data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the elements, ``size * itemsize``, as ``ndarray.nbytes`` and PyTorch's ``nbytes``."""
+        return self.data.nbytes
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        """The step in **bytes** along each axis, as numpy's ``ndarray.strides`` (``stride()``
+        counts elements)."""
+        return self.data.strides
+
+    def stride(self, dim: int | None = None) -> Any:
+        """PyTorch's strides: the step in **elements** along each axis (numpy's ``strides`` are
+        in bytes, ``strides[d] == stride(d) * itemsize``), or along axis ``dim`` alone."""
+        steps = tuple(step // self.data.itemsize for step in self.data.strides)
+        if dim is None:
+            return steps
+        ndim = self.data.ndim
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+            raise IndexError(f"stride: dim {dim!r} is out of range for a tensor of shape {self.shape}")
+        return steps[dim]
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """True if the elements lie in row-major (C) order without gaps, as numpy's
+        ``flags.c_contiguous``; ``contiguous()`` makes such a copy when it is not."""
+        if memory_format is not None and str(memory_format) != "torch.contiguous_format":
+            raise ValueError(f"is_contiguous: only the row-major (C) layout is known here, got {memory_format!r}")
+        return bool(self.data.flags.c_contiguous)
+
+    @property
+    def device(self) -> str:
+        """The device the data lives on, always the CPU (``'cpu'``, a ``str`` with
+        ``torch.device``'s ``type`` and ``index``, as ``device=`` arguments take it)."""
+        return CPU
+
+    def cpu(self) -> Tensor:
+        """This tensor itself: it is already on the CPU (PyTorch's ``cpu()``)."""
+        return self
+
+    @property
     def is_leaf(self) -> bool:
         """True for tensors not made by a recorded op (inputs, parameters, constants)."""
         return self.grad_fn is None
@@ -182,6 +231,19 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data (and so its version counter), cut from the graph."""
         return Tensor._wrap(self.data)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require
+        grad, keeping its data (PyTorch's ``detach_``). A view (a reshape, a transpose, a basic
+        index of another tensor) is refused, as in PyTorch: use ``detach()``."""
+        if self.data.base is not None and versions.is_shared(versions.root_of(self.data)):  # a view op's output
+            raise RuntimeError(
+                f"detach_: this tensor (shape {self.shape}) is a view of another tensor's memory, and a view cannot "
+                "be detached in place (as in PyTorch); use detach(), which returns a new leaf"
+            )
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns self."""

@@ -27,7 +27,7 @@ def stable_sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 @register_op(
-    reference=lambda z: 1 / (1 + np.exp(-z)), domain=(-8, 8), functions="sigmoid", methods="sigmoid",
+    reference=lambda z: 1 / (1 + np.exp(-z)), domain=(-8, 8), functions="sigmoid", methods="sigmoid", inplace="sigmoid_",
     derivative=stable_sigmoid, role="activation",
 )  # fmt: skip
 class Sigmoid(Function):
@@ -52,7 +52,7 @@ class Sigmoid(Function):
         return derivative
 
 
-@register_op(reference=lambda z: z * (z > 0), kinks=[0.0], functions="relu", methods="relu", role="activation")
+@register_op(reference=lambda z: z * (z > 0), kinks=[0.0], functions="relu", methods="relu", inplace="relu_", role="activation")
 class Relu(Function):
     """a = max(z, 0);  δz = δa · [z > 0]"""
 
@@ -69,8 +69,8 @@ class Relu(Function):
 
 
 @register_op(
-    reference=lambda z: 1 - 2 / (np.exp(2 * z) + 1), domain=(-4, 4), functions="tanh", methods="tanh", ufuncs=np.tanh,
-    derivative=np.tanh, role="activation",
+    reference=lambda z: 1 - 2 / (np.exp(2 * z) + 1), domain=(-4, 4), functions="tanh", methods="tanh", inplace="tanh_",
+    ufuncs=np.tanh, derivative=np.tanh, role="activation",
 )
 class Tanh(Function):
     """a = tanh z;  δz = δa · (1 − a²)"""

@@ -141,7 +141,9 @@ class Pow(Function):
         return grad_x, grad_y
 
 
-@register_op(reference=np.negative, functions="negative", methods="neg", operators="__neg__", ufuncs=np.negative)
+@register_op(
+    reference=np.negative, functions="negative", methods="neg", operators="__neg__", inplace="neg_", ufuncs=np.negative
+)
 class Neg(Function):
     """z = −x;  δx = −δz"""
 
@@ -156,7 +158,7 @@ class Neg(Function):
 
 @register_op(
     reference=lambda x: np.where(x < 0, -x, x), kinks=[0.0], functions=("abs", "absolute"), methods="abs",
-    operators="__abs__", ufuncs=(np.absolute, np.fabs), derivative=np.abs,
+    operators="__abs__", inplace="abs_", ufuncs=(np.absolute, np.fabs), derivative=np.abs,
 )  # fmt: skip
 class Abs(Function):
     """z = abs(x);  δx = δz · sign(x)   (0 at x = 0)"""
@@ -193,8 +195,8 @@ def _tie_weights(x: Any, y: Any, dtype: np.dtype) -> np.ndarray:
 
 
 @register_op(
-    reference=lambda x, y: np.where(x > y, x, y), distinct=True, functions="maximum", ufuncs=np.maximum,
-    derivative=np.maximum,
+    reference=lambda x, y: np.where(x > y, x, y), distinct=True, functions="maximum", methods="maximum",
+    ufuncs=np.maximum, derivative=np.maximum,
 )  # fmt: skip
 class Maximum(Function):
     """z = max(x, y);  δx = δz · [x > y],  δy = δz · [y > x];  ties split δz evenly"""
@@ -212,8 +214,8 @@ class Maximum(Function):
 
 
 @register_op(
-    reference=lambda x, y: np.where(x < y, x, y), distinct=True, functions="minimum", ufuncs=np.minimum,
-    derivative=np.minimum,
+    reference=lambda x, y: np.where(x < y, x, y), distinct=True, functions="minimum", methods="minimum",
+    ufuncs=np.minimum, derivative=np.minimum,
 )
 class Minimum(Function):
     """z = min(x, y);  δx = δz · [x < y],  δy = δz · [y < x];  ties split δz evenly"""
@@ -268,11 +270,13 @@ def _clip_args(x: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,
 @register_op(
     reference=lambda x, a_min, a_max: np.minimum(np.maximum(x, _or(a_min, -np.inf)), _or(a_max, np.inf)),
     kinks=["a_min", "a_max"], params={"a_min": (None, -1.0, -0.25), "a_max": (None, 0.5, 2.0)},
-    functions=("clip", "clamp"), methods=("clip", "clamp", "clamp_min", "clamp_max"), inplace=("clip_", "clamp_"),
-    parse={"clamp_min": lambda x, min: _clip_args(x, min), "clamp_max": lambda x, max: _clip_args(x, None, max),  # noqa: A006
+    functions=("clip", "clamp"), methods=("clip", "clamp", "clamp_min", "clamp_max"),
+    inplace=("clip_", "clamp_", "clamp_min_", "clamp_max_"),
+    parse={**dict.fromkeys(("clamp_min", "clamp_min_"), lambda x, min: _clip_args(x, min)),  # noqa: A006
+           **dict.fromkeys(("clamp_max", "clamp_max_"), lambda x, max: _clip_args(x, None, max)),  # noqa: A006
            None: _clip_args},
-    arguments={"clamp_min": lambda inputs, params: ((inputs[0], params["a_min"]), {}),
-               "clamp_max": lambda inputs, params: ((inputs[0], params["a_max"]), {})},
+    arguments={**dict.fromkeys(("clamp_min", "clamp_min_"), lambda inputs, params: ((inputs[0], params["a_min"]), {})),
+               **dict.fromkeys(("clamp_max", "clamp_max_"), lambda inputs, params: ((inputs[0], params["a_max"]), {}))},
 )  # fmt: skip
 class Clip(Function):
     """z = clip(x, lo, hi);  δx = δz · [lo ≤ x ≤ hi]"""

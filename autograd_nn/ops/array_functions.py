@@ -13,16 +13,17 @@ import numpy as np
 
 from ..registry import register_array_function
 
+# ufunc: (numpy's function name, the operator, PyTorch's method name: x.lt(y) is x < y)
 _COMPARISONS = {
-    np.less: ("less", "__lt__"),
-    np.less_equal: ("less_equal", "__le__"),
-    np.greater: ("greater", "__gt__"),
-    np.greater_equal: ("greater_equal", "__ge__"),
-    np.equal: ("equal", "__eq__"),
-    np.not_equal: ("not_equal", "__ne__"),
+    np.less: ("less", "__lt__", "lt"),
+    np.less_equal: ("less_equal", "__le__", "le"),
+    np.greater: ("greater", "__gt__", "gt"),
+    np.greater_equal: ("greater_equal", "__ge__", "ge"),
+    np.equal: ("equal", "__eq__", "eq"),
+    np.not_equal: ("not_equal", "__ne__", "ne"),
 }
-for _ufunc, (_function, _operator) in _COMPARISONS.items():
-    register_array_function(_ufunc, arity=2, functions=_function, operators=_operator, ufuncs=_ufunc)
+for _ufunc, (_function, _operator, _method) in _COMPARISONS.items():
+    register_array_function(_ufunc, arity=2, functions=_function, operators=_operator, methods=_method, ufuncs=_ufunc)
 
 
 def argmax(x: np.ndarray, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
@@ -82,4 +83,4 @@ register_array_function(np.shape, arity=1, functions="shape")
 register_array_function(np.ndim, arity=1, functions="ndim")
 register_array_function(np.size, arity=1, functions="size")
 
-del _ufunc, _function, _operator, _name
+del _ufunc, _function, _operator, _method, _name

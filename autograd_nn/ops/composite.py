@@ -176,6 +176,33 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
     return x.transpose(order)
 
 
+def _matrices_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    return [tuple(draw(st.lists(st.integers(1, 3), min_size=2, max_size=4)))], {}
+
+
+@register_composite(
+    reference=lambda x: np.swapaxes(x, -1, -2), shapes=_matrices_shapes, arity=1, functions="matrix_transpose",
+    properties="mT",
+)  # fmt: skip
+def matrix_transpose(x: Any) -> Any:
+    """z = x with its last two axes swapped (numpy's ``matrix_transpose``, PyTorch's ``x.mT``), a view"""
+    if x.ndim < 2:
+        raise ValueError(f"matrix_transpose: needs at least 2 dimensions (a matrix or a batch of them), got shape {x.shape}")
+    return swapaxes(x, -1, -2)
+
+
+@register_composite(reference=lambda x: np.array(x, order="C"), methods="contiguous")
+def contiguous(x: Any) -> Any:
+    """z = x in row-major (C) order: x itself when it already is, else a C-ordered copy;  δx = δz
+
+    PyTorch's ``x.contiguous()``. A transpose, ``mT`` or a step slice is not contiguous; its
+    copy is a recorded ``Copy`` with ``order="C"``. (numpy's ``ascontiguousarray`` is not
+    this op's function: it turns a 0-d array into a 1-d one.)"""
+    return x if x.data.flags.c_contiguous else x.copy(order="C")
+
+
 def _moveaxis_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
     from hypothesis import strategies as st  # a test-time dependency, imported only here
 

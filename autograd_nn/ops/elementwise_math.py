@@ -76,7 +76,7 @@ class NanToNum(Function):
         return grad * ctx.finite
 
 
-@register_composite(reference=np.square, functions="square", methods="square", ufuncs=np.square)
+@register_composite(reference=np.square, functions="square", methods="square", inplace="square_", ufuncs=np.square)
 def square(x: Any) -> Any:
     """z = x²  (x · x: one Mul node)"""
     return x * x

@@ -84,7 +84,7 @@ def erf(x: Any) -> np.ndarray:
 
 
 @register_op(
-    reference=np.vectorize(math.erf, otypes=[np.float64]), domain=(-4, 4), functions="erf", methods="erf",
+    reference=np.vectorize(math.erf, otypes=[np.float64]), domain=(-4, 4), functions="erf", methods="erf", inplace="erf_",
     derivative=erf,
 )  # fmt: skip
 class Erf(Function):

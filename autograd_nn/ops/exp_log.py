@@ -13,7 +13,7 @@ _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
 
 
-@register_op(reference=np.exp, domain=(-5, 5), functions="exp", methods="exp", ufuncs=np.exp, derivative=np.exp)
+@register_op(reference=np.exp, domain=(-5, 5), functions="exp", methods="exp", inplace="exp_", ufuncs=np.exp, derivative=np.exp)
 class Exp(Function):
     """a = eᶻ;  δz = δa · a"""
 
@@ -29,7 +29,7 @@ class Exp(Function):
         return grad * a
 
 
-@register_op(reference=np.log, domain=(0.2, 5), functions="log", methods="log", ufuncs=np.log, derivative=np.log)
+@register_op(reference=np.log, domain=(0.2, 5), functions="log", methods="log", inplace="log_", ufuncs=np.log, derivative=np.log)
 class Log(Function):
     """a = ln z;  δz = δa / z"""
 
@@ -45,7 +45,7 @@ class Log(Function):
 
 
 @register_op(
-    reference=lambda z: z**0.5, domain=(0.2, 5), functions="sqrt", methods="sqrt", ufuncs=np.sqrt, derivative=np.sqrt
+    reference=lambda z: z**0.5, domain=(0.2, 5), functions="sqrt", methods="sqrt", inplace="sqrt_", ufuncs=np.sqrt, derivative=np.sqrt
 )
 class Sqrt(Function):
     """a = √z;  δz = δa / (2a)"""

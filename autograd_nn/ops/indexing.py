@@ -1,8 +1,9 @@
 """Indexing by arrays of indices, as composites of ``GetItem``, ``IndexAdd`` and ``SetItem``:
-numpy's ``take_along_axis`` and ``take``; PyTorch's ``gather``, ``scatter``,
-``scatter_add``, ``index_select``; ``masked_fill``; and numpy's ``put_along_axis``, which
-writes in place (through ``x[index] = values``) and so is a plain function, not an op. Gathers send δ back to the elements
-they read (repeats add up); a scatter's δ for its source is the δ at the written places.
+numpy's ``take_along_axis`` and ``take``; PyTorch's ``gather``, ``scatter``, ``scatter_add``,
+``index_select``, ``index_add``; ``masked_fill`` and the method ``x.where(condition, y)``; and
+numpy's ``put_along_axis``, which writes in place (through ``x[index] = values``) and so is a
+plain function, not an op. Gathers send δ back to the elements they read (repeats add up); a
+scatter's δ for its source is the δ at the written places.
 """
 
 from __future__ import annotations
@@ -194,13 +195,85 @@ def _masked_fill_args(x: Any, mask: Any, value: Any) -> tuple[tuple[Any, Any], d
 
 @register_composite(
     reference=lambda x, value, mask: np.where(mask, value, x), shapes="elementwise", params={"mask": "mask"}, arity=2,
-    functions="masked_fill", methods="masked_fill", parse=_masked_fill_args,
+    functions="masked_fill", methods="masked_fill", inplace="masked_fill_", parse=_masked_fill_args,
     arguments=lambda inputs, params: ((inputs[0], params["mask"], inputs[1]), {}),
 )  # fmt: skip
 def masked_fill(x: Any, value: Any, mask: Any) -> Any:
     """x with ``value`` where ``mask`` is True (PyTorch's ``masked_fill(mask, value)``); δ for
     x where the mask is False, and for a tensor ``value`` where it is True."""
     return Where.apply(value, x, condition=np.asanyarray(mask, dtype=bool))
+
+
+def _where_method_args(x: Any, condition: Any, y: Any) -> tuple[tuple[Any, Any], dict[str, Any]]:
+    return (x, y), {"condition": np.asanyarray(array_of(condition), dtype=bool)}
+
+
+@register_composite(
+    reference=lambda x, y, condition: np.where(condition, x, y), shapes="elementwise", params={"condition": "mask"},
+    arity=2, methods="where", parse=_where_method_args,
+    arguments=lambda inputs, params: ((inputs[0], params["condition"], inputs[1]), {}),
+)  # fmt: skip
+def where_method(x: Any, y: Any, condition: Any) -> Any:
+    """z = where(c, x, y), PyTorch's method order ``x.where(condition, y)``;  δx = δz · c,  δy = δz · ¬c
+    (the function keeps numpy's order: ``where(condition, x, y)``)"""
+    return Where.apply(x, y, condition=np.asanyarray(condition, dtype=bool))
+
+
+def _index_add_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+    from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    index = np.array(draw(st.lists(st.integers(0, shape[axis] - 1), max_size=4)), dtype=np.int64)  # repeats add up
+    source = shape[: axis % len(shape)] + (len(index),) + shape[axis % len(shape) + 1 :]
+    return [shape, source], {"axis": axis, "index": index}
+
+
+def _index_add_reference(x: np.ndarray, source: np.ndarray, axis: int, index: np.ndarray, alpha: float) -> np.ndarray:
+    out = x.copy()
+    np.add.at(out, (slice(None),) * (axis % x.ndim) + (index,), alpha * source)
+    return out
+
+
+def _index_add_args(x: Any, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Any:
+    """PyTorch's order: ``index_add(input, dim, index, source, *, alpha=1)``."""
+    return (x, source), {"axis": dim, "index": index, "alpha": alpha}
+
+
+@register_composite(
+    reference=_index_add_reference, shapes=_index_add_shapes, arity=2, params={"alpha": (1.0, 2.5, -0.5)},
+    functions="index_add", methods="index_add", inplace="index_add_", parse=_index_add_args,
+    arguments=lambda inputs, params: ((inputs[0], params["axis"], params["index"], inputs[1]), {"alpha": params["alpha"]}),
+)  # fmt: skip
+def index_add(x: Any, source: Any, axis: int, index: Any, alpha: float = 1) -> Any:
+    """z = x with α · source[…, i, …] added at […, index[i], …] along dim;  δx = δz,  δsource = α · δz[…, index, …]
+
+    PyTorch's ``index_add(input, dim, index, source, alpha=1)``: ``index`` is a vector of
+    positions along ``dim`` in ``[0, x.shape[dim])``, one per slice of ``source``, whose shape
+    is x's with ``len(index)`` along ``dim``; repeated positions add up (numpy's analogue is
+    ``np.add.at(x, (slice(None),) * dim + (index,), alpha * source)``, which writes in place)."""
+    index = np.asanyarray(array_of(index))
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"index_add: index must hold integers, got dtype {index.dtype}")
+    if index.ndim > 1:
+        raise ValueError(f"index_add: index must be a vector (0-d or 1-D), got shape {index.shape}")
+    if x.ndim == 0:
+        raise ValueError("index_add: needs a tensor with at least one dimension, got a 0-d tensor")
+    index = index.reshape(-1)
+    axis = normalize_axes(axis, x.ndim, "index_add")[0]
+    expected = x.shape[:axis] + (len(index),) + x.shape[axis + 1 :]
+    if np.shape(array_of(source)) != expected:
+        raise ValueError(
+            f"index_add: source has shape {np.shape(array_of(source))}, but x of shape {x.shape} with {len(index)} "
+            f"index entries along dim {axis} needs source of shape {expected}"
+        )
+    if index.size and (index.min() < 0 or index.max() >= x.shape[axis]):
+        bad = index[(index < 0) | (index >= x.shape[axis])][0]
+        raise IndexError(f"index_add: index {bad} is out of range for dim {axis} of size {x.shape[axis]}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise TypeError(f"index_add: alpha must be a number, got {type(alpha).__name__}")
+    scaled = source if alpha == 1 else source * alpha
+    return x + IndexAdd.apply(scaled, shape=x.shape, index=(slice(None),) * axis + (index,))
 
 
 def put_along_axis(arr: Any, indices: Any, values: Any, axis: int | None) -> None:

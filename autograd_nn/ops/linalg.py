@@ -1,4 +1,4 @@
-"""Matrix products, with numpy's full ``matmul`` semantics."""
+"""Matrix products, with numpy's full ``matmul`` semantics, and PyTorch's strict ``mm`` and ``bmm``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..function import Function
-from ..registry import register_op
+from ..registry import register_composite, register_op
 
 
 def _describe(x: np.ndarray, y: np.ndarray) -> str:
@@ -74,6 +74,54 @@ class Matmul(Function):
             if y_is_vector:
                 grad_y = grad_y.reshape(grad_y.shape[:-1])
         return grad_x, grad_y
+
+
+def _matrices_shapes(batched: bool) -> Any:
+    def shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:
+        from hypothesis import strategies as st  # a test-time dependency, imported only here
+
+        n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+        lead = (draw(st.integers(1, 3)),) if batched else ()
+        return [lead + (n, k), lead + (k, m)], {}
+
+    return shapes
+
+
+def _check_matrices(name: str, x: Any, y: Any, ndim: int) -> None:
+    """PyTorch's rules for mm (two matrices) and bmm (two batches of matrices, one batch size):
+    no 1-D operands and no broadcasting, as numpy's matmul would allow."""
+    what = "2-D tensors (matrices)" if ndim == 2 else "3-D tensors (batches of matrices)"
+    if x.ndim != ndim or y.ndim != ndim:
+        raise ValueError(f"{name}: expects two {what}, got shapes {x.shape} and {y.shape}")
+    if ndim == 3 and x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"{name}: the batch sizes of shapes {x.shape} and {y.shape} differ ({x.shape[0]} != {y.shape[0]}); "
+            "bmm does not broadcast (matmul does)"
+        )
+    if x.shape[-1] != y.shape[-2]:
+        raise ValueError(
+            f"{name}: shapes {x.shape} and {y.shape} cannot be multiplied ({x.shape[-1]} != {y.shape[-2]})"
+        )
+
+
+@register_composite(reference=np.matmul, shapes=_matrices_shapes(False), functions="mm", methods="mm")
+def mm(x: Any, y: Any) -> Any:
+    """z = x @ y for two matrices (PyTorch's ``mm``: 2-D only, no broadcasting);  δx = δz @ yᵀ,  δy = xᵀ @ δz"""
+    _check_matrices("mm", x, _as_tensor_like(y), 2)
+    return Matmul.apply(x, y)
+
+
+@register_composite(reference=np.matmul, shapes=_matrices_shapes(True), functions="bmm", methods="bmm")
+def bmm(x: Any, y: Any) -> Any:
+    """zᵦ = xᵦ @ yᵦ for each b of one batch (PyTorch's ``bmm``: 3-D only, no broadcasting);
+    δxᵦ = δzᵦ @ yᵦᵀ,  δyᵦ = xᵦᵀ @ δzᵦ"""
+    _check_matrices("bmm", x, _as_tensor_like(y), 3)
+    return Matmul.apply(x, y)
+
+
+def _as_tensor_like(y: Any) -> Any:
+    """An operand that has a shape and ndim (a Tensor or an ndarray; lists become arrays)."""
+    return y if hasattr(y, "ndim") and hasattr(y, "shape") else np.asanyarray(y)
 
 
 def _linear_shapes(draw: Any) -> tuple[list[tuple[int, ...]], dict[str, Any]]:

@@ -63,7 +63,7 @@ class _Extremum(Function):
         return grad * share.astype(grad.dtype, copy=False)
 
 
-@register_op(reference=np.max, shapes="reduction", distinct=True, functions=("max", "amax"), methods="max")
+@register_op(reference=np.max, shapes="reduction", distinct=True, functions=("max", "amax"), methods=("max", "amax"))
 class Max(_Extremum):
     """z = max over axis;  δx = δz at the maxima, split evenly among ties"""
 
@@ -76,7 +76,7 @@ class Max(_Extremum):
         return z
 
 
-@register_op(reference=np.min, shapes="reduction", distinct=True, functions=("min", "amin"), methods="min")
+@register_op(reference=np.min, shapes="reduction", distinct=True, functions=("min", "amin"), methods=("min", "amin"))
 class Min(_Extremum):
     """z = min over axis;  δx = δz at the minima, split evenly among ties"""
 

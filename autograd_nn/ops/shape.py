@@ -168,13 +168,19 @@ class BroadcastTo(Function):
         return grad
 
 
-@register_op(reference=np.copy, functions="copy", methods=("copy", "clone"))
+@register_op(
+    reference=lambda x, order: np.copy(x, order=order), params={"order": ("K", "C", "F")}, functions="copy",
+    methods=("copy", "clone"),
+)  # fmt: skip
 class Copy(Function):
-    """z = a copy of x (numpy's ``copy``, PyTorch's ``clone``);  δx = δz"""
+    """z = a copy of x (numpy's ``copy``, PyTorch's ``clone``);  δx = δz
+
+    ``order`` is numpy's memory layout of the copy: ``"K"`` (x's own, as PyTorch's ``clone``
+    keeps it), ``"C"`` (row-major: ``contiguous()``), ``"F"`` or ``"A"``."""
 
     @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        return np.copy(x, subok=True)
+    def forward(ctx: Any, x: Any, *, order: str = "K") -> Any:
+        return np.copy(x, order=order, subok=True)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:

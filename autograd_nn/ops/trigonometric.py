@@ -11,7 +11,7 @@ from ..function import Function
 from ..registry import register_op
 
 
-@register_op(reference=np.sin, functions="sin", methods="sin", ufuncs=np.sin, derivative=np.sin)
+@register_op(reference=np.sin, functions="sin", methods="sin", inplace="sin_", ufuncs=np.sin, derivative=np.sin)
 class Sin(Function):
     """a = sin z;  δz = δa · cos z"""
 
@@ -26,7 +26,7 @@ class Sin(Function):
         return grad * ctx.xp.cos(z)
 
 
-@register_op(reference=np.cos, functions="cos", methods="cos", ufuncs=np.cos, derivative=np.cos)
+@register_op(reference=np.cos, functions="cos", methods="cos", inplace="cos_", ufuncs=np.cos, derivative=np.cos)
 class Cos(Function):
     """a = cos z;  δz = −δa · sin z"""
 

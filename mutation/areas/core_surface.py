@@ -28,6 +28,8 @@ ROUND = "autograd_nn/ops/rounding.py"
 INPL = "autograd_nn/ops/inplace.py"
 TO = "autograd_nn/ops/_to_arguments.py"
 TO_TESTS = ("tests/core/test_tensor_to.py", "tests/nn/test_device.py")
+PYTORCH_SURFACE = ("tests/core/test_pytorch_surface.py",)
+LAYOUT = ("tests/core/test_tensor_layout.py",)
 
 MUTATIONS = [
     # ------------------------------------------------------- registry and surface
@@ -309,4 +311,27 @@ MUTATIONS = [
     ("core-surface-own-signature-undocumented", SURF,
      '    if getattr(own, "__doc__", None):', "    if False:", ("tests/core/test_tensor_to.py",),
      "Tensor.to's docstring no longer says which forms it takes and which keywords change nothing"),
+    # ------------------------------------------- PyTorch's spellings (docs/from_pytorch.md)
+    ("core-surface-index-add-alpha-lost-in-gradient", "autograd_nn/ops/indexing.py",
+     "    scaled = source if alpha == 1 else source * alpha\n",
+     "    scaled = source if alpha == 1 else source + (alpha - 1) * source.detach()\n", PYTORCH_SURFACE,
+     "index_add's δsource lacks alpha: the forward still scales the source, its gradient does not"),
+    ("core-surface-detach-inplace-keeps-history", "autograd_nn/tensor.py",
+     "        self.grad_fn = None\n        self.requires_grad = False\n        return self\n",
+     "        self.requires_grad = False\n        return self\n", LAYOUT,
+     "detach_ keeps grad_fn: the tensor claims to be cut from the graph, but δ still flows through it"),
+    ("core-surface-stride-in-bytes", "autograd_nn/tensor.py",
+     "        steps = tuple(step // self.data.itemsize for step in self.data.strides)\n",
+     "        steps = tuple(self.data.strides)\n", LAYOUT,
+     "stride() gives numpy's byte strides, not PyTorch's element strides"),
+    ("core-surface-inplace-composite-cut", "autograd_nn/_inplace.py",
+     "(lambda ins: spec.apply(*ins, **params))", "(lambda ins: spec.apply(ins[0].detach(), *ins[1:], **params))",
+     ("tests/core/test_inplace.py", *PYTORCH_SURFACE),
+     "square_, masked_fill_ and index_add_ forget the tensor's history: δ stops at the changed tensor"),
+    ("core-surface-bmm-broadcasts", "autograd_nn/ops/linalg.py",
+     "    if ndim == 3 and x.shape[0] != y.shape[0]:", "    if False:", PYTORCH_SURFACE,
+     "bmm broadcasts a batch of 1 against another, as matmul does and PyTorch's bmm refuses"),
+    ("core-surface-contiguous-keeps-layout", COMP,
+     '    return x if x.data.flags.c_contiguous else x.copy(order="C")', "    return x if x.data.flags.c_contiguous else x.copy()",
+     LAYOUT, "contiguous() of a transpose copies it in its own layout (order K), so it stays non-contiguous"),
 ]  # fmt: skip

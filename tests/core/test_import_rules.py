@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "_inplace": {"_record", "_tracing", "grad_mode", "opspec", "versions"},
     "_surface": {"_inplace", "_record", "_xp", "opspec", "registry"},
     "autograd": {"_record", "_surface", "_tracing", "anomaly", "engine", "grad_mode", "graph", "versions"},
-    "tensor": {"_tracing", "_record", "_surface", "autograd", "graph", "ops", "versions"},
+    "tensor": {"_device", "_tracing", "_record", "_surface", "autograd", "graph", "ops", "versions"},  # _device: Tensor.device
     "creation": {"_tracing", "tensor"},
     "random": {"_tracing", "creation", "tensor"},
     "functional": {"_tracing", "_surface", "creation", "ops", "registry", "tensor"},

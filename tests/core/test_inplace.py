@@ -3,6 +3,8 @@ forms and finite differences, and the version error when a saved tensor was chan
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -31,6 +33,23 @@ INPLACE = [
     ("zero_", lambda t, o: t.zero_(), lambda a, o: np.zeros_like(a)),
     ("copy_", lambda t, o: t.copy_(o), lambda a, o: np.broadcast_to(o, a.shape).copy()),
     ("__setitem__", lambda t, o: t.__setitem__(1, o[0]), lambda a, o: np.concatenate([a[:1], o[:1], a[2:]])),
+    ("exp_", lambda t, o: t.exp_(), lambda a, o: np.exp(a)),
+    ("log_", lambda t, o: t.log_(), lambda a, o: np.log(a)),
+    ("sqrt_", lambda t, o: t.sqrt_(), lambda a, o: np.sqrt(a)),
+    ("sigmoid_", lambda t, o: t.sigmoid_(), lambda a, o: 1 / (1 + np.exp(-a))),
+    ("tanh_", lambda t, o: t.tanh_(), lambda a, o: np.tanh(a)),
+    ("relu_", lambda t, o: t.relu_(), lambda a, o: np.maximum(a, 0)),  # (signs mixed: test_pytorch_surface.py)
+    ("neg_", lambda t, o: t.neg_(), lambda a, o: -a),
+    ("abs_", lambda t, o: t.abs_(), lambda a, o: np.abs(a)),
+    ("cos_", lambda t, o: t.cos_(), lambda a, o: np.cos(a)),
+    ("sin_", lambda t, o: t.sin_(), lambda a, o: np.sin(a)),
+    ("square_", lambda t, o: t.square_(), lambda a, o: a * a),
+    ("erf_", lambda t, o: t.erf_(), lambda a, o: np.array([math.erf(v) for v in a])),
+    ("clamp_min_", lambda t, o: t.clamp_min_(1.0), lambda a, o: np.maximum(a, 1.0)),
+    ("clamp_max_", lambda t, o: t.clamp_max_(1.0), lambda a, o: np.minimum(a, 1.0)),
+    ("masked_fill_", lambda t, o: t.masked_fill_(o > 1.0, -4.0), lambda a, o: np.where(o > 1.0, -4.0, a)),
+    ("index_add_", lambda t, o: t.index_add_(0, np.array([2, 0, 2]), o, alpha=-2.0),
+     lambda a, o: a + np.array([-2.0 * o[1], 0.0, -2.0 * (o[0] + o[2])])),
 ]
 NAMES = [name for name, _, _ in INPLACE]
 
