@@ -115,7 +115,7 @@ def grad(
             raise RuntimeError(f"grad: {which} does not require grad")
     seeds = [_seed(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
     capture = Capture({id(t.grad_fn) for t in inputs if t.grad_fn is not None})
-    leaf_grads = _sweep(outputs, seeds, retain_graph, create_graph, capture)
+    leaf_grads = _sweep(outputs, seeds, retain_graph, create_graph, capture, {id(t): t for t in inputs}, ends=True)
     owned = {id(s) for s in seeds}
     wrap = outputs[0]._wrap
     results: list[Any] = []
