@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_nn as ag
 from autograd_nn import autograd
@@ -224,3 +226,29 @@ def test_autograd_backward_takes_several_tensors_and_their_gradients():
         autograd.backward([(x * w).sum(), ag.tensor(1.0)])
     with pytest.raises(RuntimeError, match="backward: a gradient can be created implicitly only for a one-element"):
         autograd.backward(x * w)
+
+
+@settings(deadline=None)
+@given(st.sets(st.sampled_from(range(6)), min_size=1), st.booleans())
+def test_any_choice_of_inputs_gets_what_grad_returns_and_nothing_else_moves(chosen, create_graph):
+    """For every subset of {x, w, u, h, s, out}: each chosen tensor's .grad is grad()'s result
+    for it (None where unreached), every other tensor's .grad stays None."""
+
+    def build():
+        x, w, u = (ag.tensor(v, requires_grad=True) for v in (X, W, np.ones(2)))
+        h = x * w
+        s = h.exp() + w
+        return [x, w, u, h, s, (s * h).sum() + (x * x).sum()]
+
+    reference = build()
+    expected = ag.grad(reference[-1], [reference[i] for i in sorted(chosen)], allow_unused=True)
+    tensors = build()
+    tensors[-1].backward(inputs=[tensors[i] for i in sorted(chosen)], create_graph=create_graph)
+    for i, tensor in enumerate(tensors):
+        if i not in chosen:
+            assert tensor.grad is None
+    for i, want in zip(sorted(chosen), expected):
+        got = tensors[i].grad
+        assert (got is None) == (want is None)
+        if want is not None:
+            np.testing.assert_allclose(got.data, want.data, rtol=1e-14)
