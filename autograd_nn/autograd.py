@@ -16,26 +16,71 @@ import numpy as np
 from . import _surface, _tracing, grad_mode, versions
 from ._record import is_tensor
 from .anomaly import AnomalyObserver
-from .engine import Capture, Observer, Observers, run_backward
+from .engine import Capture, Observer, Observers, needed_nodes, run_backward
 from .graph import Context, Node, run_hooks
 
 
 def backward(
-    tensor: Any, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    *,
+    inputs: Any = None,
 ) -> None:
-    """Accumulate ∂tensor/∂leaf into ``leaf.grad`` for every leaf that requires grad."""
-    if not tensor.requires_grad:
-        raise RuntimeError(
-            "backward: this tensor does not require grad: it was not computed from "
-            "any tensor with requires_grad=True (or it was computed under no_grad)"
-        )
-    seed = _seed(tensor, gradient, create_graph, "backward")
-    leaf_grads = _sweep([tensor], [seed], retain_graph, create_graph, None)
-    owned: set[int] = {id(seed)}
-    for leaf, grad in leaf_grads.values():
+    """Accumulate ∂tensors/∂leaf into ``leaf.grad`` for every leaf that requires grad, as
+    ``torch.autograd.backward``.
+
+    ``tensors`` is a tensor or a sequence of them, ``grad_tensors`` their δ likewise (None
+    for a one-element tensor). ``inputs`` (a tensor, a sequence, or a dict's values) limits
+    the accumulation to those tensors: only the nodes that lead to them run, every other
+    leaf's ``.grad`` is left as it is, and a non-leaf among them gets its ``.grad`` as with
+    ``retain_grad()`` (which it keeps afterwards, as in PyTorch). One that is not reached
+    keeps the ``.grad`` it had.
+    """
+    tensors = [tensors] if is_tensor(tensors) else list(tensors)
+    grad_tensors = _per_output(grad_tensors, len(tensors), "backward", "grad_tensors", "tensors")
+    for i, t in enumerate(tensors):
+        if not is_tensor(t):
+            raise TypeError(f"backward: expected Tensors, got a {type(t).__name__}")
+        if not t.requires_grad:
+            which = "this tensor" if len(tensors) == 1 else f"element {i} of tensors"
+            raise RuntimeError(
+                f"backward: {which} does not require grad: it was not computed from "
+                "any tensor with requires_grad=True (or it was computed under no_grad)"
+            )
+    wanted = None if inputs is None else _backward_inputs(inputs)
+    if not tensors:
+        return
+    seeds = [_seed(t, g, create_graph, "backward") for t, g in zip(tensors, grad_tensors)]
+    kept: list[Any] = []  # non-leaf inputs: their δ is captured, and kept in .grad once the sweep is done
+    capture = None
+    if wanted is not None:
+        kept = [t for t in wanted.values() if t.grad_fn is not None and not t.retains_grad]  # (the others' hook keeps it)
+        capture = Capture({id(t.grad_fn) for t in kept})
+    try:
+        leaf_grads = _sweep(tensors, seeds, retain_graph, create_graph, capture, wanted)
+    finally:
+        for t in kept:
+            t.retain_grad()  # as PyTorch's retain_grad() of each input: it stays, even when the sweep failed
+    owned: set[int] = {id(s) for s in seeds}
+    for key, (leaf, grad) in leaf_grads.items():
+        if wanted is not None and key not in wanted:
+            continue
         if leaf._hooks:
             grad = run_hooks(leaf._hooks, grad, f"a leaf of shape {leaf.shape}")
         _accumulate(leaf, grad, create_graph, owned)
+    for t in kept:
+        grad = capture.grads.get(id(t.grad_fn))
+        if grad is not None:
+            keep_grad(t, grad)
+
+
+def keep_grad(tensor: Any, grad: Any) -> None:
+    """tensor.grad += δ for a non-leaf tensor (``retain_grad``, ``backward(inputs=)``): a new sum, not in place."""
+    # (a copy numpy makes as a call a compiled step records: np.array would leave it a constant)
+    value = grad if is_tensor(grad) else tensor._wrap(np.copy(grad, subok=True))
+    tensor.grad = value if tensor.grad is None else tensor.grad + value
 
 
 def grad(
@@ -61,10 +106,7 @@ def grad(
     """
     outputs = [outputs] if is_tensor(outputs) else list(outputs)
     inputs = [inputs] if is_tensor(inputs) else list(inputs)
-    if grad_outputs is None or is_tensor(grad_outputs) or isinstance(grad_outputs, np.ndarray):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    grad_outputs = _per_output(grad_outputs, len(outputs), "grad", "grad_outputs", "outputs")
     for i, t in enumerate(list(outputs) + list(inputs)):
         if not is_tensor(t):
             raise TypeError(f"grad: expected Tensors, got a {type(t).__name__}")
@@ -73,7 +115,7 @@ def grad(
             raise RuntimeError(f"grad: {which} does not require grad")
     seeds = [_seed(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
     capture = Capture({id(t.grad_fn) for t in inputs if t.grad_fn is not None})
-    leaf_grads = _sweep(outputs, seeds, retain_graph, create_graph, capture)
+    leaf_grads = _sweep(outputs, seeds, retain_graph, create_graph, capture, {id(t): t for t in inputs}, ends=True)
     owned = {id(s) for s in seeds}
     wrap = outputs[0]._wrap
     results: list[Any] = []
@@ -107,9 +149,60 @@ def increment_version(tensor: Any) -> None:
     versions.note_write(tensor.data)
 
 
+def _per_output(given: Any, count: int, op_name: str, name: str, of: str) -> list[Any]:
+    """One δ per output: None for each, a lone tensor or array for the only one, or a sequence."""
+    if given is None or is_tensor(given) or isinstance(given, np.ndarray):
+        given = [given] * count if given is None else [given]
+    else:
+        given = list(given)
+    if len(given) != count:
+        raise ValueError(f"{op_name}: got {len(given)} {name} for {count} {of}")
+    return given
+
+
+def _backward_inputs(inputs: Any) -> dict[int, Any]:
+    """``backward``'s ``inputs=``, checked before anything runs: {id: tensor}, each once."""
+    if is_tensor(inputs):
+        inputs = [inputs]
+    elif isinstance(inputs, dict):  # dict(model.named_parameters()), as PyTorch
+        inputs = list(inputs.values())
+    else:
+        try:
+            inputs = list(inputs)
+        except TypeError:
+            raise TypeError(
+                f"backward: inputs must be a Tensor or a sequence of Tensors, got a {type(inputs).__name__}"
+            ) from None
+    if not inputs:
+        raise RuntimeError("backward: inputs cannot be empty; pass inputs=None (the default) to accumulate into every leaf")
+    wanted: dict[int, Any] = {}
+    for i, t in enumerate(inputs):
+        if not is_tensor(t):
+            raise TypeError(f"backward: inputs[{i}] is a {type(t).__name__}; expected a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"backward: inputs[{i}] (shape {t.shape}) does not require grad, so no gradient can be "
+                "accumulated into it; expected tensors with requires_grad=True"
+            )
+        wanted[id(t)] = t
+    return wanted
+
+
 def _sweep(
-    outputs: Sequence[Any], seeds: list[Any], retain_graph: bool | None, create_graph: bool, extra: Observer | None
+    outputs: Sequence[Any],
+    seeds: list[Any],
+    retain_graph: bool | None,
+    create_graph: bool,
+    extra: Observer | None,
+    targets: dict[int, Any] | None = None,
+    ends: bool = False,
 ) -> dict[int, list[Any]]:
+    """The sweep from ``outputs``; with ``targets`` ({id: tensor}) only toward them, and with
+    ``ends`` a target's own derivative runs only if it leads to another (``grad``, as PyTorch's)."""
+    roots = [o.grad_fn or o for o in outputs]
+    needed = None
+    if targets is not None:
+        needed = needed_nodes(roots, {id(t.grad_fn or t) for t in targets.values()}, run_targets=not ends)
     observer = extra
     if grad_mode.current() & grad_mode.ANOMALY:
         observer = AnomalyObserver() if extra is None else Observers([extra, AnomalyObserver()])
@@ -121,12 +214,13 @@ def _sweep(
             return _DifferentiableContext(node, wrap)
 
     return run_backward(
-        [o.grad_fn or o for o in outputs],
+        roots,
         seeds,
         retain_graph=create_graph if retain_graph is None else retain_graph,
         create_graph=create_graph,
         differentiable_ctx=differentiable,
         observer=observer,
+        needed=needed,
     )
 
 

@@ -8,7 +8,9 @@ like a short one.
 
 ``run_backward`` is the one front door: ``Tensor.backward``, ``autograd_nn.grad`` and
 the renderer all come through it. What they need beyond the gradients (a node's δ, the
-broadcast sums, anomaly checks) they get from an ``Observer``, not from flags.
+broadcast sums, anomaly checks) they get from an ``Observer``, not from flags. A sweep
+toward chosen tensors (``grad``, ``backward(inputs=)``) runs only the nodes ``needed``
+says lead to them.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def run_backward(
     create_graph: bool,
     differentiable_ctx: Callable[[Node], Any] | None = None,
     observer: Observer | None = None,
+    needed: dict[Node, bool] | None = None,
 ) -> dict[int, list[Any]]:
     """Propagate ``root_grads`` from the edges ``roots`` to every leaf.
 
@@ -103,6 +106,10 @@ def run_backward(
     taking the most recently made node that has received a δ (``seq``, through a heap,
     with the latest one held beside it so that a chain is one variable, not heap work)
     reaches every node after all of its consumers.
+
+    With ``needed`` (from ``needed_nodes``) a node it does not hold is passed over (no hook,
+    no derivative: nothing below it was asked for), and one it maps to False only has its
+    hooks run and its δ observed (a ``Capture``'s end), as PyTorch's engine does.
     """
     pending: dict[Node, Any] = {}  # node -> δ summed so far (nodes hash by identity)
     leaf_grads: dict[int, list[Any]] = {}
@@ -127,6 +134,15 @@ def run_backward(
                 grad = pending.pop(node)
             else:
                 break
+            if needed is not None:
+                run = needed.get(node)
+                if not run:  # None: no path to what was asked for; False: its δ is wanted, not what lies below
+                    if run is not None:
+                        if node.hooks and hooks_on:
+                            grad = run_hooks(node.hooks, grad, f"the output of {node.name}")
+                        if observer is not None:
+                            observer.node(node, grad)
+                    continue
             ctx = node.ctx
             if ctx is None:
                 raise GraphFreedError(
@@ -196,6 +212,34 @@ def run_backward(
     finally:
         grad_mode.restore(token)
     return leaf_grads
+
+
+def needed_nodes(roots: Sequence[Any], targets: set[int], run_targets: bool) -> dict[Node, bool]:
+    """The nodes a sweep from ``roots`` toward ``targets`` (ids of nodes and leaves) must visit.
+
+    A node maps to True (run its derivative) when one of its parents is a target or leads to
+    one; a target node that leads to no other one maps to ``run_targets``. Every other node
+    is absent, so the sweep does no work in branches that cannot reach a target. No
+    recursion: collect the nodes, then decide in creation order, parents (made earlier) first.
+    """
+    stack = [edge for edge in roots if type(edge) is Node]
+    seen = set(stack)
+    while stack:
+        for parent in stack.pop().parents:
+            if type(parent) is Node and parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    needed: dict[Node, bool] = {}
+    for node in sorted(seen, key=_seq):
+        if any(p in needed if type(p) is Node else p is not None and id(p) in targets for p in node.parents):
+            needed[node] = True
+        elif id(node) in targets:
+            needed[node] = run_targets
+    return needed
+
+
+def _seq(node: Node) -> int:
+    return node.seq
 
 
 def _deliver(edge: Any, grad: Any, pending: dict[Node, Any], leaf_grads: dict[int, list[Any]], heap: list[Any]) -> None:

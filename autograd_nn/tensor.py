@@ -318,15 +318,20 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: Any = None
+    ) -> None:
         """Accumulate ∂self/∂leaf into ``leaf.grad`` for every leaf that requires grad.
 
         ``gradient`` is δ for this tensor (the vector in the vector-Jacobian product);
         it may be omitted only for a one-element tensor. The graph's saved arrays are
         freed afterwards unless ``retain_graph`` (default: ``create_graph``). With
-        ``create_graph=True`` the gradients are themselves differentiable.
+        ``create_graph=True`` the gradients are themselves differentiable. ``inputs`` (a
+        tensor or a sequence of them) accumulates into those alone, as in PyTorch: other
+        leaves' ``.grad`` stay as they were, and a non-leaf among them gets its ``.grad``
+        as if ``retain_grad()`` had been called (see ``autograd_nn.autograd.backward``).
         """
-        autograd.backward(self, gradient, retain_graph, create_graph)
+        autograd.backward(self, (gradient,), retain_graph, create_graph, inputs=inputs)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
@@ -337,9 +342,7 @@ class Tensor:
         def store(grad: Any) -> None:
             tensor = ref()
             if tensor is not None:
-                # (a copy numpy makes as a call a compiled step records: np.array would leave it a constant)
-                value = grad if getattr(type(grad), "__autograd_tensor__", False) else Tensor._wrap(np.copy(grad, subok=True))
-                tensor.grad = value if tensor.grad is None else tensor.grad + value
+                autograd.keep_grad(tensor, grad)
 
         store._retains_grad = True  # type: ignore[attr-defined]
         store._tensor = ref  # type: ignore[attr-defined]  # (an in-place op moves it to the tensor's new node)
