@@ -189,8 +189,9 @@ class Sign(Function):
 
 def _tie_weights(x: Any, y: Any, dtype: np.dtype) -> np.ndarray:
     """1 where x wins, ½ where x and y tie, 0 where y wins: ties split the gradient."""
-    wins = np.asanyarray(x > y, dtype=dtype)
-    wins += np.asanyarray(x == y, dtype=dtype) * 0.5
+    # (astype, not np.asanyarray(..., dtype): a compiled step records a method call, not that conversion)
+    wins = np.asanyarray(x > y).astype(dtype)
+    wins += np.asanyarray(x == y).astype(dtype) * 0.5
     return wins
 
 

@@ -102,7 +102,7 @@ MUTATIONS = [
     ("core-ops-abs-derivative", ARI,
      "        return grad * ctx.xp.sign(x)", "        return grad", CORE, "abs' = 1 for negative x"),
     ("core-ops-tie-weight", ARI,
-     "    wins += np.asanyarray(x == y, dtype=dtype) * 0.5", "    wins += np.asanyarray(x == y, dtype=dtype)", CORE,
+     "    wins += np.asanyarray(x == y).astype(dtype) * 0.5", "    wins += np.asanyarray(x == y).astype(dtype)", CORE,
      "maximum(x, x) gives each input the full gradient (twice in total)"),
     ("core-ops-minimum-orientation", ARI,
      "        weight_x = _tie_weights(y, x, grad.dtype)", "        weight_x = _tie_weights(x, y, grad.dtype)", CORE,

@@ -122,9 +122,7 @@ def test_index_add_replays_with_changing_indices(inplace, index_as):
 
 
 def test_the_other_pytorch_spellings_replay_as_eager():
-    """mm, bmm, where (method), amax, amin, mT and contiguous in one step. (maximum/minimum are
-    left out: their backward's ``np.asanyarray(x > y, dtype=...)`` makes a compiled step fall
-    back to eager, with a CompileWarning, as ``ag.maximum`` already did before the methods.)"""
+    """mm, bmm, where (method), amax, amin, mT, contiguous, maximum and minimum in one step."""
 
     def make():
         w = ag.tensor(WEIGHT.copy(), requires_grad=True)
@@ -133,7 +131,7 @@ def test_the_other_pytorch_spellings_replay_as_eager():
             h = x.mm(w)
             h = h.where(mask, 0.1 * h)
             batch = h.reshape(2, 2, 5).bmm(h.reshape(2, 2, 5).mT.contiguous())
-            loss = batch.amax(dim=-1).sum() + h.amin()
+            loss = batch.amax(dim=-1).sum() + h.amin() + h.maximum(0.1 * h).sum() + ag.minimum(h, x.sum()).sum()
             loss.backward()
             grad = w.grad
             w.grad = None
